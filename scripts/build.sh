@@ -1,0 +1,12 @@
+#!/bin/sh
+# Builds the wasm worker into build/ (wrangler's [build] command). Uses only tools the setup
+# script installed from crates.io and npm: no downloads from elsewhere.
+set -eu
+cd "$(dirname "$0")/.."
+if [ "${PORTCULLIS_SKIP_BUILD:-}" = "1" ] && [ -f build/worker/shim.mjs ]; then
+  exit 0
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
+export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
+exec worker-build --release --no-opt

@@ -1,0 +1,12 @@
+#!/bin/sh
+# The test command: install what is missing, build the worker once, then run every test:
+# native unit tests of the core and end-to-end tests against `wrangler dev` (workerd).
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+echo "[test] building the worker" >&2
+sh scripts/build.sh
+# The e2e harness starts wrangler dev itself; the build above is reused.
+export PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
+cargo test --locked -- --test-threads="${TEST_THREADS:-2}"

@@ -1,0 +1,78 @@
+//! Server configuration, read once per isolate from Worker vars (see README "Configuration").
+
+pub const DEFAULT_SCOPES: &str = "public subscriptions:read subscriptions:write subscriptions_batch:write custom_attributes:read custom_attributes:write users:read users:read_by_email users:change_email users:write newsletter_subscriptions:write";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `ISSUER`; when unset the server is in development mode and the issuer is the request origin.
+    pub issuer: Option<String>,
+    /// `SCOPES`: the catalogue every app's scopes come from.
+    pub scopes: Vec<String>,
+    /// `ACCESS_TOKEN_AUDIENCE`: `aud` of access tokens when no `resource` is asked for (default: the issuer).
+    pub audience: Option<String>,
+    /// `RESOURCES`: RFC 8707 resource indicators a client may ask for.
+    pub resources: Vec<String>,
+    /// `MAX_APPS_PER_OWNER` (default 1000).
+    pub max_apps_per_owner: u32,
+    /// `CLIENT_CREDENTIALS_TTL` seconds (default 7200), unless the app sets its own.
+    pub client_credentials_ttl: u64,
+    /// `APP_TOKEN_TTL` seconds (default 3600), for `/application/token` and jwt-bearer.
+    pub app_token_ttl: u64,
+    /// `ADMIN_TOKEN` secret; admin routes answer 503 without it.
+    pub admin_token: Option<Secret>,
+}
+
+/// A secret string whose `Debug` never shows it.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl Config {
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let num = |k: &str, d: u64| get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+        let list = |k: &str, d: &str| -> Vec<String> {
+            get(k)
+                .unwrap_or_else(|| d.to_owned())
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        };
+        Config {
+            issuer: get("ISSUER").map(|s| s.trim_end_matches('/').to_owned()),
+            scopes: list("SCOPES", DEFAULT_SCOPES),
+            audience: get("ACCESS_TOKEN_AUDIENCE"),
+            resources: list("RESOURCES", ""),
+            max_apps_per_owner: num("MAX_APPS_PER_OWNER", 1000).min(u32::MAX as u64) as u32,
+            client_credentials_ttl: num("CLIENT_CREDENTIALS_TTL", 7200).clamp(60, 86_400),
+            app_token_ttl: num("APP_TOKEN_TTL", 3600).clamp(60, 86_400),
+            admin_token: get("ADMIN_TOKEN").map(Secret),
+        }
+    }
+
+    pub fn dev(&self) -> bool {
+        self.issuer.is_none()
+    }
+
+    /// The issuer identifier for a request that arrived at `origin`.
+    pub fn issuer_for(&self, origin: &str) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| origin.trim_end_matches('/').to_owned())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::from_vars(|_| None)
+    }
+}

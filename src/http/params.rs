@@ -1,0 +1,230 @@
+//! Request parameters from a query string, a form-urlencoded body or a JSON object body.
+//! One parser for all endpoints, so every endpoint treats duplicates, empties, non-UTF-8 and
+//! wrong JSON types the same way (RFC 6749 §3.1: no repeated parameters; empty = absent).
+
+use super::Request;
+use crate::oauth::error::{Error, ErrorCode, Result};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self> {
+        let mut seen: Vec<&str> = Vec::with_capacity(pairs.len());
+        for (k, _) in &pairs {
+            if seen.contains(&k.as_str()) {
+                return Err(Error::invalid_request(format!(
+                    "parameter '{}' is repeated",
+                    printable(k)
+                )));
+            }
+            seen.push(k);
+        }
+        // Parameters sent without a value are treated as omitted.
+        Ok(Params {
+            pairs: pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect(),
+        })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn require(&self, key: &str) -> Result<&str> {
+        self.get(key)
+            .ok_or_else(|| Error::invalid_request(format!("missing parameter '{key}'")))
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Parses `application/x-www-form-urlencoded` (also used for query strings).
+    pub fn parse_form(input: &[u8]) -> Result<Self> {
+        let mut pairs = Vec::new();
+        for part in input.split(|b| *b == b'&') {
+            if part.is_empty() {
+                continue;
+            }
+            let (k, v) = match part.iter().position(|b| *b == b'=') {
+                Some(i) => (&part[..i], &part[i + 1..]),
+                None => (part, &b""[..]),
+            };
+            pairs.push((percent_decode(k)?, percent_decode(v)?));
+        }
+        Self::from_pairs(pairs)
+    }
+
+    /// Parses a JSON object whose values are strings (numbers and booleans are taken as their
+    /// text; arrays of strings, as for `scope`, are joined with spaces). Anything else is refused.
+    pub fn parse_json(input: &[u8]) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_slice(input)
+            .map_err(|_| Error::invalid_request("the body is not valid JSON"))?;
+        let serde_json::Value::Object(map) = value else {
+            return Err(Error::invalid_request("the JSON body must be an object"));
+        };
+        let mut pairs = Vec::with_capacity(map.len());
+        for (k, v) in map {
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                serde_json::Value::Null => String::new(),
+                _ => {
+                    return Err(Error::invalid_request(format!(
+                        "parameter '{}' must be a string",
+                        printable(&k)
+                    )))
+                }
+            };
+            check_text(&k, &text)?;
+            pairs.push((k, text));
+        }
+        Self::from_pairs(pairs)
+    }
+
+    /// The body parameters of a POST: form or JSON by content type; anything else is 415.
+    pub fn from_body(req: &Request) -> Result<Self> {
+        match req.media_type().as_deref() {
+            Some("application/x-www-form-urlencoded") => Self::parse_form(&req.body),
+            Some("application/json") => Self::parse_json(&req.body),
+            None if req.body.is_empty() => Ok(Self::default()),
+            _ => Err(Error::new(
+                ErrorCode::UnsupportedMediaType,
+                "send parameters as application/x-www-form-urlencoded or application/json",
+            )),
+        }
+    }
+
+    pub fn from_query(req: &Request) -> Result<Self> {
+        Self::parse_form(req.query.as_bytes())
+    }
+}
+
+/// Decodes `+` and `%XX`; refuses bad escapes, invalid UTF-8 and control characters.
+pub fn percent_decode(input: &[u8]) -> Result<String> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = input.get(i + 1..i + 3).ok_or_else(bad_escape)?;
+                let s = std::str::from_utf8(hex).map_err(|_| bad_escape())?;
+                out.push(u8::from_str_radix(s, 16).map_err(|_| bad_escape())?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    let s =
+        String::from_utf8(out).map_err(|_| Error::invalid_request("parameters must be UTF-8"))?;
+    check_text("", &s)?;
+    Ok(s)
+}
+
+/// Control characters (NUL, CR, LF …) never belong in an OAuth parameter.
+fn check_text(key: &str, s: &str) -> Result<()> {
+    if s.chars().any(|c| c.is_control() && c != '\t') || key.chars().any(char::is_control) {
+        return Err(Error::invalid_request(
+            "parameters must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+fn bad_escape() -> Error {
+    Error::invalid_request("malformed percent-encoding")
+}
+
+/// A parameter name fit to echo in an error message.
+fn printable(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(40)
+        .collect()
+}
+
+/// Form-urlencodes pairs (for redirect query strings).
+pub fn encode_form(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(&percent_encode(k));
+        out.push('=');
+        out.push_str(&percent_encode(v));
+    }
+    out
+}
+
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decodes_and_drops_empty_values() {
+        let p = Params::parse_form(b"a=1+2&b=%41%2b&c=&d").unwrap();
+        assert_eq!(p.get("a"), Some("1 2"));
+        assert_eq!(p.get("b"), Some("A+"));
+        assert_eq!(p.get("c"), None);
+        assert_eq!(p.get("d"), None);
+    }
+
+    #[test]
+    fn duplicates_are_refused_even_when_empty() {
+        assert!(Params::parse_form(b"a=1&a=2").is_err());
+        assert!(Params::parse_form(b"a=&a=2").is_err());
+    }
+
+    #[test]
+    fn bad_bytes_are_refused() {
+        assert!(Params::parse_form(b"a=%ff").is_err());
+        assert!(Params::parse_form(b"a=%0").is_err());
+        assert!(Params::parse_form(b"a=%zz").is_err());
+        assert!(Params::parse_form(b"a=x%00y").is_err());
+        assert!(Params::parse_form(b"a=x%0d%0ay").is_err());
+    }
+
+    #[test]
+    fn json_takes_strings_and_refuses_structures() {
+        let p = Params::parse_json(br#"{"a":"x","n":5,"t":true}"#).unwrap();
+        assert_eq!(p.get("a"), Some("x"));
+        assert_eq!(p.get("n"), Some("5"));
+        assert!(Params::parse_json(br#"{"a":{"b":1}}"#).is_err());
+        assert!(Params::parse_json(br#"["a"]"#).is_err());
+        assert!(Params::parse_json(b"{").is_err());
+        let deep = "[".repeat(10_000);
+        assert!(Params::parse_json(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn encode_round_trips() {
+        let s = encode_form(&[("state", "a b&c=d/é")]);
+        let p = Params::parse_form(s.as_bytes()).unwrap();
+        assert_eq!(p.get("state"), Some("a b&c=d/é"));
+    }
+}

@@ -1,0 +1,215 @@
+//! Path + method → endpoint. CORS, security headers and admin authorisation are decided here,
+//! once, for every route.
+
+use super::{Request, Response};
+use crate::admin::apps;
+use crate::oauth::error::{Challenge, Error, ErrorCode, Result};
+use crate::oauth::token::Endpoint;
+use crate::oauth::{discovery, grants, introspect, revoke, token, userinfo};
+use crate::store::Platform;
+use crate::util::{ct_eq, sha256};
+
+/// Routes a browser on another origin may call (no credentials: `*` is safe).
+fn cors_allowed(path: &str) -> bool {
+    matches!(
+        path,
+        "/.well-known/oauth-authorization-server"
+            | "/.well-known/jwks.json"
+            | "/oauth/token"
+            | "/oauth/v2/access_token"
+            | "/oauth/revoke"
+            | "/oauth/userinfo"
+            | "/oauth/v2/user"
+    )
+}
+
+pub async fn handle(p: &impl Platform, req: &Request) -> Response {
+    let mut resp = if req.body.len() > super::MAX_BODY {
+        Error::new(
+            ErrorCode::PayloadTooLarge,
+            format!("bodies are limited to {} bytes", super::MAX_BODY),
+        )
+        .into()
+    } else {
+        match route(p, req).await {
+            Ok(r) => r,
+            Err(e) => Response::from_error(&e),
+        }
+    };
+    if cors_allowed(&req.path) {
+        resp = resp
+            .header("access-control-allow-origin", "*")
+            .header("access-control-expose-headers", "www-authenticate");
+    }
+    resp.header("x-content-type-options", "nosniff")
+        .header("referrer-policy", "no-referrer")
+        .header("x-frame-options", "DENY")
+}
+
+/// Checks `Authorization: Bearer <ADMIN_TOKEN>` in constant time. 503 when no token is configured.
+fn admin_authorised(p: &impl Platform, req: &Request) -> Result<()> {
+    let Some(expected) = &p.config().admin_token else {
+        return Err(Error::unavailable(
+            "the admin API is off: set the ADMIN_TOKEN secret",
+        ));
+    };
+    let given = req.bearer().unwrap_or("");
+    // Hashing both sides makes the comparison independent of the given token's length.
+    if ct_eq(&sha256(given.as_bytes()), &sha256(expected.0.as_bytes())) {
+        Ok(())
+    } else {
+        Err(
+            Error::new(ErrorCode::InvalidToken, "a valid admin token is required")
+                .with_challenge(Challenge::Bearer { scope: None }),
+        )
+    }
+}
+
+fn method(req: &Request, allowed: &[&str]) -> Result<()> {
+    if allowed.contains(&req.method.as_str()) {
+        Ok(())
+    } else {
+        let allow = allowed.join(", ");
+        Err(
+            Error::new(ErrorCode::MethodNotAllowed, format!("use {allow}"))
+                .with_header("allow", allow),
+        )
+    }
+}
+
+async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
+    let issuer = p.config().issuer_for(&req.origin);
+    let path = req.path.as_str();
+    if req.method == "OPTIONS" && cors_allowed(path) {
+        return Ok(Response::empty(204)
+            .header("access-control-allow-methods", "GET, POST, OPTIONS")
+            .header(
+                "access-control-allow-headers",
+                "authorization, content-type",
+            )
+            .header("access-control-max-age", "86400"));
+    }
+    let ep = |suffix: &str| Endpoint {
+        issuer: issuer.clone(),
+        url: format!("{issuer}{suffix}"),
+    };
+    match path {
+        "/.well-known/oauth-authorization-server" => {
+            method(req, &["GET", "HEAD"])?;
+            Ok(
+                Response::json(200, &discovery::metadata(p.config(), &issuer))
+                    .header("cache-control", "public, max-age=300"),
+            )
+        }
+        "/.well-known/jwks.json" => {
+            method(req, &["GET", "HEAD"])?;
+            Ok(Response::json_text(200, p.keys().jwks_json())
+                .header("cache-control", "public, max-age=300"))
+        }
+        "/oauth/token" | "/oauth/v2/access_token" => {
+            method(req, &["POST"])?;
+            token::handle(p, &ep(path), req).await
+        }
+        "/application/token" => {
+            method(req, &["POST"])?;
+            if !req.body.is_empty() {
+                return Err(Error::invalid_request(
+                    "/application/token takes no body; send the JWT in the Authorization header",
+                ));
+            }
+            grants::jwt_bearer::application_token(p, &ep(path), req).await
+        }
+        "/oauth/introspect" => {
+            method(req, &["POST"])?;
+            let admin = req.bearer().is_some() && admin_authorised(p, req).is_ok();
+            introspect::handle(p, &ep(path), req, admin).await
+        }
+        "/oauth/revoke" => {
+            method(req, &["POST"])?;
+            revoke::handle(p, &ep(path), req).await
+        }
+        "/oauth/userinfo" | "/oauth/v2/user" => {
+            method(req, &["GET", "POST"])?;
+            userinfo::handle(p, &issuer, req).await
+        }
+        "/__bench/sign" if p.config().dev() => {
+            method(req, &["GET"])?;
+            Ok(bench_sign(p, req))
+        }
+        _ if path == "/admin" || path.starts_with("/admin/") => {
+            admin_authorised(p, req)?;
+            admin(p, req).await
+        }
+        _ => Err(Error::not_found("no such endpoint")),
+    }
+}
+
+async fn admin(p: &impl Platform, req: &Request) -> Result<Response> {
+    let parts: Vec<&str> = req.path.trim_start_matches("/admin/").split('/').collect();
+    match parts.as_slice() {
+        ["apps"] | ["apps", ""] => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "POST" {
+                apps::create(p, req).await
+            } else {
+                apps::list(p, req).await
+            }
+        }
+        ["apps", id] => {
+            method(req, &["GET", "PATCH", "DELETE"])?;
+            match req.method.as_str() {
+                "GET" => apps::get(p, id).await,
+                "PATCH" => apps::update(p, id, req).await,
+                _ => apps::delete(p, id).await,
+            }
+        }
+        ["apps", id, "secret"] => {
+            method(req, &["POST"])?;
+            apps::regenerate_secret(p, id).await
+        }
+        ["apps", id, "keys"] => {
+            method(req, &["POST"])?;
+            apps::add_key(p, id, req).await
+        }
+        ["apps", id, "keys", kid] => {
+            method(req, &["DELETE"])?;
+            apps::remove_key(p, id, kid).await
+        }
+        _ => Err(Error::not_found("no such admin endpoint")),
+    }
+}
+
+/// Development only: signs `n` access tokens in one request and reports the time per
+/// signature measured inside the worker (the benchmark reads this).
+fn bench_sign(p: &impl Platform, req: &Request) -> Response {
+    let n = super::params::Params::from_query(req)
+        .ok()
+        .and_then(|q| q.get("n").and_then(|n| n.parse::<u32>().ok()))
+        .unwrap_or(100)
+        .clamp(1, 2000);
+    let claims =
+        serde_json::json!({"iss": "bench", "sub": "bench", "jti": "x", "iat": 0, "exp": 1});
+    let start = p.now_ms();
+    let mut last = String::new();
+    for _ in 0..n {
+        last = p.keys().sign_access_token(&claims);
+    }
+    let sign_total = p.now_ms() - start;
+    let start = p.now_ms();
+    let decoded = crate::crypto::jwt::decode(&last);
+    let mut ok = true;
+    if let Ok(t) = &decoded {
+        for _ in 0..n {
+            ok &= p.keys().verify(t);
+        }
+    }
+    let verify_total = p.now_ms() - start;
+    Response::json(
+        200,
+        &serde_json::json!({
+            "n": n, "verified": ok,
+            "sign_ms_total": sign_total, "sign_ms_each": sign_total / n as f64,
+            "verify_ms_total": verify_total, "verify_ms_each": verify_total / n as f64,
+        }),
+    )
+}

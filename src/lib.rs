@@ -1,0 +1,17 @@
+//! Portcullis: an OAuth 2 authorization server for Cloudflare Workers.
+//!
+//! Everything except `worker/` is a sans-IO core: plain Rust over the [`store::Platform`]
+//! trait (storage, clock, randomness, keys), tested natively with `cargo test`.
+//! `worker/` is the only code that touches workers-rs types and is compiled for wasm32 only.
+
+pub mod admin;
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod model;
+pub mod oauth;
+pub mod store;
+pub mod util;
+
+#[cfg(target_arch = "wasm32")]
+mod worker;

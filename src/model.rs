@@ -1,0 +1,86 @@
+//! Records the server keeps. `App` is what KV holds (public metadata, may be stale);
+//! `AppRecord` adds what only the app's Durable Object holds (secret hash, epoch).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Disabled,
+    Deleted,
+}
+
+/// The app's bot user: who its app tokens act as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotUser {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    pub client_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub homepage: String,
+    #[serde(default)]
+    pub image_uri: String,
+    #[serde(default)]
+    pub admin_email: String,
+    #[serde(default)]
+    pub admin_phone: String,
+    pub owner: String,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    /// The app's permissions: every scope it may be granted.
+    pub scopes: Vec<String>,
+    /// Granted when a request names no scope; defaults to `scopes`.
+    #[serde(default)]
+    pub default_scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub trusted: bool,
+    /// Access-token lifetime in seconds; `None` uses the server default for the grant.
+    #[serde(default)]
+    pub token_lifetime: Option<u64>,
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt` or `none`.
+    pub token_endpoint_auth_method: String,
+    /// Public keys (JWK, RSA) for app tokens and `private_key_jwt`.
+    #[serde(default)]
+    pub keys: Vec<serde_json::Value>,
+    pub bot_user: BotUser,
+    pub status: Status,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl App {
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == "none"
+    }
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+    pub fn default_scopes(&self) -> &[String] {
+        self.default_scopes.as_deref().unwrap_or(&self.scopes)
+    }
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        self.keys
+            .iter()
+            .filter_map(|k| k.get("kid").and_then(|v| v.as_str()))
+    }
+}
+
+/// The authoritative record in the app's Durable Object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppRecord {
+    pub app: App,
+    /// SHA-256 (hex) of the client secret; `None` for public clients and deleted apps.
+    pub secret_hash: Option<String>,
+    /// Bumped by secret regeneration, disabling and deletion; tokens carry the epoch they were
+    /// minted under and are dead once it moves on.
+    pub epoch: u64,
+}

@@ -1,0 +1,220 @@
+//! Client authentication at the token, introspection and revocation endpoints:
+//! `client_secret_basic`, `client_secret_post`, `private_key_jwt` and `none` (public clients).
+//! Exactly one method per request (RFC 6749 §2.3); failures are 401 `invalid_client`, with a
+//! `Basic` challenge when Basic was tried.
+
+use crate::http::params::{percent_decode, Params};
+use crate::http::Request;
+use crate::model::App;
+use crate::oauth::assertion::{self, Rules};
+use crate::oauth::error::{Challenge, Error, Result};
+use crate::store::shard::{Command, Reply};
+use crate::store::Platform;
+use crate::util::sha256_hex;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presented {
+    Basic {
+        id: String,
+        secret: String,
+    },
+    Post {
+        id: String,
+        secret: String,
+    },
+    Jwt {
+        assertion: String,
+        id: Option<String>,
+    },
+    None {
+        id: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct Authenticated {
+    pub app: App,
+    pub epoch: u64,
+    pub method: &'static str,
+}
+
+/// Client ids we issue are 32 URL-safe characters; others (RFC 7591 may carry longer ones)
+/// are limited to 64 so garbage never reaches storage.
+pub fn valid_client_id(id: &str) -> bool {
+    (16..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Reads which credentials a request presents. `Ok(None)`: none at all.
+pub fn presented(req: &Request, params: &Params) -> Result<Option<Presented>> {
+    let basic = match req.header("authorization") {
+        Some(h) if h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ") => {
+            Some(parse_basic(&h[6..])?)
+        }
+        _ => None,
+    };
+    let post_secret = params.get("client_secret");
+    let assertion = params.get("client_assertion");
+    let methods = basic.is_some() as u8 + post_secret.is_some() as u8 + assertion.is_some() as u8;
+    if methods > 1 {
+        return Err(Error::invalid_request(
+            "use exactly one client authentication method",
+        ));
+    }
+    if let Some((id, secret)) = basic {
+        if params.get("client_id").is_some_and(|p| p != id) {
+            return Err(Error::invalid_request(
+                "client_id does not match the Basic credentials",
+            ));
+        }
+        return Ok(Some(Presented::Basic { id, secret }));
+    }
+    if let Some(secret) = post_secret {
+        let id = params.require("client_id")?;
+        return Ok(Some(Presented::Post {
+            id: id.to_owned(),
+            secret: secret.to_owned(),
+        }));
+    }
+    if let Some(a) = assertion {
+        if params.get("client_assertion_type") != Some(ASSERTION_TYPE) {
+            return Err(Error::invalid_request(format!(
+                "client_assertion_type must be {ASSERTION_TYPE}"
+            )));
+        }
+        return Ok(Some(Presented::Jwt {
+            assertion: a.to_owned(),
+            id: params.get("client_id").map(str::to_owned),
+        }));
+    }
+    Ok(params
+        .get("client_id")
+        .map(|id| Presented::None { id: id.to_owned() }))
+}
+
+/// RFC 6749 §2.3.1: id and secret are form-urlencoded before Base64.
+fn parse_basic(b64: &str) -> Result<(String, String)> {
+    let bad = || {
+        Error::invalid_client("malformed HTTP Basic credentials").with_challenge(Challenge::Basic)
+    };
+    let raw = STANDARD.decode(b64.trim()).map_err(|_| bad())?;
+    let colon = raw.iter().position(|b| *b == b':').ok_or_else(bad)?;
+    let id = percent_decode(&raw[..colon]).map_err(|_| bad())?;
+    let secret = percent_decode(&raw[colon + 1..]).map_err(|_| bad())?;
+    Ok((id, secret))
+}
+
+/// Authenticates the presented credentials against the app's Durable Object (authoritative:
+/// a regenerated secret or a disabled app fails at once). `audiences` are the `aud` values a
+/// client assertion may carry (the issuer and the endpoint URL).
+pub async fn authenticate(
+    p: &impl Platform,
+    creds: Presented,
+    audiences: &[String],
+) -> Result<Authenticated> {
+    let (id, secret, method, challenge) = match creds {
+        Presented::Basic { id, secret } => (
+            id,
+            Some(secret),
+            "client_secret_basic",
+            Some(Challenge::Basic),
+        ),
+        Presented::Post { id, secret } => (id, Some(secret), "client_secret_post", None),
+        Presented::None { id } => (id, None, "none", None),
+        Presented::Jwt { assertion, id } => {
+            let rules = Rules {
+                require_aud: true,
+                require_iat: false,
+                require_sub_is_iss: true,
+                audiences,
+            };
+            let v = assertion::verify(p, &assertion, &rules)
+                .await
+                .map_err(Error::invalid_client)?;
+            if id.is_some_and(|id| id != v.app.client_id) {
+                return Err(Error::invalid_client(
+                    "client_id does not match the client assertion",
+                ));
+            }
+            return Ok(Authenticated {
+                app: v.app,
+                epoch: v.epoch,
+                method: "private_key_jwt",
+            });
+        }
+    };
+    let fail = |msg: &str| {
+        let e = Error::invalid_client(msg.to_owned());
+        match &challenge {
+            Some(c) => e.with_challenge(c.clone()),
+            None => e,
+        }
+    };
+    if !valid_client_id(&id) {
+        return Err(fail("unknown client"));
+    }
+    // Secrets we issue are 32 characters; hashing first keeps the comparison length-independent.
+    let secret_hash = secret.as_deref().map(sha256_hex);
+    if p.app_meta(&id).await?.is_none() {
+        return Err(fail("unknown client"));
+    }
+    match p
+        .shard(&format!("app:{id}"), Command::Authenticate { secret_hash })
+        .await
+    {
+        Ok(Reply::Client { app, epoch }) => Ok(Authenticated { app, epoch, method }),
+        Ok(_) => Err(Error::server("unexpected reply from storage")),
+        Err(e) if e.code == crate::oauth::error::ErrorCode::InvalidClient => {
+            Err(fail(&e.description))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(auth: Option<&str>) -> Request {
+        Request {
+            headers: auth
+                .map(|a| vec![("authorization".into(), a.into())])
+                .unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let b = STANDARD.encode("my%20id:s%3Acret");
+        let p = presented(&req(Some(&format!("Basic {b}"))), &Params::default()).unwrap();
+        assert_eq!(
+            p,
+            Some(Presented::Basic {
+                id: "my id".into(),
+                secret: "s:cret".into()
+            })
+        );
+    }
+
+    #[test]
+    fn two_methods_are_refused() {
+        let b = STANDARD.encode("a:b");
+        let params = Params::parse_form(b"client_id=a&client_secret=b").unwrap();
+        let e = presented(&req(Some(&format!("Basic {b}"))), &params).unwrap_err();
+        assert_eq!(e.code.as_str(), "invalid_request");
+    }
+
+    #[test]
+    fn malformed_basic_is_invalid_client_with_challenge() {
+        let e = presented(&req(Some("Basic !!!")), &Params::default()).unwrap_err();
+        assert_eq!(e.status(), 401);
+        assert!(e.www_authenticate().unwrap().starts_with("Basic"));
+    }
+}

@@ -1,0 +1,25 @@
+//! RFC 8414 authorization server metadata: only what the server really does.
+
+use crate::config::Config;
+
+pub fn metadata(cfg: &Config, issuer: &str) -> serde_json::Value {
+    serde_json::json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "introspection_endpoint": format!("{issuer}/oauth/introspect"),
+        "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
+        "grant_types_supported": ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported": ["RS256"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "revocation_endpoint_auth_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": cfg.scopes,
+        "access_token_signing_alg_values_supported": ["RS256"],
+        "service_documentation": format!("{issuer}/"),
+    })
+}

@@ -1,0 +1,218 @@
+//! The one error type of the server. Every failure, whatever layer it starts in, ends as one of
+//! these and is rendered once (`http::response`) as RFC 6749 §5.2 JSON with the right status
+//! and, where the spec asks for one, a `WWW-Authenticate` challenge.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    UnsupportedTokenType,
+    InvalidScope,
+    InvalidTarget,
+    AccessDenied,
+    UnsupportedResponseType,
+    InvalidToken,
+    InsufficientScope,
+    InvalidRedirectUri,
+    InvalidClientMetadata,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    LimitReached,
+    RateLimited,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest | PayloadTooLarge | UnsupportedMediaType => "invalid_request",
+            InvalidClient => "invalid_client",
+            InvalidGrant => "invalid_grant",
+            UnauthorizedClient => "unauthorized_client",
+            UnsupportedGrantType => "unsupported_grant_type",
+            UnsupportedTokenType => "unsupported_token_type",
+            InvalidScope => "invalid_scope",
+            InvalidTarget => "invalid_target",
+            AccessDenied => "access_denied",
+            UnsupportedResponseType => "unsupported_response_type",
+            InvalidToken => "invalid_token",
+            InsufficientScope => "insufficient_scope",
+            InvalidRedirectUri => "invalid_redirect_uri",
+            InvalidClientMetadata => "invalid_client_metadata",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            LimitReached => "limit_reached",
+            RateLimited => "slow_down",
+            ServerError => "server_error",
+            TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidClient | InvalidToken => 401,
+            InsufficientScope | AccessDenied => 403,
+            NotFound => 404,
+            MethodNotAllowed => 405,
+            LimitReached => 409,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            RateLimited => 429,
+            ServerError => 500,
+            TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+/// Which `WWW-Authenticate` challenge a 401/403 carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Challenge {
+    /// The client tried HTTP Basic (RFC 6749 §5.2).
+    Basic,
+    /// A bearer token was missing or bad (RFC 6750 §3); `scope` names what was needed.
+    Bearer { scope: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub description: String,
+    pub challenge: Option<Challenge>,
+    /// Extra response headers, e.g. `Allow` on 405 or `Retry-After` on 429.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Error {
+            code,
+            description: description.into(),
+            challenge: None,
+            headers: Vec::new(),
+        }
+    }
+    pub fn with_challenge(mut self, c: Challenge) -> Self {
+        self.challenge = Some(c);
+        self
+    }
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+    pub fn invalid_client(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidClient, d)
+    }
+    pub fn invalid_grant(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, d)
+    }
+    pub fn invalid_scope(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidScope, d)
+    }
+    pub fn unauthorized_client(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UnauthorizedClient, d)
+    }
+    pub fn invalid_token(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidToken, d).with_challenge(Challenge::Bearer { scope: None })
+    }
+    pub fn not_found(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, d)
+    }
+    pub fn server(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ServerError, d)
+    }
+    pub fn unavailable(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::TemporarilyUnavailable, d)
+    }
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    /// The `WWW-Authenticate` value, if this error carries a challenge.
+    pub fn www_authenticate(&self) -> Option<String> {
+        let realm = "realm=\"portcullis\"";
+        match &self.challenge {
+            None => None,
+            Some(Challenge::Basic) => Some(format!("Basic {realm}, charset=\"UTF-8\"")),
+            Some(Challenge::Bearer { scope }) => {
+                let mut v = format!("Bearer {realm}");
+                // RFC 6750 §3.1: a request without any credentials gets no error code.
+                if self.code != ErrorCode::InvalidRequest || !self.description.is_empty() {
+                    v.push_str(&format!(", error=\"{}\"", self.code.as_str()));
+                    v.push_str(&format!(
+                        ", error_description=\"{}\"",
+                        header_safe(&self.description)
+                    ));
+                }
+                if let Some(s) = scope {
+                    v.push_str(&format!(", scope=\"{}\"", header_safe(s)));
+                }
+                Some(v)
+            }
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::json!({"error": self.code.as_str(), "error_description": self.description})
+            .to_string()
+    }
+}
+
+/// RFC 6750 limits error_description to %x20-21 / %x23-5B / %x5D-7E.
+fn header_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if (' '..='~').contains(&c) && c != '"' && c != '\\' {
+                c
+            } else {
+                '\''
+            }
+        })
+        .collect()
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_client_is_401_with_basic_challenge() {
+        let e = Error::invalid_client("bad secret").with_challenge(Challenge::Basic);
+        assert_eq!(e.status(), 401);
+        assert!(e.www_authenticate().unwrap().starts_with("Basic "));
+        let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(v["error"], "invalid_client");
+        assert_eq!(v["error_description"], "bad secret");
+    }
+
+    #[test]
+    fn bearer_challenge_never_carries_quotes_or_newlines() {
+        let e = Error::invalid_token("bad \"x\"\r\nInjected: 1");
+        let h = e.www_authenticate().unwrap();
+        assert!(h.contains("error=\"invalid_token\""));
+        assert!(!h.contains('\n') && !h.contains("\"x\""));
+    }
+}

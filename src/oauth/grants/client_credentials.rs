@@ -1,0 +1,57 @@
+//! `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client acting for itself.
+//! No refresh token is issued.
+
+use super::super::token::{bearer_response, Endpoint};
+use crate::http::params::Params;
+use crate::http::Response;
+use crate::oauth::client_auth::Authenticated;
+use crate::oauth::error::{Error, Result};
+use crate::oauth::mint::{mint, TokenRequest};
+use crate::oauth::{resource, scope};
+use crate::store::Platform;
+
+pub fn handle(
+    p: &impl Platform,
+    ep: &Endpoint,
+    params: &Params,
+    client: Authenticated,
+) -> Result<Response> {
+    let app = &client.app;
+    if client.method == "none" {
+        return Err(Error::unauthorized_client(
+            "public clients cannot use client_credentials",
+        ));
+    }
+    if !app.allows_grant("client_credentials") {
+        return Err(Error::unauthorized_client(
+            "this client may not use the client_credentials grant",
+        ));
+    }
+    let scopes = scope::resolve(params.get("scope"), &app.scopes, app.default_scopes())?;
+    let aud = resource::audience(p, &ep.issuer, params.get("resource"))?;
+    let ttl = app
+        .token_lifetime
+        .unwrap_or(p.config().client_credentials_ttl);
+    let m = mint(
+        p,
+        TokenRequest {
+            issuer: &ep.issuer,
+            client_id: &app.client_id,
+            sub: &app.client_id,
+            aud: &aud,
+            scope: scope::join(&scopes),
+            ttl,
+            epoch: client.epoch,
+            akid: None,
+            bot: false,
+        },
+    );
+    let body = serde_json::json!({
+        "access_token": m.token,
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "scope": m.claims.scope,
+        "created_at": m.claims.iat,
+    });
+    Ok(bearer_response(body, m.sign_ms))
+}

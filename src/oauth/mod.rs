@@ -1,0 +1,16 @@
+//! The sans-IO OAuth core. One rule, one file: PKCE in `pkce.rs`, redirect URIs in
+//! `redirect_uri.rs`, each grant in `grants/<grant>.rs`, and so on.
+
+pub mod assertion;
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod grants;
+pub mod introspect;
+pub mod mint;
+pub mod redirect_uri;
+pub mod resource;
+pub mod revoke;
+pub mod scope;
+pub mod token;
+pub mod userinfo;

@@ -1,0 +1,215 @@
+//! Redirect URIs: what may be registered, and whether a requested URI matches a registered one.
+//!
+//! Registered URIs are absolute, fragment-free and either `https` with a host, `http` on a
+//! loopback host (RFC 8252 §7.3), or a private-use scheme with a dot in it (RFC 8252 §7.1,
+//! `com.example.app:/cb`). Userinfo (`https://good@evil`) is refused outright. Matching is exact
+//! string comparison, except that loopback URIs match on any port.
+
+use crate::oauth::error::{Error, ErrorCode, Result};
+
+const MAX_LEN: usize = 2000;
+const LOOPBACK_HOSTS: [&str; 3] = ["127.0.0.1", "[::1]", "localhost"];
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidRedirectUri, msg)
+}
+
+struct Parts<'a> {
+    scheme: &'a str,
+    /// `host[:port]` for hierarchical URIs, empty otherwise.
+    authority: &'a str,
+    rest: &'a str,
+}
+
+fn split(uri: &str) -> Option<Parts<'_>> {
+    let colon = uri.find(':')?;
+    let scheme = &uri[..colon];
+    let first = scheme.chars().next()?;
+    if !first.is_ascii_alphabetic()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return None;
+    }
+    let after = &uri[colon + 1..];
+    if let Some(h) = after.strip_prefix("//") {
+        let end = h.find(['/', '?']).unwrap_or(h.len());
+        Some(Parts {
+            scheme,
+            authority: &h[..end],
+            rest: &h[end..],
+        })
+    } else {
+        Some(Parts {
+            scheme,
+            authority: "",
+            rest: after,
+        })
+    }
+}
+
+fn host_of(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority.find(']').map_or(authority, |i| &authority[..=i]);
+    }
+    authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+}
+
+fn is_loopback_http(p: &Parts<'_>) -> bool {
+    p.scheme == "http" && LOOPBACK_HOSTS.contains(&host_of(p.authority))
+}
+
+/// Validates a URI for registration. `https_only` is the rule of the interactive registration page.
+pub fn validate(uri: &str, https_only: bool) -> Result<()> {
+    if uri.is_empty() || uri.len() > MAX_LEN {
+        return Err(invalid("redirect URI must be 1 to 2000 characters"));
+    }
+    if uri
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+    {
+        return Err(invalid(
+            "redirect URI must be ASCII without spaces (percent-encode anything else)",
+        ));
+    }
+    if uri.contains('#') {
+        return Err(invalid("redirect URI must not contain a fragment"));
+    }
+    if uri.contains('\\') {
+        return Err(invalid("redirect URI must not contain backslashes"));
+    }
+    let p = split(uri).ok_or_else(|| invalid("redirect URI must be absolute"))?;
+    if p.scheme.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(invalid("redirect URI scheme must be lower case"));
+    }
+    if p.authority.contains('@') {
+        return Err(invalid("redirect URI must not contain user information"));
+    }
+    match p.scheme {
+        "https" => {
+            let host = host_of(p.authority);
+            if host.is_empty()
+                || host.ends_with('.')
+                || host.bytes().any(|b| b.is_ascii_uppercase())
+            {
+                return Err(invalid(
+                    "https redirect URI needs a lower-case host without a trailing dot",
+                ));
+            }
+            if p.rest
+                .split(['?'])
+                .next()
+                .unwrap_or("")
+                .split('/')
+                .any(|seg| seg == ".." || seg == ".")
+            {
+                return Err(invalid("redirect URI path must not contain dot segments"));
+            }
+            Ok(())
+        }
+        "http" if !https_only && is_loopback_http(&p) => Ok(()),
+        "http" => Err(invalid(
+            "redirect URI must use https (http only on loopback: 127.0.0.1, [::1], localhost)",
+        )),
+        _ if https_only => Err(invalid("redirect URI must use https")),
+        "javascript" | "data" | "file" | "vbscript" | "blob" | "about" | "ftp" | "ws" | "wss" => {
+            Err(invalid(format!("the '{}' scheme is not allowed", p.scheme)))
+        }
+        s if s.contains('.') && !p.rest.is_empty() => Ok(()),
+        _ => Err(invalid(
+            "custom schemes must be reverse-domain names such as com.example.app:/callback",
+        )),
+    }
+}
+
+/// Does a requested redirect URI match a registered one?
+pub fn matches(registered: &str, requested: &str) -> bool {
+    if registered == requested {
+        return true;
+    }
+    // RFC 8252 §7.3: native apps bind an ephemeral port, so loopback matches on any port.
+    match (split(registered), split(requested)) {
+        (Some(r), Some(q)) if is_loopback_http(&r) && is_loopback_http(&q) => {
+            host_of(r.authority) == host_of(q.authority)
+                && r.rest == q.rest
+                && valid_port(q.authority)
+        }
+        _ => false,
+    }
+}
+
+fn valid_port(authority: &str) -> bool {
+    let host = host_of(authority);
+    let port = &authority[host.len()..];
+    port.is_empty()
+        || (port.len() > 1 && port.len() <= 6 && port[1..].bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The registered URI a request means: its `redirect_uri` if it matches one, or the only one.
+pub fn select<'a>(registered: &'a [String], requested: Option<&'a str>) -> Option<&'a str> {
+    match requested {
+        Some(q) => registered.iter().any(|r| matches(r, q)).then_some(q),
+        None if registered.len() == 1 => Some(registered[0].as_str()),
+        None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_rules() {
+        for ok in [
+            "https://app.example/cb",
+            "https://app.example:8443/cb?x=1",
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:5000/cb",
+            "http://[::1]:80/cb",
+            "http://localhost:3000/callback",
+            "com.example.app:/oauth2redirect",
+        ] {
+            assert!(validate(ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "/relative",
+            "https://app.example/cb#frag",
+            "http://app.example/cb",
+            "https://good.example@evil.example/cb",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "https://app.example/../cb",
+            "https://APP.example/cb",
+            "HTTPS://app.example/cb",
+            "https://app.example./cb",
+            "https://аpp.example/cb",
+            "https://app.example/c b",
+            "https:///cb",
+            "myapp:/cb",
+            "https://app.example\\@evil/",
+        ] {
+            assert!(validate(bad, false).is_err(), "{bad}");
+        }
+        assert!(validate("http://127.0.0.1/cb", true).is_err());
+        assert!(validate("com.example.app:/cb", true).is_err());
+    }
+
+    #[test]
+    fn matching_is_exact_except_loopback_port() {
+        assert!(matches("https://a.example/cb", "https://a.example/cb"));
+        assert!(!matches("https://a.example/cb", "https://a.example/cb/"));
+        assert!(!matches("https://a.example/cb", "https://a.example/CB"));
+        assert!(matches("http://127.0.0.1/cb", "http://127.0.0.1:53121/cb"));
+        assert!(!matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:53121/other"
+        ));
+        assert!(!matches("http://127.0.0.1/cb", "http://localhost:53121/cb"));
+        assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:x/cb"));
+        let one = vec!["https://a.example/cb".to_string()];
+        assert_eq!(select(&one, None), Some("https://a.example/cb"));
+        assert_eq!(select(&one, Some("https://evil.example/cb")), None);
+    }
+}

@@ -1,0 +1,83 @@
+//! Scopes (RFC 6749 §3.3): parsing a requested scope string and deciding what is granted.
+
+use crate::oauth::error::{Error, Result};
+
+/// Splits a scope string on spaces. Tokens are `%x21 / %x23-5B / %x5D-7E` (no quotes or
+/// backslashes); runs of spaces are tolerated, any other whitespace is not. Duplicates collapse.
+pub fn parse(s: &str) -> Result<Vec<String>> {
+    if s.len() > 2048 {
+        return Err(Error::invalid_scope("scope is too long"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for tok in s.split(' ').filter(|t| !t.is_empty()) {
+        if !tok
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+        {
+            return Err(Error::invalid_scope(
+                "scope contains characters outside RFC 6749 §3.3 scope tokens",
+            ));
+        }
+        if !out.iter().any(|o| o == tok) {
+            out.push(tok.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// The scopes to grant: the requested ones if all are allowed, else `invalid_scope`;
+/// nothing requested → the defaults.
+pub fn resolve(
+    requested: Option<&str>,
+    allowed: &[String],
+    default: &[String],
+) -> Result<Vec<String>> {
+    let Some(req) = requested else {
+        return Ok(default.to_vec());
+    };
+    let wanted = parse(req)?;
+    if wanted.is_empty() {
+        return Ok(default.to_vec());
+    }
+    if let Some(bad) = wanted.iter().find(|w| !allowed.contains(w)) {
+        return Err(Error::invalid_scope(format!(
+            "scope '{bad}' is not allowed for this client"
+        )));
+    }
+    Ok(wanted)
+}
+
+/// Checks that every scope of an app exists in the server's catalogue.
+pub fn check_catalogue(scopes: &[String], catalogue: &[String]) -> Result<()> {
+    match scopes.iter().find(|s| !catalogue.contains(s)) {
+        Some(bad) => Err(Error::invalid_request(format!("unknown scope '{bad}'"))),
+        None => Ok(()),
+    }
+}
+
+pub fn join(scopes: &[String]) -> String {
+    scopes.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn resolve_subset_default_and_unknown() {
+        let allowed = v(&["users:read", "users:write", "public"]);
+        let default = v(&["public"]);
+        assert_eq!(
+            resolve(Some("users:read  users:write "), &allowed, &default).unwrap(),
+            v(&["users:read", "users:write"])
+        );
+        assert_eq!(resolve(None, &allowed, &default).unwrap(), default);
+        assert_eq!(resolve(Some("   "), &allowed, &default).unwrap(), default);
+        assert!(resolve(Some("admin"), &allowed, &default).is_err());
+        assert!(resolve(Some("users:read\tusers:write"), &allowed, &default).is_err());
+        assert!(resolve(Some("\"x\""), &allowed, &default).is_err());
+    }
+}

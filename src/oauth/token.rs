@@ -1,0 +1,65 @@
+//! `POST /oauth/token`: parses the body, authenticates the client, dispatches on `grant_type`.
+
+use crate::http::params::Params;
+use crate::http::{Request, Response};
+use crate::oauth::client_auth;
+use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::oauth::grants;
+use crate::store::Platform;
+
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// Where a request arrived: the issuer and the URL of the endpoint (both valid as `aud`).
+pub struct Endpoint {
+    pub issuer: String,
+    pub url: String,
+}
+
+impl Endpoint {
+    pub fn audiences(&self) -> Vec<String> {
+        vec![
+            self.issuer.clone(),
+            self.url.clone(),
+            format!("{}/oauth/token", self.issuer),
+        ]
+    }
+}
+
+/// A token response: JSON, `no-store`, and the signing time as `Server-Timing`.
+pub fn bearer_response(body: serde_json::Value, sign_ms: f64) -> Response {
+    Response::json(200, &body)
+        .no_store()
+        .header("server-timing", format!("sign;dur={sign_ms:.2}"))
+}
+
+pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<Response> {
+    let params = Params::from_body(req)?;
+    let grant = match params.get("grant_type") {
+        Some(g) => g,
+        None if params.contains("response_type") => {
+            return Err(Error::invalid_request(
+                "grant_type is required (response_type belongs to the authorization endpoint; send grant_type=client_credentials)",
+            ))
+        }
+        None => return Err(Error::invalid_request("missing parameter 'grant_type'")),
+    };
+    if grant == JWT_BEARER {
+        // RFC 7523 §2.1: the assertion itself authenticates; client credentials are optional.
+        return grants::jwt_bearer::handle(p, ep, &params).await;
+    }
+    if !matches!(grant, "client_credentials") {
+        return Err(Error::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("grant_type '{}' is not supported", printable(grant)),
+        ));
+    }
+    let creds = client_auth::presented(req, &params)?
+        .ok_or_else(|| Error::invalid_client("client authentication is required"))?;
+    let client = client_auth::authenticate(p, creds, &ep.audiences()).await?;
+    let id = client.app.client_id.clone();
+    Ok(grants::client_credentials::handle(p, ep, &params, client)?.client(Some(&id)))
+}
+
+fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(80).collect()
+}

@@ -1,0 +1,114 @@
+//! An in-memory [`Platform`] for native tests: shards are `MemKv`s run through the same
+//! `shard::apply` as the Durable Objects, KV is a map, the clock is settable.
+
+use super::kv::MemKv;
+use super::platform::Platform;
+use super::shard::{apply, Command, Reply};
+use crate::config::Config;
+use crate::crypto::keys::SigningKeys;
+use crate::model::App;
+use crate::oauth::error::Result;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+
+pub struct MemPlatform {
+    pub config: Config,
+    pub keys: SigningKeys,
+    pub clock: Cell<i64>,
+    pub shards: RefCell<HashMap<String, MemKv>>,
+    pub kv: RefCell<BTreeMap<String, App>>,
+    pub audit_log: RefCell<Vec<serde_json::Value>>,
+    pub shard_calls: Cell<u32>,
+}
+
+impl MemPlatform {
+    pub fn new(config: Config, keys: SigningKeys) -> Self {
+        MemPlatform {
+            config,
+            keys,
+            clock: Cell::new(1_795_000_000),
+            shards: RefCell::default(),
+            kv: RefCell::default(),
+            audit_log: RefCell::default(),
+            shard_calls: Cell::new(0),
+        }
+    }
+    pub fn advance(&self, secs: i64) {
+        self.clock.set(self.clock.get() + secs);
+    }
+}
+
+impl Platform for MemPlatform {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn keys(&self) -> &SigningKeys {
+        &self.keys
+    }
+    fn now(&self) -> i64 {
+        self.clock.get()
+    }
+    fn now_ms(&self) -> f64 {
+        self.clock.get() as f64 * 1000.0
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        getrandom::getrandom(buf).expect("OS randomness");
+    }
+    fn audit(&self, event: &serde_json::Value) {
+        self.audit_log.borrow_mut().push(event.clone());
+    }
+    async fn shard(&self, name: &str, cmd: Command) -> Result<Reply> {
+        self.shard_calls.set(self.shard_calls.get() + 1);
+        // Round-trip through JSON as the Durable Object adapter does.
+        let cmd: Command = serde_json::from_str(&serde_json::to_string(&cmd).unwrap()).unwrap();
+        let mut shards = self.shards.borrow_mut();
+        let kv = shards.entry(name.to_owned()).or_default();
+        apply(kv, self.now(), cmd).into_result()
+    }
+    async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
+        Ok(self.kv.borrow().get(client_id).cloned())
+    }
+    async fn put_app_meta(&self, app: &App) -> Result<()> {
+        self.kv
+            .borrow_mut()
+            .insert(app.client_id.clone(), app.clone());
+        Ok(())
+    }
+    async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
+        self.kv.borrow_mut().remove(client_id);
+        Ok(())
+    }
+    async fn list_app_ids(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<String>, Option<String>)> {
+        let kv = self.kv.borrow();
+        let mut ids: Vec<String> = kv
+            .keys()
+            .filter(|k| cursor.is_none_or(|c| k.as_str() > c))
+            .take(limit + 1)
+            .cloned()
+            .collect();
+        let next = if ids.len() > limit {
+            ids.truncate(limit);
+            ids.last().cloned()
+        } else {
+            None
+        };
+        Ok((ids, next))
+    }
+}
+
+/// Drives a future that never waits on real I/O (everything in `MemPlatform` is ready at once).
+pub fn block_on<F: Future>(fut: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The async surface the protocol core runs on. The worker layer implements it over Workers KV,
+//! Durable Objects and `Date.now()`; `store::memory` implements it in memory for native tests.
+
+use super::shard::{Command, Reply};
+use crate::config::Config;
+use crate::crypto::keys::SigningKeys;
+use crate::model::App;
+use crate::oauth::error::Result;
+
+#[allow(async_fn_in_trait)]
+pub trait Platform {
+    fn config(&self) -> &Config;
+    fn keys(&self) -> &SigningKeys;
+    /// Unix seconds.
+    fn now(&self) -> i64;
+    /// Milliseconds, for measuring work inside a request (`Server-Timing`).
+    fn now_ms(&self) -> f64;
+    fn fill_random(&self, buf: &mut [u8]);
+    /// One structured audit line (admin actions); never a secret.
+    fn audit(&self, event: &serde_json::Value);
+
+    /// Runs one command in the named Durable Object, atomically.
+    async fn shard(&self, name: &str, cmd: Command) -> Result<Reply>;
+
+    /// Public app metadata from KV: may be up to 60 s stale, never authoritative for secrets,
+    /// status or epoch (those come from the app's shard).
+    async fn app_meta(&self, client_id: &str) -> Result<Option<App>>;
+    async fn put_app_meta(&self, app: &App) -> Result<()>;
+    async fn delete_app_meta(&self, client_id: &str) -> Result<()>;
+    /// All apps' ids in KV order, paged by an opaque cursor.
+    async fn list_app_ids(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<String>, Option<String>)>;
+}
+
+/// `n` random bytes as base64url: 24 bytes → 32 characters (client ids, secrets, jtis, codes).
+pub fn random_token(p: &impl Platform, bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    p.fill_random(&mut buf);
+    crate::util::b64url(&buf)
+}

@@ -1,0 +1,234 @@
+//! `Platform` over Workers: KV for app metadata (with a short per-isolate cache), the `Shard`
+//! Durable Object for everything atomic, and keys/config parsed once per isolate.
+
+use crate::config::Config;
+use crate::crypto::keys::{self, SigningKeys};
+use crate::model::App;
+use crate::oauth::error::{Error, Result};
+use crate::store::shard::{Command, Reply};
+use crate::store::Platform;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use worker::{console_log, Env, Method, Request, RequestInit};
+
+const KV_BINDING: &str = "CLIENTS";
+const DO_BINDING: &str = "SHARD";
+/// How long an isolate trusts its copy of an app's KV metadata. KV itself may be up to 60 s
+/// stale across regions; nothing authoritative (secret, status, epoch, keys in use) is read from it.
+const META_TTL_MS: u64 = 10_000;
+
+thread_local! {
+    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+    static KEYS: RefCell<Option<Rc<SigningKeys>>> = const { RefCell::new(None) };
+    static META: RefCell<HashMap<String, (u64, Option<App>)>> = RefCell::new(HashMap::new());
+}
+
+pub struct WorkerPlatform {
+    env: Env,
+    config: Rc<Config>,
+    keys: Rc<SigningKeys>,
+}
+
+fn lookup(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .ok()
+        .or_else(|| env.var(name).map(|v| v.to_string()).ok())
+}
+
+fn unavailable(what: &str) -> impl Fn(worker::Error) -> Error + '_ {
+    move |_| Error::unavailable(format!("{what} is unavailable"))
+}
+
+impl WorkerPlatform {
+    /// Builds the platform for one request, reusing the isolate's parsed config and keys.
+    pub async fn load(env: Env, _origin: &str) -> Result<Self> {
+        let config = match CONFIG.with(|c| c.borrow().clone()) {
+            Some(c) => c,
+            None => {
+                let c = Rc::new(Config::from_vars(|k| lookup(&env, k)));
+                CONFIG.with(|cell| *cell.borrow_mut() = Some(c.clone()));
+                c
+            }
+        };
+        let keys = match KEYS.with(|k| k.borrow().clone()) {
+            Some(k) => k,
+            None => {
+                let k = Rc::new(load_keys(&env).await?);
+                KEYS.with(|cell| *cell.borrow_mut() = Some(k.clone()));
+                k
+            }
+        };
+        Ok(WorkerPlatform { env, config, keys })
+    }
+
+    fn kv(&self) -> Result<worker::kv::KvStore> {
+        self.env
+            .kv(KV_BINDING)
+            .map_err(|_| Error::unavailable("the CLIENTS KV namespace is not bound"))
+    }
+}
+
+/// `SIGNING_KEYS` (PKCS#8 PEMs) if set; otherwise the development key kept in the `issuer` shard,
+/// made on first use. Racing isolates agree: the shard stores only the first candidate.
+async fn load_keys(env: &Env) -> Result<SigningKeys> {
+    if let Some(pems) = lookup(env, "SIGNING_KEYS") {
+        return SigningKeys::from_pems(&pems, false)
+            .map_err(|e| Error::server(format!("SIGNING_KEYS: {e}")));
+    }
+    let mut pem = match call_shard(env, "issuer", &Command::DevKey { candidate: None }).await? {
+        Reply::Key { pem } => pem,
+        _ => None,
+    };
+    if pem.is_none() {
+        let fresh = keys::generate_pem().map_err(Error::server)?;
+        if let Reply::Key { pem: stored } = call_shard(
+            env,
+            "issuer",
+            &Command::DevKey {
+                candidate: Some(fresh),
+            },
+        )
+        .await?
+        {
+            pem = stored;
+        }
+    }
+    let pem = pem.ok_or_else(|| Error::server("no signing key"))?;
+    let keys = SigningKeys::from_pems(&pem, true).map_err(Error::server)?;
+    console_log!(
+        "{}",
+        serde_json::json!({"warning": "development signing key in use (set the SIGNING_KEYS secret in production)", "kid": keys.current_kid()})
+    );
+    Ok(keys)
+}
+
+async fn call_shard(env: &Env, name: &str, cmd: &Command) -> Result<Reply> {
+    let ns = env
+        .durable_object(DO_BINDING)
+        .map_err(unavailable("the SHARD Durable Object"))?;
+    let stub = ns
+        .get_by_name(name)
+        .map_err(unavailable("a Durable Object"))?;
+    let body = serde_json::to_string(cmd).map_err(|_| Error::server("cannot encode command"))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let req =
+        Request::new_with_init("https://shard/", &init).map_err(unavailable("a Durable Object"))?;
+    let mut resp = stub
+        .fetch_with_request(req)
+        .await
+        .map_err(unavailable("a Durable Object"))?;
+    let reply: Reply = resp
+        .json()
+        .await
+        .map_err(unavailable("a Durable Object reply"))?;
+    Ok(reply)
+}
+
+impl Platform for WorkerPlatform {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn keys(&self) -> &SigningKeys {
+        &self.keys
+    }
+    fn now(&self) -> i64 {
+        (worker::Date::now().as_millis() / 1000) as i64
+    }
+    fn now_ms(&self) -> f64 {
+        js_now()
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        // crypto.getRandomValues; failure here means the runtime is broken.
+        getrandom::getrandom(buf).unwrap_or_else(|_| buf.fill(0));
+    }
+    fn audit(&self, event: &serde_json::Value) {
+        console_log!("{}", event);
+    }
+
+    async fn shard(&self, name: &str, cmd: Command) -> Result<Reply> {
+        call_shard(&self.env, name, &cmd).await?.into_result()
+    }
+
+    async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
+        let now = worker::Date::now().as_millis();
+        if let Some(hit) = META.with(|m| {
+            m.borrow()
+                .get(client_id)
+                .filter(|(t, _)| now < *t)
+                .map(|(_, a)| a.clone())
+        }) {
+            return Ok(hit);
+        }
+        let app: Option<App> = self
+            .kv()?
+            .get(&format!("app:{client_id}"))
+            .json()
+            .await
+            .map_err(|_| Error::unavailable("KV is unavailable"))?;
+        META.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(client_id.to_owned(), (now + META_TTL_MS, app.clone()));
+        });
+        Ok(app)
+    }
+
+    async fn put_app_meta(&self, app: &App) -> Result<()> {
+        let json = serde_json::to_string(app).map_err(|_| Error::server("cannot encode app"))?;
+        self.kv()?
+            .put(&format!("app:{}", app.client_id), json)
+            .map_err(|_| Error::server("cannot write KV"))?
+            .execute()
+            .await
+            .map_err(|_| Error::unavailable("KV is unavailable"))?;
+        META.with(|m| {
+            m.borrow_mut().insert(
+                app.client_id.clone(),
+                (
+                    worker::Date::now().as_millis() + META_TTL_MS,
+                    Some(app.clone()),
+                ),
+            )
+        });
+        Ok(())
+    }
+
+    async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
+        self.kv()?
+            .delete(&format!("app:{client_id}"))
+            .await
+            .map_err(|_| Error::unavailable("KV is unavailable"))?;
+        META.with(|m| m.borrow_mut().remove(client_id));
+        Ok(())
+    }
+
+    async fn list_app_ids(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<String>, Option<String>)> {
+        let mut q = self.kv()?.list().prefix("app:".into()).limit(limit as u64);
+        if let Some(c) = cursor {
+            q = q.cursor(c.to_owned());
+        }
+        let r = q
+            .execute()
+            .await
+            .map_err(|_| Error::invalid_request("bad cursor"))?;
+        let ids = r
+            .keys
+            .into_iter()
+            .map(|k| k.name.trim_start_matches("app:").to_owned())
+            .collect();
+        Ok((ids, if r.list_complete { None } else { r.cursor }))
+    }
+}
+
+fn js_now() -> f64 {
+    worker::js_sys::Date::now()
+}
