@@ -24,6 +24,9 @@ pub struct AccessClaims {
     /// The app key whose assertion obtained this token; removing the key ends the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub akid: Option<String>,
+    /// The grant (authorization code or password) the token came from; revoking it ends the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
     /// Set on tokens that act as an app's bot user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot: Option<bool>,
@@ -45,6 +48,7 @@ pub struct TokenRequest<'a> {
     pub ttl: u64,
     pub epoch: u64,
     pub akid: Option<String>,
+    pub gid: Option<String>,
     pub bot: bool,
 }
 
@@ -61,6 +65,7 @@ pub fn mint(p: &impl Platform, t: TokenRequest<'_>) -> Minted {
         exp: iat + t.ttl as i64,
         ep: t.epoch,
         akid: t.akid,
+        gid: t.gid,
         bot: t.bot.then_some(true),
     };
     let value = serde_json::to_value(&claims).unwrap_or_default();
@@ -91,6 +96,7 @@ pub async fn is_live(p: &impl Platform, c: &AccessClaims) -> Result<bool> {
         jti: c.jti.clone(),
         epoch: c.ep,
         kid: c.akid.clone(),
+        gid: c.gid.clone(),
     };
     match p.shard(&format!("app:{}", c.client_id), cmd).await? {
         Reply::Active { active } => Ok(active),

@@ -8,6 +8,7 @@ pub mod error;
 pub mod grants;
 pub mod introspect;
 pub mod mint;
+pub mod pkce;
 pub mod redirect_uri;
 pub mod resource;
 pub mod revoke;

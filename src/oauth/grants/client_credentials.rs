@@ -43,6 +43,7 @@ pub fn handle(
             ttl,
             epoch: client.epoch,
             akid: None,
+            gid: None,
             bot: false,
         },
     );

@@ -36,6 +36,7 @@ fn mint_bot(
             ttl,
             epoch: v.epoch,
             akid: Some(v.kid),
+            gid: None,
             bot: true,
         },
     );

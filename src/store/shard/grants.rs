@@ -1,0 +1,263 @@
+//! `app:<client_id>`: authorization codes, grants and refresh tokens. Codes and refresh tokens
+//! are stored only as SHA-256 hashes. Everything that must happen once (code redemption,
+//! refresh rotation, reuse detection) happens here, atomically.
+
+use super::app::active;
+use super::{load, save, Reply};
+use crate::oauth::error::{Error, Result};
+use crate::oauth::pkce;
+use crate::store::kv::Kv;
+use serde::{Deserialize, Serialize};
+
+/// Used codes are kept this long after they expire, so a replay can still revoke the grant.
+const USED_CODE_RETENTION: i64 = 86_400;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeRecord {
+    pub user_id: String,
+    pub redirect_uri: String,
+    /// Whether the authorization request named `redirect_uri` (then the token request must too).
+    pub redirect_uri_sent: bool,
+    pub scopes: Vec<String>,
+    pub aud: String,
+    pub challenge: Option<String>,
+    pub method: Option<String>,
+    pub expires_at: i64,
+    #[serde(default)]
+    pub used: bool,
+    /// The grant the code was redeemed into; revoked if the code is replayed.
+    #[serde(default)]
+    pub gid: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct GrantRecord {
+    user_id: String,
+    scopes: Vec<String>,
+    aud: String,
+    epoch: u64,
+    expires_at: i64,
+    revoked: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RefreshRecord {
+    gid: String,
+    current: bool,
+    expires_at: i64,
+}
+
+/// Fresh identifiers the caller made (the shard has no randomness of its own).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewGrant {
+    pub gid: String,
+    pub refresh_hash: String,
+    pub refresh_ttl: i64,
+    pub grant_ttl: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Granted {
+    pub gid: String,
+    pub user_id: String,
+    pub scopes: Vec<String>,
+    pub aud: String,
+    pub epoch: u64,
+}
+
+fn grant_key(gid: &str) -> String {
+    format!("grant:{gid}")
+}
+
+pub(super) fn grant_alive(kv: &dyn Kv, now: i64, gid: &str) -> Result<bool> {
+    Ok(load::<GrantRecord>(kv, &grant_key(gid))?.is_some_and(|g| !g.revoked && g.expires_at > now))
+}
+
+fn revoke_grant(kv: &mut dyn Kv, gid: &str) -> Result<()> {
+    if let Some(mut g) = load::<GrantRecord>(kv, &grant_key(gid))? {
+        g.revoked = true;
+        let exp = g.expires_at;
+        save(kv, &grant_key(gid), &g, Some(exp))?;
+    }
+    Ok(())
+}
+
+pub(super) fn issue_code(kv: &mut dyn Kv, code_hash: String, rec: CodeRecord) -> Result<Reply> {
+    active(kv)?;
+    let exp = rec.expires_at + USED_CODE_RETENTION;
+    save(kv, &format!("code:{code_hash}"), &rec, Some(exp))?;
+    Ok(Reply::Ok)
+}
+
+fn start_grant(
+    kv: &mut dyn Kv,
+    now: i64,
+    epoch: u64,
+    user_id: String,
+    scopes: Vec<String>,
+    aud: String,
+    new: NewGrant,
+) -> Result<Granted> {
+    let expires_at = now + new.grant_ttl;
+    let g = GrantRecord {
+        user_id: user_id.clone(),
+        scopes: scopes.clone(),
+        aud: aud.clone(),
+        epoch,
+        expires_at,
+        revoked: false,
+    };
+    save(kv, &grant_key(&new.gid), &g, Some(expires_at))?;
+    let rt = RefreshRecord {
+        gid: new.gid.clone(),
+        current: true,
+        expires_at: (now + new.refresh_ttl).min(expires_at),
+    };
+    save(
+        kv,
+        &format!("rt:{}", new.refresh_hash),
+        &rt,
+        Some(expires_at),
+    )?;
+    Ok(Granted {
+        gid: new.gid,
+        user_id,
+        scopes,
+        aud,
+        epoch,
+    })
+}
+
+pub(super) fn redeem_code(
+    kv: &mut dyn Kv,
+    now: i64,
+    code_hash: &str,
+    redirect_uri: Option<String>,
+    verifier: Option<String>,
+    new: NewGrant,
+) -> Result<Reply> {
+    let app = active(kv)?;
+    let key = format!("code:{code_hash}");
+    let Some(mut code) = load::<CodeRecord>(kv, &key)? else {
+        return Err(Error::invalid_grant(
+            "the authorization code is invalid or expired",
+        ));
+    };
+    if code.used {
+        if let Some(gid) = code.gid.clone() {
+            revoke_grant(kv, &gid)?;
+        }
+        return Err(Error::invalid_grant(
+            "the authorization code was already used; tokens issued from it are revoked",
+        ));
+    }
+    // Single use from here on, whatever happens next.
+    code.used = true;
+    save(kv, &key, &code, Some(code.expires_at + USED_CODE_RETENTION))?;
+    if code.expires_at <= now {
+        return Err(Error::invalid_grant("the authorization code has expired"));
+    }
+    let uri_ok = match redirect_uri.as_deref() {
+        Some(u) => u == code.redirect_uri,
+        None => !code.redirect_uri_sent,
+    };
+    if !uri_ok {
+        return Err(Error::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    pkce::verify(
+        code.challenge.as_deref(),
+        code.method.as_deref(),
+        verifier.as_deref(),
+    )?;
+    let granted = start_grant(
+        kv,
+        now,
+        app.epoch,
+        code.user_id.clone(),
+        code.scopes.clone(),
+        code.aud.clone(),
+        new,
+    )?;
+    code.gid = Some(granted.gid.clone());
+    save(kv, &key, &code, Some(code.expires_at + USED_CODE_RETENTION))?;
+    Ok(Reply::Granted { granted })
+}
+
+pub(super) fn create_grant(
+    kv: &mut dyn Kv,
+    now: i64,
+    user_id: String,
+    scopes: Vec<String>,
+    aud: String,
+    new: NewGrant,
+) -> Result<Reply> {
+    let app = active(kv)?;
+    let granted = start_grant(kv, now, app.epoch, user_id, scopes, aud, new)?;
+    Ok(Reply::Granted { granted })
+}
+
+pub(super) fn refresh(
+    kv: &mut dyn Kv,
+    now: i64,
+    refresh_hash: &str,
+    new_refresh_hash: String,
+    refresh_ttl: i64,
+) -> Result<Reply> {
+    let app = active(kv)?;
+    let key = format!("rt:{refresh_hash}");
+    let Some(mut rt) = load::<RefreshRecord>(kv, &key)? else {
+        return Err(Error::invalid_grant(
+            "the refresh token is invalid or expired",
+        ));
+    };
+    let gkey = grant_key(&rt.gid);
+    let Some(grant) = load::<GrantRecord>(kv, &gkey)? else {
+        return Err(Error::invalid_grant("the grant has ended"));
+    };
+    if grant.revoked {
+        return Err(Error::invalid_grant("the grant was revoked"));
+    }
+    if !rt.current {
+        // A rotated-out token came back: someone holds a copy. End the whole grant.
+        revoke_grant(kv, &rt.gid)?;
+        return Err(Error::invalid_grant(
+            "the refresh token was already used; the grant is revoked",
+        ));
+    }
+    if grant.epoch != app.epoch || grant.expires_at <= now || rt.expires_at <= now {
+        return Err(Error::invalid_grant(
+            "the refresh token has expired or was invalidated",
+        ));
+    }
+    rt.current = false;
+    save(kv, &key, &rt, Some(grant.expires_at))?;
+    let next = RefreshRecord {
+        gid: rt.gid.clone(),
+        current: true,
+        expires_at: (now + refresh_ttl).min(grant.expires_at),
+    };
+    save(
+        kv,
+        &format!("rt:{new_refresh_hash}"),
+        &next,
+        Some(grant.expires_at),
+    )?;
+    Ok(Reply::Granted {
+        granted: Granted {
+            gid: rt.gid,
+            user_id: grant.user_id,
+            scopes: grant.scopes,
+            aud: grant.aud,
+            epoch: grant.epoch,
+        },
+    })
+}
+
+pub(super) fn revoke_refresh(kv: &mut dyn Kv, refresh_hash: &str) -> Result<Reply> {
+    if let Some(rt) = load::<RefreshRecord>(kv, &format!("rt:{refresh_hash}"))? {
+        revoke_grant(kv, &rt.gid)?;
+    }
+    Ok(Reply::Ok)
+}
