@@ -18,6 +18,19 @@ pub struct Config {
     pub client_credentials_ttl: u64,
     /// `APP_TOKEN_TTL` seconds (default 3600), for `/application/token` and jwt-bearer.
     pub app_token_ttl: u64,
+    /// `ACCESS_TOKEN_TTL` seconds (default 3600) for tokens acting for people.
+    pub access_token_ttl: u64,
+    /// `CODE_TTL` seconds (default 60, at most 600).
+    pub code_ttl: u64,
+    /// `REFRESH_TOKEN_TTL` seconds (default 30 days); each rotation starts a new one.
+    pub refresh_token_ttl: u64,
+    /// `GRANT_MAX_TTL` seconds (default 90 days): no refresh outlives its grant.
+    pub grant_max_ttl: u64,
+    /// `SESSION_TTL` seconds (default 12 h).
+    pub session_ttl: u64,
+    /// `LOGIN_LIMIT_ACCOUNT` / `LOGIN_LIMIT_ADDRESS`: failed log-ins per minute (default 10 / 30).
+    pub login_limit_account: u32,
+    pub login_limit_address: u32,
     /// `ADMIN_TOKEN` secret; admin routes answer 503 without it.
     pub admin_token: Option<Secret>,
 }
@@ -34,11 +47,7 @@ impl std::fmt::Debug for Secret {
 
 impl Config {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Self {
-        let get = |k: &str| {
-            get(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let num = |k: &str, d: u64| get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
         let list = |k: &str, d: &str| -> Vec<String> {
             get(k)
@@ -55,6 +64,13 @@ impl Config {
             max_apps_per_owner: num("MAX_APPS_PER_OWNER", 1000).min(u32::MAX as u64) as u32,
             client_credentials_ttl: num("CLIENT_CREDENTIALS_TTL", 7200).clamp(60, 86_400),
             app_token_ttl: num("APP_TOKEN_TTL", 3600).clamp(60, 86_400),
+            access_token_ttl: num("ACCESS_TOKEN_TTL", 3600).clamp(60, 86_400),
+            code_ttl: num("CODE_TTL", 60).clamp(10, 600),
+            refresh_token_ttl: num("REFRESH_TOKEN_TTL", 30 * 86_400).clamp(60, 365 * 86_400),
+            grant_max_ttl: num("GRANT_MAX_TTL", 90 * 86_400).clamp(60, 3 * 365 * 86_400),
+            session_ttl: num("SESSION_TTL", 12 * 3600).clamp(60, 30 * 86_400),
+            login_limit_account: num("LOGIN_LIMIT_ACCOUNT", 10).clamp(1, 1_000_000) as u32,
+            login_limit_address: num("LOGIN_LIMIT_ADDRESS", 30).clamp(1, 1_000_000) as u32,
             admin_token: get("ADMIN_TOKEN").map(Secret),
         }
     }

@@ -4,12 +4,14 @@
 //! trait (storage, clock, randomness, keys), tested natively with `cargo test`.
 //! `worker/` is the only code that touches workers-rs types and is compiled for wasm32 only.
 
+pub mod accounts;
 pub mod admin;
 pub mod config;
 pub mod crypto;
 pub mod http;
 pub mod model;
 pub mod oauth;
+pub mod pages;
 pub mod store;
 pub mod util;
 

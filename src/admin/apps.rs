@@ -149,10 +149,7 @@ fn apply(p: &impl Platform, app: &mut App, input: AppInput) -> Result<()> {
             )));
         }
     }
-    if app
-        .token_lifetime
-        .is_some_and(|t| !(60..=86_400).contains(&t))
-    {
+    if app.token_lifetime.is_some_and(|t| !(60..=86_400).contains(&t)) {
         return Err(Error::invalid_request(
             "token_lifetime must be 60 to 86400 seconds",
         ));
@@ -167,9 +164,7 @@ fn key_from(
     public_key: Option<&serde_json::Value>,
 ) -> Result<Option<(serde_json::Value, Option<String>)>> {
     match (key, public_key) {
-        (Some(_), Some(_)) => Err(Error::invalid_request(
-            "send either key or public_key, not both",
-        )),
+        (Some(_), Some(_)) => Err(Error::invalid_request("send either key or public_key, not both")),
         (Some("generate"), None) => {
             let pem = keys::generate_pem().map_err(Error::server)?;
             let jwk = public_jwk_of_pem(&pem)?;
@@ -183,13 +178,9 @@ fn key_from(
 
 fn public_jwk_of_pem(pem: &str) -> Result<serde_json::Value> {
     use rsa::pkcs8::DecodePrivateKey;
-    let k = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
-        .map_err(|_| Error::server("generated key unreadable"))?;
+    let k = rsa::RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| Error::server("generated key unreadable"))?;
     let public = k.to_public_key();
-    Ok(keys::rsa_public_jwk(
-        &public,
-        &keys::rsa_thumbprint(&public),
-    ))
+    Ok(keys::rsa_public_jwk(&public, &keys::rsa_thumbprint(&public)))
 }
 
 fn view(app: &App) -> serde_json::Value {
@@ -207,17 +198,12 @@ async fn authoritative(p: &impl Platform, id: &str) -> Result<App> {
 }
 
 fn audit(p: &impl Platform, action: &str, id: &str) {
-    p.audit(
-        &serde_json::json!({"audit": action, "actor": "admin", "client_id": id, "at": p.now()}),
-    );
+    p.audit(&serde_json::json!({"audit": action, "actor": "admin", "client_id": id, "at": p.now()}));
 }
 
 pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
     let mut input = parse_input(req)?;
-    let key = key_from(
-        input.key.take().as_deref(),
-        input.public_key.take().as_ref(),
-    )?;
+    let key = key_from(input.key.take().as_deref(), input.public_key.take().as_ref())?;
     let now = p.now();
     let client_id = random_token(p, 24);
     let trusted = input.trusted.unwrap_or(false);
@@ -358,10 +344,7 @@ pub async fn update(p: &impl Platform, id: &str, req: &Request) -> Result<Respon
     }
     let mut app = authoritative(p, id).await?;
     apply(p, &mut app, input)?;
-    let app = match p
-        .shard(&format!("app:{id}"), Command::UpdateApp { app })
-        .await?
-    {
+    let app = match p.shard(&format!("app:{id}"), Command::UpdateApp { app }).await? {
         Reply::Client { app, .. } => app,
         _ => return Err(Error::server("unexpected reply from storage")),
     };
@@ -408,10 +391,8 @@ pub async fn regenerate_secret(p: &impl Platform, id: &str) -> Result<Response> 
 
 pub async fn add_key(p: &impl Platform, id: &str, req: &Request) -> Result<Response> {
     let input = parse_input(req)?;
-    let (jwk, pem) =
-        key_from(input.key.as_deref(), input.public_key.as_ref())?.ok_or_else(|| {
-            Error::invalid_request("send public_key (JWK or PEM) or key: \"generate\"")
-        })?;
+    let (jwk, pem) = key_from(input.key.as_deref(), input.public_key.as_ref())?
+        .ok_or_else(|| Error::invalid_request("send public_key (JWK or PEM) or key: \"generate\""))?;
     authoritative(p, id).await?;
     let app = match p
         .shard(&format!("app:{id}"), Command::AddKey { jwk: jwk.clone() })
@@ -435,12 +416,7 @@ pub async fn remove_key(p: &impl Platform, id: &str, kid: &str) -> Result<Respon
         return Err(Error::not_found("no such key"));
     }
     let app = match p
-        .shard(
-            &format!("app:{id}"),
-            Command::RemoveKey {
-                kid: kid.to_owned(),
-            },
-        )
+        .shard(&format!("app:{id}"), Command::RemoveKey { kid: kid.to_owned() })
         .await?
     {
         Reply::Client { app, .. } => app,

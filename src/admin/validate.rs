@@ -76,11 +76,7 @@ pub fn email(field: &str, s: &str, required: bool) -> Result<()> {
 }
 
 pub fn phone(s: &str) -> Result<()> {
-    if s.len() > 32
-        || !s
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-    {
+    if s.len() > 32 || !s.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
         return Err(Error::invalid_request(
             "admin_phone must be digits, spaces and + - ( ) .",
         ));

@@ -60,12 +60,8 @@ mod tests {
 
     #[test]
     fn pem_and_jwk_give_the_same_kid() {
-        let private =
-            rsa::RsaPrivateKey::from_pkcs8_pem(crate::crypto::keys::tests::test_pem()).unwrap();
-        let pem = private
-            .to_public_key()
-            .to_public_key_pem(LineEnding::LF)
-            .unwrap();
+        let private = rsa::RsaPrivateKey::from_pkcs8_pem(crate::crypto::keys::tests::test_pem()).unwrap();
+        let pem = private.to_public_key().to_public_key_pem(LineEnding::LF).unwrap();
         let a = normalise(&serde_json::Value::String(pem)).unwrap();
         let b = normalise(&a).unwrap();
         assert_eq!(a["kid"], b["kid"]);

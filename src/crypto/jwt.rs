@@ -40,14 +40,11 @@ pub fn decode(token: &str) -> Result<Untrusted<'_>, DecodeError> {
         return Err(DecodeError::TooLong);
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(c), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(DecodeError::Malformed);
     };
     let header_bytes = b64url_decode(h).ok_or(DecodeError::Malformed)?;
-    let header: Header =
-        serde_json::from_slice(&header_bytes).map_err(|_| DecodeError::Malformed)?;
+    let header: Header = serde_json::from_slice(&header_bytes).map_err(|_| DecodeError::Malformed)?;
     let claims_bytes = b64url_decode(c).ok_or(DecodeError::Malformed)?;
     let claims = match serde_json::from_slice(&claims_bytes) {
         Ok(serde_json::Value::Object(m)) => m,

@@ -86,10 +86,7 @@ impl SigningKeys {
         if keys.is_empty() {
             return Err("no PKCS#8 private key found".into());
         }
-        let jwks: Vec<_> = keys
-            .iter()
-            .map(|k| rsa_public_jwk(&k.public, &k.kid))
-            .collect();
+        let jwks: Vec<_> = keys.iter().map(|k| rsa_public_jwk(&k.public, &k.kid)).collect();
         let jwks_json = serde_json::json!({ "keys": jwks }).to_string();
         Ok(SigningKeys {
             keys,

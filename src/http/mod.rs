@@ -5,6 +5,9 @@ pub mod params;
 pub mod response;
 pub mod router;
 
+#[cfg(test)]
+mod flow_tests;
+
 pub use response::Response;
 
 /// Bodies above this are refused with 413 before they are parsed.
@@ -36,13 +39,8 @@ impl Request {
 
     /// Media type of the body without parameters, lower-cased.
     pub fn media_type(&self) -> Option<String> {
-        self.header("content-type").map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+        self.header("content-type")
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
     }
 
     /// The bearer token of an `Authorization: Bearer` header, if that is the scheme used.

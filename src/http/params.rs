@@ -29,10 +29,7 @@ impl Params {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     pub fn require(&self, key: &str) -> Result<&str> {
@@ -127,8 +124,7 @@ pub fn percent_decode(input: &[u8]) -> Result<String> {
         }
         i += 1;
     }
-    let s =
-        String::from_utf8(out).map_err(|_| Error::invalid_request("parameters must be UTF-8"))?;
+    let s = String::from_utf8(out).map_err(|_| Error::invalid_request("parameters must be UTF-8"))?;
     check_text("", &s)?;
     Ok(s)
 }
@@ -149,10 +145,7 @@ fn bad_escape() -> Error {
 
 /// A parameter name fit to echo in an error message.
 fn printable(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_graphic())
-        .take(40)
-        .collect()
+    s.chars().filter(|c| c.is_ascii_graphic()).take(40).collect()
 }
 
 /// Form-urlencodes pairs (for redirect query strings).

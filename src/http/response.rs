@@ -83,8 +83,7 @@ impl Response {
 
     pub fn method_not_allowed(allow: &str) -> Self {
         Self::from_error(
-            &Error::new(ErrorCode::MethodNotAllowed, format!("use {allow}"))
-                .with_header("allow", allow),
+            &Error::new(ErrorCode::MethodNotAllowed, format!("use {allow}")).with_header("allow", allow),
         )
     }
 }

@@ -5,7 +5,8 @@ use super::{Request, Response};
 use crate::admin::apps;
 use crate::oauth::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::token::Endpoint;
-use crate::oauth::{discovery, grants, introspect, revoke, token, userinfo};
+use crate::oauth::{authorize, discovery, grants, introspect, revoke, token, userinfo};
+use crate::pages::login;
 use crate::store::Platform;
 use crate::util::{ct_eq, sha256};
 
@@ -70,10 +71,7 @@ fn method(req: &Request, allowed: &[&str]) -> Result<()> {
         Ok(())
     } else {
         let allow = allowed.join(", ");
-        Err(
-            Error::new(ErrorCode::MethodNotAllowed, format!("use {allow}"))
-                .with_header("allow", allow),
-        )
+        Err(Error::new(ErrorCode::MethodNotAllowed, format!("use {allow}")).with_header("allow", allow))
     }
 }
 
@@ -83,10 +81,7 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
     if req.method == "OPTIONS" && cors_allowed(path) {
         return Ok(Response::empty(204)
             .header("access-control-allow-methods", "GET, POST, OPTIONS")
-            .header(
-                "access-control-allow-headers",
-                "authorization, content-type",
-            )
+            .header("access-control-allow-headers", "authorization, content-type")
             .header("access-control-max-age", "86400"));
     }
     let ep = |suffix: &str| Endpoint {
@@ -96,15 +91,12 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
     match path {
         "/.well-known/oauth-authorization-server" => {
             method(req, &["GET", "HEAD"])?;
-            Ok(
-                Response::json(200, &discovery::metadata(p.config(), &issuer))
-                    .header("cache-control", "public, max-age=300"),
-            )
+            Ok(Response::json(200, &discovery::metadata(p.config(), &issuer))
+                .header("cache-control", "public, max-age=300"))
         }
         "/.well-known/jwks.json" => {
             method(req, &["GET", "HEAD"])?;
-            Ok(Response::json_text(200, p.keys().jwks_json())
-                .header("cache-control", "public, max-age=300"))
+            Ok(Response::json_text(200, p.keys().jwks_json()).header("cache-control", "public, max-age=300"))
         }
         "/oauth/token" | "/oauth/v2/access_token" => {
             method(req, &["POST"])?;
@@ -118,6 +110,38 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
                 ));
             }
             grants::jwt_bearer::application_token(p, &ep(path), req).await
+        }
+        "/oauth/authorize" | "/oauth/v2/authorize" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                authorize::get(p, &issuer, req).await
+            } else {
+                authorize::decide(p, &issuer, req).await
+            }
+        }
+        "/login" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                login::login_page(p, req)
+            } else {
+                login::login_submit(p, req).await
+            }
+        }
+        "/signup" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                login::signup_page(p, req)
+            } else {
+                login::signup_submit(p, req).await
+            }
+        }
+        "/logout" => {
+            method(req, &["POST"])?;
+            login::logout(p, req).await
+        }
+        "/" => {
+            method(req, &["GET", "HEAD"])?;
+            login::home(p, req).await
         }
         "/oauth/introspect" => {
             method(req, &["POST"])?;
@@ -187,8 +211,7 @@ fn bench_sign(p: &impl Platform, req: &Request) -> Response {
         .and_then(|q| q.get("n").and_then(|n| n.parse::<u32>().ok()))
         .unwrap_or(100)
         .clamp(1, 2000);
-    let claims =
-        serde_json::json!({"iss": "bench", "sub": "bench", "jti": "x", "iat": 0, "exp": 1});
+    let claims = serde_json::json!({"iss": "bench", "sub": "bench", "jti": "x", "iat": 0, "exp": 1});
     let start = p.now_ms();
     let mut last = String::new();
     for _ in 0..n {

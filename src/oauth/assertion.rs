@@ -35,24 +35,17 @@ pub struct Verified {
 /// Why an assertion was refused, in words fit for the client.
 pub type Rejection = String;
 
-pub async fn verify(
-    p: &impl Platform,
-    token: &str,
-    rules: &Rules<'_>,
-) -> Result<Verified, Rejection> {
+pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result<Verified, Rejection> {
     let t = jwt::decode(token).map_err(|e| match e {
         jwt::DecodeError::TooLong => "the assertion is too long".to_owned(),
         jwt::DecodeError::Malformed => {
-            "the assertion is not a JWT (three base64url parts with JSON header and claims)"
-                .to_owned()
+            "the assertion is not a JWT (three base64url parts with JSON header and claims)".to_owned()
         }
     })?;
     if t.header.alg != "RS256" {
         return Err("the assertion must be signed with RS256".into());
     }
-    let iss = t
-        .str_claim("iss")
-        .ok_or("the assertion has no 'iss' claim")?;
+    let iss = t.str_claim("iss").ok_or("the assertion has no 'iss' claim")?;
     if rules.require_sub_is_iss && t.str_claim("sub") != Some(iss) {
         return Err("'sub' must equal 'iss' (the client id)".into());
     }
@@ -73,9 +66,7 @@ pub async fn verify(
         return Err("'iat' is in the future".into());
     }
     if exp - iat.unwrap_or(now) > MAX_LIFETIME {
-        return Err(format!(
-            "the assertion lives longer than {MAX_LIFETIME} seconds"
-        ));
+        return Err(format!("the assertion lives longer than {MAX_LIFETIME} seconds"));
     }
     if time("nbf")?.is_some_and(|nbf| nbf > now + SKEW) {
         return Err("the assertion is not valid yet ('nbf' is in the future)".into());
@@ -109,8 +100,7 @@ pub async fn verify(
         .keys
         .iter()
         .filter(|k| {
-            t.header.kid.is_none()
-                || k.get("kid").and_then(|v| v.as_str()) == t.header.kid.as_deref()
+            t.header.kid.is_none() || k.get("kid").and_then(|v| v.as_str()) == t.header.kid.as_deref()
         })
         .find(|k| app_keys::to_public_key(k).is_some_and(|pk| t.verify_rs256(&pk)))
         .and_then(|k| k.get("kid").and_then(|v| v.as_str()))

@@ -18,21 +18,10 @@ pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jw
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Presented {
-    Basic {
-        id: String,
-        secret: String,
-    },
-    Post {
-        id: String,
-        secret: String,
-    },
-    Jwt {
-        assertion: String,
-        id: Option<String>,
-    },
-    None {
-        id: String,
-    },
+    Basic { id: String, secret: String },
+    Post { id: String, secret: String },
+    Jwt { assertion: String, id: Option<String> },
+    None { id: String },
 }
 
 #[derive(Debug)]
@@ -54,9 +43,7 @@ pub fn valid_client_id(id: &str) -> bool {
 /// Reads which credentials a request presents. `Ok(None)`: none at all.
 pub fn presented(req: &Request, params: &Params) -> Result<Option<Presented>> {
     let basic = match req.header("authorization") {
-        Some(h) if h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ") => {
-            Some(parse_basic(&h[6..])?)
-        }
+        Some(h) if h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ") => Some(parse_basic(&h[6..])?),
         _ => None,
     };
     let post_secret = params.get("client_secret");
@@ -100,9 +87,7 @@ pub fn presented(req: &Request, params: &Params) -> Result<Option<Presented>> {
 
 /// RFC 6749 §2.3.1: id and secret are form-urlencoded before Base64.
 fn parse_basic(b64: &str) -> Result<(String, String)> {
-    let bad = || {
-        Error::invalid_client("malformed HTTP Basic credentials").with_challenge(Challenge::Basic)
-    };
+    let bad = || Error::invalid_client("malformed HTTP Basic credentials").with_challenge(Challenge::Basic);
     let raw = STANDARD.decode(b64.trim()).map_err(|_| bad())?;
     let colon = raw.iter().position(|b| *b == b':').ok_or_else(bad)?;
     let id = percent_decode(&raw[..colon]).map_err(|_| bad())?;
@@ -119,12 +104,7 @@ pub async fn authenticate(
     audiences: &[String],
 ) -> Result<Authenticated> {
     let (id, secret, method, challenge) = match creds {
-        Presented::Basic { id, secret } => (
-            id,
-            Some(secret),
-            "client_secret_basic",
-            Some(Challenge::Basic),
-        ),
+        Presented::Basic { id, secret } => (id, Some(secret), "client_secret_basic", Some(Challenge::Basic)),
         Presented::Post { id, secret } => (id, Some(secret), "client_secret_post", None),
         Presented::None { id } => (id, None, "none", None),
         Presented::Jwt { assertion, id } => {
@@ -170,9 +150,7 @@ pub async fn authenticate(
     {
         Ok(Reply::Client { app, epoch }) => Ok(Authenticated { app, epoch, method }),
         Ok(_) => Err(Error::server("unexpected reply from storage")),
-        Err(e) if e.code == crate::oauth::error::ErrorCode::InvalidClient => {
-            Err(fail(&e.description))
-        }
+        Err(e) if e.code == crate::oauth::error::ErrorCode::InvalidClient => Err(fail(&e.description)),
         Err(e) => Err(e),
     }
 }

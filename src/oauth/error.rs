@@ -168,8 +168,7 @@ impl Error {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::json!({"error": self.code.as_str(), "error_description": self.description})
-            .to_string()
+        serde_json::json!({"error": self.code.as_str(), "error_description": self.description}).to_string()
     }
 }
 

@@ -9,24 +9,16 @@ use crate::oauth::mint;
 use crate::oauth::token::Endpoint;
 use crate::store::Platform;
 
-pub async fn handle(
-    p: &impl Platform,
-    ep: &Endpoint,
-    req: &Request,
-    admin_ok: bool,
-) -> Result<Response> {
+pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request, admin_ok: bool) -> Result<Response> {
     let params = Params::from_body(req)?;
     let caller = if admin_ok {
         None
     } else {
-        let creds = client_auth::presented(req, &params)?.ok_or_else(|| {
-            Error::invalid_client("authenticate as a client (or with the admin token)")
-        })?;
+        let creds = client_auth::presented(req, &params)?
+            .ok_or_else(|| Error::invalid_client("authenticate as a client (or with the admin token)"))?;
         let c = client_auth::authenticate(p, creds, &ep.audiences()).await?;
         if c.method == "none" {
-            return Err(Error::invalid_client(
-                "public clients cannot introspect tokens",
-            ));
+            return Err(Error::invalid_client("public clients cannot introspect tokens"));
         }
         Some(c.app.client_id)
     };
@@ -46,7 +38,5 @@ pub async fn handle(
         }),
         None => serde_json::json!({"active": false}),
     };
-    Ok(Response::json(200, &body)
-        .no_store()
-        .client(caller.as_deref()))
+    Ok(Response::json(200, &body).no_store().client(caller.as_deref()))
 }

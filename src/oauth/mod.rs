@@ -2,6 +2,7 @@
 //! `redirect_uri.rs`, each grant in `grants/<grant>.rs`, and so on.
 
 pub mod assertion;
+pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;

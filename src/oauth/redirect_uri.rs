@@ -89,10 +89,7 @@ pub fn validate(uri: &str, https_only: bool) -> Result<()> {
     match p.scheme {
         "https" => {
             let host = host_of(p.authority);
-            if host.is_empty()
-                || host.ends_with('.')
-                || host.bytes().any(|b| b.is_ascii_uppercase())
-            {
+            if host.is_empty() || host.ends_with('.') || host.bytes().any(|b| b.is_ascii_uppercase()) {
                 return Err(invalid(
                     "https redirect URI needs a lower-case host without a trailing dot",
                 ));
@@ -131,9 +128,7 @@ pub fn matches(registered: &str, requested: &str) -> bool {
     // RFC 8252 §7.3: native apps bind an ephemeral port, so loopback matches on any port.
     match (split(registered), split(requested)) {
         (Some(r), Some(q)) if is_loopback_http(&r) && is_loopback_http(&q) => {
-            host_of(r.authority) == host_of(q.authority)
-                && r.rest == q.rest
-                && valid_port(q.authority)
+            host_of(r.authority) == host_of(q.authority) && r.rest == q.rest && valid_port(q.authority)
         }
         _ => false,
     }
@@ -142,8 +137,7 @@ pub fn matches(registered: &str, requested: &str) -> bool {
 fn valid_port(authority: &str) -> bool {
     let host = host_of(authority);
     let port = &authority[host.len()..];
-    port.is_empty()
-        || (port.len() > 1 && port.len() <= 6 && port[1..].bytes().all(|b| b.is_ascii_digit()))
+    port.is_empty() || (port.len() > 1 && port.len() <= 6 && port[1..].bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The registered URI a request means: its `redirect_uri` if it matches one, or the only one.
@@ -202,10 +196,7 @@ mod tests {
         assert!(!matches("https://a.example/cb", "https://a.example/cb/"));
         assert!(!matches("https://a.example/cb", "https://a.example/CB"));
         assert!(matches("http://127.0.0.1/cb", "http://127.0.0.1:53121/cb"));
-        assert!(!matches(
-            "http://127.0.0.1/cb",
-            "http://127.0.0.1:53121/other"
-        ));
+        assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:53121/other"));
         assert!(!matches("http://127.0.0.1/cb", "http://localhost:53121/cb"));
         assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:x/cb"));
         let one = vec!["https://a.example/cb".to_string()];

@@ -1,6 +1,6 @@
 //! `POST /oauth/revoke` (RFC 7009). A client revokes its own tokens; unknown or foreign tokens
 //! still get 200 so the endpoint reveals nothing. Access tokens are revoked by `jti` until they
-//! would have expired.
+//! would have expired; revoking a refresh token ends its whole grant.
 
 use crate::http::params::Params;
 use crate::http::{Request, Response};
@@ -10,6 +10,7 @@ use crate::oauth::mint;
 use crate::oauth::token::Endpoint;
 use crate::store::shard::Command;
 use crate::store::Platform;
+use crate::util::sha256_hex;
 
 pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<Response> {
     let params = Params::from_body(req)?;
@@ -26,10 +27,11 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
             ))
         }
     }
-    if let Some(c) = mint::validate(p, &ep.issuer, token) {
-        if c.client_id == client.app.client_id {
+    let shard = format!("app:{}", client.app.client_id);
+    match mint::validate(p, &ep.issuer, token) {
+        Some(c) if c.client_id == client.app.client_id => {
             p.shard(
-                &format!("app:{}", c.client_id),
+                &shard,
                 Command::RevokeJti {
                     jti: c.jti,
                     exp: c.exp,
@@ -37,6 +39,19 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
             )
             .await?;
         }
+        Some(_) => {}
+        // Not an access token of ours: perhaps one of this client's refresh tokens, which
+        // ends its grant. Looked up only in the client's own shard.
+        None if token.len() <= 256 => {
+            p.shard(
+                &shard,
+                Command::RevokeRefresh {
+                    refresh_hash: sha256_hex(token),
+                },
+            )
+            .await?;
+        }
+        None => {}
     }
     Ok(Response::empty(200)
         .no_store()

@@ -27,11 +27,7 @@ pub fn parse(s: &str) -> Result<Vec<String>> {
 
 /// The scopes to grant: the requested ones if all are allowed, else `invalid_scope`;
 /// nothing requested → the defaults.
-pub fn resolve(
-    requested: Option<&str>,
-    allowed: &[String],
-    default: &[String],
-) -> Result<Vec<String>> {
+pub fn resolve(requested: Option<&str>, allowed: &[String], default: &[String]) -> Result<Vec<String>> {
     let Some(req) = requested else {
         return Ok(default.to_vec());
     };

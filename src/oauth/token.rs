@@ -47,7 +47,10 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
         // RFC 7523 §2.1: the assertion itself authenticates; client credentials are optional.
         return grants::jwt_bearer::handle(p, ep, &params).await;
     }
-    if !matches!(grant, "client_credentials") {
+    if !matches!(
+        grant,
+        "client_credentials" | "authorization_code" | "refresh_token" | "password"
+    ) {
         return Err(Error::new(
             ErrorCode::UnsupportedGrantType,
             format!("grant_type '{}' is not supported", printable(grant)),
@@ -57,7 +60,13 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
         .ok_or_else(|| Error::invalid_client("client authentication is required"))?;
     let client = client_auth::authenticate(p, creds, &ep.audiences()).await?;
     let id = client.app.client_id.clone();
-    Ok(grants::client_credentials::handle(p, ep, &params, client)?.client(Some(&id)))
+    let resp = match grant {
+        "client_credentials" => grants::client_credentials::handle(p, ep, &params, client)?,
+        "authorization_code" => grants::authorization_code::handle(p, ep, &params, client).await?,
+        "refresh_token" => grants::refresh_token::handle(p, ep, &params, client).await?,
+        _ => grants::password::handle(p, ep, req, &params, client).await?,
+    };
+    Ok(resp.client(Some(&id)))
 }
 
 fn printable(s: &str) -> String {

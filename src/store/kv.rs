@@ -10,12 +10,7 @@ pub trait Kv {
     fn put(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()>;
     fn delete(&mut self, key: &str) -> Result<()>;
     /// Keys with `prefix`, in order, strictly after `after`, at most `limit`.
-    fn list(
-        &self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, String)>>;
+    fn list(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<(String, String)>>;
     fn purge_expired(&mut self, now: i64) -> Result<()>;
 }
 
@@ -30,20 +25,14 @@ impl Kv for MemKv {
         Ok(self.map.get(key).map(|(v, _)| v.clone()))
     }
     fn put(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> Result<()> {
-        self.map
-            .insert(key.to_owned(), (value.to_owned(), expires_at));
+        self.map.insert(key.to_owned(), (value.to_owned(), expires_at));
         Ok(())
     }
     fn delete(&mut self, key: &str) -> Result<()> {
         self.map.remove(key);
         Ok(())
     }
-    fn list(
-        &self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, String)>> {
+    fn list(&self, prefix: &str, after: Option<&str>, limit: usize) -> Result<Vec<(String, String)>> {
         Ok(self
             .map
             .range(prefix.to_owned()..)

@@ -70,9 +70,7 @@ impl Platform for MemPlatform {
         Ok(self.kv.borrow().get(client_id).cloned())
     }
     async fn put_app_meta(&self, app: &App) -> Result<()> {
-        self.kv
-            .borrow_mut()
-            .insert(app.client_id.clone(), app.clone());
+        self.kv.borrow_mut().insert(app.client_id.clone(), app.clone());
         Ok(())
     }
     async fn delete_app_meta(&self, client_id: &str) -> Result<()> {

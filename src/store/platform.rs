@@ -28,11 +28,8 @@ pub trait Platform {
     async fn put_app_meta(&self, app: &App) -> Result<()>;
     async fn delete_app_meta(&self, client_id: &str) -> Result<()>;
     /// All apps' ids in KV order, paged by an opaque cursor.
-    async fn list_app_ids(
-        &self,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<String>, Option<String>)>;
+    async fn list_app_ids(&self, cursor: Option<&str>, limit: usize)
+        -> Result<(Vec<String>, Option<String>)>;
 }
 
 /// `n` random bytes as base64url: 24 bytes → 32 characters (client ids, secrets, jtis, codes).

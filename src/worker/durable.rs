@@ -82,12 +82,7 @@ impl Kv for SqlKv<'_> {
             .map_err(storage_err)
     }
 
-    fn list(
-        &self,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> CoreResult<Vec<(String, String)>> {
+    fn list(&self, prefix: &str, after: Option<&str>, limit: usize) -> CoreResult<Vec<(String, String)>> {
         // Range scan on the primary key: [prefix, prefix + U+FFFF).
         let upper = format!("{prefix}\u{ffff}");
         let lower = after.unwrap_or(prefix).to_owned();

@@ -29,12 +29,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             Err(e) => CoreResponse::from_error(&e),
         },
     };
-    log_request(
-        &method,
-        &path,
-        &resp,
-        worker::Date::now().as_millis() - started,
-    );
+    log_request(&method, &path, &resp, worker::Date::now().as_millis() - started);
     into_response(resp)
 }
 
@@ -51,9 +46,7 @@ fn log_request(method: &str, path: &str, resp: &CoreResponse, ms: u64) {
 }
 
 async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, Error> {
-    let url = req
-        .url()
-        .map_err(|_| Error::invalid_request("bad request URL"))?;
+    let url = req.url().map_err(|_| Error::invalid_request("bad request URL"))?;
     let declared: Option<usize> = req
         .headers()
         .get("content-length")

@@ -74,8 +74,7 @@ impl WorkerPlatform {
 /// made on first use. Racing isolates agree: the shard stores only the first candidate.
 async fn load_keys(env: &Env) -> Result<SigningKeys> {
     if let Some(pems) = lookup(env, "SIGNING_KEYS") {
-        return SigningKeys::from_pems(&pems, false)
-            .map_err(|e| Error::server(format!("SIGNING_KEYS: {e}")));
+        return SigningKeys::from_pems(&pems, false).map_err(|e| Error::server(format!("SIGNING_KEYS: {e}")));
     }
     let mut pem = match call_shard(env, "issuer", &Command::DevKey { candidate: None }).await? {
         Reply::Key { pem } => pem,
@@ -108,22 +107,16 @@ async fn call_shard(env: &Env, name: &str, cmd: &Command) -> Result<Reply> {
     let ns = env
         .durable_object(DO_BINDING)
         .map_err(unavailable("the SHARD Durable Object"))?;
-    let stub = ns
-        .get_by_name(name)
-        .map_err(unavailable("a Durable Object"))?;
+    let stub = ns.get_by_name(name).map_err(unavailable("a Durable Object"))?;
     let body = serde_json::to_string(cmd).map_err(|_| Error::server("cannot encode command"))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
-    let req =
-        Request::new_with_init("https://shard/", &init).map_err(unavailable("a Durable Object"))?;
+    let req = Request::new_with_init("https://shard/", &init).map_err(unavailable("a Durable Object"))?;
     let mut resp = stub
         .fetch_with_request(req)
         .await
         .map_err(unavailable("a Durable Object"))?;
-    let reply: Reply = resp
-        .json()
-        .await
-        .map_err(unavailable("a Durable Object reply"))?;
+    let reply: Reply = resp.json().await.map_err(unavailable("a Durable Object reply"))?;
     Ok(reply)
 }
 
@@ -189,10 +182,7 @@ impl Platform for WorkerPlatform {
         META.with(|m| {
             m.borrow_mut().insert(
                 app.client_id.clone(),
-                (
-                    worker::Date::now().as_millis() + META_TTL_MS,
-                    Some(app.clone()),
-                ),
+                (worker::Date::now().as_millis() + META_TTL_MS, Some(app.clone())),
             )
         });
         Ok(())

@@ -10,12 +10,7 @@ use crate::oauth::mint::{mint, TokenRequest};
 use crate::oauth::{resource, scope};
 use crate::store::Platform;
 
-pub fn handle(
-    p: &impl Platform,
-    ep: &Endpoint,
-    params: &Params,
-    client: Authenticated,
-) -> Result<Response> {
+pub fn handle(p: &impl Platform, ep: &Endpoint, params: &Params, client: Authenticated) -> Result<Response> {
     let app = &client.app;
     if client.method == "none" {
         return Err(Error::unauthorized_client(
@@ -29,9 +24,7 @@ pub fn handle(
     }
     let scopes = scope::resolve(params.get("scope"), &app.scopes, app.default_scopes())?;
     let aud = resource::audience(p, &ep.issuer, params.get("resource"))?;
-    let ttl = app
-        .token_lifetime
-        .unwrap_or(p.config().client_credentials_ttl);
+    let ttl = app.token_lifetime.unwrap_or(p.config().client_credentials_ttl);
     let m = mint(
         p,
         TokenRequest {

@@ -44,14 +44,11 @@ fn mint_bot(
 }
 
 /// `POST /application/token`.
-pub async fn application_token(
-    p: &impl Platform,
-    ep: &Endpoint,
-    req: &Request,
-) -> Result<Response> {
-    let token = req.bearer().filter(|t| !t.is_empty()).ok_or_else(|| {
-        Error::invalid_token("send the signed app JWT as 'Authorization: Bearer <JWT>'")
-    })?;
+pub async fn application_token(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<Response> {
+    let token = req
+        .bearer()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::invalid_token("send the signed app JWT as 'Authorization: Bearer <JWT>'"))?;
     let rules = Rules {
         require_aud: false,
         require_iat: true,
@@ -85,10 +82,7 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, params: &Params) -> Result
     let v = assertion::verify(p, assertion, &rules)
         .await
         .map_err(Error::invalid_grant)?;
-    if params
-        .get("client_id")
-        .is_some_and(|c| c != v.app.client_id)
-    {
+    if params.get("client_id").is_some_and(|c| c != v.app.client_id) {
         return Err(Error::invalid_grant(
             "client_id does not match the assertion's issuer",
         ));

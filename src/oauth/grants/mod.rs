@@ -1,4 +1,61 @@
 //! One file per grant type. Each takes the parsed parameters and returns the token response.
 
+pub mod authorization_code;
 pub mod client_credentials;
 pub mod jwt_bearer;
+pub mod password;
+pub mod refresh_token;
+
+use super::mint::{mint, TokenRequest};
+use super::scope;
+use super::token::{bearer_response, Endpoint};
+use crate::http::Response;
+use crate::model::App;
+use crate::store::platform::random_token;
+use crate::store::shard::{Granted, NewGrant};
+use crate::store::Platform;
+use crate::util::sha256_hex;
+
+/// A new grant's identifiers: its id and the first refresh token (returned; only its hash kept).
+fn new_grant(p: &impl Platform) -> (NewGrant, String) {
+    let refresh = random_token(p, 32);
+    let cfg = p.config();
+    let new = NewGrant {
+        gid: random_token(p, 16),
+        refresh_hash: sha256_hex(&refresh),
+        refresh_ttl: cfg.refresh_token_ttl as i64,
+        grant_ttl: cfg.grant_max_ttl as i64,
+    };
+    (new, refresh)
+}
+
+/// The token response for a grant acting for a person: access token (`sub` = user id) and,
+/// when the client may refresh, the refresh token.
+fn person_tokens(p: &impl Platform, ep: &Endpoint, app: &App, g: &Granted, refresh: String) -> Response {
+    let ttl = app.token_lifetime.unwrap_or(p.config().access_token_ttl);
+    let m = mint(
+        p,
+        TokenRequest {
+            issuer: &ep.issuer,
+            client_id: &app.client_id,
+            sub: &g.user_id,
+            aud: &g.aud,
+            scope: scope::join(&g.scopes),
+            ttl,
+            epoch: g.epoch,
+            akid: None,
+            gid: Some(g.gid.clone()),
+            bot: false,
+        },
+    );
+    let mut body = serde_json::json!({
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "access_token": m.token,
+        "scope": m.claims.scope,
+    });
+    if app.allows_grant("refresh_token") {
+        body["refresh_token"] = refresh.into();
+    }
+    bearer_response(body, m.sign_ms).client(Some(&app.client_id))
+}

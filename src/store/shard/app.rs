@@ -30,9 +30,7 @@ fn live(kv: &dyn Kv) -> Result<AppRecord> {
 pub(super) fn active(kv: &dyn Kv) -> Result<AppRecord> {
     match record(kv)? {
         Some(r) if r.app.status == Status::Active => Ok(r),
-        Some(r) if r.app.status == Status::Disabled => {
-            Err(Error::invalid_client("the client is disabled"))
-        }
+        Some(r) if r.app.status == Status::Disabled => Err(Error::invalid_client("the client is disabled")),
         _ => Err(Error::invalid_client("unknown client")),
     }
 }
@@ -175,9 +173,7 @@ pub(super) fn check_token(
         Some(r) => {
             r.app.status == Status::Active
                 && r.epoch == epoch
-                && kid
-                    .as_deref()
-                    .is_none_or(|k| r.app.key_ids().any(|x| x == k))
+                && kid.as_deref().is_none_or(|k| r.app.key_ids().any(|x| x == k))
                 && kv.get(&format!("rev:{jti}"))?.is_none()
                 && match gid {
                     Some(g) => super::grants::grant_alive(kv, now, &g)?,

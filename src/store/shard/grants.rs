@@ -113,12 +113,7 @@ fn start_grant(
         current: true,
         expires_at: (now + new.refresh_ttl).min(expires_at),
     };
-    save(
-        kv,
-        &format!("rt:{}", new.refresh_hash),
-        &rt,
-        Some(expires_at),
-    )?;
+    save(kv, &format!("rt:{}", new.refresh_hash), &rt, Some(expires_at))?;
     Ok(Granted {
         gid: new.gid,
         user_id,
@@ -204,13 +199,12 @@ pub(super) fn refresh(
     refresh_hash: &str,
     new_refresh_hash: String,
     refresh_ttl: i64,
+    narrowed: Option<Vec<String>>,
 ) -> Result<Reply> {
     let app = active(kv)?;
     let key = format!("rt:{refresh_hash}");
     let Some(mut rt) = load::<RefreshRecord>(kv, &key)? else {
-        return Err(Error::invalid_grant(
-            "the refresh token is invalid or expired",
-        ));
+        return Err(Error::invalid_grant("the refresh token is invalid or expired"));
     };
     let gkey = grant_key(&rt.gid);
     let Some(grant) = load::<GrantRecord>(kv, &gkey)? else {
@@ -231,6 +225,16 @@ pub(super) fn refresh(
             "the refresh token has expired or was invalidated",
         ));
     }
+    // Narrowing applies to the new access token only; the grant keeps what was consented.
+    let scopes = match narrowed {
+        Some(n) if n.iter().any(|s| !grant.scopes.contains(s)) => {
+            return Err(Error::invalid_scope(
+                "a refresh may narrow the scope, never widen it",
+            ))
+        }
+        Some(n) => n,
+        None => grant.scopes.clone(),
+    };
     rt.current = false;
     save(kv, &key, &rt, Some(grant.expires_at))?;
     let next = RefreshRecord {
@@ -248,7 +252,7 @@ pub(super) fn refresh(
         granted: Granted {
             gid: rt.gid,
             user_id: grant.user_id,
-            scopes: grant.scopes,
+            scopes,
             aud: grant.aud,
             epoch: grant.epoch,
         },

@@ -20,7 +20,7 @@ mod grants;
 mod owner;
 
 pub use accounts::{AccountRecord, Profile, SessionRecord};
-pub use grants::{CodeRecord, Granted};
+pub use grants::{CodeRecord, Granted, NewGrant};
 
 use super::kv::Kv;
 use crate::model::{App, AppRecord};
@@ -90,6 +90,8 @@ pub enum Command {
         refresh_hash: String,
         new_refresh_hash: String,
         refresh_ttl: i64,
+        /// If given, must be within the grant (checked before rotating).
+        scopes: Option<Vec<String>>,
     },
     RevokeRefresh {
         refresh_hash: String,
@@ -235,12 +237,7 @@ fn load<T: serde::de::DeserializeOwned>(kv: &dyn Kv, key: &str) -> Result<Option
     }
 }
 
-fn save<T: Serialize>(
-    kv: &mut dyn Kv,
-    key: &str,
-    value: &T,
-    expires_at: Option<i64>,
-) -> Result<()> {
+fn save<T: Serialize>(kv: &mut dyn Kv, key: &str, value: &T, expires_at: Option<i64>) -> Result<()> {
     let s = serde_json::to_string(value).map_err(|_| Error::server("cannot encode record"))?;
     kv.put(key, &s, expires_at)
 }
@@ -260,12 +257,7 @@ fn run(kv: &mut dyn Kv, now: i64, cmd: Command) -> Result<Reply> {
         RemoveKey { kid } => app::remove_key(kv, now, &kid),
         Authenticate { secret_hash } => app::authenticate(kv, secret_hash),
         UseAssertion { jti, exp, kid } => app::use_assertion(kv, jti, exp, &kid),
-        CheckToken {
-            jti,
-            epoch,
-            kid,
-            gid,
-        } => app::check_token(kv, now, &jti, epoch, kid, gid),
+        CheckToken { jti, epoch, kid, gid } => app::check_token(kv, now, &jti, epoch, kid, gid),
         RevokeJti { jti, exp } => {
             kv.put(&format!("rev:{jti}"), "1", Some(exp))?;
             Ok(Reply::Ok)
@@ -287,7 +279,8 @@ fn run(kv: &mut dyn Kv, now: i64, cmd: Command) -> Result<Reply> {
             refresh_hash,
             new_refresh_hash,
             refresh_ttl,
-        } => grants::refresh(kv, now, &refresh_hash, new_refresh_hash, refresh_ttl),
+            scopes,
+        } => grants::refresh(kv, now, &refresh_hash, new_refresh_hash, refresh_ttl, scopes),
         RevokeRefresh { refresh_hash } => grants::revoke_refresh(kv, &refresh_hash),
         Reserve { app_id, limit } => owner::reserve(kv, app_id, limit),
         Release { app_id } => owner::release(kv, app_id),

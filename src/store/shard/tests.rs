@@ -19,12 +19,7 @@ fn app_record(public: bool) -> AppRecord {
             default_scopes: None,
             trusted: false,
             token_lifetime: None,
-            token_endpoint_auth_method: if public {
-                "none"
-            } else {
-                "client_secret_basic"
-            }
-            .into(),
+            token_endpoint_auth_method: if public { "none" } else { "client_secret_basic" }.into(),
             keys: vec![],
             bot_user: BotUser {
                 id: "b".into(),
@@ -110,20 +105,8 @@ fn reserve_stops_at_the_limit_and_release_frees_a_slot() {
         },
     );
     assert!(is_err(&r, ErrorCode::LimitReached));
-    apply(
-        &mut kv,
-        0,
-        Command::Release {
-            app_id: "a1".into(),
-        },
-    );
-    apply(
-        &mut kv,
-        0,
-        Command::Release {
-            app_id: "a1".into(),
-        },
-    );
+    apply(&mut kv, 0, Command::Release { app_id: "a1".into() });
+    apply(&mut kv, 0, Command::Release { app_id: "a1".into() });
     ok(apply(
         &mut kv,
         0,
@@ -161,8 +144,7 @@ fn list_owned_pages() {
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let Reply::Ids { ids, next } = apply(&mut kv, 0, Command::ListOwned { after, limit: 2 })
-        else {
+        let Reply::Ids { ids, next } = apply(&mut kv, 0, Command::ListOwned { after, limit: 2 }) else {
             panic!()
         };
         assert!(ids.len() <= 2);
@@ -263,10 +245,7 @@ fn code_is_single_use_and_replay_revokes_the_grant() {
     assert_eq!(granted.user_id, "u1");
     assert!(live(&mut kv, 110, "g1"));
     assert!(is_err(&redeem(&mut kv, "g2"), ErrorCode::InvalidGrant));
-    assert!(
-        !live(&mut kv, 110, "g1"),
-        "replay must revoke the first grant"
-    );
+    assert!(!live(&mut kv, 110, "g1"), "replay must revoke the first grant");
     // The refresh token of the revoked grant is dead too.
     let r = apply(
         &mut kv,
@@ -275,6 +254,7 @@ fn code_is_single_use_and_replay_revokes_the_grant() {
             refresh_hash: "rt-g1".into(),
             new_refresh_hash: "x".into(),
             refresh_ttl: 100,
+            scopes: None,
         },
     );
     assert!(is_err(&r, ErrorCode::InvalidGrant));
@@ -294,11 +274,7 @@ fn code_checks_redirect_uri_pkce_and_expiry() {
     for (i, (uri, verifier, at)) in [
         (Some("https://a.example/other"), Some(v), 110),
         (Some("https://a.example/cb"), None, 110),
-        (
-            Some("https://a.example/cb"),
-            Some("x".repeat(43).as_str()),
-            110,
-        ),
+        (Some("https://a.example/cb"), Some("x".repeat(43).as_str()), 110),
         (Some("https://a.example/cb"), Some(v), 200),
         (None, Some(v), 110),
     ]
@@ -374,16 +350,25 @@ fn refresh_rotates_and_reuse_kills_the_grant() {
                 refresh_hash: old.into(),
                 new_refresh_hash: new.into(),
                 refresh_ttl: 1000,
+                scopes: None,
             },
         )
     };
+    let r = apply(
+        &mut kv,
+        120,
+        Command::Refresh {
+            refresh_hash: "r0".into(),
+            new_refresh_hash: "rx".into(),
+            refresh_ttl: 1000,
+            scopes: Some(vec!["admin".into()]),
+        },
+    );
+    assert!(is_err(&r, ErrorCode::InvalidScope));
     ok(refresh(&mut kv, "r0", "r1"));
     ok(refresh(&mut kv, "r1", "r2"));
     assert!(live(&mut kv, 120, "g"));
-    assert!(is_err(
-        &refresh(&mut kv, "r1", "r3"),
-        ErrorCode::InvalidGrant
-    ));
+    assert!(is_err(&refresh(&mut kv, "r1", "r3"), ErrorCode::InvalidGrant));
     assert!(!live(&mut kv, 120, "g"));
     assert!(
         is_err(&refresh(&mut kv, "r2", "r4"), ErrorCode::InvalidGrant),
@@ -425,6 +410,7 @@ fn secret_rotation_ends_grants() {
             refresh_hash: "r0".into(),
             new_refresh_hash: "r1".into(),
             refresh_ttl: 1000,
+            scopes: None,
         },
     );
     assert!(is_err(&r, ErrorCode::InvalidGrant));
@@ -489,13 +475,7 @@ fn one_account_per_email() {
         password_hash: "x".into(),
         created_at: 0,
     };
-    ok(apply(
-        &mut kv,
-        0,
-        Command::CreateAccount {
-            record: rec.clone(),
-        },
-    ));
+    ok(apply(&mut kv, 0, Command::CreateAccount { record: rec.clone() }));
     assert!(matches!(
         apply(&mut kv, 0, Command::CreateAccount { record: rec }),
         Reply::Err { .. }

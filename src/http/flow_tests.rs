@@ -1,0 +1,411 @@
+//! Whole flows through the router over the in-memory platform: the same code paths as
+//! workerd, minus the I/O.
+
+use super::router::handle;
+use super::{Request, Response};
+use crate::config::{Config, Secret};
+use crate::crypto::keys::{tests::test_pem, SigningKeys};
+use crate::store::memory::{block_on, MemPlatform};
+use crate::util::{b64url, sha256};
+use serde_json::Value;
+
+const ORIGIN: &str = "http://127.0.0.1:8787";
+
+fn platform() -> MemPlatform {
+    let mut cfg = Config::default();
+    cfg.admin_token = Some(Secret("admin-secret".into()));
+    MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap())
+}
+
+fn req(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Request {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    Request {
+        method: method.into(),
+        path: path.into(),
+        query: query.into(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body: body.as_bytes().to_vec(),
+        origin: ORIGIN.into(),
+        remote_addr: "192.0.2.1".into(),
+    }
+}
+
+fn send(p: &MemPlatform, r: Request) -> Response {
+    block_on(handle(p, &r))
+}
+
+fn json(r: &Response) -> Value {
+    serde_json::from_slice(&r.body).unwrap_or(Value::Null)
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    super::params::encode_form(pairs)
+}
+
+/// Pulls `name="csrf" value="…"` out of a page.
+fn csrf_of(r: &Response) -> String {
+    let html = String::from_utf8_lossy(&r.body);
+    let at = html.find(r#"name="csrf" value=""#).expect("csrf field") + r#"name="csrf" value=""#.len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+fn query_param(location: &str, name: &str) -> Option<String> {
+    let q = location.split_once('?')?.1;
+    let params = super::params::Params::parse_form(q.as_bytes()).ok()?;
+    params.get(name).map(str::to_owned)
+}
+
+struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn headers(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+    fn take(&mut self, r: &Response) {
+        for (k, v) in &r.headers {
+            if k == "set-cookie" {
+                let (name, rest) = v.split_once('=').unwrap();
+                let value = rest.split(';').next().unwrap().to_owned();
+                self.cookies.retain(|(n, _)| n != name);
+                self.cookies.push((name.to_owned(), value));
+            }
+        }
+    }
+    fn get(&mut self, p: &MemPlatform, target: &str) -> Response {
+        let c = self.headers();
+        let r = send(p, req("GET", target, &[("cookie", &c)], ""));
+        self.take(&r);
+        r
+    }
+    fn post(&mut self, p: &MemPlatform, target: &str, body: &str) -> Response {
+        let c = self.headers();
+        let h = [
+            ("cookie", c.as_str()),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("origin", ORIGIN),
+        ];
+        let r = send(p, req("POST", target, &h, body));
+        self.take(&r);
+        r
+    }
+}
+
+fn create_app(p: &MemPlatform, body: Value) -> Value {
+    let r = send(
+        p,
+        req(
+            "POST",
+            "/admin/apps",
+            &[
+                ("authorization", "Bearer admin-secret"),
+                ("content-type", "application/json"),
+            ],
+            &body.to_string(),
+        ),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    json(&r)
+}
+
+fn token(p: &MemPlatform, body: &str) -> Response {
+    send(
+        p,
+        req(
+            "POST",
+            "/oauth/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body,
+        ),
+    )
+}
+
+#[test]
+fn authorization_code_with_pkce_refresh_and_userinfo() {
+    let p = platform();
+    let app = create_app(
+        &p,
+        serde_json::json!({"name": "Native", "redirect_uris": ["com.example.app:/cb"], "token_endpoint_auth_method": "none", "scopes": ["public", "users:read"]}),
+    );
+    let client_id = app["client_id"].as_str().unwrap().to_owned();
+    assert!(app.get("client_secret").is_none());
+    let verifier = "A1".repeat(30);
+    let challenge = b64url(&sha256(verifier.as_bytes()));
+    let authz = format!(
+        "/oauth/authorize?{}",
+        form(&[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", "com.example.app:/cb"),
+            ("scope", "public users:read"),
+            ("state", "st<>&"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ])
+    );
+    let mut b = Browser { cookies: vec![] };
+    // Not signed in → log-in page, then sign up.
+    let r = b.get(&p, &authz);
+    assert_eq!(r.status, 303);
+    let login = r.get_header("location").unwrap().to_owned();
+    assert!(login.starts_with("/login?return_to="));
+    let page = b.get(&p, &login);
+    let csrf = csrf_of(&page);
+    let r = b.post(
+        &p,
+        "/signup",
+        &form(&[
+            ("csrf", &csrf),
+            ("return_to", &authz),
+            ("email", "Ann@Example.com"),
+            ("password", "hunter2hunter2"),
+            ("name", "Ann <b>"),
+        ]),
+    );
+    assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.get_header("location").unwrap(), authz);
+    // Consent page names the app and escapes the person's name.
+    let page = b.get(&p, &authz);
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(html.contains("Native") && html.contains("Ann &lt;b&gt;") && !html.contains("Ann <b>"));
+    assert!(page
+        .get_header("content-security-policy")
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    let csrf = csrf_of(&page);
+    let mut fields: Vec<(String, String)> =
+        vec![("csrf".into(), csrf.clone()), ("decision".into(), "allow".into())];
+    for k in [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+    ] {
+        fields.push((k.into(), query_param(&authz, k).unwrap()));
+    }
+    let body = form(
+        &fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    // A forged CSRF token is refused.
+    let forged = body.replace(&csrf, "x".repeat(43).as_str());
+    assert_eq!(b.post(&p, "/oauth/authorize", &forged).status, 403);
+    let r = b.post(&p, "/oauth/authorize", &body);
+    assert_eq!(r.status, 302);
+    let loc = r.get_header("location").unwrap().to_owned();
+    assert!(loc.starts_with("com.example.app:/cb?code="));
+    assert_eq!(query_param(&loc, "state").as_deref(), Some("st<>&"));
+    assert_eq!(query_param(&loc, "iss").as_deref(), Some(ORIGIN));
+    let code = query_param(&loc, "code").unwrap();
+    // Wrong verifier burns the code.
+    let bad = token(
+        &p,
+        &form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client_id),
+            ("code", &code),
+            ("redirect_uri", "com.example.app:/cb"),
+            ("code_verifier", &"B2".repeat(30)),
+        ]),
+    );
+    assert_eq!(json(&bad)["error"], "invalid_grant");
+    // Consent is remembered: the next request goes straight back with a code.
+    let r = b.get(&p, &authz);
+    assert_eq!(r.status, 302);
+    let code = query_param(r.get_header("location").unwrap(), "code").unwrap();
+    let redeem = form(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", &client_id),
+        ("code", &code),
+        ("redirect_uri", "com.example.app:/cb"),
+        ("code_verifier", &verifier),
+    ]);
+    let r = token(&p, &redeem);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let t = json(&r);
+    assert_eq!(t["scope"], "public users:read");
+    assert_eq!(r.get_header("cache-control"), Some("no-store"));
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    let refresh = t["refresh_token"].as_str().unwrap().to_owned();
+    // Userinfo with the header; refused in the query; 403 for another client_id.
+    let r = send(
+        &p,
+        req(
+            "GET",
+            "/oauth/userinfo",
+            &[("authorization", &format!("Bearer {access}"))],
+            "",
+        ),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(json(&r)["email"], "ann@example.com");
+    let r = send(
+        &p,
+        req(
+            "GET",
+            &format!("/oauth/v2/user?client_id={}", "x".repeat(32)),
+            &[("authorization", &format!("Bearer {access}"))],
+            "",
+        ),
+    );
+    assert_eq!(r.status, 403);
+    let r = send(
+        &p,
+        req("GET", &format!("/oauth/userinfo?access_token={access}"), &[], ""),
+    );
+    assert_eq!(r.status, 400);
+    // Refresh rotates; narrowing works, widening does not.
+    let r = token(
+        &p,
+        &form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", &client_id),
+            ("refresh_token", &refresh),
+            ("scope", "public"),
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let t2 = json(&r);
+    assert_eq!(t2["scope"], "public");
+    let refresh2 = t2["refresh_token"].as_str().unwrap().to_owned();
+    // Replaying the code revokes every token from it.
+    assert_eq!(json(&token(&p, &redeem))["error"], "invalid_grant");
+    let r = send(
+        &p,
+        req(
+            "GET",
+            "/oauth/userinfo",
+            &[("authorization", &format!("Bearer {access}"))],
+            "",
+        ),
+    );
+    assert_eq!(r.status, 401);
+    let r = token(
+        &p,
+        &form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", &client_id),
+            ("refresh_token", &refresh2),
+        ]),
+    );
+    assert_eq!(json(&r)["error"], "invalid_grant");
+}
+
+#[test]
+fn authorization_errors_never_redirect_to_unregistered_uris() {
+    let p = platform();
+    let app = create_app(
+        &p,
+        serde_json::json!({"name": "Web", "redirect_uris": ["https://web.example/cb"]}),
+    );
+    let id = app["client_id"].as_str().unwrap();
+    let mut b = Browser { cookies: vec![] };
+    for q in [
+        form(&[
+            ("response_type", "code"),
+            ("client_id", id),
+            ("redirect_uri", "https://evil.example/cb"),
+        ]),
+        form(&[
+            ("response_type", "code"),
+            ("client_id", &"u".repeat(32)),
+            ("redirect_uri", "https://web.example/cb"),
+        ]),
+        format!(
+            "{}&client_id={id}",
+            form(&[("response_type", "code"), ("client_id", id)])
+        ),
+    ] {
+        let r = b.get(&p, &format!("/oauth/authorize?{q}"));
+        assert_eq!(r.status, 400, "{q}");
+        assert!(r.get_header("location").is_none());
+    }
+    let r = b.get(
+        &p,
+        &format!(
+            "/oauth/authorize?{}",
+            form(&[("response_type", "token"), ("client_id", id), ("state", "s")])
+        ),
+    );
+    assert_eq!(r.status, 302);
+    let loc = r.get_header("location").unwrap();
+    assert!(loc.starts_with("https://web.example/cb?error=unsupported_response_type"));
+    assert_eq!(query_param(loc, "state").as_deref(), Some("s"));
+}
+
+#[test]
+fn password_grant_only_when_allowed_and_rate_limited() {
+    let p = platform();
+    let allowed = create_app(
+        &p,
+        serde_json::json!({"name": "Pw", "grant_types": ["password", "refresh_token"], "scopes": ["public"]}),
+    );
+    let other = create_app(
+        &p,
+        serde_json::json!({"name": "NoPw", "grant_types": ["authorization_code"], "redirect_uris": ["https://x.example/cb"]}),
+    );
+    block_on(crate::accounts::sign_up(
+        &p,
+        "bob@example.com",
+        "correct horse",
+        "Bob",
+    ))
+    .unwrap();
+    let pw = |app: &Value, password: &str| {
+        token(
+            &p,
+            &form(&[
+                ("grant_type", "password"),
+                ("client_id", app["client_id"].as_str().unwrap()),
+                ("client_secret", app["client_secret"].as_str().unwrap()),
+                ("username", "BOB@example.com"),
+                ("password", password),
+            ]),
+        )
+    };
+    let r = pw(&allowed, "correct horse");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(json(&r)["scope"], "public");
+    assert!(json(&r)["refresh_token"].is_string());
+    assert_eq!(json(&pw(&other, "correct horse"))["error"], "unauthorized_client");
+    for _ in 0..10 {
+        assert_eq!(json(&pw(&allowed, "wrong password"))["error"], "invalid_grant");
+    }
+    let r = pw(&allowed, "correct horse");
+    assert_eq!(r.status, 429);
+    assert!(r.get_header("retry-after").is_some());
+}
+
+#[test]
+fn sign_up_is_unique_per_email_case_insensitively() {
+    let p = platform();
+    block_on(crate::accounts::sign_up(
+        &p,
+        "Eve@Example.com",
+        "password123",
+        "Eve",
+    ))
+    .unwrap();
+    assert!(block_on(crate::accounts::sign_up(
+        &p,
+        "eve@example.COM",
+        "password456",
+        "Eve 2"
+    ))
+    .is_err());
+    assert!(block_on(crate::accounts::sign_up(&p, "short@example.com", "short", "S")).is_err());
+}

@@ -1,0 +1,245 @@
+//! The authorization endpoint (`GET`/`POST /oauth/authorize`, also `/oauth/v2/authorize`).
+//!
+//! Until the client and redirect URI are known good, errors are an HTML page and never a
+//! redirect. After that, errors go back to the client with `error`, `state` and `iss`
+//! (RFC 9207). A signed-in person sees the consent page unless they already consented to
+//! these scopes; Allow issues a single-use code bound to client, redirect URI, scopes, user
+//! and PKCE challenge.
+
+use crate::accounts::{self, cookies};
+use crate::http::params::{encode_form, Params};
+use crate::http::{Request, Response};
+use crate::model::App;
+use crate::oauth::client_auth::valid_client_id;
+use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::oauth::{pkce, redirect_uri, resource, scope};
+use crate::pages::{self, consent, Csrf};
+use crate::store::platform::random_token;
+use crate::store::shard::{CodeRecord, Command, Reply, SessionRecord};
+use crate::store::Platform;
+use crate::util::sha256_hex;
+
+/// The parameters carried from the request to the consent form and back.
+const CARRIED: [&str; 8] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "resource",
+];
+
+pub struct Authz {
+    pub app: App,
+    pub redirect_uri: String,
+    pub redirect_uri_sent: bool,
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub challenge: Option<String>,
+    pub method: Option<&'static str>,
+    pub aud: String,
+}
+
+/// Appends query parameters to a registered redirect URI.
+pub fn redirect_with(uri: &str, pairs: &[(&str, &str)]) -> String {
+    let sep = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{sep}{}", encode_form(pairs))
+}
+
+fn error_redirect(issuer: &str, uri: &str, state: Option<&str>, e: &Error) -> Response {
+    let mut pairs = vec![
+        ("error", e.code.as_str()),
+        ("error_description", e.description.as_str()),
+    ];
+    if let Some(s) = state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", issuer));
+    Response::redirect(&redirect_with(uri, &pairs))
+}
+
+/// Validates an authorization request. `Err` is the response to send (page or redirect).
+pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> std::result::Result<Authz, Response> {
+    let page = |msg: &str| pages::error_page(400, "Cannot continue", msg);
+    let client_id = q
+        .get("client_id")
+        .ok_or_else(|| page("The request has no client_id."))?;
+    if !valid_client_id(client_id) {
+        return Err(page("The application is not known here."));
+    }
+    let app = match p.app_meta(client_id).await {
+        Ok(Some(app)) => app,
+        Ok(None) => return Err(page("The application is not known here.")),
+        Err(e) => return Err(pages::error_page(503, "Unavailable", &e.description)),
+    };
+    let sent = q.get("redirect_uri");
+    let Some(uri) = redirect_uri::select(&app.redirect_uris, sent) else {
+        return Err(page("The redirect URI is not registered for this application."));
+    };
+    let uri = uri.to_owned();
+    let state = q.get("state").map(str::to_owned);
+    let fail = |e: Error| error_redirect(issuer, &uri, state.as_deref(), &e);
+    if state.as_deref().is_some_and(|s| s.len() > 2000) {
+        return Err(fail(Error::invalid_request("state is too long")));
+    }
+    match q.get("response_type") {
+        Some("code") => {}
+        Some(_) => {
+            return Err(fail(Error::new(
+                ErrorCode::UnsupportedResponseType,
+                "only response_type=code is supported",
+            )))
+        }
+        None => return Err(fail(Error::invalid_request("missing parameter 'response_type'"))),
+    }
+    if !app.allows_grant("authorization_code") {
+        return Err(fail(Error::unauthorized_client(
+            "this client may not use the authorization code flow",
+        )));
+    }
+    let scopes = scope::resolve(q.get("scope"), &app.scopes, app.default_scopes()).map_err(&fail)?;
+    let method = pkce::check_challenge(
+        q.get("code_challenge"),
+        q.get("code_challenge_method"),
+        app.is_public(),
+    )
+    .map_err(&fail)?;
+    let aud = resource::audience(p, issuer, q.get("resource")).map_err(&fail)?;
+    Ok(Authz {
+        redirect_uri_sent: sent.is_some(),
+        redirect_uri: uri.clone(),
+        scopes,
+        challenge: q.get("code_challenge").map(str::to_owned),
+        method,
+        aud,
+        state,
+        app,
+    })
+}
+
+async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, user_id: &str) -> Result<Response> {
+    let code = random_token(p, 32);
+    let record = CodeRecord {
+        user_id: user_id.to_owned(),
+        redirect_uri: a.redirect_uri.clone(),
+        redirect_uri_sent: a.redirect_uri_sent,
+        scopes: a.scopes.clone(),
+        aud: a.aud.clone(),
+        challenge: a.challenge.clone(),
+        method: a.method.map(str::to_owned),
+        expires_at: p.now() + p.config().code_ttl as i64,
+        used: false,
+        gid: None,
+    };
+    let cmd = Command::IssueCode {
+        code_hash: sha256_hex(&code),
+        record,
+    };
+    p.shard(&format!("app:{}", a.app.client_id), cmd).await?;
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(s) = &a.state {
+        pairs.push(("state", s));
+    }
+    pairs.push(("iss", issuer));
+    Ok(Response::redirect(&redirect_with(&a.redirect_uri, &pairs)).client(Some(&a.app.client_id)))
+}
+
+async fn consented(p: &impl Platform, user_id: &str, a: &Authz) -> Result<bool> {
+    let cmd = Command::GetConsent {
+        client_id: a.app.client_id.clone(),
+    };
+    Ok(match p.shard(&format!("user:{user_id}"), cmd).await? {
+        Reply::Scopes { scopes } => a.scopes.iter().all(|s| scopes.contains(s)),
+        _ => false,
+    })
+}
+
+fn login_redirect(req: &Request) -> Response {
+    let here = if req.query.is_empty() {
+        req.path.clone()
+    } else {
+        format!("{}?{}", req.path, req.query)
+    };
+    Response::empty(303)
+        .header(
+            "location",
+            format!("/login?{}", encode_form(&[("return_to", &here)])),
+        )
+        .no_store()
+}
+
+fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &SessionRecord) -> Response {
+    let hidden: Vec<(&str, &str)> = CARRIED.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
+    consent::render(&a.app, &a.scopes, &hidden, s, &Csrf::for_request(p, req))
+}
+
+/// `GET /oauth/authorize`.
+pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
+    let q = match Params::from_query(req) {
+        Ok(q) => q,
+        Err(e) => return Ok(pages::error_page(400, "Cannot continue", &e.description)),
+    };
+    let a = match validate(p, issuer, &q).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    let Some(session) = accounts::current_session(p, req).await? else {
+        return Ok(login_redirect(req));
+    };
+    if consented(p, &session.user_id, &a).await? {
+        return issue_code(p, issuer, &a, &session.user_id).await;
+    }
+    Ok(consent_page(p, req, &q, &a, &session))
+}
+
+/// `POST /oauth/authorize`: the consent form's Allow or Deny.
+pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
+    if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
+        return Ok(pages::error_page(
+            415,
+            "Cannot continue",
+            "Submit the consent form from this site.",
+        ));
+    }
+    let f = match Params::parse_form(&req.body) {
+        Ok(f) => f,
+        Err(e) => return Ok(pages::error_page(400, "Cannot continue", &e.description)),
+    };
+    let a = match validate(p, issuer, &f).await {
+        Ok(a) => a,
+        Err(r) => return Ok(r),
+    };
+    if !cookies::csrf_ok(req, f.get("csrf")) {
+        return Ok(pages::error_page(
+            403,
+            "Cannot continue",
+            "The form expired or came from another site. Start again from the application.",
+        ));
+    }
+    let Some(session) = accounts::current_session(p, req).await? else {
+        return Ok(pages::error_page(
+            401,
+            "Cannot continue",
+            "You are no longer signed in. Start again from the application.",
+        ));
+    };
+    match f.get("decision") {
+        Some("allow") => {
+            let cmd = Command::SaveConsent {
+                client_id: a.app.client_id.clone(),
+                scopes: a.scopes.clone(),
+            };
+            p.shard(&format!("user:{}", session.user_id), cmd).await?;
+            issue_code(p, issuer, &a, &session.user_id).await
+        }
+        Some("deny") => Ok(error_redirect(
+            issuer,
+            &a.redirect_uri,
+            a.state.as_deref(),
+            &Error::new(ErrorCode::AccessDenied, "the person denied access"),
+        )),
+        _ => Ok(pages::error_page(400, "Cannot continue", "Choose Allow or Deny.")),
+    }
+}

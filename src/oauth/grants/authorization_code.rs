@@ -1,0 +1,43 @@
+//! `grant_type=authorization_code` (RFC 6749 §4.1.3, PKCE RFC 7636 §4.5). Redemption, the
+//! redirect-URI and PKCE checks and replay revocation all happen atomically in the app's shard.
+
+use super::{new_grant, person_tokens};
+use crate::http::params::Params;
+use crate::http::Response;
+use crate::oauth::client_auth::Authenticated;
+use crate::oauth::error::{Error, Result};
+use crate::oauth::token::Endpoint;
+use crate::store::shard::{Command, Reply};
+use crate::store::Platform;
+use crate::util::sha256_hex;
+
+pub async fn handle(
+    p: &impl Platform,
+    ep: &Endpoint,
+    params: &Params,
+    client: Authenticated,
+) -> Result<Response> {
+    let app = client.app;
+    if !app.allows_grant("authorization_code") {
+        return Err(Error::unauthorized_client(
+            "this client may not use the authorization code grant",
+        ));
+    }
+    let code = params.require("code")?;
+    if code.len() > 256 {
+        return Err(Error::invalid_grant(
+            "the authorization code is invalid or expired",
+        ));
+    }
+    let (new, refresh) = new_grant(p);
+    let cmd = Command::RedeemCode {
+        code_hash: sha256_hex(code),
+        redirect_uri: params.get("redirect_uri").map(str::to_owned),
+        verifier: params.get("code_verifier").map(str::to_owned),
+        new,
+    };
+    let Reply::Granted { granted } = p.shard(&format!("app:{}", app.client_id), cmd).await? else {
+        return Err(Error::server("unexpected reply from storage"));
+    };
+    Ok(person_tokens(p, ep, &app, &granted, refresh))
+}

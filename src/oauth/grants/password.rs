@@ -1,0 +1,50 @@
+//! `grant_type=password` (RFC 6749 §4.3), only for apps an operator allowed to use it, under
+//! the same failed-attempt limits as the log-in page.
+
+use super::{new_grant, person_tokens};
+use crate::accounts;
+use crate::http::params::Params;
+use crate::http::{Request, Response};
+use crate::oauth::client_auth::Authenticated;
+use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::oauth::token::Endpoint;
+use crate::oauth::{resource, scope};
+use crate::store::shard::{Command, Reply};
+use crate::store::Platform;
+
+pub async fn handle(
+    p: &impl Platform,
+    ep: &Endpoint,
+    req: &Request,
+    params: &Params,
+    client: Authenticated,
+) -> Result<Response> {
+    let app = client.app;
+    if !app.allows_grant("password") {
+        return Err(Error::unauthorized_client(
+            "this client may not use the password grant",
+        ));
+    }
+    let username = params.require("username")?;
+    let password = params.require("password")?;
+    let default = vec!["public".to_owned()];
+    let scopes = scope::resolve(params.get("scope"), &app.scopes, &default)?;
+    let aud = resource::audience(p, &ep.issuer, params.get("resource"))?;
+    let profile = accounts::log_in(p, req, username, password)
+        .await
+        .map_err(|e| match e.code {
+            ErrorCode::AccessDenied => Error::invalid_grant("the username or password is wrong"),
+            _ => e,
+        })?;
+    let (new, refresh) = new_grant(p);
+    let cmd = Command::CreateGrant {
+        user_id: profile.id,
+        scopes,
+        aud,
+        new,
+    };
+    let Reply::Granted { granted } = p.shard(&format!("app:{}", app.client_id), cmd).await? else {
+        return Err(Error::server("unexpected reply from storage"));
+    };
+    Ok(person_tokens(p, ep, &app, &granted, refresh))
+}

@@ -1,0 +1,47 @@
+//! `grant_type=refresh_token` (RFC 6749 §6): rotation on every use; a rotated-out token coming
+//! back revokes the whole grant (RFC 9700 §4.14.2). Scope may narrow, never widen.
+
+use super::person_tokens;
+use crate::http::params::Params;
+use crate::http::Response;
+use crate::oauth::client_auth::Authenticated;
+use crate::oauth::error::{Error, Result};
+use crate::oauth::scope;
+use crate::oauth::token::Endpoint;
+use crate::store::platform::random_token;
+use crate::store::shard::{Command, Reply};
+use crate::store::Platform;
+use crate::util::sha256_hex;
+
+pub async fn handle(
+    p: &impl Platform,
+    ep: &Endpoint,
+    params: &Params,
+    client: Authenticated,
+) -> Result<Response> {
+    let app = client.app;
+    if !app.allows_grant("refresh_token") {
+        return Err(Error::unauthorized_client(
+            "this client may not use refresh tokens",
+        ));
+    }
+    let token = params.require("refresh_token")?;
+    if token.len() > 256 {
+        return Err(Error::invalid_grant("the refresh token is invalid or expired"));
+    }
+    let scopes = match params.get("scope") {
+        Some(s) => Some(scope::parse(s)?).filter(|v| !v.is_empty()),
+        None => None,
+    };
+    let next = random_token(p, 32);
+    let cmd = Command::Refresh {
+        refresh_hash: sha256_hex(token),
+        new_refresh_hash: sha256_hex(&next),
+        refresh_ttl: p.config().refresh_token_ttl as i64,
+        scopes,
+    };
+    let Reply::Granted { granted } = p.shard(&format!("app:{}", app.client_id), cmd).await? else {
+        return Err(Error::server("unexpected reply from storage"));
+    };
+    Ok(person_tokens(p, ep, &app, &granted, next))
+}

@@ -1,0 +1,187 @@
+//! `/login`, `/signup`, `/logout` and the home page `/`.
+
+use super::{error_page, esc, page, safe_return_to, Csrf};
+use crate::accounts::{self, cookies};
+use crate::http::params::{encode_form, Params};
+use crate::http::{Request, Response};
+use crate::oauth::error::{ErrorCode, Result};
+use crate::store::Platform;
+
+fn login_form(csrf: &Csrf, return_to: &str, email: &str, error: Option<&str>) -> String {
+    let err = error
+        .map(|e| format!(r#"<p class="error" role="alert" id="err">{}</p>"#, esc(e)))
+        .unwrap_or_default();
+    let signup = format!("/signup?{}", encode_form(&[("return_to", return_to)]));
+    format!(
+        r#"{err}<form method="post" action="/login">{}<input type="hidden" name="return_to" value="{}">
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="{}">
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required minlength="8">
+<button type="submit">Log in</button></form><p>No account yet? <a href="{}">Sign up</a></p>"#,
+        csrf.field(),
+        esc(return_to),
+        esc(email),
+        esc(&signup)
+    )
+}
+
+fn signup_form(csrf: &Csrf, return_to: &str, email: &str, name: &str, error: Option<&str>) -> String {
+    let err = error
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
+        .unwrap_or_default();
+    let login = format!("/login?{}", encode_form(&[("return_to", return_to)]));
+    format!(
+        r#"{err}<form method="post" action="/signup">{}<input type="hidden" name="return_to" value="{}">
+<label for="name">Display name</label><input id="name" name="name" type="text" autocomplete="name" required maxlength="100" value="{}">
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required value="{}">
+<label for="password">Password (at least 8 characters)</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="8">
+<button type="submit">Sign up</button></form><p>Have an account? <a href="{}">Log in</a></p>"#,
+        csrf.field(),
+        esc(return_to),
+        esc(name),
+        esc(email),
+        esc(&login)
+    )
+}
+
+pub fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
+    let q = Params::from_query(req)?;
+    let csrf = Csrf::for_request(p, req);
+    let body = login_form(&csrf, &safe_return_to(q.get("return_to")), "", None);
+    Ok(page(200, "Log in", &body, Some(&csrf)))
+}
+
+pub fn signup_page(p: &impl Platform, req: &Request) -> Result<Response> {
+    let q = Params::from_query(req)?;
+    let csrf = Csrf::for_request(p, req);
+    let body = signup_form(&csrf, &safe_return_to(q.get("return_to")), "", "", None);
+    Ok(page(200, "Sign up", &body, Some(&csrf)))
+}
+
+fn form_params(req: &Request) -> std::result::Result<Params, Response> {
+    if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
+        return Err(error_page(
+            415,
+            "Unsupported form",
+            "Submit the form from this site.",
+        ));
+    }
+    Params::parse_form(&req.body).map_err(|e| error_page(400, "Bad request", &e.description))
+}
+
+/// Logs the person in and sends them back where they came from.
+fn logged_in(p: &impl Platform, req: &Request, token: &str, return_to: &str) -> Response {
+    let _ = p;
+    Response::empty(303)
+        .header("location", return_to)
+        .header(
+            "set-cookie",
+            cookies::set(req, &cookies::session_name(req), token, p.config().session_ttl),
+        )
+        .header("cache-control", "no-store")
+}
+
+pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> {
+    let f = match form_params(req) {
+        Ok(f) => f,
+        Err(r) => return Ok(r),
+    };
+    let csrf = Csrf::for_request(p, req);
+    let return_to = safe_return_to(f.get("return_to"));
+    let email = f.get("email").unwrap_or("");
+    if !cookies::csrf_ok(req, f.get("csrf")) {
+        let body = login_form(
+            &csrf,
+            &return_to,
+            email,
+            Some("Your form expired. Please try again."),
+        );
+        return Ok(page(403, "Log in", &body, Some(&csrf)));
+    }
+    match accounts::log_in(p, req, email, f.get("password").unwrap_or("")).await {
+        Ok(profile) => {
+            let token = accounts::start_session(p, &profile).await?;
+            Ok(logged_in(p, req, &token, &return_to))
+        }
+        Err(e) if e.code == ErrorCode::RateLimited => {
+            let body = login_form(
+                &csrf,
+                &return_to,
+                email,
+                Some("Too many failed log-ins. Wait a minute and try again."),
+            );
+            let mut r = page(429, "Log in", &body, Some(&csrf));
+            for (k, v) in e.headers {
+                r = r.header(k, v);
+            }
+            Ok(r)
+        }
+        Err(e) if e.code == ErrorCode::AccessDenied => {
+            let body = login_form(&csrf, &return_to, email, Some("The email or password is wrong."));
+            Ok(page(401, "Log in", &body, Some(&csrf)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response> {
+    let f = match form_params(req) {
+        Ok(f) => f,
+        Err(r) => return Ok(r),
+    };
+    let csrf = Csrf::for_request(p, req);
+    let return_to = safe_return_to(f.get("return_to"));
+    let (email, name) = (f.get("email").unwrap_or(""), f.get("name").unwrap_or(""));
+    if !cookies::csrf_ok(req, f.get("csrf")) {
+        let body = signup_form(
+            &csrf,
+            &return_to,
+            email,
+            name,
+            Some("Your form expired. Please try again."),
+        );
+        return Ok(page(403, "Sign up", &body, Some(&csrf)));
+    }
+    match accounts::sign_up(p, email, f.get("password").unwrap_or(""), name).await {
+        Ok(profile) => {
+            let token = accounts::start_session(p, &profile).await?;
+            Ok(logged_in(p, req, &token, &return_to))
+        }
+        Err(e) if e.code == ErrorCode::InvalidRequest => {
+            let body = signup_form(&csrf, &return_to, email, name, Some(&e.description));
+            Ok(page(400, "Sign up", &body, Some(&csrf)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn logout(p: &impl Platform, req: &Request) -> Result<Response> {
+    let f = match form_params(req) {
+        Ok(f) => f,
+        Err(r) => return Ok(r),
+    };
+    if !cookies::csrf_ok(req, f.get("csrf")) {
+        return Ok(error_page(403, "Log out", "Your form expired. Please try again."));
+    }
+    accounts::end_session(p, req).await?;
+    Ok(Response::empty(303)
+        .header("location", "/login")
+        .header(
+            "set-cookie",
+            cookies::set(req, &cookies::session_name(req), "", 0),
+        )
+        .header("cache-control", "no-store"))
+}
+
+pub async fn home(p: &impl Platform, req: &Request) -> Result<Response> {
+    let csrf = Csrf::for_request(p, req);
+    let body = match accounts::current_session(p, req).await? {
+        Some(s) => format!(
+            r#"<p>Signed in as <strong>{}</strong> ({}).</p><form method="post" action="/logout">{}<button type="submit">Log out</button></form>"#,
+            esc(&s.name),
+            esc(&s.email),
+            csrf.field()
+        ),
+        None => r#"<p>Portcullis is an OAuth 2 authorization server.</p><p><a href="/login">Log in</a> or <a href="/signup">sign up</a>.</p>"#.to_owned(),
+    };
+    Ok(page(200, "Portcullis", &body, Some(&csrf)))
+}
