@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod apps;
 pub mod config;
 pub mod crypto;
 pub mod http;

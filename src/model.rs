@@ -83,4 +83,7 @@ pub struct AppRecord {
     /// Bumped by secret regeneration, disabling and deletion; tokens carry the epoch they were
     /// minted under and are dead once it moves on.
     pub epoch: u64,
+    /// SHA-256 (hex) of the RFC 7592 registration access token, for dynamically registered apps.
+    #[serde(default)]
+    pub registration_hash: Option<String>,
 }

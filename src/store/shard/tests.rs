@@ -31,6 +31,7 @@ fn app_record(public: bool) -> AppRecord {
         },
         secret_hash: (!public).then(|| "h".repeat(64)),
         epoch: 0,
+        registration_hash: None,
     }
 }
 

@@ -1,0 +1,226 @@
+//! The app registry: creating, reading, updating, removing apps and regenerating secrets.
+//! Shared by the admin API, RFC 7591 registration, the registration page and `/apps`.
+//! Order of writes: the owner's counter (the 1000-app limit, atomic), the app's Durable Object
+//! (authoritative), then the KV copy that the hot path reads.
+
+use crate::admin::validate::{self, AUTH_METHODS, GRANT_TYPES};
+use crate::model::{App, AppRecord, BotUser, Status};
+use crate::oauth::client_auth::valid_client_id;
+use crate::oauth::error::{Error, Result};
+use crate::oauth::{redirect_uri, scope};
+use crate::store::platform::random_token;
+use crate::store::shard::{Command, Reply};
+use crate::store::Platform;
+use crate::util::sha256_hex;
+
+/// A new app with defaults, owned by `owner`; the caller fills in fields and calls [`create`].
+pub fn blank(p: &impl Platform, owner: &str) -> App {
+    let client_id = random_token(p, 24);
+    App {
+        bot_user: BotUser { id: format!("bot_{client_id}"), name: String::new() },
+        client_id,
+        name: String::new(),
+        description: String::new(),
+        homepage: String::new(),
+        image_uri: String::new(),
+        admin_email: String::new(),
+        admin_phone: String::new(),
+        owner: owner.to_owned(),
+        redirect_uris: Vec::new(),
+        grant_types: Vec::new(),
+        scopes: vec!["public".into()],
+        default_scopes: None,
+        trusted: false,
+        token_lifetime: None,
+        token_endpoint_auth_method: "client_secret_basic".into(),
+        keys: Vec::new(),
+        status: Status::Active,
+        created_at: p.now(),
+        updated_at: p.now(),
+    }
+}
+
+/// Grant types implied when none are given: the code flow with refresh for apps with a
+/// redirect URI, client_credentials for trusted confidential apps.
+pub fn default_grants(app: &mut App) {
+    if !app.redirect_uris.is_empty() {
+        app.grant_types.extend(["authorization_code".into(), "refresh_token".into()]);
+    }
+    if app.trusted && !app.is_public() {
+        app.grant_types.push("client_credentials".into());
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(100).collect()
+}
+
+/// Every rule an app's metadata must satisfy.
+pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
+    if app.status == Status::Deleted {
+        return Err(Error::invalid_request("status must be active or disabled (DELETE removes an app)"));
+    }
+    validate::owner(&app.owner)?;
+    validate::text("name", &app.name, 100, true)?;
+    validate::text("description", &app.description, 1000, false)?;
+    validate::web_url("homepage", &app.homepage)?;
+    validate::web_url("image_uri", &app.image_uri)?;
+    validate::email("admin_email", &app.admin_email, false)?;
+    validate::phone(&app.admin_phone)?;
+    if app.redirect_uris.len() > 20 {
+        return Err(Error::invalid_request("at most 20 redirect_uris"));
+    }
+    for u in &app.redirect_uris {
+        redirect_uri::validate(u, false)?;
+    }
+    if let Some(bad) = app.grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
+        return Err(Error::invalid_request(format!("unknown grant type '{}'", short(bad))));
+    }
+    if !AUTH_METHODS.contains(&app.token_endpoint_auth_method.as_str()) {
+        return Err(Error::invalid_request(format!(
+            "token_endpoint_auth_method must be one of {}",
+            AUTH_METHODS.join(", ")
+        )));
+    }
+    if app.is_public() && app.allows_grant("client_credentials") {
+        return Err(Error::invalid_request("public clients (auth method none) cannot use client_credentials"));
+    }
+    scope::check_catalogue(&app.scopes, &p.config().scopes)?;
+    if let Some(d) = &app.default_scopes {
+        if let Some(bad) = d.iter().find(|s| !app.scopes.contains(s)) {
+            return Err(Error::invalid_request(format!("default scope '{}' is not among the app's scopes", short(bad))));
+        }
+    }
+    if app.token_lifetime.is_some_and(|t| !(60..=86_400).contains(&t)) {
+        return Err(Error::invalid_request("token_lifetime must be 60 to 86400 seconds"));
+    }
+    app.bot_user.name = format!("{} (bot)", app.name);
+    Ok(())
+}
+
+/// What a creation returns once: the secret and registration access token are never shown again.
+pub struct Created {
+    pub app: App,
+    pub secret: Option<String>,
+    pub registration_token: Option<String>,
+}
+
+pub fn audit(p: &impl Platform, actor: &str, action: &str, id: &str) {
+    p.audit(&serde_json::json!({"audit": action, "actor": actor, "client_id": id, "at": p.now()}));
+}
+
+/// Creates a checked app. `actor` names who did it in the audit log.
+pub async fn create(p: &impl Platform, mut app: App, actor: &str, registration_token: bool) -> Result<Created> {
+    check(p, &mut app)?;
+    let id = app.client_id.clone();
+    let secret = (!app.is_public()).then(|| random_token(p, 24));
+    let registration_token = registration_token.then(|| random_token(p, 32));
+    let owner_shard = format!("owner:{}", app.owner);
+    let limit = p.config().max_apps_per_owner;
+    p.shard(&owner_shard, Command::Reserve { app_id: id.clone(), limit }).await?;
+    let record = AppRecord {
+        app: app.clone(),
+        secret_hash: secret.as_deref().map(sha256_hex),
+        epoch: 0,
+        registration_hash: registration_token.as_deref().map(sha256_hex),
+    };
+    if let Err(e) = p.shard(&format!("app:{id}"), Command::CreateApp { record }).await {
+        p.shard(&owner_shard, Command::Release { app_id: id.clone() }).await.ok();
+        return Err(e);
+    }
+    p.put_app_meta(&app).await?;
+    audit(p, actor, "app.create", &id);
+    Ok(Created { app, secret, registration_token })
+}
+
+/// The app as its Durable Object has it (not KV's possibly stale copy); deleted apps are 404.
+pub async fn authoritative(p: &impl Platform, id: &str) -> Result<App> {
+    if !valid_client_id(id) {
+        return Err(Error::not_found("no such app"));
+    }
+    match p.shard(&format!("app:{id}"), Command::GetApp).await? {
+        Reply::Client { app, .. } if app.status != Status::Deleted => Ok(app),
+        _ => Err(Error::not_found("no such app")),
+    }
+}
+
+fn client_app(r: Reply) -> Result<App> {
+    match r {
+        Reply::Client { app, .. } => Ok(app),
+        _ => Err(Error::server("unexpected reply from storage")),
+    }
+}
+
+/// Stores checked metadata (keys, secret and epoch are not touched here).
+pub async fn update(p: &impl Platform, mut app: App, actor: &str) -> Result<App> {
+    check(p, &mut app)?;
+    let id = app.client_id.clone();
+    let app = client_app(p.shard(&format!("app:{id}"), Command::UpdateApp { app }).await?)?;
+    p.put_app_meta(&app).await?;
+    audit(p, actor, "app.update", &id);
+    Ok(app)
+}
+
+/// Removes an app: its tokens die at once (new epoch), its slot under the owner is freed.
+pub async fn delete(p: &impl Platform, id: &str, actor: &str) -> Result<()> {
+    let app = authoritative(p, id).await?;
+    p.shard(&format!("app:{id}"), Command::DeleteApp).await?;
+    p.delete_app_meta(id).await?;
+    p.shard(&format!("owner:{}", app.owner), Command::Release { app_id: id.to_owned() }).await?;
+    audit(p, actor, "app.delete", id);
+    Ok(())
+}
+
+/// A new secret; every access and refresh token of the app dies at once.
+pub async fn regenerate_secret(p: &impl Platform, id: &str, actor: &str) -> Result<String> {
+    let app = authoritative(p, id).await?;
+    if app.is_public() {
+        return Err(Error::invalid_request("public clients have no secret"));
+    }
+    let secret = random_token(p, 24);
+    p.shard(&format!("app:{id}"), Command::RotateSecret { secret_hash: sha256_hex(&secret) }).await?;
+    audit(p, actor, "app.secret.regenerate", id);
+    Ok(secret)
+}
+
+/// Key changes go through the app's shard so racing edits cannot lose a key.
+pub async fn add_key(p: &impl Platform, id: &str, jwk: serde_json::Value, actor: &str) -> Result<App> {
+    authoritative(p, id).await?;
+    let app = client_app(p.shard(&format!("app:{id}"), Command::AddKey { jwk }).await?)?;
+    p.put_app_meta(&app).await?;
+    audit(p, actor, "app.key.add", id);
+    Ok(app)
+}
+
+pub async fn remove_key(p: &impl Platform, id: &str, kid: &str, actor: &str) -> Result<App> {
+    authoritative(p, id).await?;
+    if kid.is_empty() || kid.len() > 100 {
+        return Err(Error::not_found("no such key"));
+    }
+    let app = client_app(p.shard(&format!("app:{id}"), Command::RemoveKey { kid: kid.to_owned() }).await?)?;
+    p.put_app_meta(&app).await?;
+    audit(p, actor, "app.key.remove", id);
+    Ok(app)
+}
+
+/// One page of apps: an owner's (from the owner's shard, exact) or everyone's (KV listing).
+pub async fn list(p: &impl Platform, owner: Option<&str>, cursor: Option<&str>, limit: usize) -> Result<(Vec<App>, Option<String>)> {
+    let (ids, next) = match owner {
+        Some(owner) => {
+            validate::owner(owner)?;
+            let cmd = Command::ListOwned { after: cursor.map(str::to_owned), limit };
+            match p.shard(&format!("owner:{owner}"), cmd).await? {
+                Reply::Ids { ids, next } => (ids, next),
+                _ => (Vec::new(), None),
+            }
+        }
+        None => p.list_app_ids(cursor, limit).await?,
+    };
+    let mut apps = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(app) = p.app_meta(id).await? {
+            apps.push(app);
+        }
+    }
+    Ok((apps, next))
+}
