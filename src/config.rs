@@ -31,6 +31,13 @@ pub struct Config {
     /// `LOGIN_LIMIT_ACCOUNT` / `LOGIN_LIMIT_ADDRESS`: failed log-ins per minute (default 10 / 30).
     pub login_limit_account: u32,
     pub login_limit_address: u32,
+    /// `REGISTRATION_POLICY` for RFC 7591: `open`, `token` (initial access token) or `off`.
+    /// Default: `open` in development, `token` in production.
+    pub registration_policy: String,
+    /// `PUBLIC_CLIENT_REGISTRATION` (`on`/`off`, default on): may RFC 7591 register public clients?
+    pub public_client_registration: bool,
+    /// `INITIAL_ACCESS_TOKEN` secret for the `token` policy (the admin token is also accepted).
+    pub initial_access_token: Option<Secret>,
     /// `ADMIN_TOKEN` secret; admin routes answer 503 without it.
     pub admin_token: Option<Secret>,
 }
@@ -71,6 +78,13 @@ impl Config {
             session_ttl: num("SESSION_TTL", 12 * 3600).clamp(60, 30 * 86_400),
             login_limit_account: num("LOGIN_LIMIT_ACCOUNT", 10).clamp(1, 1_000_000) as u32,
             login_limit_address: num("LOGIN_LIMIT_ADDRESS", 30).clamp(1, 1_000_000) as u32,
+            registration_policy: match get("REGISTRATION_POLICY").as_deref() {
+                Some(p @ ("open" | "token" | "off")) => p.to_owned(),
+                _ if get("ISSUER").is_none() => "open".to_owned(),
+                _ => "token".to_owned(),
+            },
+            public_client_registration: get("PUBLIC_CLIENT_REGISTRATION").as_deref() != Some("off"),
+            initial_access_token: get("INITIAL_ACCESS_TOKEN").map(Secret),
             admin_token: get("ADMIN_TOKEN").map(Secret),
         }
     }

@@ -43,6 +43,10 @@ pub struct App {
     pub default_scopes: Option<Vec<String>>,
     #[serde(default)]
     pub trusted: bool,
+    /// Which API the app was registered for (`unifiedapi` or `systemapi`), when registered
+    /// through the public registration page.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub api: String,
     /// Access-token lifetime in seconds; `None` uses the server default for the grant.
     #[serde(default)]
     pub token_lifetime: Option<u64>,

@@ -31,6 +31,7 @@ pub fn blank(p: &impl Platform, owner: &str) -> App {
         scopes: vec!["public".into()],
         default_scopes: None,
         trusted: false,
+        api: String::new(),
         token_lifetime: None,
         token_endpoint_auth_method: "client_secret_basic".into(),
         keys: Vec::new(),

@@ -409,3 +409,165 @@ fn sign_up_is_unique_per_email_case_insensitively() {
     .is_err());
     assert!(block_on(crate::accounts::sign_up(&p, "short@example.com", "short", "S")).is_err());
 }
+
+fn json_req(method: &str, target: &str, bearer: Option<&str>, body: &Value) -> Request {
+    let auth = bearer.map(|b| format!("Bearer {b}"));
+    let mut h: Vec<(&str, &str)> = vec![("content-type", "application/json")];
+    if let Some(a) = &auth {
+        h.push(("authorization", a));
+    }
+    req(method, target, &h, &body.to_string())
+}
+
+#[test]
+fn rfc7591_and_7592_round_trip() {
+    let p = platform();
+    let meta = serde_json::json!({
+        "redirect_uris": ["https://client.example/cb"], "client_name": "Dyn", "grant_types": ["authorization_code", "refresh_token"],
+        "scope": "public users:read", "contacts": ["dev@client.example"], "unknown_field": 1
+    });
+    let r = send(&p, json_req("POST", "/oauth/register", None, &meta));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let reg = json(&r);
+    let id = reg["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(reg["client_secret"].as_str().unwrap().len(), 32);
+    assert_eq!(reg["client_secret_expires_at"], 0);
+    let rat = reg["registration_access_token"].as_str().unwrap().to_owned();
+    let uri = reg["registration_client_uri"].as_str().unwrap().trim_start_matches(ORIGIN).to_owned();
+    let r = send(&p, req("GET", &uri, &[("authorization", &format!("Bearer {rat}"))], ""));
+    assert_eq!(r.status, 200);
+    assert_eq!(json(&r)["client_name"], "Dyn");
+    assert_eq!(send(&p, req("GET", &uri, &[("authorization", "Bearer wrong")], "")).status, 401);
+    let mut upd = meta.clone();
+    upd["client_id"] = id.clone().into();
+    upd["client_name"] = "Renamed".into();
+    let r = send(&p, json_req("PUT", &uri, Some(&rat), &upd));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(json(&r)["client_name"], "Renamed");
+    // Invalid metadata names the field; bad redirect URIs have their own code.
+    let r = send(&p, json_req("POST", "/oauth/register", None, &serde_json::json!({"redirect_uris": ["http://evil.example/cb"]})));
+    assert_eq!(json(&r)["error"], "invalid_redirect_uri");
+    let r = send(&p, json_req("POST", "/oauth/register", None, &serde_json::json!({"redirect_uris": ["https://a.example/cb"], "scope": "root"})));
+    assert_eq!(json(&r)["error"], "invalid_client_metadata");
+    let r = send(&p, json_req("POST", "/oauth/register", None, &serde_json::json!({"redirect_uris": "https://a.example/cb"})));
+    assert_eq!(json(&r)["error"], "invalid_client_metadata");
+    let r = send(&p, json_req("POST", "/oauth/register", None, &serde_json::json!({"grant_types": ["client_credentials"]})));
+    assert_eq!(json(&r)["error"], "invalid_client_metadata");
+    // Delete: the app is gone and its registration token with it.
+    assert_eq!(send(&p, req("DELETE", &uri, &[("authorization", &format!("Bearer {rat}"))], "")).status, 204);
+    assert_eq!(send(&p, req("GET", &uri, &[("authorization", &format!("Bearer {rat}"))], "")).status, 401);
+}
+
+#[test]
+fn registration_policy_token_and_off() {
+    let mut cfg = Config::default();
+    cfg.registration_policy = "token".into();
+    cfg.initial_access_token = Some(Secret("iat-123".into()));
+    cfg.public_client_registration = false;
+    let p = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
+    let meta = serde_json::json!({"redirect_uris": ["https://client.example/cb"]});
+    assert_eq!(send(&p, json_req("POST", "/oauth/register", None, &meta)).status, 401);
+    assert_eq!(send(&p, json_req("POST", "/oauth/register", Some("iat-124"), &meta)).status, 401);
+    assert_eq!(send(&p, json_req("POST", "/oauth/register", Some("iat-123"), &meta)).status, 201);
+    let public = serde_json::json!({"redirect_uris": ["com.example.app:/cb"], "token_endpoint_auth_method": "none"});
+    let r = send(&p, json_req("POST", "/oauth/register", Some("iat-123"), &public));
+    assert_eq!(json(&r)["error"], "invalid_client_metadata");
+    let mut cfg = Config::default();
+    cfg.registration_policy = "off".into();
+    let p = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
+    assert_eq!(send(&p, json_req("POST", "/oauth/register", None, &meta)).status, 403);
+    let r = send(&p, req("GET", "/.well-known/oauth-authorization-server", &[], ""));
+    assert!(json(&r).get("registration_endpoint").is_none());
+}
+
+fn signed_in(p: &MemPlatform, email: &str) -> Browser {
+    let mut b = Browser { cookies: vec![] };
+    let page = b.get(p, "/signup");
+    let csrf = csrf_of(&page);
+    let r = b.post(p, "/signup", &form(&[("csrf", &csrf), ("email", email), ("password", "password123"), ("name", "Dev")]));
+    assert_eq!(r.status, 303);
+    b
+}
+
+#[test]
+fn interactive_registration_register_deny_and_grant_access() {
+    let p = platform();
+    // Problems are listed, no redirect.
+    let r = send(&p, req("GET", "/oauth/register?name=&redirect_uri=http%3A%2F%2Fx.example%2Fcb", &[], ""));
+    assert_eq!(r.status, 400);
+    assert!(r.get_header("location").is_none());
+    let html = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(html.contains("name is required") && html.contains("homepage is required") && html.contains("https"));
+    let fields = [
+        ("name", "My <App>"),
+        ("homepage", "https://dev.example"),
+        ("email", "dev@dev.example"),
+        ("redirect_uri", "https://dev.example/cb"),
+        ("state", "s1"),
+    ];
+    let start = format!("/oauth/register?{}", form(&fields));
+    let anon = send(&p, req("GET", &start, &[], ""));
+    assert!(String::from_utf8_lossy(&anon.body).contains("Log in"));
+    let mut b = signed_in(&p, "dev@dev.example");
+    let page = b.get(&p, &start);
+    assert_eq!(page.status, 200);
+    assert!(String::from_utf8_lossy(&page.body).contains("My &lt;App&gt;"));
+    let csrf = csrf_of(&page);
+    let mut confirm: Vec<(&str, &str)> = fields.to_vec();
+    confirm.push(("csrf", &csrf));
+    confirm.push(("decision", "deny"));
+    let r = b.post(&p, "/oauth/register/confirm", &form(&confirm));
+    assert_eq!(r.status, 303);
+    assert_eq!(r.get_header("location").unwrap(), "https://dev.example/cb?error=access_denied&state=s1");
+    confirm.pop();
+    confirm.push(("decision", "register"));
+    confirm.push(("grant_access", "yes"));
+    let r = b.post(&p, "/oauth/register/confirm", &form(&confirm));
+    assert_eq!(r.status, 303);
+    assert_eq!(r.get_header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(r.get_header("cache-control"), Some("no-store"));
+    let loc = r.get_header("location").unwrap().to_owned();
+    assert!(loc.starts_with("https://dev.example/cb?name=My"));
+    let id = query_param(&loc, "client_id").unwrap();
+    let secret = query_param(&loc, "client_secret").unwrap();
+    let code = query_param(&loc, "code").unwrap();
+    assert_eq!(query_param(&loc, "state").as_deref(), Some("s1"));
+    let r = token(&p, &form(&[("grant_type", "authorization_code"), ("client_id", &id), ("client_secret", &secret), ("code", &code), ("redirect_uri", "https://dev.example/cb")]));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+#[test]
+fn apps_page_add_regenerate_remove() {
+    let p = platform();
+    let mut b = signed_in(&p, "owner@dev.example");
+    let other = signed_in(&p, "other@dev.example");
+    let page = b.get(&p, "/apps");
+    assert_eq!(page.status, 200);
+    let csrf = csrf_of(&page);
+    let r = b.post(&p, "/apps", &form(&[("csrf", &csrf), ("name", "Mine"), ("redirect_uri", "https://mine.example/cb"), ("trusted", "yes")]));
+    assert_eq!(r.status, 200);
+    let html = String::from_utf8_lossy(&r.body).into_owned();
+    let grab = |id: &str| {
+        let at = html.find(&format!(r#"<code id="{id}">"#)).unwrap() + id.len() + 12;
+        html[at..].split('<').next().unwrap().to_owned()
+    };
+    let (id, secret) = (grab("app-id"), grab("app-secret"));
+    assert_eq!((id.len(), secret.len()), (32, 32));
+    let cc = |s: &str| token(&p, &form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", s)]));
+    let t = json(&cc(&secret))["access_token"].as_str().unwrap().to_owned();
+    // Someone else cannot touch it; the owner must confirm.
+    let mut other = other;
+    let ocsrf = csrf_of(&other.get(&p, "/apps"));
+    assert_eq!(other.post(&p, &format!("/apps/{id}/regenerate"), &form(&[("csrf", &ocsrf), ("confirm", "yes")])).status, 404);
+    let r = b.post(&p, &format!("/apps/{id}/regenerate"), &form(&[("csrf", &csrf)]));
+    assert!(String::from_utf8_lossy(&r.body).contains("Please confirm"));
+    assert_eq!(cc(&secret).status, 200, "nothing changed before confirmation");
+    let r = b.post(&p, &format!("/apps/{id}/regenerate"), &form(&[("csrf", &csrf), ("confirm", "yes")]));
+    assert!(String::from_utf8_lossy(&r.body).contains("app-secret"));
+    assert_eq!(cc(&secret).status, 401);
+    let r = send(&p, req("POST", "/oauth/introspect", &[("authorization", "Bearer admin-secret"), ("content-type", "application/x-www-form-urlencoded")], &form(&[("token", &t)])));
+    assert_eq!(json(&r)["active"], false);
+    let r = b.post(&p, &format!("/apps/{id}/remove"), &form(&[("csrf", &csrf), ("confirm", "yes")]));
+    assert_eq!(r.status, 303);
+    assert!(!String::from_utf8_lossy(&b.get(&p, "/apps").body).contains(&id));
+}

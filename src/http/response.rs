@@ -43,6 +43,11 @@ impl Response {
         Self::empty(302).header("location", location).no_store()
     }
 
+    /// After a form POST: the browser follows with a GET.
+    pub fn see_other(location: &str) -> Self {
+        Self::empty(303).header("location", location).no_store()
+    }
+
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self

@@ -5,13 +5,18 @@ use super::{Request, Response};
 use crate::admin::apps;
 use crate::oauth::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::token::Endpoint;
-use crate::oauth::{authorize, discovery, grants, introspect, revoke, token, userinfo};
-use crate::pages::login;
+use crate::oauth::{authorize, discovery, grants, introspect, register, revoke, token, userinfo};
+use crate::pages::{self, login};
 use crate::store::Platform;
 use crate::util::{ct_eq, sha256};
 
-/// Routes a browser on another origin may call (no credentials: `*` is safe).
-fn cors_allowed(path: &str) -> bool {
+/// Routes a browser on another origin may call (no credentials: `*` is safe). Never the
+/// authorization endpoint or HTML pages; registration only in its JSON (RFC 7591) form.
+fn cors_allowed(req: &Request) -> bool {
+    let path = req.path.as_str();
+    if path == "/oauth/register" {
+        return req.method == "OPTIONS" || req.media_type().as_deref() == Some("application/json");
+    }
     matches!(
         path,
         "/.well-known/oauth-authorization-server"
@@ -37,7 +42,7 @@ pub async fn handle(p: &impl Platform, req: &Request) -> Response {
             Err(e) => Response::from_error(&e),
         }
     };
-    if cors_allowed(&req.path) {
+    if cors_allowed(req) {
         resp = resp
             .header("access-control-allow-origin", "*")
             .header("access-control-expose-headers", "www-authenticate");
@@ -78,7 +83,7 @@ fn method(req: &Request, allowed: &[&str]) -> Result<()> {
 async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
     let issuer = p.config().issuer_for(&req.origin);
     let path = req.path.as_str();
-    if req.method == "OPTIONS" && cors_allowed(path) {
+    if req.method == "OPTIONS" && cors_allowed(req) {
         return Ok(Response::empty(204)
             .header("access-control-allow-methods", "GET, POST, OPTIONS")
             .header("access-control-allow-headers", "authorization, content-type")
@@ -142,6 +147,40 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
         "/" => {
             method(req, &["GET", "HEAD"])?;
             login::home(p, req).await
+        }
+        "/oauth/register" | "/oauth/register.php" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "POST" && req.media_type().as_deref() == Some("application/json") {
+                register::register(p, &issuer, req).await
+            } else {
+                pages::register::start(p, req).await
+            }
+        }
+        "/oauth/register/confirm" => {
+            method(req, &["POST"])?;
+            pages::register::confirm(p, &issuer, req).await
+        }
+        _ if path.starts_with("/oauth/register/") => {
+            method(req, &["GET", "PUT", "DELETE"])?;
+            register::manage(p, &issuer, &path["/oauth/register/".len()..], req).await
+        }
+        "/apps" => {
+            method(req, &["GET", "POST"])?;
+            let operator = req.bearer().is_some() && admin_authorised(p, req).is_ok();
+            if req.method == "GET" {
+                pages::apps::list(p, req, operator).await
+            } else {
+                pages::apps::add(p, req, operator).await
+            }
+        }
+        _ if path.starts_with("/apps/") => {
+            let rest = &path["/apps/".len()..];
+            let Some((id, action @ ("regenerate" | "remove"))) = rest.split_once('/') else {
+                return Err(Error::not_found("no such page"));
+            };
+            method(req, &["POST"])?;
+            let operator = req.bearer().is_some() && admin_authorised(p, req).is_ok();
+            pages::apps::act(p, req, operator, id, action).await
         }
         "/oauth/introspect" => {
             method(req, &["POST"])?;

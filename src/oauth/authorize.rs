@@ -119,7 +119,8 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> std::resul
     })
 }
 
-async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, user_id: &str) -> Result<Response> {
+/// Stores a single-use code for `user_id` bound to the request; returns the code.
+pub async fn mint_code(p: &impl Platform, a: &Authz, user_id: &str) -> Result<String> {
     let code = random_token(p, 32);
     let record = CodeRecord {
         user_id: user_id.to_owned(),
@@ -133,11 +134,13 @@ async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, user_id: &str) -
         used: false,
         gid: None,
     };
-    let cmd = Command::IssueCode {
-        code_hash: sha256_hex(&code),
-        record,
-    };
+    let cmd = Command::IssueCode { code_hash: sha256_hex(&code), record };
     p.shard(&format!("app:{}", a.app.client_id), cmd).await?;
+    Ok(code)
+}
+
+async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, user_id: &str) -> Result<Response> {
+    let code = mint_code(p, a, user_id).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = &a.state {
         pairs.push(("state", s));

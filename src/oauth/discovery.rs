@@ -3,7 +3,7 @@
 use crate::config::Config;
 
 pub fn metadata(cfg: &Config, issuer: &str) -> serde_json::Value {
-    serde_json::json!({
+    let mut m = serde_json::json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/oauth/authorize"),
         "token_endpoint": format!("{issuer}/oauth/token"),
@@ -25,5 +25,9 @@ pub fn metadata(cfg: &Config, issuer: &str) -> serde_json::Value {
         "scopes_supported": cfg.scopes,
         "access_token_signing_alg_values_supported": ["RS256"],
         "service_documentation": format!("{issuer}/"),
-    })
+    });
+    if cfg.registration_policy != "off" {
+        m["registration_endpoint"] = format!("{issuer}/oauth/register").into();
+    }
+    m
 }

@@ -11,6 +11,7 @@ pub mod introspect;
 pub mod mint;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod register;
 pub mod resource;
 pub mod revoke;
 pub mod scope;

@@ -1,8 +1,10 @@
 //! Server-rendered HTML: small, accessible (labels, natural focus order, no JavaScript), every
 //! user-supplied string escaped, every form carrying a CSRF token.
 
+pub mod apps;
 pub mod consent;
 pub mod login;
+pub mod register;
 
 use crate::accounts::cookies;
 use crate::http::{Request, Response};

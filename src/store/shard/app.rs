@@ -184,3 +184,13 @@ pub(super) fn check_token(
     };
     Ok(Reply::Active { active })
 }
+
+pub(super) fn check_registration(kv: &dyn Kv, token_hash: &str) -> Result<Reply> {
+    let rec = live(kv).map_err(|_| Error::invalid_token("the registration access token is not valid"))?;
+    let stored = rec.registration_hash.as_deref().unwrap_or(DUMMY_HASH);
+    if ct_eq(stored.as_bytes(), token_hash.as_bytes()) && rec.registration_hash.is_some() {
+        Ok(client(&rec))
+    } else {
+        Err(Error::invalid_token("the registration access token is not valid"))
+    }
+}

@@ -52,6 +52,10 @@ pub enum Command {
     Authenticate {
         secret_hash: Option<String>,
     },
+    /// RFC 7592: the app whose registration access token hashes to `token_hash`.
+    CheckRegistration {
+        token_hash: String,
+    },
     /// Accepts a signed assertion once: the key must still be registered, the `jti` unseen.
     UseAssertion {
         jti: String,
@@ -256,6 +260,7 @@ fn run(kv: &mut dyn Kv, now: i64, cmd: Command) -> Result<Reply> {
         AddKey { jwk } => app::add_key(kv, now, jwk),
         RemoveKey { kid } => app::remove_key(kv, now, &kid),
         Authenticate { secret_hash } => app::authenticate(kv, secret_hash),
+        CheckRegistration { token_hash } => app::check_registration(kv, &token_hash),
         UseAssertion { jti, exp, kid } => app::use_assertion(kv, jti, exp, &kid),
         CheckToken { jti, epoch, kid, gid } => app::check_token(kv, now, &jti, epoch, kid, gid),
         RevokeJti { jti, exp } => {

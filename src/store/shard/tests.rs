@@ -18,6 +18,7 @@ fn app_record(public: bool) -> AppRecord {
             scopes: vec!["public".into()],
             default_scopes: None,
             trusted: false,
+            api: String::new(),
             token_lifetime: None,
             token_endpoint_auth_method: if public { "none" } else { "client_secret_basic" }.into(),
             keys: vec![],

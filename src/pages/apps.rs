@@ -1,0 +1,203 @@
+//! `/apps`: a signed-in person manages their apps (the operator, with the admin token as a
+//! bearer, sees and manages all): add, see App ID and secret (secret only right after creation
+//! or regeneration), regenerate the secret, remove. Destructive actions ask for confirmation.
+
+use super::{error_page, esc, page, Csrf};
+use crate::accounts::{self, cookies};
+use crate::apps;
+use crate::http::params::{encode_form, Params};
+use crate::http::{Request, Response};
+use crate::model::App;
+use crate::oauth::error::{ErrorCode, Result};
+use crate::store::Platform;
+
+/// Who is acting: a person (owner = their user id) or the operator.
+enum Actor {
+    Person { user_id: String, name: String },
+    Operator,
+}
+
+impl Actor {
+    fn label(&self) -> String {
+        match self {
+            Actor::Person { user_id, .. } => format!("user:{user_id}"),
+            Actor::Operator => "admin".into(),
+        }
+    }
+    fn may_manage(&self, app: &App) -> bool {
+        match self {
+            Actor::Person { user_id, .. } => &app.owner == user_id,
+            Actor::Operator => true,
+        }
+    }
+}
+
+async fn actor(p: &impl Platform, req: &Request, operator: bool) -> Result<Option<Actor>> {
+    if operator {
+        return Ok(Some(Actor::Operator));
+    }
+    Ok(accounts::current_session(p, req).await?.map(|s| Actor::Person { user_id: s.user_id, name: s.name }))
+}
+
+fn login_redirect() -> Response {
+    Response::see_other(&format!("/login?{}", encode_form(&[("return_to", "/apps")])))
+}
+
+fn add_form(csrf: &Csrf, error: Option<&str>) -> String {
+    let err = error.map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e))).unwrap_or_default();
+    let field = |id: &str, label: &str, kind: &str, extra: &str| {
+        format!(r#"<label for="{id}">{label}</label><input id="{id}" name="{id}" type="{kind}" {extra}>"#)
+    };
+    format!(
+        r#"<h2>Add an app</h2>{err}<form method="post" action="/apps">{}{}{}{}{}{}{}
+<p><input type="checkbox" id="trusted" name="trusted" value="yes"> <label for="trusted" style="display:inline">App is trusted (may use client_credentials without a person)</label></p>
+{}<button type="submit">Add app</button></form>"#,
+        csrf.field(),
+        field("name", "Name", "text", "required maxlength=\"100\""),
+        field("description", "Description", "text", "maxlength=\"1000\""),
+        field("homepage", "Homepage", "url", ""),
+        field("image_uri", "Image URL", "url", ""),
+        field("admin_email", "Admin email", "email", ""),
+        field("admin_phone", "Admin phone", "text", "maxlength=\"32\""),
+        field("redirect_uri", "Redirect URL (https)", "url", "pattern=\"https://.*\""),
+    )
+}
+
+fn app_row(app: &App, csrf: &Csrf) -> String {
+    let form = |action: &str, label: &str| {
+        format!(
+            r#"<form method="post" action="/apps/{}/{action}" style="display:inline">{}<button type="submit" class="secondary">{label}</button></form>"#,
+            esc(&app.client_id),
+            csrf.field()
+        )
+    };
+    format!(
+        "<li><strong>{}</strong><br>App ID: <code>{}</code><br>Redirect URL: {}<br>Trusted: {}<br>{}{}</li>",
+        esc(&app.name),
+        esc(&app.client_id),
+        esc(app.redirect_uris.first().map(String::as_str).unwrap_or("—")),
+        if app.trusted { "yes" } else { "no" },
+        form("regenerate", "Regenerate secret"),
+        form("remove", "Remove"),
+    )
+}
+
+/// `GET /apps`.
+pub async fn list(p: &impl Platform, req: &Request, operator: bool) -> Result<Response> {
+    let Some(who) = actor(p, req, operator).await? else { return Ok(login_redirect()) };
+    let owner = match &who {
+        Actor::Person { user_id, .. } => Some(user_id.as_str()),
+        Actor::Operator => None,
+    };
+    let (list, _) = apps::list(p, owner, None, 100).await?;
+    Ok(render(p, req, &who, &list, None, None))
+}
+
+fn render(p: &impl Platform, req: &Request, who: &Actor, list: &[App], notice: Option<String>, error: Option<&str>) -> Response {
+    let csrf = Csrf::for_request(p, req);
+    let heading = match who {
+        Actor::Person { name, .. } => format!("<p>Signed in as {}.</p>", esc(name)),
+        Actor::Operator => "<p>Operator view: every app.</p>".into(),
+    };
+    let items: String = list.iter().map(|a| app_row(a, &csrf)).collect();
+    let apps_html = if items.is_empty() { "<p>No apps yet.</p>".to_owned() } else { format!("<ul>{items}</ul>") };
+    let body = format!("{heading}{}{apps_html}{}", notice.unwrap_or_default(), add_form(&csrf, error));
+    page(if error.is_some() { 400 } else { 200 }, "Your apps", &body, Some(&csrf))
+}
+
+fn credentials(app: &App, secret: &str) -> String {
+    format!(
+        r#"<div role="status"><p>Copy the secret now: it is not shown again.</p><p>App ID: <code id="app-id">{}</code></p><p>App secret: <code id="app-secret">{}</code></p></div>"#,
+        esc(&app.client_id),
+        esc(secret)
+    )
+}
+
+fn form_of(req: &Request) -> Option<Params> {
+    (req.media_type().as_deref() == Some("application/x-www-form-urlencoded")).then(|| Params::parse_form(&req.body).ok()).flatten()
+}
+
+/// `POST /apps`: add an app.
+pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Response> {
+    let Some(who) = actor(p, req, operator).await? else { return Ok(login_redirect()) };
+    let Some(f) = form_of(req) else { return Ok(error_page(400, "Your apps", "Submit the form from this site.")) };
+    if !operator && !cookies::csrf_ok(req, f.get("csrf")) {
+        return Ok(error_page(403, "Your apps", "The form expired. Go back and try again."));
+    }
+    let owner = match &who {
+        Actor::Person { user_id, .. } => user_id.clone(),
+        Actor::Operator => "operator".into(),
+    };
+    let list_owner = (!operator).then_some(owner.as_str());
+    let mut app = apps::blank(p, &owner);
+    let g = |k| f.get(k).unwrap_or("").to_owned();
+    app.name = g("name");
+    app.description = g("description");
+    app.homepage = g("homepage");
+    app.image_uri = g("image_uri");
+    app.admin_email = g("admin_email");
+    app.admin_phone = g("admin_phone");
+    app.trusted = f.get("trusted") == Some("yes");
+    let uri = g("redirect_uri");
+    if !uri.is_empty() {
+        if let Err(e) = crate::oauth::redirect_uri::validate(&uri, true) {
+            let (list, _) = apps::list(p, list_owner, None, 100).await?;
+            return Ok(render(p, req, &who, &list, None, Some(&e.description)));
+        }
+        app.redirect_uris = vec![uri];
+    }
+    apps::default_grants(&mut app);
+    match apps::create(p, app, &who.label(), false).await {
+        Ok(created) => {
+            let (list, _) = apps::list(p, list_owner, None, 100).await?;
+            let notice = credentials(&created.app, created.secret.as_deref().unwrap_or(""));
+            Ok(render(p, req, &who, &list, Some(notice), None).client(Some(&created.app.client_id)))
+        }
+        Err(e) if matches!(e.code, ErrorCode::InvalidRequest | ErrorCode::InvalidRedirectUri | ErrorCode::LimitReached) => {
+            let (list, _) = apps::list(p, list_owner, None, 100).await?;
+            Ok(render(p, req, &who, &list, None, Some(&e.description)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /apps/{id}/regenerate` and `/apps/{id}/remove`: confirm first, then act.
+pub async fn act(p: &impl Platform, req: &Request, operator: bool, id: &str, action: &str) -> Result<Response> {
+    let Some(who) = actor(p, req, operator).await? else { return Ok(login_redirect()) };
+    let Some(f) = form_of(req) else { return Ok(error_page(400, "Your apps", "Submit the form from this site.")) };
+    if !operator && !cookies::csrf_ok(req, f.get("csrf")) {
+        return Ok(error_page(403, "Your apps", "The form expired. Go back and try again."));
+    }
+    let app = match apps::authoritative(p, id).await {
+        Ok(app) if who.may_manage(&app) => app,
+        _ => return Ok(error_page(404, "Your apps", "No such app.")),
+    };
+    let csrf = Csrf::for_request(p, req);
+    if f.get("confirm") != Some("yes") {
+        let what = if action == "remove" {
+            "Remove this app? Its tokens stop working at once and it cannot be undone."
+        } else {
+            "Make a new secret? The old secret and every token the app holds stop working at once."
+        };
+        let body = format!(
+            r#"<p><strong>{}</strong> (<code>{}</code>)</p><p>{what}</p><form method="post" action="/apps/{}/{action}">{}<input type="hidden" name="confirm" value="yes"><button type="submit">Yes, {}</button></form><p><a href="/apps">Cancel</a></p>"#,
+            esc(&app.name),
+            esc(&app.client_id),
+            esc(&app.client_id),
+            csrf.field(),
+            if action == "remove" { "remove it" } else { "regenerate" }
+        );
+        return Ok(page(200, "Please confirm", &body, Some(&csrf)));
+    }
+    if action == "remove" {
+        apps::delete(p, id, &who.label()).await?;
+        return Ok(Response::see_other("/apps"));
+    }
+    let secret = apps::regenerate_secret(p, id, &who.label()).await?;
+    let owner = match &who {
+        Actor::Person { user_id, .. } => Some(user_id.as_str()),
+        Actor::Operator => None,
+    };
+    let (list, _) = apps::list(p, owner, None, 100).await?;
+    Ok(render(p, req, &who, &list, Some(credentials(&app, &secret)), None))
+}

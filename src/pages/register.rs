@@ -1,0 +1,184 @@
+//! The public registration endpoint (`/oauth/register`, also `/oauth/register.php`): a developer
+//! registers an app by following a link (GET) or posting a form; a signed-in person confirms
+//! with Register or Deny. Invalid input is a page listing each problem, never a redirect.
+
+use super::{esc, page, Csrf};
+use crate::accounts::{self, cookies};
+use crate::admin::validate;
+use crate::apps;
+use crate::http::params::{encode_form, Params};
+use crate::http::{Request, Response};
+use crate::oauth::authorize::{mint_code, redirect_with, Authz};
+use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::oauth::{redirect_uri, resource};
+use crate::store::Platform;
+
+/// The registration parameters, in the order they are echoed back.
+const FIELDS: [&str; 9] = ["name", "description", "homepage", "image_uri", "email", "phone", "redirect_uri", "api", "state"];
+
+struct Registration<'a> {
+    params: &'a Params,
+    api: &'a str,
+}
+
+impl<'a> Registration<'a> {
+    fn get(&self, k: &str) -> &'a str {
+        self.params.get(k).unwrap_or("")
+    }
+}
+
+/// Every problem with the parameters, in words.
+fn problems(q: &Params) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |r: Result<()>| {
+        if let Err(e) = r {
+            out.push(e.description);
+        }
+    };
+    let g = |k| q.get(k).unwrap_or("");
+    check(validate::text("name", g("name"), 100, true));
+    check(validate::text("description", g("description"), 1000, false));
+    check(if g("homepage").is_empty() { Err(Error::invalid_request("homepage is required")) } else { validate::web_url("homepage", g("homepage")) });
+    check(validate::web_url("image_uri", g("image_uri")));
+    check(validate::email("email", g("email"), true));
+    check(validate::phone(g("phone")).map_err(|_| Error::invalid_request("phone must be digits, spaces and + - ( ) .")));
+    check(if g("redirect_uri").is_empty() {
+        Err(Error::invalid_request("redirect_uri is required"))
+    } else {
+        redirect_uri::validate(g("redirect_uri"), true)
+    });
+    check(match q.get("api") {
+        None | Some("unifiedapi") | Some("systemapi") => Ok(()),
+        Some(_) => Err(Error::invalid_request("api must be unifiedapi or systemapi")),
+    });
+    check(validate::text("state", g("state"), 2000, false));
+    out
+}
+
+fn problem_page(list: &[String]) -> Response {
+    let items: String = list.iter().map(|p| format!("<li>{}</li>", esc(p))).collect();
+    page(400, "Registration problems", &format!(r#"<p class="error" role="alert">The registration request cannot be used:</p><ul>{items}</ul>"#), None)
+}
+
+fn params_of(req: &Request) -> std::result::Result<Params, Response> {
+    let parsed = if req.method == "GET" { Params::from_query(req) } else { Params::parse_form(&req.body) };
+    parsed.map_err(|e| problem_page(&[e.description]))
+}
+
+fn details(r: &Registration<'_>) -> String {
+    let row = |label: &str, v: &str| if v.is_empty() { String::new() } else { format!("<dt>{}</dt><dd>{}</dd>", esc(label), esc(v)) };
+    format!(
+        "<dl>{}{}{}{}{}{}{}{}</dl>",
+        row("Name", r.get("name")),
+        row("Description", r.get("description")),
+        row("Homepage", r.get("homepage")),
+        row("Image", r.get("image_uri")),
+        row("Admin email", r.get("email")),
+        row("Admin phone", r.get("phone")),
+        row("Redirect URL", r.get("redirect_uri")),
+        row("API", r.api),
+    )
+}
+
+/// `GET` or form-`POST /oauth/register`: validate, then show the confirmation page.
+pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
+    let q = match params_of(req) {
+        Ok(q) => q,
+        Err(r) => return Ok(r),
+    };
+    let list = problems(&q);
+    if !list.is_empty() {
+        return Ok(problem_page(&list));
+    }
+    let r = Registration { params: &q, api: q.get("api").unwrap_or("unifiedapi") };
+    let pairs: Vec<(&str, &str)> = FIELDS.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
+    let here = format!("/oauth/register?{}", encode_form(&pairs));
+    let Some(session) = accounts::current_session(p, req).await? else {
+        let login = format!("/login?{}", encode_form(&[("return_to", &here)]));
+        let body = format!(
+            r#"{}<p>Log in to register this app under your account.</p><p><a href="{}">Log in</a></p>"#,
+            details(&r),
+            esc(&login)
+        );
+        return Ok(page(200, "Register an app", &body, None));
+    };
+    let csrf = Csrf::for_request(p, req);
+    let hidden: String = pairs.iter().map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, esc(k), esc(v))).collect();
+    let body = format!(
+        r#"{}<p>Signed in as {} ({}).</p><form method="post" action="/oauth/register/confirm">{}{hidden}
+<p><input type="checkbox" id="grant_access" name="grant_access" value="yes"> <label for="grant_access" style="display:inline">Grant access: let this app act for me right away</label></p>
+<button type="submit" name="decision" value="register">Register</button><button type="submit" class="secondary" name="decision" value="deny">Deny</button></form>"#,
+        details(&r),
+        esc(&session.name),
+        esc(&session.email),
+        csrf.field()
+    );
+    Ok(page(200, "Register an app", &body, Some(&csrf)))
+}
+
+/// `POST /oauth/register/confirm`: Register (create, then redirect with the credentials) or Deny.
+pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
+    if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
+        return Ok(problem_page(&["submit the registration form from this site".into()]));
+    }
+    let f = match Params::parse_form(&req.body) {
+        Ok(f) => f,
+        Err(e) => return Ok(problem_page(&[e.description])),
+    };
+    let list = problems(&f);
+    if !list.is_empty() {
+        return Ok(problem_page(&list));
+    }
+    if !cookies::csrf_ok(req, f.get("csrf")) {
+        return Ok(super::error_page(403, "Register an app", "The form expired or came from another site. Start again."));
+    }
+    let Some(session) = accounts::current_session(p, req).await? else {
+        return Ok(super::error_page(401, "Register an app", "You are no longer signed in. Start again."));
+    };
+    let uri = f.get("redirect_uri").unwrap_or("");
+    let state = f.get("state");
+    if f.get("decision") != Some("register") {
+        let mut pairs = vec![("error", "access_denied")];
+        if let Some(s) = state {
+            pairs.push(("state", s));
+        }
+        return Ok(Response::see_other(&redirect_with(uri, &pairs)));
+    }
+    let mut app = apps::blank(p, &session.user_id);
+    app.name = f.get("name").unwrap_or("").to_owned();
+    app.description = f.get("description").unwrap_or("").to_owned();
+    app.homepage = f.get("homepage").unwrap_or("").to_owned();
+    app.image_uri = f.get("image_uri").unwrap_or("").to_owned();
+    app.admin_email = f.get("email").unwrap_or("").to_owned();
+    app.admin_phone = f.get("phone").unwrap_or("").to_owned();
+    app.api = f.get("api").unwrap_or("unifiedapi").to_owned();
+    app.redirect_uris = vec![uri.to_owned()];
+    apps::default_grants(&mut app);
+    let created = match apps::create(p, app, &format!("user:{}", session.user_id), false).await {
+        Ok(c) => c,
+        Err(e) if e.code == ErrorCode::LimitReached => {
+            return Ok(super::error_page(409, "Register an app", &format!("You cannot register more apps: {}.", e.description)))
+        }
+        Err(e) => return Err(e),
+    };
+    let secret = created.secret.unwrap_or_default();
+    let mut pairs: Vec<(&str, &str)> = FIELDS.iter().filter_map(|k| f.get(k).map(|v| (*k, v))).collect();
+    pairs.push(("client_id", &created.app.client_id));
+    pairs.push(("client_secret", &secret));
+    let code;
+    if f.get("grant_access") == Some("yes") {
+        let a = Authz {
+            redirect_uri: uri.to_owned(),
+            redirect_uri_sent: true,
+            scopes: created.app.default_scopes().to_vec(),
+            state: state.map(str::to_owned),
+            challenge: None,
+            method: None,
+            aud: resource::audience(p, issuer, None)?,
+            app: created.app.clone(),
+        };
+        code = mint_code(p, &a, &session.user_id).await?;
+        pairs.push(("code", &code));
+    }
+    Ok(Response::see_other(&redirect_with(uri, &pairs)).client(Some(&created.app.client_id)))
+}
