@@ -38,6 +38,12 @@ pub struct Config {
     pub public_client_registration: bool,
     /// `INITIAL_ACCESS_TOKEN` secret for the `token` policy (the admin token is also accepted).
     pub initial_access_token: Option<Secret>,
+    /// `GATEWAY_ROUTES`: JSON array of protected routes (see `gateway.rs`).
+    pub gateway_routes: Vec<crate::gateway::Route>,
+    /// Set when `GATEWAY_ROUTES` does not parse; every request then answers 503 saying so.
+    pub gateway_error: Option<String>,
+    /// `GATEWAY_CACHE_SECONDS` (default 30): how long the gateway trusts a liveness answer.
+    pub gateway_cache_seconds: u64,
     /// `ADMIN_TOKEN` secret; admin routes answer 503 without it.
     pub admin_token: Option<Secret>,
 }
@@ -63,6 +69,10 @@ impl Config {
                 .map(str::to_owned)
                 .collect()
         };
+        let gateway = match get("GATEWAY_ROUTES") {
+            Some(json) => crate::gateway::parse_routes(&json),
+            None => Ok(Vec::new()),
+        };
         Config {
             issuer: get("ISSUER").map(|s| s.trim_end_matches('/').to_owned()),
             scopes: list("SCOPES", DEFAULT_SCOPES),
@@ -85,6 +95,9 @@ impl Config {
             },
             public_client_registration: get("PUBLIC_CLIENT_REGISTRATION").as_deref() != Some("off"),
             initial_access_token: get("INITIAL_ACCESS_TOKEN").map(Secret),
+            gateway_routes: gateway.clone().unwrap_or_default(),
+            gateway_error: gateway.err(),
+            gateway_cache_seconds: num("GATEWAY_CACHE_SECONDS", 30).min(300),
             admin_token: get("ADMIN_TOKEN").map(Secret),
         }
     }

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod apps;
 pub mod config;
 pub mod crypto;
+pub mod gateway;
 pub mod http;
 pub mod model;
 pub mod oauth;

@@ -53,10 +53,17 @@ const ACTOR: &str = "admin";
 
 fn parse_input(req: &Request) -> Result<AppInput> {
     if req.media_type().as_deref() != Some("application/json") {
-        return Err(Error::new(ErrorCode::UnsupportedMediaType, "send application/json"));
+        return Err(Error::new(
+            ErrorCode::UnsupportedMediaType,
+            "send application/json",
+        ));
     }
-    serde_json::from_slice(&req.body)
-        .map_err(|e| Error::invalid_request(format!("invalid app JSON: {}", e.to_string().chars().take(200).collect::<String>())))
+    serde_json::from_slice(&req.body).map_err(|e| {
+        Error::invalid_request(format!(
+            "invalid app JSON: {}",
+            e.to_string().chars().take(200).collect::<String>()
+        ))
+    })
 }
 
 /// Copies the fields the input sets onto `app` (rules are checked by the registry).
@@ -64,7 +71,17 @@ fn apply(app: &mut App, input: AppInput) {
     macro_rules! set {
         ($($f:ident),*) => { $(if let Some(v) = input.$f { app.$f = v; })* };
     }
-    set!(name, description, homepage, image_uri, admin_email, admin_phone, trusted, token_endpoint_auth_method, status);
+    set!(
+        name,
+        description,
+        homepage,
+        image_uri,
+        admin_email,
+        admin_phone,
+        trusted,
+        token_endpoint_auth_method,
+        status
+    );
     if let Some(v) = input.redirect_uris {
         app.redirect_uris = v.into_vec();
     }
@@ -83,15 +100,22 @@ fn apply(app: &mut App, input: AppInput) {
 }
 
 /// The key an input asks for: generated (private PEM returned once) or supplied.
-fn key_from(key: Option<&str>, public_key: Option<&serde_json::Value>) -> Result<Option<(serde_json::Value, Option<String>)>> {
+fn key_from(
+    key: Option<&str>,
+    public_key: Option<&serde_json::Value>,
+) -> Result<Option<(serde_json::Value, Option<String>)>> {
     match (key, public_key) {
         (Some(_), Some(_)) => Err(Error::invalid_request("send either key or public_key, not both")),
         (Some("generate"), None) => {
             use rsa::pkcs8::DecodePrivateKey;
             let pem = keys::generate_pem().map_err(Error::server)?;
-            let private = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).map_err(|_| Error::server("generated key unreadable"))?;
+            let private = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
+                .map_err(|_| Error::server("generated key unreadable"))?;
             let public = private.to_public_key();
-            Ok(Some((keys::rsa_public_jwk(&public, &keys::rsa_thumbprint(&public)), Some(pem))))
+            Ok(Some((
+                keys::rsa_public_jwk(&public, &keys::rsa_thumbprint(&public)),
+                Some(pem),
+            )))
         }
         (Some(_), None) => Err(Error::invalid_request("key must be \"generate\"")),
         (None, Some(pk)) => Ok(Some((app_keys::normalise(pk)?, None))),
@@ -157,12 +181,16 @@ pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
 pub async fn update(p: &impl Platform, id: &str, req: &Request) -> Result<Response> {
     let input = parse_input(req)?;
     if input.key.is_some() || input.public_key.is_some() || input.owner.is_some() {
-        return Err(Error::invalid_request("keys change through /keys; owner cannot change"));
+        return Err(Error::invalid_request(
+            "keys change through /keys; owner cannot change",
+        ));
     }
     let mut app = apps::authoritative(p, id).await?;
     apply(&mut app, input);
     if app.status == Status::Deleted {
-        return Err(Error::invalid_request("status must be active or disabled (DELETE removes an app)"));
+        return Err(Error::invalid_request(
+            "status must be active or disabled (DELETE removes an app)",
+        ));
     }
     let app = apps::update(p, app, ACTOR).await?;
     Ok(Response::json(200, &view(&app)).no_store())
@@ -175,7 +203,11 @@ pub async fn delete(p: &impl Platform, id: &str) -> Result<Response> {
 
 pub async fn regenerate_secret(p: &impl Platform, id: &str) -> Result<Response> {
     let secret = apps::regenerate_secret(p, id, ACTOR).await?;
-    Ok(Response::json(200, &serde_json::json!({"client_id": id, "client_secret": secret})).no_store())
+    Ok(Response::json(
+        200,
+        &serde_json::json!({"client_id": id, "client_secret": secret}),
+    )
+    .no_store())
 }
 
 pub async fn add_key(p: &impl Platform, id: &str, req: &Request) -> Result<Response> {

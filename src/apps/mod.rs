@@ -17,7 +17,10 @@ use crate::util::sha256_hex;
 pub fn blank(p: &impl Platform, owner: &str) -> App {
     let client_id = random_token(p, 24);
     App {
-        bot_user: BotUser { id: format!("bot_{client_id}"), name: String::new() },
+        bot_user: BotUser {
+            id: format!("bot_{client_id}"),
+            name: String::new(),
+        },
         client_id,
         name: String::new(),
         description: String::new(),
@@ -45,7 +48,8 @@ pub fn blank(p: &impl Platform, owner: &str) -> App {
 /// redirect URI, client_credentials for trusted confidential apps.
 pub fn default_grants(app: &mut App) {
     if !app.redirect_uris.is_empty() {
-        app.grant_types.extend(["authorization_code".into(), "refresh_token".into()]);
+        app.grant_types
+            .extend(["authorization_code".into(), "refresh_token".into()]);
     }
     if app.trusted && !app.is_public() {
         app.grant_types.push("client_credentials".into());
@@ -59,7 +63,9 @@ fn short(s: &str) -> String {
 /// Every rule an app's metadata must satisfy.
 pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
     if app.status == Status::Deleted {
-        return Err(Error::invalid_request("status must be active or disabled (DELETE removes an app)"));
+        return Err(Error::invalid_request(
+            "status must be active or disabled (DELETE removes an app)",
+        ));
     }
     validate::owner(&app.owner)?;
     validate::text("name", &app.name, 100, true)?;
@@ -74,8 +80,15 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
     for u in &app.redirect_uris {
         redirect_uri::validate(u, false)?;
     }
-    if let Some(bad) = app.grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
-        return Err(Error::invalid_request(format!("unknown grant type '{}'", short(bad))));
+    if let Some(bad) = app
+        .grant_types
+        .iter()
+        .find(|g| !GRANT_TYPES.contains(&g.as_str()))
+    {
+        return Err(Error::invalid_request(format!(
+            "unknown grant type '{}'",
+            short(bad)
+        )));
     }
     if !AUTH_METHODS.contains(&app.token_endpoint_auth_method.as_str()) {
         return Err(Error::invalid_request(format!(
@@ -84,16 +97,23 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
         )));
     }
     if app.is_public() && app.allows_grant("client_credentials") {
-        return Err(Error::invalid_request("public clients (auth method none) cannot use client_credentials"));
+        return Err(Error::invalid_request(
+            "public clients (auth method none) cannot use client_credentials",
+        ));
     }
     scope::check_catalogue(&app.scopes, &p.config().scopes)?;
     if let Some(d) = &app.default_scopes {
         if let Some(bad) = d.iter().find(|s| !app.scopes.contains(s)) {
-            return Err(Error::invalid_request(format!("default scope '{}' is not among the app's scopes", short(bad))));
+            return Err(Error::invalid_request(format!(
+                "default scope '{}' is not among the app's scopes",
+                short(bad)
+            )));
         }
     }
     if app.token_lifetime.is_some_and(|t| !(60..=86_400).contains(&t)) {
-        return Err(Error::invalid_request("token_lifetime must be 60 to 86400 seconds"));
+        return Err(Error::invalid_request(
+            "token_lifetime must be 60 to 86400 seconds",
+        ));
     }
     app.bot_user.name = format!("{} (bot)", app.name);
     Ok(())
@@ -111,14 +131,26 @@ pub fn audit(p: &impl Platform, actor: &str, action: &str, id: &str) {
 }
 
 /// Creates a checked app. `actor` names who did it in the audit log.
-pub async fn create(p: &impl Platform, mut app: App, actor: &str, registration_token: bool) -> Result<Created> {
+pub async fn create(
+    p: &impl Platform,
+    mut app: App,
+    actor: &str,
+    registration_token: bool,
+) -> Result<Created> {
     check(p, &mut app)?;
     let id = app.client_id.clone();
     let secret = (!app.is_public()).then(|| random_token(p, 24));
     let registration_token = registration_token.then(|| random_token(p, 32));
     let owner_shard = format!("owner:{}", app.owner);
     let limit = p.config().max_apps_per_owner;
-    p.shard(&owner_shard, Command::Reserve { app_id: id.clone(), limit }).await?;
+    p.shard(
+        &owner_shard,
+        Command::Reserve {
+            app_id: id.clone(),
+            limit,
+        },
+    )
+    .await?;
     let record = AppRecord {
         app: app.clone(),
         secret_hash: secret.as_deref().map(sha256_hex),
@@ -126,12 +158,18 @@ pub async fn create(p: &impl Platform, mut app: App, actor: &str, registration_t
         registration_hash: registration_token.as_deref().map(sha256_hex),
     };
     if let Err(e) = p.shard(&format!("app:{id}"), Command::CreateApp { record }).await {
-        p.shard(&owner_shard, Command::Release { app_id: id.clone() }).await.ok();
+        p.shard(&owner_shard, Command::Release { app_id: id.clone() })
+            .await
+            .ok();
         return Err(e);
     }
     p.put_app_meta(&app).await?;
     audit(p, actor, "app.create", &id);
-    Ok(Created { app, secret, registration_token })
+    Ok(Created {
+        app,
+        secret,
+        registration_token,
+    })
 }
 
 /// The app as its Durable Object has it (not KV's possibly stale copy); deleted apps are 404.
@@ -167,7 +205,13 @@ pub async fn delete(p: &impl Platform, id: &str, actor: &str) -> Result<()> {
     let app = authoritative(p, id).await?;
     p.shard(&format!("app:{id}"), Command::DeleteApp).await?;
     p.delete_app_meta(id).await?;
-    p.shard(&format!("owner:{}", app.owner), Command::Release { app_id: id.to_owned() }).await?;
+    p.shard(
+        &format!("owner:{}", app.owner),
+        Command::Release {
+            app_id: id.to_owned(),
+        },
+    )
+    .await?;
     audit(p, actor, "app.delete", id);
     Ok(())
 }
@@ -179,7 +223,13 @@ pub async fn regenerate_secret(p: &impl Platform, id: &str, actor: &str) -> Resu
         return Err(Error::invalid_request("public clients have no secret"));
     }
     let secret = random_token(p, 24);
-    p.shard(&format!("app:{id}"), Command::RotateSecret { secret_hash: sha256_hex(&secret) }).await?;
+    p.shard(
+        &format!("app:{id}"),
+        Command::RotateSecret {
+            secret_hash: sha256_hex(&secret),
+        },
+    )
+    .await?;
     audit(p, actor, "app.secret.regenerate", id);
     Ok(secret)
 }
@@ -198,18 +248,29 @@ pub async fn remove_key(p: &impl Platform, id: &str, kid: &str, actor: &str) -> 
     if kid.is_empty() || kid.len() > 100 {
         return Err(Error::not_found("no such key"));
     }
-    let app = client_app(p.shard(&format!("app:{id}"), Command::RemoveKey { kid: kid.to_owned() }).await?)?;
+    let app = client_app(
+        p.shard(&format!("app:{id}"), Command::RemoveKey { kid: kid.to_owned() })
+            .await?,
+    )?;
     p.put_app_meta(&app).await?;
     audit(p, actor, "app.key.remove", id);
     Ok(app)
 }
 
 /// One page of apps: an owner's (from the owner's shard, exact) or everyone's (KV listing).
-pub async fn list(p: &impl Platform, owner: Option<&str>, cursor: Option<&str>, limit: usize) -> Result<(Vec<App>, Option<String>)> {
+pub async fn list(
+    p: &impl Platform,
+    owner: Option<&str>,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<App>, Option<String>)> {
     let (ids, next) = match owner {
         Some(owner) => {
             validate::owner(owner)?;
-            let cmd = Command::ListOwned { after: cursor.map(str::to_owned), limit };
+            let cmd = Command::ListOwned {
+                after: cursor.map(str::to_owned),
+                limit,
+            };
             match p.shard(&format!("owner:{owner}"), cmd).await? {
                 Reply::Ids { ids, next } => (ids, next),
                 _ => (Vec::new(), None),

@@ -433,11 +433,21 @@ fn rfc7591_and_7592_round_trip() {
     assert_eq!(reg["client_secret"].as_str().unwrap().len(), 32);
     assert_eq!(reg["client_secret_expires_at"], 0);
     let rat = reg["registration_access_token"].as_str().unwrap().to_owned();
-    let uri = reg["registration_client_uri"].as_str().unwrap().trim_start_matches(ORIGIN).to_owned();
-    let r = send(&p, req("GET", &uri, &[("authorization", &format!("Bearer {rat}"))], ""));
+    let uri = reg["registration_client_uri"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches(ORIGIN)
+        .to_owned();
+    let r = send(
+        &p,
+        req("GET", &uri, &[("authorization", &format!("Bearer {rat}"))], ""),
+    );
     assert_eq!(r.status, 200);
     assert_eq!(json(&r)["client_name"], "Dyn");
-    assert_eq!(send(&p, req("GET", &uri, &[("authorization", "Bearer wrong")], "")).status, 401);
+    assert_eq!(
+        send(&p, req("GET", &uri, &[("authorization", "Bearer wrong")], "")).status,
+        401
+    );
     let mut upd = meta.clone();
     upd["client_id"] = id.clone().into();
     upd["client_name"] = "Renamed".into();
@@ -445,17 +455,63 @@ fn rfc7591_and_7592_round_trip() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(json(&r)["client_name"], "Renamed");
     // Invalid metadata names the field; bad redirect URIs have their own code.
-    let r = send(&p, json_req("POST", "/oauth/register", None, &serde_json::json!({"redirect_uris": ["http://evil.example/cb"]})));
+    let r = send(
+        &p,
+        json_req(
+            "POST",
+            "/oauth/register",
+            None,
+            &serde_json::json!({"redirect_uris": ["http://evil.example/cb"]}),
+        ),
+    );
     assert_eq!(json(&r)["error"], "invalid_redirect_uri");
-    let r = send(&p, json_req("POST", "/oauth/register", None, &serde_json::json!({"redirect_uris": ["https://a.example/cb"], "scope": "root"})));
+    let r = send(
+        &p,
+        json_req(
+            "POST",
+            "/oauth/register",
+            None,
+            &serde_json::json!({"redirect_uris": ["https://a.example/cb"], "scope": "root"}),
+        ),
+    );
     assert_eq!(json(&r)["error"], "invalid_client_metadata");
-    let r = send(&p, json_req("POST", "/oauth/register", None, &serde_json::json!({"redirect_uris": "https://a.example/cb"})));
+    let r = send(
+        &p,
+        json_req(
+            "POST",
+            "/oauth/register",
+            None,
+            &serde_json::json!({"redirect_uris": "https://a.example/cb"}),
+        ),
+    );
     assert_eq!(json(&r)["error"], "invalid_client_metadata");
-    let r = send(&p, json_req("POST", "/oauth/register", None, &serde_json::json!({"grant_types": ["client_credentials"]})));
+    let r = send(
+        &p,
+        json_req(
+            "POST",
+            "/oauth/register",
+            None,
+            &serde_json::json!({"grant_types": ["client_credentials"]}),
+        ),
+    );
     assert_eq!(json(&r)["error"], "invalid_client_metadata");
     // Delete: the app is gone and its registration token with it.
-    assert_eq!(send(&p, req("DELETE", &uri, &[("authorization", &format!("Bearer {rat}"))], "")).status, 204);
-    assert_eq!(send(&p, req("GET", &uri, &[("authorization", &format!("Bearer {rat}"))], "")).status, 401);
+    assert_eq!(
+        send(
+            &p,
+            req("DELETE", &uri, &[("authorization", &format!("Bearer {rat}"))], "")
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        send(
+            &p,
+            req("GET", &uri, &[("authorization", &format!("Bearer {rat}"))], "")
+        )
+        .status,
+        401
+    );
 }
 
 #[test]
@@ -466,16 +522,29 @@ fn registration_policy_token_and_off() {
     cfg.public_client_registration = false;
     let p = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
     let meta = serde_json::json!({"redirect_uris": ["https://client.example/cb"]});
-    assert_eq!(send(&p, json_req("POST", "/oauth/register", None, &meta)).status, 401);
-    assert_eq!(send(&p, json_req("POST", "/oauth/register", Some("iat-124"), &meta)).status, 401);
-    assert_eq!(send(&p, json_req("POST", "/oauth/register", Some("iat-123"), &meta)).status, 201);
-    let public = serde_json::json!({"redirect_uris": ["com.example.app:/cb"], "token_endpoint_auth_method": "none"});
+    assert_eq!(
+        send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
+        401
+    );
+    assert_eq!(
+        send(&p, json_req("POST", "/oauth/register", Some("iat-124"), &meta)).status,
+        401
+    );
+    assert_eq!(
+        send(&p, json_req("POST", "/oauth/register", Some("iat-123"), &meta)).status,
+        201
+    );
+    let public =
+        serde_json::json!({"redirect_uris": ["com.example.app:/cb"], "token_endpoint_auth_method": "none"});
     let r = send(&p, json_req("POST", "/oauth/register", Some("iat-123"), &public));
     assert_eq!(json(&r)["error"], "invalid_client_metadata");
     let mut cfg = Config::default();
     cfg.registration_policy = "off".into();
     let p = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
-    assert_eq!(send(&p, json_req("POST", "/oauth/register", None, &meta)).status, 403);
+    assert_eq!(
+        send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
+        403
+    );
     let r = send(&p, req("GET", "/.well-known/oauth-authorization-server", &[], ""));
     assert!(json(&r).get("registration_endpoint").is_none());
 }
@@ -484,7 +553,16 @@ fn signed_in(p: &MemPlatform, email: &str) -> Browser {
     let mut b = Browser { cookies: vec![] };
     let page = b.get(p, "/signup");
     let csrf = csrf_of(&page);
-    let r = b.post(p, "/signup", &form(&[("csrf", &csrf), ("email", email), ("password", "password123"), ("name", "Dev")]));
+    let r = b.post(
+        p,
+        "/signup",
+        &form(&[
+            ("csrf", &csrf),
+            ("email", email),
+            ("password", "password123"),
+            ("name", "Dev"),
+        ]),
+    );
     assert_eq!(r.status, 303);
     b
 }
@@ -493,11 +571,21 @@ fn signed_in(p: &MemPlatform, email: &str) -> Browser {
 fn interactive_registration_register_deny_and_grant_access() {
     let p = platform();
     // Problems are listed, no redirect.
-    let r = send(&p, req("GET", "/oauth/register?name=&redirect_uri=http%3A%2F%2Fx.example%2Fcb", &[], ""));
+    let r = send(
+        &p,
+        req(
+            "GET",
+            "/oauth/register?name=&redirect_uri=http%3A%2F%2Fx.example%2Fcb",
+            &[],
+            "",
+        ),
+    );
     assert_eq!(r.status, 400);
     assert!(r.get_header("location").is_none());
     let html = String::from_utf8_lossy(&r.body).into_owned();
-    assert!(html.contains("name is required") && html.contains("homepage is required") && html.contains("https"));
+    assert!(
+        html.contains("name is required") && html.contains("homepage is required") && html.contains("https")
+    );
     let fields = [
         ("name", "My <App>"),
         ("homepage", "https://dev.example"),
@@ -518,7 +606,10 @@ fn interactive_registration_register_deny_and_grant_access() {
     confirm.push(("decision", "deny"));
     let r = b.post(&p, "/oauth/register/confirm", &form(&confirm));
     assert_eq!(r.status, 303);
-    assert_eq!(r.get_header("location").unwrap(), "https://dev.example/cb?error=access_denied&state=s1");
+    assert_eq!(
+        r.get_header("location").unwrap(),
+        "https://dev.example/cb?error=access_denied&state=s1"
+    );
     confirm.pop();
     confirm.push(("decision", "register"));
     confirm.push(("grant_access", "yes"));
@@ -532,7 +623,16 @@ fn interactive_registration_register_deny_and_grant_access() {
     let secret = query_param(&loc, "client_secret").unwrap();
     let code = query_param(&loc, "code").unwrap();
     assert_eq!(query_param(&loc, "state").as_deref(), Some("s1"));
-    let r = token(&p, &form(&[("grant_type", "authorization_code"), ("client_id", &id), ("client_secret", &secret), ("code", &code), ("redirect_uri", "https://dev.example/cb")]));
+    let r = token(
+        &p,
+        &form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("code", &code),
+            ("redirect_uri", "https://dev.example/cb"),
+        ]),
+    );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
 
@@ -544,7 +644,16 @@ fn apps_page_add_regenerate_remove() {
     let page = b.get(&p, "/apps");
     assert_eq!(page.status, 200);
     let csrf = csrf_of(&page);
-    let r = b.post(&p, "/apps", &form(&[("csrf", &csrf), ("name", "Mine"), ("redirect_uri", "https://mine.example/cb"), ("trusted", "yes")]));
+    let r = b.post(
+        &p,
+        "/apps",
+        &form(&[
+            ("csrf", &csrf),
+            ("name", "Mine"),
+            ("redirect_uri", "https://mine.example/cb"),
+            ("trusted", "yes"),
+        ]),
+    );
     assert_eq!(r.status, 200);
     let html = String::from_utf8_lossy(&r.body).into_owned();
     let grab = |id: &str| {
@@ -553,21 +662,212 @@ fn apps_page_add_regenerate_remove() {
     };
     let (id, secret) = (grab("app-id"), grab("app-secret"));
     assert_eq!((id.len(), secret.len()), (32, 32));
-    let cc = |s: &str| token(&p, &form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", s)]));
+    let cc = |s: &str| {
+        token(
+            &p,
+            &form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &id),
+                ("client_secret", s),
+            ]),
+        )
+    };
     let t = json(&cc(&secret))["access_token"].as_str().unwrap().to_owned();
     // Someone else cannot touch it; the owner must confirm.
     let mut other = other;
     let ocsrf = csrf_of(&other.get(&p, "/apps"));
-    assert_eq!(other.post(&p, &format!("/apps/{id}/regenerate"), &form(&[("csrf", &ocsrf), ("confirm", "yes")])).status, 404);
+    assert_eq!(
+        other
+            .post(
+                &p,
+                &format!("/apps/{id}/regenerate"),
+                &form(&[("csrf", &ocsrf), ("confirm", "yes")])
+            )
+            .status,
+        404
+    );
     let r = b.post(&p, &format!("/apps/{id}/regenerate"), &form(&[("csrf", &csrf)]));
     assert!(String::from_utf8_lossy(&r.body).contains("Please confirm"));
     assert_eq!(cc(&secret).status, 200, "nothing changed before confirmation");
-    let r = b.post(&p, &format!("/apps/{id}/regenerate"), &form(&[("csrf", &csrf), ("confirm", "yes")]));
+    let r = b.post(
+        &p,
+        &format!("/apps/{id}/regenerate"),
+        &form(&[("csrf", &csrf), ("confirm", "yes")]),
+    );
     assert!(String::from_utf8_lossy(&r.body).contains("app-secret"));
     assert_eq!(cc(&secret).status, 401);
-    let r = send(&p, req("POST", "/oauth/introspect", &[("authorization", "Bearer admin-secret"), ("content-type", "application/x-www-form-urlencoded")], &form(&[("token", &t)])));
+    let r = send(
+        &p,
+        req(
+            "POST",
+            "/oauth/introspect",
+            &[
+                ("authorization", "Bearer admin-secret"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            &form(&[("token", &t)]),
+        ),
+    );
     assert_eq!(json(&r)["active"], false);
-    let r = b.post(&p, &format!("/apps/{id}/remove"), &form(&[("csrf", &csrf), ("confirm", "yes")]));
+    let r = b.post(
+        &p,
+        &format!("/apps/{id}/remove"),
+        &form(&[("csrf", &csrf), ("confirm", "yes")]),
+    );
     assert_eq!(r.status, 303);
     assert!(!String::from_utf8_lossy(&b.get(&p, "/apps").body).contains(&id));
+}
+
+#[test]
+fn gateway_checks_tokens_scopes_and_liveness_before_the_origin() {
+    let mut cfg = Config::default();
+    cfg.admin_token = Some(Secret("admin-secret".into()));
+    cfg.gateway_routes = crate::gateway::parse_routes(
+        r#"[{"prefix":"/api/users","methods":["GET"],"scopes":["users:read"],"origin":"http://127.0.0.1:9999"},{"prefix":"/api/write","scopes":["users:write"],"origin":"http://127.0.0.1:9999/base/"}]"#,
+    )
+    .unwrap();
+    let p = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
+    let app = create_app(
+        &p,
+        serde_json::json!({"name": "M2M", "trusted": true, "scopes": ["users:read", "users:write"]}),
+    );
+    let (id, secret) = (
+        app["client_id"].as_str().unwrap(),
+        app["client_secret"].as_str().unwrap(),
+    );
+    let tok = |scope: &str| {
+        let r = token(
+            &p,
+            &form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", secret),
+                ("scope", scope),
+            ]),
+        );
+        json(&r)["access_token"].as_str().unwrap().to_owned()
+    };
+    let read = tok("users:read");
+    // No token: 401 with a bare Bearer challenge naming the scope; origin never contacted.
+    let r = send(&p, req("GET", "/api/users/1", &[], ""));
+    assert_eq!(r.status, 401);
+    assert!(r
+        .get_header("www-authenticate")
+        .unwrap()
+        .contains("scope=\"users:read\""));
+    // Wrong scope: 403 insufficient_scope.
+    let r = send(
+        &p,
+        req(
+            "POST",
+            "/api/write/x",
+            &[("authorization", &format!("Bearer {read}"))],
+            "",
+        ),
+    );
+    assert_eq!(r.status, 403);
+    assert!(r
+        .get_header("www-authenticate")
+        .unwrap()
+        .contains("insufficient_scope"));
+    // Forged token: 401 invalid_token.
+    let forged = format!("{}x", &read[..read.len() - 1]);
+    assert_eq!(
+        send(
+            &p,
+            req(
+                "GET",
+                "/api/users/1",
+                &[("authorization", &format!("Bearer {forged}"))],
+                ""
+            )
+        )
+        .status,
+        401
+    );
+    assert_eq!(
+        send(
+            &p,
+            req(
+                "POST",
+                "/api/users/1",
+                &[("authorization", &format!("Bearer {read}"))],
+                ""
+            )
+        )
+        .status,
+        405
+    );
+    assert!(p.origin_requests.borrow().is_empty());
+    // Good token: forwarded with identity headers; client-sent ones stripped.
+    let r = send(
+        &p,
+        req(
+            "GET",
+            "/api/users/1?q=2",
+            &[
+                ("authorization", &format!("Bearer {read}")),
+                ("x-auth-subject", "admin"),
+            ],
+            "",
+        ),
+    );
+    assert_eq!(r.status, 200);
+    {
+        let sent = p.origin_requests.borrow();
+        let (url, fwd) = &sent[0];
+        assert_eq!(url, "http://127.0.0.1:9999/api/users/1?q=2");
+        assert!(fwd.header("authorization").is_none());
+        let subjects: Vec<_> = fwd
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "x-auth-subject")
+            .collect();
+        assert_eq!(subjects.len(), 1);
+        assert_eq!(subjects[0].1, id);
+        assert_eq!(fwd.header("x-auth-scope"), Some("users:read"));
+    }
+    // Revocation reaches the gateway once the cached answer is older than the bound.
+    let r = send(
+        &p,
+        req(
+            "POST",
+            "/oauth/revoke",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            &form(&[("client_id", id), ("client_secret", secret), ("token", &read)]),
+        ),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        send(
+            &p,
+            req(
+                "GET",
+                "/api/users/1",
+                &[("authorization", &format!("Bearer {read}"))],
+                ""
+            )
+        )
+        .status,
+        200
+    );
+    p.advance(31);
+    assert_eq!(
+        send(
+            &p,
+            req(
+                "GET",
+                "/api/users/1",
+                &[("authorization", &format!("Bearer {read}"))],
+                ""
+            )
+        )
+        .status,
+        401
+    );
+    let r = send(&p, req("GET", "/.well-known/oauth-protected-resource", &[], ""));
+    assert_eq!(
+        json(&r)["scopes_supported"],
+        serde_json::json!(["users:read", "users:write"])
+    );
 }

@@ -3,6 +3,7 @@
 
 use super::{Request, Response};
 use crate::admin::apps;
+use crate::gateway;
 use crate::oauth::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::token::Endpoint;
 use crate::oauth::{authorize, discovery, grants, introspect, register, revoke, token, userinfo};
@@ -21,6 +22,7 @@ fn cors_allowed(req: &Request) -> bool {
         path,
         "/.well-known/oauth-authorization-server"
             | "/.well-known/jwks.json"
+            | "/.well-known/oauth-protected-resource"
             | "/oauth/token"
             | "/oauth/v2/access_token"
             | "/oauth/revoke"
@@ -81,6 +83,9 @@ fn method(req: &Request, allowed: &[&str]) -> Result<()> {
 }
 
 async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
+    if let Some(e) = &p.config().gateway_error {
+        return Err(Error::unavailable(format!("misconfigured: {e}")));
+    }
     let issuer = p.config().issuer_for(&req.origin);
     let path = req.path.as_str();
     if req.method == "OPTIONS" && cors_allowed(req) {
@@ -199,11 +204,19 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
             method(req, &["GET"])?;
             Ok(bench_sign(p, req))
         }
+        "/.well-known/oauth-protected-resource" => {
+            method(req, &["GET", "HEAD"])?;
+            Ok(Response::json(200, &gateway::resource_metadata(p, &issuer))
+                .header("cache-control", "public, max-age=300"))
+        }
         _ if path == "/admin" || path.starts_with("/admin/") => {
             admin_authorised(p, req)?;
             admin(p, req).await
         }
-        _ => Err(Error::not_found("no such endpoint")),
+        _ => match gateway::route_for(&p.config().gateway_routes, path) {
+            Some(route) => gateway::handle(p, &issuer, route, req).await,
+            None => Err(Error::not_found("no such endpoint")),
+        },
     }
 }
 

@@ -134,7 +134,10 @@ pub async fn mint_code(p: &impl Platform, a: &Authz, user_id: &str) -> Result<St
         used: false,
         gid: None,
     };
-    let cmd = Command::IssueCode { code_hash: sha256_hex(&code), record };
+    let cmd = Command::IssueCode {
+        code_hash: sha256_hex(&code),
+        record,
+    };
     p.shard(&format!("app:{}", a.app.client_id), cmd).await?;
     Ok(code)
 }

@@ -38,10 +38,16 @@ fn bad_metadata(msg: impl Into<String>) -> Error {
 
 fn parse(req: &Request) -> Result<Metadata> {
     if req.media_type().as_deref() != Some("application/json") {
-        return Err(Error::new(ErrorCode::UnsupportedMediaType, "send client metadata as application/json"));
+        return Err(Error::new(
+            ErrorCode::UnsupportedMediaType,
+            "send client metadata as application/json",
+        ));
     }
     serde_json::from_slice(&req.body).map_err(|e| {
-        bad_metadata(format!("client metadata is not valid: {}", e.to_string().chars().take(200).collect::<String>()))
+        bad_metadata(format!(
+            "client metadata is not valid: {}",
+            e.to_string().chars().take(200).collect::<String>()
+        ))
     })
 }
 
@@ -53,23 +59,46 @@ fn apply(p: &impl Platform, app: &mut App, m: Metadata) -> Result<()> {
     app.name = m.client_name.unwrap_or_else(|| "Unnamed app".into());
     app.homepage = m.client_uri.unwrap_or_default();
     app.image_uri = m.logo_uri.unwrap_or_default();
-    app.admin_email = m.contacts.unwrap_or_default().into_iter().next().unwrap_or_default();
-    app.token_endpoint_auth_method = m.token_endpoint_auth_method.unwrap_or_else(|| "client_secret_basic".into());
+    app.admin_email = m
+        .contacts
+        .unwrap_or_default()
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    app.token_endpoint_auth_method = m
+        .token_endpoint_auth_method
+        .unwrap_or_else(|| "client_secret_basic".into());
     if app.is_public() && !p.config().public_client_registration {
-        return Err(bad_metadata("registration of public clients (token_endpoint_auth_method none) is switched off"));
+        return Err(bad_metadata(
+            "registration of public clients (token_endpoint_auth_method none) is switched off",
+        ));
     }
     app.grant_types = m.grant_types.unwrap_or_else(|| vec!["authorization_code".into()]);
-    if let Some(g) = app.grant_types.iter().find(|g| !SELF_SERVICE_GRANTS.contains(&g.as_str())) {
-        return Err(bad_metadata(format!("grant_types: '{}' cannot be registered dynamically", g.chars().take(80).collect::<String>())));
+    if let Some(g) = app
+        .grant_types
+        .iter()
+        .find(|g| !SELF_SERVICE_GRANTS.contains(&g.as_str()))
+    {
+        return Err(bad_metadata(format!(
+            "grant_types: '{}' cannot be registered dynamically",
+            g.chars().take(80).collect::<String>()
+        )));
     }
     let response_types = m.response_types.unwrap_or_else(|| vec!["code".into()]);
     let wants_code = app.allows_grant("authorization_code");
-    if response_types.iter().any(|r| r != "code") || (wants_code != response_types.iter().any(|r| r == "code")) {
-        return Err(bad_metadata("response_types must be [\"code\"] exactly when grant_types has authorization_code"));
+    if response_types.iter().any(|r| r != "code")
+        || (wants_code != response_types.iter().any(|r| r == "code"))
+    {
+        return Err(bad_metadata(
+            "response_types must be [\"code\"] exactly when grant_types has authorization_code",
+        ));
     }
     app.redirect_uris = m.redirect_uris.unwrap_or_default();
     if wants_code && app.redirect_uris.is_empty() {
-        return Err(Error::new(ErrorCode::InvalidRedirectUri, "redirect_uris is required for authorization_code"));
+        return Err(Error::new(
+            ErrorCode::InvalidRedirectUri,
+            "redirect_uris is required for authorization_code",
+        ));
     }
     for u in &app.redirect_uris {
         redirect_uri::validate(u, false)?;
@@ -78,19 +107,27 @@ fn apply(p: &impl Platform, app: &mut App, m: Metadata) -> Result<()> {
         Some(s) => scope::parse(&s).map_err(|e| bad_metadata(format!("scope: {}", e.description)))?,
         None => vec!["public".into()],
     };
-    scope::check_catalogue(&app.scopes, &p.config().scopes).map_err(|e| bad_metadata(format!("scope: {}", e.description)))?;
+    scope::check_catalogue(&app.scopes, &p.config().scopes)
+        .map_err(|e| bad_metadata(format!("scope: {}", e.description)))?;
     app.keys = match m.jwks {
         None => Vec::new(),
         Some(jwks) => {
-            let keys = jwks.get("keys").and_then(|k| k.as_array()).ok_or_else(|| bad_metadata("jwks must be {\"keys\": [...]}"))?;
+            let keys = jwks
+                .get("keys")
+                .and_then(|k| k.as_array())
+                .ok_or_else(|| bad_metadata("jwks must be {\"keys\": [...]}"))?;
             if keys.len() > 10 {
                 return Err(bad_metadata("jwks: at most 10 keys"));
             }
-            keys.iter().map(|k| app_keys::normalise(k).map_err(|e| bad_metadata(format!("jwks: {}", e.description)))).collect::<Result<_>>()?
+            keys.iter()
+                .map(|k| app_keys::normalise(k).map_err(|e| bad_metadata(format!("jwks: {}", e.description))))
+                .collect::<Result<_>>()?
         }
     };
     if app.token_endpoint_auth_method == "private_key_jwt" && app.keys.is_empty() {
-        return Err(bad_metadata("private_key_jwt needs jwks with at least one RSA key"));
+        return Err(bad_metadata(
+            "private_key_jwt needs jwks with at least one RSA key",
+        ));
     }
     apps::check(p, app).map_err(|e| match e.code {
         ErrorCode::InvalidRedirectUri => e,
@@ -134,23 +171,39 @@ fn bearer_error(msg: &str) -> Error {
 }
 
 fn token_matches(given: &str, expected: &Option<crate::config::Secret>) -> bool {
-    expected.as_ref().is_some_and(|e| ct_eq(&sha256(given.as_bytes()), &sha256(e.0.as_bytes())))
+    expected
+        .as_ref()
+        .is_some_and(|e| ct_eq(&sha256(given.as_bytes()), &sha256(e.0.as_bytes())))
 }
 
 /// `POST /oauth/register` (JSON).
 pub async fn register(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let cfg = p.config();
     let owner = match cfg.registration_policy.as_str() {
-        "off" => return Err(Error::new(ErrorCode::AccessDenied, "dynamic client registration is switched off")),
+        "off" => {
+            return Err(Error::new(
+                ErrorCode::AccessDenied,
+                "dynamic client registration is switched off",
+            ))
+        }
         "token" => {
-            let given = req.bearer().ok_or_else(|| bearer_error("an initial access token is required"))?;
+            let given = req
+                .bearer()
+                .ok_or_else(|| bearer_error("an initial access token is required"))?;
             if !token_matches(given, &cfg.initial_access_token) && !token_matches(given, &cfg.admin_token) {
                 return Err(bearer_error("the initial access token is not valid"));
             }
             "dcr:operator".to_owned()
         }
         // Open registration: each client address holds at most the per-owner limit.
-        _ => format!("dcr:{}", if req.remote_addr.is_empty() { "local" } else { &req.remote_addr }),
+        _ => format!(
+            "dcr:{}",
+            if req.remote_addr.is_empty() {
+                "local"
+            } else {
+                &req.remote_addr
+            }
+        ),
     };
     let m = parse(req)?;
     let mut app = apps::blank(p, &owner.chars().take(128).collect::<String>());
@@ -163,16 +216,28 @@ pub async fn register(p: &impl Platform, issuer: &str, req: &Request) -> Result<
     if let Some(t) = created.registration_token {
         body["registration_access_token"] = t.into();
     }
-    Ok(Response::json(201, &body).no_store().client(Some(&created.app.client_id)))
+    Ok(Response::json(201, &body)
+        .no_store()
+        .client(Some(&created.app.client_id)))
 }
 
 /// The app a registration access token manages (401 for any mismatch, as RFC 7592 §2 asks).
 async fn managed(p: &impl Platform, id: &str, req: &Request) -> Result<App> {
-    let token = req.bearer().ok_or_else(|| bearer_error("the registration access token is required"))?;
+    let token = req
+        .bearer()
+        .ok_or_else(|| bearer_error("the registration access token is required"))?;
     if !crate::oauth::client_auth::valid_client_id(id) || token.len() > 256 {
         return Err(bearer_error("the registration access token is not valid"));
     }
-    match p.shard(&format!("app:{id}"), Command::CheckRegistration { token_hash: sha256_hex(token) }).await {
+    match p
+        .shard(
+            &format!("app:{id}"),
+            Command::CheckRegistration {
+                token_hash: sha256_hex(token),
+            },
+        )
+        .await
+    {
         Ok(Reply::Client { app, .. }) => Ok(app),
         _ => Err(bearer_error("the registration access token is not valid")),
     }
@@ -186,7 +251,9 @@ pub async fn manage(p: &impl Platform, issuer: &str, id: &str, req: &Request) ->
         "PUT" => {
             let m = parse(req)?;
             if m.client_id.as_deref() != Some(id) {
-                return Err(Error::invalid_request("the body's client_id must match the client being updated"));
+                return Err(Error::invalid_request(
+                    "the body's client_id must match the client being updated",
+                ));
             }
             let mut next = app.clone();
             apply(p, &mut next, m)?;

@@ -36,7 +36,10 @@ async fn actor(p: &impl Platform, req: &Request, operator: bool) -> Result<Optio
     if operator {
         return Ok(Some(Actor::Operator));
     }
-    Ok(accounts::current_session(p, req).await?.map(|s| Actor::Person { user_id: s.user_id, name: s.name }))
+    Ok(accounts::current_session(p, req).await?.map(|s| Actor::Person {
+        user_id: s.user_id,
+        name: s.name,
+    }))
 }
 
 fn login_redirect() -> Response {
@@ -44,7 +47,9 @@ fn login_redirect() -> Response {
 }
 
 fn add_form(csrf: &Csrf, error: Option<&str>) -> String {
-    let err = error.map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e))).unwrap_or_default();
+    let err = error
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
+        .unwrap_or_default();
     let field = |id: &str, label: &str, kind: &str, extra: &str| {
         format!(r#"<label for="{id}">{label}</label><input id="{id}" name="{id}" type="{kind}" {extra}>"#)
     };
@@ -59,7 +64,12 @@ fn add_form(csrf: &Csrf, error: Option<&str>) -> String {
         field("image_uri", "Image URL", "url", ""),
         field("admin_email", "Admin email", "email", ""),
         field("admin_phone", "Admin phone", "text", "maxlength=\"32\""),
-        field("redirect_uri", "Redirect URL (https)", "url", "pattern=\"https://.*\""),
+        field(
+            "redirect_uri",
+            "Redirect URL (https)",
+            "url",
+            "pattern=\"https://.*\""
+        ),
     )
 }
 
@@ -84,7 +94,9 @@ fn app_row(app: &App, csrf: &Csrf) -> String {
 
 /// `GET /apps`.
 pub async fn list(p: &impl Platform, req: &Request, operator: bool) -> Result<Response> {
-    let Some(who) = actor(p, req, operator).await? else { return Ok(login_redirect()) };
+    let Some(who) = actor(p, req, operator).await? else {
+        return Ok(login_redirect());
+    };
     let owner = match &who {
         Actor::Person { user_id, .. } => Some(user_id.as_str()),
         Actor::Operator => None,
@@ -93,16 +105,36 @@ pub async fn list(p: &impl Platform, req: &Request, operator: bool) -> Result<Re
     Ok(render(p, req, &who, &list, None, None))
 }
 
-fn render(p: &impl Platform, req: &Request, who: &Actor, list: &[App], notice: Option<String>, error: Option<&str>) -> Response {
+fn render(
+    p: &impl Platform,
+    req: &Request,
+    who: &Actor,
+    list: &[App],
+    notice: Option<String>,
+    error: Option<&str>,
+) -> Response {
     let csrf = Csrf::for_request(p, req);
     let heading = match who {
         Actor::Person { name, .. } => format!("<p>Signed in as {}.</p>", esc(name)),
         Actor::Operator => "<p>Operator view: every app.</p>".into(),
     };
     let items: String = list.iter().map(|a| app_row(a, &csrf)).collect();
-    let apps_html = if items.is_empty() { "<p>No apps yet.</p>".to_owned() } else { format!("<ul>{items}</ul>") };
-    let body = format!("{heading}{}{apps_html}{}", notice.unwrap_or_default(), add_form(&csrf, error));
-    page(if error.is_some() { 400 } else { 200 }, "Your apps", &body, Some(&csrf))
+    let apps_html = if items.is_empty() {
+        "<p>No apps yet.</p>".to_owned()
+    } else {
+        format!("<ul>{items}</ul>")
+    };
+    let body = format!(
+        "{heading}{}{apps_html}{}",
+        notice.unwrap_or_default(),
+        add_form(&csrf, error)
+    );
+    page(
+        if error.is_some() { 400 } else { 200 },
+        "Your apps",
+        &body,
+        Some(&csrf),
+    )
 }
 
 fn credentials(app: &App, secret: &str) -> String {
@@ -114,15 +146,25 @@ fn credentials(app: &App, secret: &str) -> String {
 }
 
 fn form_of(req: &Request) -> Option<Params> {
-    (req.media_type().as_deref() == Some("application/x-www-form-urlencoded")).then(|| Params::parse_form(&req.body).ok()).flatten()
+    (req.media_type().as_deref() == Some("application/x-www-form-urlencoded"))
+        .then(|| Params::parse_form(&req.body).ok())
+        .flatten()
 }
 
 /// `POST /apps`: add an app.
 pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Response> {
-    let Some(who) = actor(p, req, operator).await? else { return Ok(login_redirect()) };
-    let Some(f) = form_of(req) else { return Ok(error_page(400, "Your apps", "Submit the form from this site.")) };
+    let Some(who) = actor(p, req, operator).await? else {
+        return Ok(login_redirect());
+    };
+    let Some(f) = form_of(req) else {
+        return Ok(error_page(400, "Your apps", "Submit the form from this site."));
+    };
     if !operator && !cookies::csrf_ok(req, f.get("csrf")) {
-        return Ok(error_page(403, "Your apps", "The form expired. Go back and try again."));
+        return Ok(error_page(
+            403,
+            "Your apps",
+            "The form expired. Go back and try again.",
+        ));
     }
     let owner = match &who {
         Actor::Person { user_id, .. } => user_id.clone(),
@@ -153,7 +195,12 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
             let notice = credentials(&created.app, created.secret.as_deref().unwrap_or(""));
             Ok(render(p, req, &who, &list, Some(notice), None).client(Some(&created.app.client_id)))
         }
-        Err(e) if matches!(e.code, ErrorCode::InvalidRequest | ErrorCode::InvalidRedirectUri | ErrorCode::LimitReached) => {
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::InvalidRequest | ErrorCode::InvalidRedirectUri | ErrorCode::LimitReached
+            ) =>
+        {
             let (list, _) = apps::list(p, list_owner, None, 100).await?;
             Ok(render(p, req, &who, &list, None, Some(&e.description)))
         }
@@ -162,11 +209,25 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
 }
 
 /// `POST /apps/{id}/regenerate` and `/apps/{id}/remove`: confirm first, then act.
-pub async fn act(p: &impl Platform, req: &Request, operator: bool, id: &str, action: &str) -> Result<Response> {
-    let Some(who) = actor(p, req, operator).await? else { return Ok(login_redirect()) };
-    let Some(f) = form_of(req) else { return Ok(error_page(400, "Your apps", "Submit the form from this site.")) };
+pub async fn act(
+    p: &impl Platform,
+    req: &Request,
+    operator: bool,
+    id: &str,
+    action: &str,
+) -> Result<Response> {
+    let Some(who) = actor(p, req, operator).await? else {
+        return Ok(login_redirect());
+    };
+    let Some(f) = form_of(req) else {
+        return Ok(error_page(400, "Your apps", "Submit the form from this site."));
+    };
     if !operator && !cookies::csrf_ok(req, f.get("csrf")) {
-        return Ok(error_page(403, "Your apps", "The form expired. Go back and try again."));
+        return Ok(error_page(
+            403,
+            "Your apps",
+            "The form expired. Go back and try again.",
+        ));
     }
     let app = match apps::authoritative(p, id).await {
         Ok(app) if who.may_manage(&app) => app,
@@ -185,7 +246,11 @@ pub async fn act(p: &impl Platform, req: &Request, operator: bool, id: &str, act
             esc(&app.client_id),
             esc(&app.client_id),
             csrf.field(),
-            if action == "remove" { "remove it" } else { "regenerate" }
+            if action == "remove" {
+                "remove it"
+            } else {
+                "regenerate"
+            }
         );
         return Ok(page(200, "Please confirm", &body, Some(&csrf)));
     }
@@ -199,5 +264,12 @@ pub async fn act(p: &impl Platform, req: &Request, operator: bool, id: &str, act
         Actor::Operator => None,
     };
     let (list, _) = apps::list(p, owner, None, 100).await?;
-    Ok(render(p, req, &who, &list, Some(credentials(&app, &secret)), None))
+    Ok(render(
+        p,
+        req,
+        &who,
+        &list,
+        Some(credentials(&app, &secret)),
+        None,
+    ))
 }

@@ -14,7 +14,17 @@ use crate::oauth::{redirect_uri, resource};
 use crate::store::Platform;
 
 /// The registration parameters, in the order they are echoed back.
-const FIELDS: [&str; 9] = ["name", "description", "homepage", "image_uri", "email", "phone", "redirect_uri", "api", "state"];
+const FIELDS: [&str; 9] = [
+    "name",
+    "description",
+    "homepage",
+    "image_uri",
+    "email",
+    "phone",
+    "redirect_uri",
+    "api",
+    "state",
+];
 
 struct Registration<'a> {
     params: &'a Params,
@@ -38,10 +48,17 @@ fn problems(q: &Params) -> Vec<String> {
     let g = |k| q.get(k).unwrap_or("");
     check(validate::text("name", g("name"), 100, true));
     check(validate::text("description", g("description"), 1000, false));
-    check(if g("homepage").is_empty() { Err(Error::invalid_request("homepage is required")) } else { validate::web_url("homepage", g("homepage")) });
+    check(if g("homepage").is_empty() {
+        Err(Error::invalid_request("homepage is required"))
+    } else {
+        validate::web_url("homepage", g("homepage"))
+    });
     check(validate::web_url("image_uri", g("image_uri")));
     check(validate::email("email", g("email"), true));
-    check(validate::phone(g("phone")).map_err(|_| Error::invalid_request("phone must be digits, spaces and + - ( ) .")));
+    check(
+        validate::phone(g("phone"))
+            .map_err(|_| Error::invalid_request("phone must be digits, spaces and + - ( ) .")),
+    );
     check(if g("redirect_uri").is_empty() {
         Err(Error::invalid_request("redirect_uri is required"))
     } else {
@@ -57,16 +74,33 @@ fn problems(q: &Params) -> Vec<String> {
 
 fn problem_page(list: &[String]) -> Response {
     let items: String = list.iter().map(|p| format!("<li>{}</li>", esc(p))).collect();
-    page(400, "Registration problems", &format!(r#"<p class="error" role="alert">The registration request cannot be used:</p><ul>{items}</ul>"#), None)
+    page(
+        400,
+        "Registration problems",
+        &format!(
+            r#"<p class="error" role="alert">The registration request cannot be used:</p><ul>{items}</ul>"#
+        ),
+        None,
+    )
 }
 
 fn params_of(req: &Request) -> std::result::Result<Params, Response> {
-    let parsed = if req.method == "GET" { Params::from_query(req) } else { Params::parse_form(&req.body) };
+    let parsed = if req.method == "GET" {
+        Params::from_query(req)
+    } else {
+        Params::parse_form(&req.body)
+    };
     parsed.map_err(|e| problem_page(&[e.description]))
 }
 
 fn details(r: &Registration<'_>) -> String {
-    let row = |label: &str, v: &str| if v.is_empty() { String::new() } else { format!("<dt>{}</dt><dd>{}</dd>", esc(label), esc(v)) };
+    let row = |label: &str, v: &str| {
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!("<dt>{}</dt><dd>{}</dd>", esc(label), esc(v))
+        }
+    };
     format!(
         "<dl>{}{}{}{}{}{}{}{}</dl>",
         row("Name", r.get("name")),
@@ -90,7 +124,10 @@ pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
     if !list.is_empty() {
         return Ok(problem_page(&list));
     }
-    let r = Registration { params: &q, api: q.get("api").unwrap_or("unifiedapi") };
+    let r = Registration {
+        params: &q,
+        api: q.get("api").unwrap_or("unifiedapi"),
+    };
     let pairs: Vec<(&str, &str)> = FIELDS.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
     let here = format!("/oauth/register?{}", encode_form(&pairs));
     let Some(session) = accounts::current_session(p, req).await? else {
@@ -103,7 +140,10 @@ pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
         return Ok(page(200, "Register an app", &body, None));
     };
     let csrf = Csrf::for_request(p, req);
-    let hidden: String = pairs.iter().map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, esc(k), esc(v))).collect();
+    let hidden: String = pairs
+        .iter()
+        .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, esc(k), esc(v)))
+        .collect();
     let body = format!(
         r#"{}<p>Signed in as {} ({}).</p><form method="post" action="/oauth/register/confirm">{}{hidden}
 <p><input type="checkbox" id="grant_access" name="grant_access" value="yes"> <label for="grant_access" style="display:inline">Grant access: let this app act for me right away</label></p>
@@ -119,7 +159,9 @@ pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
 /// `POST /oauth/register/confirm`: Register (create, then redirect with the credentials) or Deny.
 pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
-        return Ok(problem_page(&["submit the registration form from this site".into()]));
+        return Ok(problem_page(&[
+            "submit the registration form from this site".into()
+        ]));
     }
     let f = match Params::parse_form(&req.body) {
         Ok(f) => f,
@@ -130,10 +172,18 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
         return Ok(problem_page(&list));
     }
     if !cookies::csrf_ok(req, f.get("csrf")) {
-        return Ok(super::error_page(403, "Register an app", "The form expired or came from another site. Start again."));
+        return Ok(super::error_page(
+            403,
+            "Register an app",
+            "The form expired or came from another site. Start again.",
+        ));
     }
     let Some(session) = accounts::current_session(p, req).await? else {
-        return Ok(super::error_page(401, "Register an app", "You are no longer signed in. Start again."));
+        return Ok(super::error_page(
+            401,
+            "Register an app",
+            "You are no longer signed in. Start again.",
+        ));
     };
     let uri = f.get("redirect_uri").unwrap_or("");
     let state = f.get("state");
@@ -157,7 +207,11 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
     let created = match apps::create(p, app, &format!("user:{}", session.user_id), false).await {
         Ok(c) => c,
         Err(e) if e.code == ErrorCode::LimitReached => {
-            return Ok(super::error_page(409, "Register an app", &format!("You cannot register more apps: {}.", e.description)))
+            return Ok(super::error_page(
+                409,
+                "Register an app",
+                &format!("You cannot register more apps: {}.", e.description),
+            ))
         }
         Err(e) => return Err(e),
     };

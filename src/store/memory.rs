@@ -20,6 +20,9 @@ pub struct MemPlatform {
     pub kv: RefCell<BTreeMap<String, App>>,
     pub audit_log: RefCell<Vec<serde_json::Value>>,
     pub shard_calls: Cell<u32>,
+    pub liveness: RefCell<HashMap<String, (f64, bool)>>,
+    /// What the gateway sent to origins, and the fixed answer it gets.
+    pub origin_requests: RefCell<Vec<(String, crate::http::Request)>>,
 }
 
 impl MemPlatform {
@@ -32,6 +35,8 @@ impl MemPlatform {
             kv: RefCell::default(),
             audit_log: RefCell::default(),
             shard_calls: Cell::new(0),
+            liveness: RefCell::default(),
+            origin_requests: RefCell::default(),
         }
     }
     pub fn advance(&self, secs: i64) {
@@ -76,6 +81,23 @@ impl Platform for MemPlatform {
     async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
         self.kv.borrow_mut().remove(client_id);
         Ok(())
+    }
+    fn cached_liveness(&self, jti: &str) -> Option<bool> {
+        let now = self.now_ms();
+        self.liveness
+            .borrow()
+            .get(jti)
+            .filter(|(t, _)| now < *t)
+            .map(|(_, a)| *a)
+    }
+    fn remember_liveness(&self, jti: &str, active: bool, until_ms: f64) {
+        self.liveness
+            .borrow_mut()
+            .insert(jti.to_owned(), (until_ms, active));
+    }
+    async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
+        self.origin_requests.borrow_mut().push((url.to_owned(), req));
+        Ok(crate::http::Response::new(200, "text/plain", "from origin"))
     }
     async fn list_app_ids(
         &self,

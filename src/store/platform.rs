@@ -30,6 +30,12 @@ pub trait Platform {
     /// All apps' ids in KV order, paged by an opaque cursor.
     async fn list_app_ids(&self, cursor: Option<&str>, limit: usize)
         -> Result<(Vec<String>, Option<String>)>;
+
+    /// The gateway's per-isolate memory of a token's liveness: `Some(active)` while fresh.
+    fn cached_liveness(&self, jti: &str) -> Option<bool>;
+    fn remember_liveness(&self, jti: &str, active: bool, until_ms: f64);
+    /// Sends a request to a protected origin (the gateway's only outbound call).
+    async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response>;
 }
 
 /// `n` random bytes as base64url: 24 bytes → 32 characters (client ids, secrets, jtis, codes).

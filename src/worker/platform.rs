@@ -22,6 +22,7 @@ thread_local! {
     static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
     static KEYS: RefCell<Option<Rc<SigningKeys>>> = const { RefCell::new(None) };
     static META: RefCell<HashMap<String, (u64, Option<App>)>> = RefCell::new(HashMap::new());
+    static LIVENESS: RefCell<HashMap<String, (f64, bool)>> = RefCell::new(HashMap::new());
 }
 
 pub struct WorkerPlatform {
@@ -195,6 +196,53 @@ impl Platform for WorkerPlatform {
             .map_err(|_| Error::unavailable("KV is unavailable"))?;
         META.with(|m| m.borrow_mut().remove(client_id));
         Ok(())
+    }
+
+    fn cached_liveness(&self, jti: &str) -> Option<bool> {
+        let now = js_now();
+        LIVENESS.with(|m| m.borrow().get(jti).filter(|(t, _)| now < *t).map(|(_, a)| *a))
+    }
+
+    fn remember_liveness(&self, jti: &str, active: bool, until_ms: f64) {
+        LIVENESS.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() > 50_000 {
+                let now = js_now();
+                m.retain(|_, (t, _)| *t > now);
+            }
+            m.insert(jti.to_owned(), (until_ms, active));
+        });
+    }
+
+    async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
+        let unavailable = |_| {
+            Error::new(
+                crate::oauth::error::ErrorCode::TemporarilyUnavailable,
+                "the origin is unavailable",
+            )
+        };
+        let headers = worker::Headers::new();
+        for (k, v) in &req.headers {
+            headers
+                .append(k, v)
+                .map_err(|_| Error::invalid_request("a header cannot be forwarded"))?;
+        }
+        let method = Method::from(req.method.clone());
+        let mut init = RequestInit::new();
+        init.with_method(method).with_headers(headers);
+        if !req.body.is_empty() {
+            let body = worker::js_sys::Uint8Array::from(req.body.as_slice());
+            init.with_body(Some(body.into()));
+        }
+        let out = Request::new_with_init(url, &init)
+            .map_err(|_| Error::invalid_request("the request cannot be forwarded"))?;
+        let mut resp = worker::Fetch::Request(out).send().await.map_err(unavailable)?;
+        let status = resp.status_code();
+        let headers: Vec<(String, String)> = resp.headers().entries().collect();
+        let body = resp.bytes().await.map_err(unavailable)?;
+        let mut r = crate::http::Response::new(status, "application/octet-stream", body);
+        r.headers = headers;
+        Ok(r)
     }
 
     async fn list_app_ids(
