@@ -44,6 +44,10 @@ pub struct Config {
     pub gateway_error: Option<String>,
     /// `GATEWAY_CACHE_SECONDS` (default 30): how long the gateway trusts a liveness answer.
     pub gateway_cache_seconds: u64,
+    /// `TOKEN_RATE_LIMIT`: client-authenticated requests per client per minute (default 6000).
+    pub token_rate_limit: u32,
+    /// `REGISTRATION_RATE_LIMIT`: registrations per client address per minute (default 10).
+    pub registration_rate_limit: u32,
     /// `ADMIN_TOKEN` secret; admin routes answer 503 without it.
     pub admin_token: Option<Secret>,
 }
@@ -98,6 +102,8 @@ impl Config {
             gateway_routes: gateway.clone().unwrap_or_default(),
             gateway_error: gateway.err(),
             gateway_cache_seconds: num("GATEWAY_CACHE_SECONDS", 30).min(300),
+            token_rate_limit: num("TOKEN_RATE_LIMIT", 6000).clamp(1, 10_000_000) as u32,
+            registration_rate_limit: num("REGISTRATION_RATE_LIMIT", 10).clamp(1, 1_000_000) as u32,
             admin_token: get("ADMIN_TOKEN").map(Secret),
         }
     }

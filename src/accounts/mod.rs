@@ -27,6 +27,20 @@ fn address_shard(req: &Request) -> String {
     format!("ip:{}", addr.chars().take(64).collect::<String>())
 }
 
+/// Counts a registration from the request's address; 429 once over `REGISTRATION_RATE_LIMIT`.
+pub async fn count_registration(p: &impl Platform, req: &Request) -> Result<()> {
+    let shard = format!("reg:{}", &address_shard(req)[3..]);
+    p.shard(
+        &shard,
+        Command::RateStatus {
+            limit: p.config().registration_rate_limit,
+        },
+    )
+    .await?;
+    p.shard(&shard, Command::RateFail).await?;
+    Ok(())
+}
+
 pub fn check_password_rules(password: &str) -> Result<()> {
     let n = password.chars().count();
     if n < 8 {

@@ -871,3 +871,40 @@ fn gateway_checks_tokens_scopes_and_liveness_before_the_origin() {
         serde_json::json!(["users:read", "users:write"])
     );
 }
+
+#[test]
+fn token_endpoint_and_registration_are_rate_limited() {
+    let mut cfg = Config::default();
+    cfg.admin_token = Some(Secret("admin-secret".into()));
+    cfg.token_rate_limit = 3;
+    cfg.registration_rate_limit = 2;
+    let p = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
+    let app = create_app(&p, serde_json::json!({"name": "Busy", "trusted": true}));
+    let body = form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", app["client_id"].as_str().unwrap()),
+        ("client_secret", app["client_secret"].as_str().unwrap()),
+    ]);
+    for _ in 0..3 {
+        assert_eq!(token(&p, &body).status, 200);
+    }
+    let r = token(&p, &body);
+    assert_eq!(r.status, 429);
+    assert_eq!(json(&r)["error"], "rate_limited");
+    assert!(r.get_header("retry-after").is_some());
+    p.advance(60);
+    assert_eq!(token(&p, &body).status, 200);
+    let meta = serde_json::json!({"redirect_uris": ["https://client.example/cb"]});
+    assert_eq!(
+        send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
+        201
+    );
+    assert_eq!(
+        send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
+        201
+    );
+    assert_eq!(
+        send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
+        429
+    );
+}

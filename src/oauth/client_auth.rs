@@ -145,7 +145,13 @@ pub async fn authenticate(
         return Err(fail("unknown client"));
     }
     match p
-        .shard(&format!("app:{id}"), Command::Authenticate { secret_hash })
+        .shard(
+            &format!("app:{id}"),
+            Command::Authenticate {
+                secret_hash,
+                rate_limit: p.config().token_rate_limit,
+            },
+        )
         .await
     {
         Ok(Reply::Client { app, epoch }) => Ok(Authenticated { app, epoch, method }),

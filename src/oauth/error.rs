@@ -51,7 +51,7 @@ impl ErrorCode {
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             LimitReached => "limit_reached",
-            RateLimited => "slow_down",
+            RateLimited => "rate_limited",
             ServerError => "server_error",
             TemporarilyUnavailable => "temporarily_unavailable",
         }

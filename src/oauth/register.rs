@@ -205,6 +205,7 @@ pub async fn register(p: &impl Platform, issuer: &str, req: &Request) -> Result<
             }
         ),
     };
+    crate::accounts::count_registration(p, req).await?;
     let m = parse(req)?;
     let mut app = apps::blank(p, &owner.chars().take(128).collect::<String>());
     apply(p, &mut app, m)?;

@@ -194,6 +194,17 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
         }
         return Ok(Response::see_other(&redirect_with(uri, &pairs)));
     }
+    if let Err(e) = accounts::count_registration(p, req).await {
+        let mut r = super::error_page(
+            429,
+            "Register an app",
+            "Too many registrations from your address. Wait a minute and try again.",
+        );
+        for (k, v) in e.headers {
+            r = r.header(k, v);
+        }
+        return Ok(r);
+    }
     let mut app = apps::blank(p, &session.user_id);
     app.name = f.get("name").unwrap_or("").to_owned();
     app.description = f.get("description").unwrap_or("").to_owned();

@@ -49,8 +49,10 @@ pub enum Command {
         kid: String,
     },
     /// Client authentication: by secret hash, or (public clients) by id alone.
+    /// Every call counts against `rate_limit` requests a minute for the client.
     Authenticate {
         secret_hash: Option<String>,
+        rate_limit: u32,
     },
     /// RFC 7592: the app whose registration access token hashes to `token_hash`.
     CheckRegistration {
@@ -138,7 +140,7 @@ pub enum Command {
     },
     GetSession,
     DeleteSession,
-    // --- any shard: failed-attempt counters (email:, ip:) ---
+    // --- any shard: attempt counters per minute (email:, ip:, reg:, and app: for its calls) ---
     RateStatus {
         limit: u32,
     },
@@ -259,7 +261,14 @@ fn run(kv: &mut dyn Kv, now: i64, cmd: Command) -> Result<Reply> {
         RotateSecret { secret_hash } => app::rotate_secret(kv, now, secret_hash),
         AddKey { jwk } => app::add_key(kv, now, jwk),
         RemoveKey { kid } => app::remove_key(kv, now, &kid),
-        Authenticate { secret_hash } => app::authenticate(kv, secret_hash),
+        Authenticate {
+            secret_hash,
+            rate_limit,
+        } => {
+            accounts::rate_status(kv, now, rate_limit)?;
+            accounts::rate_fail(kv, now)?;
+            app::authenticate(kv, secret_hash)
+        }
         CheckRegistration { token_hash } => app::check_registration(kv, &token_hash),
         UseAssertion { jti, exp, kid } => app::use_assertion(kv, jti, exp, &kid),
         CheckToken { jti, epoch, kid, gid } => app::check_token(kv, now, &jti, epoch, kid, gid),
