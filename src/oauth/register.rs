@@ -258,7 +258,17 @@ pub async fn manage(p: &impl Platform, issuer: &str, id: &str, req: &Request) ->
             }
             let mut next = app.clone();
             apply(p, &mut next, m)?;
-            let app = apps::update(p, next, "registration").await?;
+            let wanted = next.keys.clone();
+            let mut app = apps::update(p, next, "registration").await?;
+            // Keys change one by one in the app's shard, so racing edits cannot lose one.
+            let kid = |k: &serde_json::Value| k.get("kid").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let (old, new): (Vec<String>, Vec<String>) = (app.keys.iter().map(kid).collect(), wanted.iter().map(kid).collect());
+            for k in wanted.iter().filter(|k| !old.contains(&kid(k))) {
+                app = apps::add_key(p, id, k.clone(), "registration").await?;
+            }
+            for k in old.iter().filter(|k| !new.contains(k)) {
+                app = apps::remove_key(p, id, k, "registration").await?;
+            }
             Ok(Response::json(200, &metadata_view(issuer, &app)).no_store())
         }
         _ => {
