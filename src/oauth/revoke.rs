@@ -5,7 +5,7 @@
 use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::oauth::client_auth;
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::oauth::error::{Error, Result};
 use crate::oauth::mint;
 use crate::oauth::token::Endpoint;
 use crate::store::shard::Command;
@@ -18,15 +18,7 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
         .ok_or_else(|| Error::invalid_client("client authentication is required"))?;
     let client = client_auth::authenticate(p, creds, &ep.audiences()).await?;
     let token = params.require("token")?;
-    match params.get("token_type_hint") {
-        None | Some("access_token") | Some("refresh_token") => {}
-        Some(_) => {
-            return Err(Error::new(
-                ErrorCode::UnsupportedTokenType,
-                "token_type_hint must be access_token or refresh_token",
-            ))
-        }
-    }
+    // RFC 7009 §2.1: the hint is only a hint; every token type is searched whatever it says.
     let shard = format!("app:{}", client.app.client_id);
     match mint::validate(p, &ep.issuer, token) {
         Some(c) if c.client_id == client.app.client_id => {
