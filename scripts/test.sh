@@ -9,7 +9,7 @@ echo "[test] building the worker" >&2
 sh scripts/build.sh
 # The e2e harness starts wrangler dev itself; the build above is reused.
 export PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
-cargo test --locked -- --test-threads="${TEST_THREADS:-2}"
+cargo test --locked --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
 echo "[test] interop: oauth4webapi, jose, and every code block of docs/guides" >&2
 sh tests/interop/run.sh
 echo "[test] production bundle check" >&2

@@ -65,6 +65,13 @@ impl App {
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == "none"
     }
+    /// Only `client_secret_basic`/`client_secret_post` apps have a secret.
+    pub fn uses_secret(&self) -> bool {
+        matches!(
+            self.token_endpoint_auth_method.as_str(),
+            "client_secret_basic" | "client_secret_post"
+        )
+    }
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant)
     }

@@ -212,6 +212,8 @@ pub async fn regenerate_secret(p: &impl Platform, id: &str) -> Result<Response> 
 
 pub async fn add_key(p: &impl Platform, id: &str, req: &Request) -> Result<Response> {
     let input = parse_input(req)?;
+    // 404 before spending a key generation on an app that does not exist.
+    apps::authoritative(p, id).await?;
     let (jwk, pem) = key_from(input.key.as_deref(), input.public_key.as_ref())?
         .ok_or_else(|| Error::invalid_request("send public_key (JWK or PEM) or key: \"generate\""))?;
     apps::add_key(p, id, jwk.clone(), ACTOR).await?;

@@ -45,14 +45,11 @@ pub fn blank(p: &impl Platform, owner: &str) -> App {
 }
 
 /// Grant types implied when none are given: the code flow with refresh for apps with a
-/// redirect URI, client_credentials for trusted confidential apps.
+/// redirect URI (client_credentials follows `trusted`, see [`check`]).
 pub fn default_grants(app: &mut App) {
     if !app.redirect_uris.is_empty() {
         app.grant_types
             .extend(["authorization_code".into(), "refresh_token".into()]);
-    }
-    if app.trusted && !app.is_public() {
-        app.grant_types.push("client_credentials".into());
     }
 }
 
@@ -96,7 +93,13 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
             AUTH_METHODS.join(", ")
         )));
     }
-    if app.is_public() && app.allows_grant("client_credentials") {
+    // `trusted` is the switch for client_credentials: the grant follows it both ways, so
+    // untrusting an app ends its client_credentials use at once.
+    app.grant_types.retain(|g| g != "client_credentials");
+    if app.trusted && !app.is_public() {
+        app.grant_types.push("client_credentials".into());
+    }
+    if app.is_public() && app.trusted {
         return Err(Error::invalid_request(
             "public clients (auth method none) cannot use client_credentials",
         ));
@@ -139,7 +142,7 @@ pub async fn create(
 ) -> Result<Created> {
     check(p, &mut app)?;
     let id = app.client_id.clone();
-    let secret = (!app.is_public()).then(|| random_token(p, 24));
+    let secret = app.uses_secret().then(|| random_token(p, 24));
     let registration_token = registration_token.then(|| random_token(p, 32));
     let owner_shard = format!("owner:{}", app.owner);
     let limit = p.config().max_apps_per_owner;
@@ -219,8 +222,10 @@ pub async fn delete(p: &impl Platform, id: &str, actor: &str) -> Result<()> {
 /// A new secret; every access and refresh token of the app dies at once.
 pub async fn regenerate_secret(p: &impl Platform, id: &str, actor: &str) -> Result<String> {
     let app = authoritative(p, id).await?;
-    if app.is_public() {
-        return Err(Error::invalid_request("public clients have no secret"));
+    if !app.uses_secret() {
+        return Err(Error::invalid_request(
+            "this client has no secret (its auth method is none or private_key_jwt)",
+        ));
     }
     let secret = random_token(p, 24);
     p.shard(

@@ -62,15 +62,19 @@ impl Params {
     }
 
     /// Parses a JSON object whose values are strings (numbers and booleans are taken as their
-    /// text; arrays of strings, as for `scope`, are joined with spaces). Anything else is refused.
+    /// text, null as absent). Arrays, objects and repeated members are refused.
     pub fn parse_json(input: &[u8]) -> Result<Self> {
         let value: serde_json::Value = serde_json::from_slice(input)
             .map_err(|_| Error::invalid_request("the body is not valid JSON"))?;
-        let serde_json::Value::Object(map) = value else {
+        if !value.is_object() {
             return Err(Error::invalid_request("the JSON body must be an object"));
-        };
-        let mut pairs = Vec::with_capacity(map.len());
-        for (k, v) in map {
+        }
+        // A map would keep only the last of a repeated member; read the members in order so a
+        // repeated one is refused like a repeated form parameter.
+        let Members(members) = serde_json::from_slice(input)
+            .map_err(|_| Error::invalid_request("the body is not valid JSON"))?;
+        let mut pairs = Vec::with_capacity(members.len());
+        for (k, v) in members {
             let text = match v {
                 serde_json::Value::String(s) => s,
                 serde_json::Value::Number(n) => n.to_string(),
@@ -104,6 +108,32 @@ impl Params {
 
     pub fn from_query(req: &Request) -> Result<Self> {
         Self::parse_form(req.query.as_bytes())
+    }
+}
+
+/// A JSON object's members in document order, repeats included.
+struct Members(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<Members, A::Error> {
+                let mut out = Vec::new();
+                while let Some(kv) = m.next_entry::<String, serde_json::Value>()? {
+                    out.push(kv);
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -210,6 +240,7 @@ mod tests {
         assert!(Params::parse_json(br#"{"a":{"b":1}}"#).is_err());
         assert!(Params::parse_json(br#"["a"]"#).is_err());
         assert!(Params::parse_json(b"{").is_err());
+        assert!(Params::parse_json(br#"{"a":"1","a":"2"}"#).is_err());
         let deep = "[".repeat(10_000);
         assert!(Params::parse_json(deep.as_bytes()).is_err());
     }

@@ -261,8 +261,16 @@ pub async fn manage(p: &impl Platform, issuer: &str, id: &str, req: &Request) ->
             let wanted = next.keys.clone();
             let mut app = apps::update(p, next, "registration").await?;
             // Keys change one by one in the app's shard, so racing edits cannot lose one.
-            let kid = |k: &serde_json::Value| k.get("kid").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            let (old, new): (Vec<String>, Vec<String>) = (app.keys.iter().map(kid).collect(), wanted.iter().map(kid).collect());
+            let kid = |k: &serde_json::Value| {
+                k.get("kid")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let (old, new): (Vec<String>, Vec<String>) = (
+                app.keys.iter().map(kid).collect(),
+                wanted.iter().map(kid).collect(),
+            );
             for k in wanted.iter().filter(|k| !old.contains(&kid(k))) {
                 app = apps::add_key(p, id, k.clone(), "registration").await?;
             }

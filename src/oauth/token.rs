@@ -44,8 +44,18 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
         None => return Err(Error::invalid_request("missing parameter 'grant_type'")),
     };
     if grant == JWT_BEARER {
-        // RFC 7523 §2.1: the assertion itself authenticates; client credentials are optional.
-        return grants::jwt_bearer::handle(p, ep, &params).await;
+        // RFC 7523 §2.1: the assertion itself authenticates and client credentials are optional,
+        // but credentials that are presented must be valid and name the assertion's issuer.
+        let client = match client_auth::presented(req, &params)? {
+            None | Some(client_auth::Presented::None { .. }) => None,
+            Some(creds) => Some(
+                client_auth::authenticate(p, creds, &ep.audiences())
+                    .await?
+                    .app
+                    .client_id,
+            ),
+        };
+        return grants::jwt_bearer::handle(p, ep, &params, client.as_deref()).await;
     }
     if !matches!(
         grant,

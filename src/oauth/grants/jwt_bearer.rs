@@ -71,7 +71,13 @@ pub async fn application_token(p: &impl Platform, ep: &Endpoint, req: &Request) 
 }
 
 /// `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` at the token endpoint.
-pub async fn handle(p: &impl Platform, ep: &Endpoint, params: &Params) -> Result<Response> {
+/// `client`: the client that authenticated alongside the assertion, if any.
+pub async fn handle(
+    p: &impl Platform,
+    ep: &Endpoint,
+    params: &Params,
+    client: Option<&str>,
+) -> Result<Response> {
     let assertion = params.require("assertion")?;
     let rules = Rules {
         require_aud: true,
@@ -82,7 +88,11 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, params: &Params) -> Result
     let v = assertion::verify(p, assertion, &rules)
         .await
         .map_err(Error::invalid_grant)?;
-    if params.get("client_id").is_some_and(|c| c != v.app.client_id) {
+    if params
+        .get("client_id")
+        .or(client)
+        .is_some_and(|c| c != v.app.client_id)
+    {
         return Err(Error::invalid_grant(
             "client_id does not match the assertion's issuer",
         ));
