@@ -50,6 +50,37 @@ pub struct Config {
     pub registration_rate_limit: u32,
     /// `ADMIN_TOKEN` secret; admin routes answer 503 without it.
     pub admin_token: Option<Secret>,
+    /// `ACCESS_TOKEN_ALG`: `RS256` (default) or `EdDSA` (Ed25519). An unknown value is refused
+    /// when the keys are loaded (see [`AccessTokenAlg::from_var`]).
+    pub access_token_alg: AccessTokenAlg,
+}
+
+/// The JWS algorithm of the access tokens we sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessTokenAlg {
+    #[default]
+    Rs256,
+    EdDsa,
+}
+
+impl AccessTokenAlg {
+    /// Parses `ACCESS_TOKEN_ALG` (case-insensitive; `Ed25519` is taken for `EdDSA`). `None`
+    /// for anything else: the caller must refuse it rather than sign with an unexpected key.
+    pub fn from_var(value: Option<&str>) -> Option<Self> {
+        match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("rs256") => Some(AccessTokenAlg::Rs256),
+            Some("eddsa") | Some("ed25519") => Some(AccessTokenAlg::EdDsa),
+            Some(_) => None,
+        }
+    }
+
+    /// The JWS `alg` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessTokenAlg::Rs256 => "RS256",
+            AccessTokenAlg::EdDsa => "EdDSA",
+        }
+    }
 }
 
 /// A secret string whose `Debug` never shows it.
@@ -105,6 +136,8 @@ impl Config {
             token_rate_limit: num("TOKEN_RATE_LIMIT", 6000).clamp(1, 10_000_000) as u32,
             registration_rate_limit: num("REGISTRATION_RATE_LIMIT", 10).clamp(1, 1_000_000) as u32,
             admin_token: get("ADMIN_TOKEN").map(Secret),
+            access_token_alg: AccessTokenAlg::from_var(get("ACCESS_TOKEN_ALG").as_deref())
+                .unwrap_or_default(),
         }
     }
 
@@ -123,5 +156,36 @@ impl Config {
 impl Default for Config {
     fn default() -> Self {
         Self::from_vars(|_| None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_token_alg_parses_and_defaults() {
+        assert_eq!(AccessTokenAlg::from_var(None), Some(AccessTokenAlg::Rs256));
+        assert_eq!(
+            AccessTokenAlg::from_var(Some(" rs256 ")),
+            Some(AccessTokenAlg::Rs256)
+        );
+        assert_eq!(
+            AccessTokenAlg::from_var(Some("EdDSA")),
+            Some(AccessTokenAlg::EdDsa)
+        );
+        assert_eq!(
+            AccessTokenAlg::from_var(Some("Ed25519")),
+            Some(AccessTokenAlg::EdDsa)
+        );
+        assert_eq!(AccessTokenAlg::from_var(Some("HS256")), None);
+        let cfg = Config::from_vars(|k| (k == "ACCESS_TOKEN_ALG").then(|| "EdDSA".to_owned()));
+        assert_eq!(cfg.access_token_alg, AccessTokenAlg::EdDsa);
+        assert_eq!(Config::default().access_token_alg, AccessTokenAlg::Rs256);
+        let meta = crate::oauth::discovery::metadata(&cfg, "https://i");
+        assert_eq!(
+            meta["access_token_signing_alg_values_supported"],
+            serde_json::json!(["EdDSA"])
+        );
     }
 }

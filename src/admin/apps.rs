@@ -85,8 +85,11 @@ fn apply(app: &mut App, input: AppInput) {
     if let Some(v) = input.redirect_uris {
         app.redirect_uris = v.into_vec();
     }
-    if let Some(v) = input.grant_types {
-        app.grant_types = v.into_vec();
+    match input.grant_types {
+        Some(v) => app.grant_types = v.into_vec(),
+        // Untrusting an app takes client_credentials away with it.
+        None if input.trusted == Some(false) => app.grant_types.retain(|g| g != "client_credentials"),
+        None => {}
     }
     if let Some(v) = input.scopes {
         app.scopes = v.into_vec();

@@ -93,15 +93,19 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
             AUTH_METHODS.join(", ")
         )));
     }
-    // `trusted` is the switch for client_credentials: the grant follows it both ways, so
-    // untrusting an app ends its client_credentials use at once.
-    app.grant_types.retain(|g| g != "client_credentials");
-    if app.trusted && !app.is_public() {
+    // `trusted` is the switch for client_credentials: a trusted confidential app has the
+    // grant; an untrusted or public one may not list it.
+    if app.trusted && !app.is_public() && !app.allows_grant("client_credentials") {
         app.grant_types.push("client_credentials".into());
+    }
+    if app.allows_grant("client_credentials") && (!app.trusted || app.is_public()) {
+        return Err(Error::invalid_request(
+            "client_credentials is for trusted confidential apps: set trusted: true and a secret-based auth method",
+        ));
     }
     if app.is_public() && app.trusted {
         return Err(Error::invalid_request(
-            "public clients (auth method none) cannot use client_credentials",
+            "public clients (auth method none) cannot be trusted",
         ));
     }
     scope::check_catalogue(&app.scopes, &p.config().scopes)?;

@@ -1,9 +1,10 @@
 //! Compact JWS (RFC 7515) encoding and strict decoding. Parsing is ours (size limit, exactly
-//! three strict base64url parts, JSON objects); the RS256 arithmetic is `jwt-compact` over `rsa`.
+//! three strict base64url parts, JSON objects); RS256 is [`rs256`] (our RSA kernel, checked
+//! against the `rsa` crate), EdDSA is `ed25519-dalek`.
 
+use super::rs256;
 use crate::util::{b64url, b64url_decode};
-use jwt_compact::alg::{Rsa, RsaPrivateKey, RsaPublicKey, RsaSignature};
-use jwt_compact::{Algorithm, AlgorithmSignature};
+use rsa::RsaPublicKey;
 use serde::Deserialize;
 
 /// Longer tokens are refused before any decoding (ours are ~900 bytes; assertions are small).
@@ -60,15 +61,30 @@ pub fn decode(token: &str) -> Result<Untrusted<'_>, DecodeError> {
 }
 
 impl Untrusted<'_> {
-    /// RS256 only: `alg` is pinned by the caller's choice of this method, never by the token.
-    pub fn verify_rs256(&self, key: &RsaPublicKey) -> bool {
-        if self.header.alg != "RS256" || self.header.crit.is_some() {
+    /// Checks the signature with `check(signing_input, signature)` when the header's `alg` is
+    /// exactly `alg`: the algorithm is pinned by the caller (by the key), never by the token.
+    pub fn verify_with(&self, alg: &str, check: impl FnOnce(&[u8], &[u8]) -> bool) -> bool {
+        if self.header.alg != alg || self.header.crit.is_some() {
             return false;
         }
-        let Ok(sig) = RsaSignature::try_from_slice(&self.signature) else {
-            return false;
-        };
-        Rsa::rs256().verify_signature(&sig, key, self.signing_input.as_bytes())
+        check(self.signing_input.as_bytes(), &self.signature)
+    }
+
+    /// RS256 with a key not prepared in advance (apps' keys).
+    pub fn verify_rs256(&self, key: &RsaPublicKey) -> bool {
+        self.verify_with("RS256", |input, sig| rs256::verify(key, input, sig))
+    }
+
+    /// RS256 with a prepared key (ours).
+    pub fn verify_rs256_prepared(&self, key: &rs256::Verifier) -> bool {
+        self.verify_with("RS256", |input, sig| key.verify(input, sig))
+    }
+
+    /// EdDSA (Ed25519, RFC 8037), strict verification (canonical encodings, no small-order keys).
+    pub fn verify_eddsa(&self, key: &ed25519_dalek::VerifyingKey) -> bool {
+        self.verify_with("EdDSA", |input, sig| {
+            ed25519_dalek::Signature::from_slice(sig).is_ok_and(|sig| key.verify_strict(input, &sig).is_ok())
+        })
     }
 
     pub fn str_claim(&self, name: &str) -> Option<&str> {
@@ -92,17 +108,38 @@ impl Untrusted<'_> {
     }
 }
 
-/// Signs `claims` under a pre-encoded header (`b64url(header JSON)`).
-pub fn sign_rs256(encoded_header: &str, claims: &serde_json::Value, key: &RsaPrivateKey) -> String {
+/// Signs `claims` under a pre-encoded header (`b64url(header JSON)`) with `sign(signing_input)`.
+pub fn sign_with(
+    encoded_header: &str,
+    claims: &serde_json::Value,
+    sign: impl FnOnce(&[u8]) -> Vec<u8>,
+) -> String {
     let payload = b64url(claims.to_string().as_bytes());
     let mut token = String::with_capacity(encoded_header.len() + payload.len() + 350);
     token.push_str(encoded_header);
     token.push('.');
     token.push_str(&payload);
-    let sig = Rsa::rs256().sign(key, token.as_bytes());
+    let sig = sign(token.as_bytes());
     token.push('.');
-    token.push_str(&b64url(&sig.as_bytes()));
+    token.push_str(&b64url(&sig));
     token
+}
+
+/// Signs `claims` with RS256 under a pre-encoded header.
+pub fn sign_rs256(encoded_header: &str, claims: &serde_json::Value, key: &rs256::Signer) -> String {
+    sign_with(encoded_header, claims, |input| key.sign(input))
+}
+
+/// Signs `claims` with EdDSA (Ed25519) under a pre-encoded header.
+pub fn sign_eddsa(
+    encoded_header: &str,
+    claims: &serde_json::Value,
+    key: &ed25519_dalek::SigningKey,
+) -> String {
+    use ed25519_dalek::Signer;
+    sign_with(encoded_header, claims, |input| {
+        key.sign(input).to_bytes().to_vec()
+    })
 }
 
 #[cfg(test)]

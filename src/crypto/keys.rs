@@ -1,21 +1,65 @@
-//! The issuer's signing keys: parsed once per isolate, with the JWKS document and each key's
-//! encoded JWS header prepared up front so issuing a token is one signature and one base64.
+//! The issuer's signing keys: parsed and prepared once per isolate, with the JWKS document and
+//! each key's encoded JWS header made up front so issuing a token is one signature and one
+//! base64. RSA keys sign RS256 through [`rs256`] (our constant-time kernel); Ed25519 keys sign
+//! EdDSA. `ACCESS_TOKEN_ALG` picks which kind signs; every key is published and verifies.
 
 use super::jwt::{self, Untrusted};
+use super::rs256;
+use crate::config::AccessTokenAlg;
 use crate::util::{b64url, sha256};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
+// One per key, kept for the isolate's lifetime: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Kind {
+    Rsa {
+        signer: rs256::Signer,
+        verifier: rs256::Verifier,
+        public: RsaPublicKey,
+    },
+    Ed25519 {
+        signing: ed25519_dalek::SigningKey,
+        verifying: ed25519_dalek::VerifyingKey,
+    },
+}
+
 pub struct SigningKey {
     pub kid: String,
-    private: RsaPrivateKey,
-    public: RsaPublicKey,
-    /// `b64url({"alg":"RS256","typ":"at+jwt","kid":…})`
+    kind: Kind,
+    /// `b64url({"alg":…,"typ":"at+jwt","kid":…})`
     at_header: String,
 }
 
+impl SigningKey {
+    fn alg(&self) -> AccessTokenAlg {
+        match self.kind {
+            Kind::Rsa { .. } => AccessTokenAlg::Rs256,
+            Kind::Ed25519 { .. } => AccessTokenAlg::EdDsa,
+        }
+    }
+
+    fn jwk(&self) -> serde_json::Value {
+        match &self.kind {
+            Kind::Rsa { public, .. } => rsa_public_jwk(public, &self.kid),
+            Kind::Ed25519 { verifying, .. } => serde_json::json!({
+                "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": self.kid,
+                "x": b64url(verifying.as_bytes()),
+            }),
+        }
+    }
+
+    fn verify(&self, token: &Untrusted<'_>) -> bool {
+        match &self.kind {
+            Kind::Rsa { verifier, .. } => token.verify_rs256_prepared(verifier),
+            Kind::Ed25519 { verifying, .. } => token.verify_eddsa(verifying),
+        }
+    }
+}
+
 pub struct SigningKeys {
+    /// The signing key first, then the others in the order given.
     keys: Vec<SigningKey>,
     jwks_json: String,
     /// True when the key was made by the server itself (no `SIGNING_KEYS` secret).
@@ -39,6 +83,14 @@ pub fn rsa_thumbprint(key: &RsaPublicKey) -> String {
     ))
 }
 
+/// RFC 7638 thumbprint of an Ed25519 public key (RFC 8037 §2: members `crv`, `kty`, `x`).
+pub fn ed25519_thumbprint(key: &ed25519_dalek::VerifyingKey) -> String {
+    let x = b64url(key.as_bytes());
+    b64url(&sha256(
+        format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#).as_bytes(),
+    ))
+}
+
 pub fn rsa_public_jwk(key: &RsaPublicKey, kid: &str) -> serde_json::Value {
     serde_json::json!({
         "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
@@ -54,9 +106,68 @@ pub fn generate_pem() -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A fresh Ed25519 private key as PKCS#8 PEM (the seed straight from `getrandom`).
+pub fn generate_ed25519_pem() -> Result<String, String> {
+    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+    let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::getrandom(seed.as_mut()).map_err(|e| e.to_string())?;
+    ed25519_dalek::SigningKey::from_bytes(&seed)
+        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .map(|p| p.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// A fresh private key of the kind that signs `alg`, as PKCS#8 PEM.
+pub fn generate_pem_for(alg: AccessTokenAlg) -> Result<String, String> {
+    match alg {
+        AccessTokenAlg::Rs256 => generate_pem(),
+        AccessTokenAlg::EdDsa => generate_ed25519_pem(),
+    }
+}
+
+fn parse_key(block: &str, index: usize) -> Result<SigningKey, String> {
+    let (kind, kid, alg) = if let Ok(private) = RsaPrivateKey::from_pkcs8_pem(block) {
+        if private.size() < 256 {
+            return Err("signing keys must be at least 2048 bits".into());
+        }
+        let public = private.to_public_key();
+        let kid = rsa_thumbprint(&public);
+        let kind = Kind::Rsa {
+            signer: rs256::Signer::new(&private),
+            verifier: rs256::Verifier::new(&public),
+            public,
+        };
+        (kind, kid, "RS256")
+    } else if let Ok(signing) = {
+        use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+        ed25519_dalek::SigningKey::from_pkcs8_pem(block)
+    } {
+        let verifying = signing.verifying_key();
+        let kid = ed25519_thumbprint(&verifying);
+        (Kind::Ed25519 { signing, verifying }, kid, "EdDSA")
+    } else {
+        return Err(format!(
+            "signing key {} is not a PKCS#8 RSA or Ed25519 private key",
+            index + 1
+        ));
+    };
+    let header = serde_json::json!({"alg": alg, "typ": "at+jwt", "kid": kid});
+    Ok(SigningKey {
+        at_header: b64url(header.to_string().as_bytes()),
+        kid,
+        kind,
+    })
+}
+
 impl SigningKeys {
-    /// Parses one or more PKCS#8 PEM blocks; the first signs, all are published.
+    /// Parses one or more PKCS#8 PEM blocks; the first RSA key signs (RS256), all are published.
     pub fn from_pems(text: &str, development: bool) -> Result<Self, String> {
+        Self::from_pems_for(text, AccessTokenAlg::Rs256, development)
+    }
+
+    /// Parses one or more PKCS#8 PEM blocks (RSA or Ed25519); the first key of the kind that
+    /// signs `alg` signs, all are published and verify.
+    pub fn from_pems_for(text: &str, alg: AccessTokenAlg, development: bool) -> Result<Self, String> {
         const BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
         const END: &str = "-----END PRIVATE KEY-----";
         let mut keys = Vec::new();
@@ -66,27 +177,25 @@ impl SigningKeys {
             let end = after.find(END).ok_or("unterminated PEM block")? + END.len();
             // Secrets set through a dashboard sometimes carry literal "\n".
             let block = after[..end].replace("\\n", "\n");
-            let private = RsaPrivateKey::from_pkcs8_pem(&block)
-                .map_err(|_| format!("signing key {} is not a PKCS#8 RSA key", keys.len() + 1))?;
-            if private.size() < 256 {
-                return Err("signing keys must be at least 2048 bits".into());
-            }
-            let public = private.to_public_key();
-            let kid = rsa_thumbprint(&public);
-            let header = serde_json::json!({"alg": "RS256", "typ": "at+jwt", "kid": kid});
-            let at_header = b64url(header.to_string().as_bytes());
-            keys.push(SigningKey {
-                kid,
-                private,
-                public,
-                at_header,
-            });
+            keys.push(parse_key(&block, keys.len())?);
             rest = &after[end..];
         }
         if keys.is_empty() {
             return Err("no PKCS#8 private key found".into());
         }
-        let jwks: Vec<_> = keys.iter().map(|k| rsa_public_jwk(&k.public, &k.kid)).collect();
+        let Some(current) = keys.iter().position(|k| k.alg() == alg) else {
+            return Err(format!(
+                "no {} key for ACCESS_TOKEN_ALG={}",
+                match alg {
+                    AccessTokenAlg::Rs256 => "RSA",
+                    AccessTokenAlg::EdDsa => "Ed25519",
+                },
+                alg.as_str()
+            ));
+        };
+        let signing = keys.remove(current);
+        keys.insert(0, signing);
+        let jwks: Vec<_> = keys.iter().map(SigningKey::jwk).collect();
         let jwks_json = serde_json::json!({ "keys": jwks }).to_string();
         Ok(SigningKeys {
             keys,
@@ -103,22 +212,46 @@ impl SigningKeys {
         &self.keys[0].kid
     }
 
+    /// The `alg` of the access tokens we sign.
+    pub fn alg(&self) -> AccessTokenAlg {
+        self.keys[0].alg()
+    }
+
     /// Signs an RFC 9068 access token (`typ: at+jwt`) with the current key.
     pub fn sign_access_token(&self, claims: &serde_json::Value) -> String {
         let k = &self.keys[0];
-        jwt::sign_rs256(&k.at_header, claims, &k.private)
+        match &k.kind {
+            Kind::Rsa { signer, .. } => jwt::sign_rs256(&k.at_header, claims, signer),
+            Kind::Ed25519 { signing, .. } => jwt::sign_eddsa(&k.at_header, claims, signing),
+        }
     }
 
-    /// Verifies a token signed by any of our keys (chosen by `kid`; all tried if absent).
+    /// Verifies a token signed by any of our keys (chosen by `kid`; all tried if absent). Each
+    /// key accepts only its own `alg`.
     pub fn verify(&self, token: &Untrusted<'_>) -> bool {
         match &token.header.kid {
             Some(kid) => self
                 .keys
                 .iter()
                 .find(|k| &k.kid == kid)
-                .is_some_and(|k| token.verify_rs256(&k.public)),
-            None => self.keys.iter().any(|k| token.verify_rs256(&k.public)),
+                .is_some_and(|k| k.verify(token)),
+            None => self.keys.iter().any(|k| k.verify(token)),
         }
+    }
+
+    /// Development self-check: signs `n` messages with the current RSA key through the kernel
+    /// and through the `rsa` crate and says whether every pair is byte-identical (`None` for
+    /// an Ed25519 key, or when the kernel does not take the key).
+    pub fn matches_reference(&self, n: usize) -> Option<bool> {
+        let Kind::Rsa { signer, .. } = &self.keys[0].kind else {
+            return None;
+        };
+        signer.is_fast().then(|| {
+            (0..n).all(|i| {
+                let msg = format!("self-check {i}");
+                signer.sign(msg.as_bytes()) == signer.sign_reference(msg.as_bytes())
+            })
+        })
     }
 }
 
@@ -168,5 +301,93 @@ pub(crate) mod tests {
             rsa_thumbprint(&key),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
+    }
+
+    /// RFC 8037 Appendix A.1 private key as PKCS#8 PEM.
+    fn rfc8037_pem() -> String {
+        use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+        let d = crate::util::b64url_decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A").unwrap();
+        ed25519_dalek::SigningKey::from_bytes(&d.try_into().unwrap())
+            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn ed25519_key_matches_rfc8037_vectors() {
+        let keys = SigningKeys::from_pems_for(&rfc8037_pem(), AccessTokenAlg::EdDsa, false).unwrap();
+        // A.3: thumbprint of the public key.
+        assert_eq!(keys.current_kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        let jwks: serde_json::Value = serde_json::from_str(keys.jwks_json()).unwrap();
+        let jwk = &jwks["keys"][0];
+        assert_eq!(jwk["kty"], "OKP");
+        assert_eq!(jwk["crv"], "Ed25519");
+        assert_eq!(jwk["alg"], "EdDSA");
+        assert_eq!(jwk["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+        assert!(jwk.get("d").is_none());
+        // A.4: the signature over a fixed input.
+        let Kind::Ed25519 { signing, .. } = &keys.keys[0].kind else {
+            panic!()
+        };
+        let input = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+        use ed25519_dalek::Signer as _;
+        assert_eq!(
+            b64url(&signing.sign(input.as_bytes()).to_bytes()),
+            "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
+        );
+    }
+
+    #[test]
+    fn eddsa_tokens_sign_verify_and_pin_the_algorithm() {
+        let both = format!("{}\n{}", test_pem(), generate_ed25519_pem().unwrap());
+        let ed = SigningKeys::from_pems_for(&both, AccessTokenAlg::EdDsa, false).unwrap();
+        let rs = SigningKeys::from_pems_for(&both, AccessTokenAlg::Rs256, false).unwrap();
+        assert_eq!(ed.alg(), AccessTokenAlg::EdDsa);
+        assert_eq!(rs.alg(), AccessTokenAlg::Rs256);
+        // Both keys are published either way, the signing one first.
+        let jwks: serde_json::Value = serde_json::from_str(ed.jwks_json()).unwrap();
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+        assert_eq!(jwks["keys"][0]["kid"], ed.current_kid());
+        assert_eq!(jwks["keys"][1]["kid"], rs.current_kid());
+
+        let t = ed.sign_access_token(&serde_json::json!({"sub": "x"}));
+        let decoded = jwt::decode(&t).unwrap();
+        assert_eq!(decoded.header.alg, "EdDSA");
+        assert_eq!(decoded.header.typ.as_deref(), Some("at+jwt"));
+        assert!(ed.verify(&decoded));
+        // Tokens of either key verify under either configuration (rotation in both directions).
+        assert!(rs.verify(&decoded));
+        let r = rs.sign_access_token(&serde_json::json!({"sub": "x"}));
+        assert!(ed.verify(&jwt::decode(&r).unwrap()));
+
+        // Tampered claims fail; so does an EdDSA signature presented as RS256 under the same kid.
+        let parts: Vec<&str> = t.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], b64url(br#"{"sub":"y"}"#), parts[2]);
+        assert!(!ed.verify(&jwt::decode(&forged).unwrap()));
+        let h = b64url(format!(r#"{{"alg":"RS256","kid":"{}"}}"#, ed.current_kid()).as_bytes());
+        let swapped = format!("{h}.{}.{}", parts[1], parts[2]);
+        assert!(!ed.verify(&jwt::decode(&swapped).unwrap()));
+
+        // A key set without a key for the configured algorithm is refused.
+        assert!(SigningKeys::from_pems_for(test_pem(), AccessTokenAlg::EdDsa, true).is_err());
+        assert!(SigningKeys::from_pems_for(&rfc8037_pem(), AccessTokenAlg::Rs256, true).is_err());
+    }
+
+    #[test]
+    fn rs256_tokens_match_the_reference_signer() {
+        let keys = SigningKeys::from_pems(test_pem(), true).unwrap();
+        assert_eq!(keys.matches_reference(3), Some(true));
+        let t = keys.sign_access_token(&serde_json::json!({"sub": "x"}));
+        // An independent verifier (jsonwebtoken, ring) accepts it.
+        let private = RsaPrivateKey::from_pkcs8_pem(test_pem()).unwrap();
+        let public = private.to_public_key();
+        let key = jsonwebtoken::DecodingKey::from_rsa_raw_components(
+            &public.n().to_bytes_be(),
+            &public.e().to_bytes_be(),
+        );
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        v.required_spec_claims.clear();
+        v.validate_exp = false;
+        assert!(jsonwebtoken::decode::<serde_json::Value>(&t, &key, &v).is_ok());
     }
 }

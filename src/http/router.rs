@@ -256,13 +256,16 @@ async fn admin(p: &impl Platform, req: &Request) -> Result<Response> {
 }
 
 /// Development only: signs `n` access tokens in one request and reports the time per
-/// signature measured inside the worker (the benchmark reads this).
+/// signature and per verification measured inside the worker (the benchmark reads this).
+/// `check=k` also compares k RS256 signatures with the `rsa` crate's (byte-identical).
 fn bench_sign(p: &impl Platform, req: &Request) -> Response {
-    let n = super::params::Params::from_query(req)
-        .ok()
-        .and_then(|q| q.get("n").and_then(|n| n.parse::<u32>().ok()))
-        .unwrap_or(100)
-        .clamp(1, 2000);
+    let q = super::params::Params::from_query(req).ok();
+    let arg = |name: &str| {
+        q.as_ref()
+            .and_then(|q| q.get(name).and_then(|v| v.parse::<u32>().ok()))
+    };
+    let n = arg("n").unwrap_or(100).clamp(1, 2000);
+    let check = arg("check").unwrap_or(0).min(50);
     let claims = serde_json::json!({"iss": "bench", "sub": "bench", "jti": "x", "iat": 0, "exp": 1});
     let start = p.now_ms();
     let mut last = String::new();
@@ -272,19 +275,23 @@ fn bench_sign(p: &impl Platform, req: &Request) -> Response {
     let sign_total = p.now_ms() - start;
     let start = p.now_ms();
     let decoded = crate::crypto::jwt::decode(&last);
-    let mut ok = true;
+    let mut ok = decoded.is_ok();
     if let Ok(t) = &decoded {
         for _ in 0..n {
             ok &= p.keys().verify(t);
         }
     }
     let verify_total = p.now_ms() - start;
+    let matches_reference = (check > 0)
+        .then(|| p.keys().matches_reference(check as usize))
+        .flatten();
     Response::json(
         200,
         &serde_json::json!({
-            "n": n, "verified": ok,
+            "n": n, "alg": p.keys().alg().as_str(), "verified": ok,
             "sign_ms_total": sign_total, "sign_ms_each": sign_total / n as f64,
             "verify_ms_total": verify_total, "verify_ms_each": verify_total / n as f64,
+            "matches_reference": matches_reference,
         }),
     )
 }

@@ -23,7 +23,7 @@ pub fn metadata(cfg: &Config, issuer: &str) -> serde_json::Value {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "revocation_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "scopes_supported": cfg.scopes,
-        "access_token_signing_alg_values_supported": ["RS256"],
+        "access_token_signing_alg_values_supported": [cfg.access_token_alg.as_str()],
         "service_documentation": format!("{issuer}/"),
     });
     if cfg.registration_policy != "off" {

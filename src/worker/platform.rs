@@ -1,7 +1,7 @@
 //! `Platform` over Workers: KV for app metadata (with a short per-isolate cache), the `Shard`
 //! Durable Object for everything atomic, and keys/config parsed once per isolate.
 
-use crate::config::Config;
+use crate::config::{AccessTokenAlg, Config};
 use crate::crypto::keys::{self, SigningKeys};
 use crate::model::App;
 use crate::oauth::error::{Error, Result};
@@ -71,21 +71,30 @@ impl WorkerPlatform {
     }
 }
 
-/// `SIGNING_KEYS` (PKCS#8 PEMs) if set; otherwise the development key kept in the `issuer` shard,
-/// made on first use. Racing isolates agree: the shard stores only the first candidate.
+/// `SIGNING_KEYS` (PKCS#8 PEMs, RSA or Ed25519) if set; otherwise the development key kept in
+/// the `issuer` shard (RSA, for RS256) or the `issuer:ed25519` shard (for EdDSA), made on first
+/// use. Racing isolates agree: the shard stores only the first candidate. `ACCESS_TOKEN_ALG`
+/// chooses which kind of key signs; an unknown value is refused.
 async fn load_keys(env: &Env) -> Result<SigningKeys> {
+    let alg = AccessTokenAlg::from_var(lookup(env, "ACCESS_TOKEN_ALG").as_deref())
+        .ok_or_else(|| Error::server("ACCESS_TOKEN_ALG must be RS256 or EdDSA"))?;
     if let Some(pems) = lookup(env, "SIGNING_KEYS") {
-        return SigningKeys::from_pems(&pems, false).map_err(|e| Error::server(format!("SIGNING_KEYS: {e}")));
+        return SigningKeys::from_pems_for(&pems, alg, false)
+            .map_err(|e| Error::server(format!("SIGNING_KEYS: {e}")));
     }
-    let mut pem = match call_shard(env, "issuer", &Command::DevKey { candidate: None }).await? {
+    let shard = match alg {
+        AccessTokenAlg::Rs256 => "issuer",
+        AccessTokenAlg::EdDsa => "issuer:ed25519",
+    };
+    let mut pem = match call_shard(env, shard, &Command::DevKey { candidate: None }).await? {
         Reply::Key { pem } => pem,
         _ => None,
     };
     if pem.is_none() {
-        let fresh = keys::generate_pem().map_err(Error::server)?;
+        let fresh = keys::generate_pem_for(alg).map_err(Error::server)?;
         if let Reply::Key { pem: stored } = call_shard(
             env,
-            "issuer",
+            shard,
             &Command::DevKey {
                 candidate: Some(fresh),
             },
@@ -96,10 +105,10 @@ async fn load_keys(env: &Env) -> Result<SigningKeys> {
         }
     }
     let pem = pem.ok_or_else(|| Error::server("no signing key"))?;
-    let keys = SigningKeys::from_pems(&pem, true).map_err(Error::server)?;
+    let keys = SigningKeys::from_pems_for(&pem, alg, true).map_err(Error::server)?;
     console_log!(
         "{}",
-        serde_json::json!({"warning": "development signing key in use (set the SIGNING_KEYS secret in production)", "kid": keys.current_kid()})
+        serde_json::json!({"warning": "development signing key in use (set the SIGNING_KEYS secret in production)", "kid": keys.current_kid(), "alg": alg.as_str()})
     );
     Ok(keys)
 }
