@@ -6,8 +6,8 @@
 //! `/__bench/sign?check=1`).
 
 use super::rsa_kernel;
-use rsa::pkcs1v15;
-use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier as _};
+use jwt_compact::alg::{Rsa, RsaSignature};
+use jwt_compact::{Algorithm, AlgorithmSignature};
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256};
@@ -35,14 +35,14 @@ fn encode(msg: &[u8], k: usize) -> Option<Vec<u8>> {
 
 /// A private key prepared once (per isolate) for signing.
 pub struct Signer {
-    reference: pkcs1v15::SigningKey<Sha256>,
+    reference: RsaPrivateKey,
     fast: Option<rsa_kernel::PrivateKey>,
 }
 
 impl Signer {
     pub fn new(key: &RsaPrivateKey) -> Signer {
         Signer {
-            reference: pkcs1v15::SigningKey::<Sha256>::new(key.clone()),
+            reference: key.clone(),
             fast: prepare(key),
         }
     }
@@ -58,9 +58,10 @@ impl Signer {
         self.sign_reference(msg)
     }
 
-    /// The `rsa` crate's signature (for comparison in tests and the workerd self-check).
+    /// The reference signature: `jwt-compact`'s RS256 over the `rsa` crate (blinded). Used
+    /// for comparison in tests and the workerd self-check, and as the fallback.
     pub fn sign_reference(&self, msg: &[u8]) -> Vec<u8> {
-        self.reference.sign_with_rng(&mut rand_core::OsRng, msg).to_vec()
+        Rsa::rs256().sign(&self.reference, msg).as_bytes().into_owned()
     }
 
     /// Whether signing uses the kernel (false: the reference implementation).
@@ -112,12 +113,10 @@ impl Verifier {
 }
 
 fn verify_reference(key: &RsaPublicKey, msg: &[u8], sig: &[u8]) -> bool {
-    let Ok(sig) = pkcs1v15::Signature::try_from(sig) else {
+    let Ok(sig) = RsaSignature::try_from_slice(sig) else {
         return false;
     };
-    pkcs1v15::VerifyingKey::<Sha256>::new(key.clone())
-        .verify(msg, &sig)
-        .is_ok()
+    Rsa::rs256().verify_signature(&sig, key, msg)
 }
 
 /// One-off verification with a key not prepared in advance (apps' keys).
