@@ -12,5 +12,7 @@ export PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_M
 cargo test --locked --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
 echo "[test] interop: oauth4webapi, jose, and every code block of docs/guides" >&2
 sh tests/interop/run.sh
+echo "[test] headless Chromium: sign-up, log-in, consent, /apps" >&2
+sh tests/browser/run.sh
 echo "[test] production bundle check" >&2
 sh scripts/deploy-check.sh

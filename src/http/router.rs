@@ -49,11 +49,15 @@ pub async fn handle(p: &impl Platform, req: &Request) -> Response {
             .header("access-control-allow-origin", "*")
             .header("access-control-expose-headers", "www-authenticate");
     }
+    secure(resp)
+}
+
+/// Headers every response carries, including those made before routing (e.g. 413).
+pub fn secure(resp: Response) -> Response {
     resp.header("x-content-type-options", "nosniff")
         .header("referrer-policy", "no-referrer")
         .header("x-frame-options", "DENY")
 }
-
 /// Checks `Authorization: Bearer <ADMIN_TOKEN>` in constant time. 503 when no token is configured.
 fn admin_authorised(p: &impl Platform, req: &Request) -> Result<()> {
     let Some(expected) = &p.config().admin_token else {

@@ -86,6 +86,10 @@ pub fn validate(uri: &str, https_only: bool) -> Result<()> {
     if p.authority.contains('@') {
         return Err(invalid("redirect URI must not contain user information"));
     }
+    // Hosts are never percent-encoded; `%40` would be userinfo in disguise.
+    if p.authority.contains('%') {
+        return Err(invalid("redirect URI host must not be percent-encoded"));
+    }
     match p.scheme {
         "https" => {
             let host = host_of(p.authority);
@@ -172,6 +176,7 @@ mod tests {
             "https://app.example/cb#frag",
             "http://app.example/cb",
             "https://good.example@evil.example/cb",
+            "https://good.example%40evil.example/cb",
             "javascript:alert(1)",
             "data:text/html,hi",
             "https://app.example/../cb",

@@ -11,12 +11,12 @@ use crate::oauth::{redirect_uri, scope, token::JWT_BEARER};
 use crate::store::shard::{Command, Reply};
 use crate::store::Platform;
 use crate::util::{ct_eq, sha256, sha256_hex};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 /// Grant types a client may give itself; the others need an operator.
 const SELF_SERVICE_GRANTS: [&str; 3] = ["authorization_code", "refresh_token", JWT_BEARER];
 
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 struct Metadata {
     redirect_uris: Option<Vec<String>>,
     client_name: Option<String>,
@@ -43,11 +43,39 @@ fn parse(req: &Request) -> Result<Metadata> {
             "send client metadata as application/json",
         ));
     }
-    serde_json::from_slice(&req.body).map_err(|e| {
-        bad_metadata(format!(
-            "client metadata is not valid: {}",
-            e.to_string().chars().take(200).collect::<String>()
-        ))
+    let v: serde_json::Value =
+        serde_json::from_slice(&req.body).map_err(|_| bad_metadata("client metadata is not valid JSON"))?;
+    let serde_json::Value::Object(m) = v else {
+        return Err(bad_metadata("client metadata must be a JSON object"));
+    };
+    // Field by field, so a wrong type names the field. Unknown fields are ignored (RFC 7591 §2).
+    fn field<T: DeserializeOwned>(
+        m: &serde_json::Map<String, serde_json::Value>,
+        name: &str,
+        what: &str,
+    ) -> Result<Option<T>> {
+        match m.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => serde_json::from_value(v.clone())
+                .map(Some)
+                .map_err(|_| bad_metadata(format!("{name} must be {what}"))),
+        }
+    }
+    const STRINGS: &str = "an array of strings";
+    const STRING: &str = "a string";
+    Ok(Metadata {
+        redirect_uris: field(&m, "redirect_uris", STRINGS)?,
+        client_name: field(&m, "client_name", STRING)?,
+        client_uri: field(&m, "client_uri", STRING)?,
+        logo_uri: field(&m, "logo_uri", STRING)?,
+        contacts: field(&m, "contacts", STRINGS)?,
+        grant_types: field(&m, "grant_types", STRINGS)?,
+        response_types: field(&m, "response_types", STRINGS)?,
+        token_endpoint_auth_method: field(&m, "token_endpoint_auth_method", STRING)?,
+        jwks: field(&m, "jwks", "a JWK set object")?,
+        jwks_uri: field(&m, "jwks_uri", STRING)?,
+        scope: field(&m, "scope", "a space-separated string")?,
+        client_id: field(&m, "client_id", STRING)?,
     })
 }
 

@@ -55,7 +55,7 @@ fn add_form(csrf: &Csrf, error: Option<&str>) -> String {
     };
     format!(
         r#"<h2>Add an app</h2>{err}<form method="post" action="/apps">{}{}{}{}{}{}{}
-<p><input type="checkbox" id="trusted" name="trusted" value="yes"> <label for="trusted" style="display:inline">App is trusted (may use client_credentials without a person)</label></p>
+<p><input type="checkbox" id="trusted" name="trusted" value="yes"> <label for="trusted" class="inline">App is trusted (may use client_credentials without a person)</label></p>
 {}<button type="submit">Add app</button></form>"#,
         csrf.field(),
         field("name", "Name", "text", "required maxlength=\"100\""),
@@ -76,7 +76,7 @@ fn add_form(csrf: &Csrf, error: Option<&str>) -> String {
 fn app_row(app: &App, csrf: &Csrf) -> String {
     let form = |action: &str, label: &str| {
         format!(
-            r#"<form method="post" action="/apps/{}/{action}" style="display:inline">{}<button type="submit" class="secondary">{label}</button></form>"#,
+            r#"<form method="post" action="/apps/{}/{action}" class="inline">{}<button type="submit" class="secondary">{label}</button></form>"#,
             esc(&app.client_id),
             csrf.field()
         )

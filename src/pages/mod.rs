@@ -15,7 +15,7 @@ use crate::util::{b64url, sha256};
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}\
 label{display:block;margin:.8rem 0 .2rem;font-weight:600}input[type=email],input[type=password],input[type=text],input[type=url]{width:100%;padding:.5rem;box-sizing:border-box;border:1px solid #767676;border-radius:4px}\
 button{margin:1rem .5rem 0 0;padding:.5rem 1.2rem;border-radius:4px;border:1px solid #1a1a1a;background:#1a1a1a;color:#fff;cursor:pointer}button.secondary{background:#fff;color:#1a1a1a}\
-:focus{outline:3px solid #005fcc;outline-offset:2px}.error{color:#b00020;font-weight:600}.app img{max-width:64px;max-height:64px;float:right}ul.scopes li{margin:.3rem 0}";
+:focus{outline:3px solid #005fcc;outline-offset:2px}.error{color:#b00020;font-weight:600}.app img{max-width:64px;max-height:64px;float:right}ul.scopes li{margin:.3rem 0}.inline{display:inline}";
 
 /// HTML-escapes text for element content and quoted attribute values.
 pub fn esc(s: &str) -> String {

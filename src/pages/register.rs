@@ -146,7 +146,7 @@ pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
         .collect();
     let body = format!(
         r#"{}<p>Signed in as {} ({}).</p><form method="post" action="/oauth/register/confirm">{}{hidden}
-<p><input type="checkbox" id="grant_access" name="grant_access" value="yes"> <label for="grant_access" style="display:inline">Grant access: let this app act for me right away</label></p>
+<p><input type="checkbox" id="grant_access" name="grant_access" value="yes"> <label for="grant_access" class="inline">Grant access: let this app act for me right away</label></p>
 <button type="submit" name="decision" value="register">Register</button><button type="submit" class="secondary" name="decision" value="deny">Deny</button></form>"#,
         details(&r),
         esc(&session.name),

@@ -20,7 +20,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
     let core = match convert_request(req).await {
         Ok(r) => Ok(r),
-        Err(e) => Err(CoreResponse::from_error(&e)),
+        Err(e) => Err(http::router::secure(CoreResponse::from_error(&e))),
     };
     let resp = match core {
         Err(r) => r,

@@ -1,0 +1,317 @@
+// Headless Chromium against the running worker (start with tests/browser/run.sh): a person
+// signs up, logs out, follows an app's authorization request, logs in, consents and lands on
+// the app's redirect URI with a code (issue 5); and manages an app on /apps: add, see its App
+// ID and secret, regenerate, remove (issue 6). Clicks and typing only: the pages have no
+// JavaScript, so this also checks that they work as plain HTML forms under their CSP.
+//
+// Debian's chromium (/usr/bin/chromium) driven by playwright-core; each test has a fresh
+// profile directory. The app's redirect URI is a loopback server started here.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ISSUER = process.env.ISSUER;
+const ADMIN_TOKEN = process.env.ADMIN_TOKEN;
+if (!ISSUER || !ADMIN_TOKEN) {
+  throw new Error('ISSUER and ADMIN_TOKEN must be set: run these tests with tests/browser/run.sh');
+}
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const rand = (n = 6) => randomBytes(n).toString('hex');
+const b64url = (buf) => Buffer.from(buf).toString('base64url');
+
+/** A fresh browser profile; closes the browser and removes the profile when the test ends. */
+async function browser(t) {
+  const dir = await mkdtemp(join(process.env.BROWSER_WORK || tmpdir(), 'chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    timeout: 60_000,
+  });
+  context.setDefaultTimeout(15_000);
+  t.after(async () => {
+    await context.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  return { context, page, problems };
+}
+
+/** The app's redirect URI: a loopback server that records each request. */
+async function callbackServer(t) {
+  const hits = [];
+  let wake = () => {};
+  const server = createServer((req, res) => {
+    hits.push(new URL(req.url, `http://${req.headers.host}`));
+    wake();
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>Callback</title><p>Signed in.</p>');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const { port } = server.address();
+  return {
+    uri: `http://127.0.0.1:${port}/cb`,
+    hits,
+    async next(timeout = 30_000) {
+      const deadline = Date.now() + timeout;
+      while (hits.length === 0) {
+        if (Date.now() > deadline) throw new Error('the redirect URI was never reached');
+        await new Promise((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 200);
+        });
+      }
+      return hits.shift();
+    },
+  };
+}
+
+async function api(method, path, { body, headers = {} } = {}) {
+  const r = await fetch(new URL(path, ISSUER), { method, headers, body });
+  const text = await r.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: r.status, json };
+}
+
+const admin = (method, path, body) =>
+  api(method, path, {
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+  });
+
+const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+const tokenRequest = (params, auth) =>
+  api('POST', '/oauth/token', {
+    body: new URLSearchParams(params).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) },
+  });
+
+async function active(token) {
+  const r = await api('POST', '/oauth/introspect', {
+    body: new URLSearchParams({ token }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  assert.equal(r.status, 200);
+  return r.json.active;
+}
+
+/**
+ * Clicks a submit button and waits for the page it leads to; fails at once (with what the
+ * server said) unless the browser lands where expected.
+ */
+async function submit(page, button, landsOn) {
+  const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), button.click()]);
+  const here = new URL(page.url());
+  const ok = typeof landsOn === 'function' ? landsOn(here) : here.href === new URL(landsOn, ISSUER).href;
+  if (!ok) {
+    const text = await page.locator('body').innerText().catch(() => '');
+    assert.fail(`expected to land on ${landsOn}, got ${resp?.status()} ${here.href}: ${text.slice(0, 300)}`);
+  }
+  return resp;
+}
+
+/** The page's styles apply (the CSP's style hash matches the inline style). */
+async function assertStyled(page) {
+  const bg = await page.locator('button').first().evaluate((b) => getComputedStyle(b).backgroundColor);
+  assert.ok(bg === 'rgb(26, 26, 26)' || bg === 'rgb(255, 255, 255)', `unstyled button (${bg}): CSP blocked the style?`);
+}
+
+function assertNoCspViolations(problems) {
+  assert.deepEqual(
+    problems.filter((p) => /Content Security Policy|Refused to/i.test(p)),
+    [],
+    'the pages must work under their own Content-Security-Policy',
+  );
+}
+
+test('sign-up → log-in → consent → redirect with code', async (t) => {
+  const cb = await callbackServer(t);
+  const appName = `Browser app ${rand(3)}`;
+  const created = await admin('POST', '/admin/apps', {
+    name: appName,
+    owner: `browser-${rand()}`,
+    homepage: 'https://browser.example/',
+    redirect_uris: [cb.uri],
+    scopes: ['public', 'users:read'],
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const { client_id: clientId, client_secret: clientSecret } = created.json;
+  const person = { name: 'Browser Person', email: `browser-${rand()}@people.example`, password: `pw-${rand(8)}` };
+  const { page, problems } = await browser(t);
+
+  // Sign up on the sign-up page.
+  await page.goto(`${ISSUER}/signup`);
+  await assertStyled(page);
+  await page.getByLabel('Display name').fill(person.name);
+  await page.getByLabel('Email', { exact: true }).fill(person.email);
+  await page.getByLabel(/^Password/).fill(person.password);
+  await submit(page, page.getByRole('button', { name: 'Sign up' }), '/');
+  assert.match(await page.locator('main').innerText(), /Signed in as Browser Person/);
+  // Log out (a form with a CSRF token).
+  await submit(page, page.getByRole('button', { name: 'Log out' }), '/login');
+  const cookies = await page.context().cookies(ISSUER);
+  assert.ok(!cookies.some((c) => c.name === 'portcullis_session'), 'log-out removes the session cookie');
+
+  // The app sends the person to the authorization endpoint.
+  const verifier = b64url(randomBytes(32));
+  const challenge = b64url(createHash('sha256').update(verifier).digest());
+  const state = `st-${rand(4)}`;
+  const authz = new URL('/oauth/authorize', ISSUER);
+  authz.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: cb.uri,
+    scope: 'public users:read',
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  }).toString();
+  await page.goto(authz.href);
+  // Not signed in: the log-in page, with a link to sign up.
+  assert.ok(page.url().startsWith(`${ISSUER}/login?return_to=`), page.url());
+  assert.equal(await page.getByRole('link', { name: 'Sign up' }).count(), 1);
+  await page.getByLabel('Email', { exact: true }).fill(person.email);
+  await page.getByLabel('Password').fill(`${person.password}-wrong`);
+  await submit(page, page.getByRole('button', { name: 'Log in' }), (u) => u.pathname === '/login');
+  assert.match(await page.getByRole('alert').innerText(), /email or password is wrong/);
+  await page.getByLabel('Password').fill(person.password);
+  await submit(page, page.getByRole('button', { name: 'Log in' }), (u) => u.pathname === '/oauth/authorize');
+
+  // Consent: the app by name, each scope in words, Allow.
+  await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+  await assertStyled(page);
+  const main = await page.locator('main').innerText();
+  assert.ok(main.includes(appName), main);
+  assert.match(main, /See your public profile/);
+  assert.match(main, /See user accounts/);
+  assert.match(main, new RegExp(person.email.replace(/[.]/g, '\\.')));
+  await submit(page, page.getByRole('button', { name: 'Allow' }), (u) => u.href.startsWith(cb.uri));
+
+  // The browser lands on the app's redirect URI with a code.
+  const hit = await cb.next();
+  assert.equal(hit.pathname, '/cb');
+  assert.equal(hit.searchParams.get('state'), state);
+  assert.equal(hit.searchParams.get('iss'), ISSUER);
+  const code = hit.searchParams.get('code');
+  assert.ok(code && code.length >= 22, `code: ${code}`);
+
+  // The app trades it (with the verifier and its secret) and learns who signed in.
+  const tok = await tokenRequest(
+    { grant_type: 'authorization_code', code, redirect_uri: cb.uri, code_verifier: verifier },
+    basic(clientId, clientSecret),
+  );
+  assert.equal(tok.status, 200, JSON.stringify(tok.json));
+  assert.equal(tok.json.token_type, 'Bearer');
+  assert.equal(tok.json.scope, 'public users:read');
+  const me = await api('GET', '/oauth/userinfo', { headers: { authorization: `Bearer ${tok.json.access_token}` } });
+  assert.equal(me.status, 200);
+  assert.equal(me.json.email, person.email);
+  assert.equal(me.json.name, person.name);
+
+  // The consent is remembered: the next request goes straight back with a new code.
+  await page.goto(authz.href);
+  // Skip anything else the browser asks the callback server for (e.g. /favicon.ico).
+  let again = await cb.next();
+  while (again.pathname !== '/cb') again = await cb.next();
+  assert.ok(again.searchParams.get('code') && again.searchParams.get('code') !== code);
+  assertNoCspViolations(problems);
+});
+
+test('/apps: add, see, regenerate, remove', async (t) => {
+  const { page, problems } = await browser(t);
+  await page.goto(`${ISSUER}/apps`);
+  // Not signed in: log-in page; sign up from there and come back to /apps.
+  assert.ok(page.url().startsWith(`${ISSUER}/login?return_to=%2Fapps`), page.url());
+  await page.getByRole('link', { name: 'Sign up' }).click();
+  await page.getByLabel('Display name').fill('App Developer');
+  await page.getByLabel('Email', { exact: true }).fill(`dev-${rand()}@people.example`);
+  await page.getByLabel(/^Password/).fill(`pw-${rand(8)}`);
+  await submit(page, page.getByRole('button', { name: 'Sign up' }), '/apps');
+  await page.getByRole('heading', { name: 'Your apps' }).waitFor();
+  await assertStyled(page);
+  assert.match(await page.locator('main').innerText(), /No apps yet/);
+
+  // Add.
+  const name = `Chromium app ${rand(3)}`;
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Description').fill('Added by a real browser');
+  await page.getByLabel('Homepage').fill('https://apps.example/');
+  await page.getByLabel('Image URL').fill('https://apps.example/logo.png');
+  await page.getByLabel('Admin email').fill('admin@apps.example');
+  await page.getByLabel('Admin phone').fill('+1 555 0100');
+  await page.getByLabel(/App is trusted/).check();
+  await page.getByLabel(/Redirect URL/).fill('https://apps.example/cb');
+  await submit(page, page.getByRole('button', { name: 'Add app' }), '/apps');
+
+  // See the App ID and secret (32 characters each), once.
+  const id = (await page.locator('#app-id').innerText()).trim();
+  const secret = (await page.locator('#app-secret').innerText()).trim();
+  assert.match(id, /^[A-Za-z0-9_-]{32}$/);
+  assert.match(secret, /^[A-Za-z0-9_-]{32}$/);
+  const row = page.locator('li', { hasText: id });
+  assert.match(await row.innerText(), new RegExp(name));
+  assert.match(await row.innerText(), /Trusted: yes/);
+  const cc = (s) => tokenRequest({ grant_type: 'client_credentials' }, basic(id, s));
+  const first = await cc(secret);
+  assert.equal(first.status, 200, JSON.stringify(first.json));
+  await page.goto(`${ISSUER}/apps`);
+  assert.equal(await page.locator('#app-secret').count(), 0, 'the secret is shown only once');
+  assert.ok((await page.locator('main').innerText()).includes(id));
+
+  // Regenerate: confirm first; then a new secret, the old one and its tokens dead.
+  await submit(page, page.locator('li', { hasText: id }).getByRole('button', { name: 'Regenerate secret' }), `/apps/${id}/regenerate`);
+  await page.getByRole('heading', { name: 'Please confirm' }).waitFor();
+  assert.equal((await cc(secret)).status, 200, 'nothing changes before confirmation');
+  await submit(page, page.getByRole('button', { name: 'Yes, regenerate' }), `/apps/${id}/regenerate`);
+  const newSecret = (await page.locator('#app-secret').innerText()).trim();
+  assert.match(newSecret, /^[A-Za-z0-9_-]{32}$/);
+  assert.notEqual(newSecret, secret);
+  assert.equal((await page.locator('#app-id').innerText()).trim(), id);
+  assert.equal((await cc(secret)).status, 401, 'the old secret is refused');
+  assert.equal(await active(first.json.access_token), false, 'tokens from before are inactive');
+  const second = await cc(newSecret);
+  assert.equal(second.status, 200);
+
+  // Remove: confirm, then gone (with its tokens).
+  await page.goto(`${ISSUER}/apps`);
+  await submit(page, page.locator('li', { hasText: id }).getByRole('button', { name: 'Remove' }), `/apps/${id}/remove`);
+  await page.getByRole('heading', { name: 'Please confirm' }).waitFor();
+  await submit(page, page.getByRole('button', { name: 'Yes, remove it' }), '/apps');
+  assert.ok(!(await page.locator('main').innerText()).includes(id), 'the app is no longer listed');
+  assert.equal((await admin('GET', `/admin/apps/${id}`)).status, 404);
+  assert.equal(await active(second.json.access_token), false);
+  assert.equal((await cc(newSecret)).status, 401);
+  assertNoCspViolations(problems);
+});
