@@ -8,7 +8,9 @@
 //! | `user:<user id>`    | the user's profile and consents                                    | `accounts`  |
 //! | `session:<sha256>`  | one log-in session                                                 | `accounts`  |
 //! | `ip:<address>`      | failed log-ins from one client address                             | `accounts`  |
-//! | `issuer`            | the development signing key, when no `SIGNING_KEYS` secret is set  | `issuer`    |
+//! | `issuer`            | the development RSA signing key, when no `SIGNING_KEYS` secret is set | `issuer` |
+//! | `issuer:ed25519`    | the development Ed25519 key (`ACCESS_TOKEN_ALG=EdDSA`)             | `issuer`    |
+//! | `reg:<address>`     | registrations from one client address (rate limit)                 | `accounts`  |
 //!
 //! `apply` runs one [`Command`] against one shard's [`Kv`] without awaiting anything, so in
 //! workerd (synchronous SQLite inside the object) each command is atomic: racing redemptions,
