@@ -151,21 +151,39 @@ fn form_of(req: &Request) -> Option<Params> {
         .flatten()
 }
 
-/// `POST /apps`: add an app.
-pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Response> {
+/// What every form post here starts with: who acts (or the log-in redirect), the form, and
+/// the CSRF check (the operator's bearer header cannot be sent cross-site, so it needs none).
+async fn form_post(
+    p: &impl Platform,
+    req: &Request,
+    operator: bool,
+) -> Result<std::result::Result<(Actor, Params), Response>> {
     let Some(who) = actor(p, req, operator).await? else {
-        return Ok(login_redirect());
+        return Ok(Err(login_redirect()));
     };
     let Some(f) = form_of(req) else {
-        return Ok(error_page(400, "Your apps", "Submit the form from this site."));
+        return Ok(Err(error_page(
+            400,
+            "Your apps",
+            "Submit the form from this site.",
+        )));
     };
     if !operator && !cookies::csrf_ok(req, f.get("csrf")) {
-        return Ok(error_page(
+        return Ok(Err(error_page(
             403,
             "Your apps",
             "The form expired. Go back and try again.",
-        ));
+        )));
     }
+    Ok(Ok((who, f)))
+}
+
+/// `POST /apps`: add an app.
+pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Response> {
+    let (who, f) = match form_post(p, req, operator).await? {
+        Ok(v) => v,
+        Err(page) => return Ok(page),
+    };
     let owner = match &who {
         Actor::Person { user_id, .. } => user_id.clone(),
         Actor::Operator => "operator".into(),
@@ -216,19 +234,10 @@ pub async fn act(
     id: &str,
     action: &str,
 ) -> Result<Response> {
-    let Some(who) = actor(p, req, operator).await? else {
-        return Ok(login_redirect());
+    let (who, f) = match form_post(p, req, operator).await? {
+        Ok(v) => v,
+        Err(page) => return Ok(page),
     };
-    let Some(f) = form_of(req) else {
-        return Ok(error_page(400, "Your apps", "Submit the form from this site."));
-    };
-    if !operator && !cookies::csrf_ok(req, f.get("csrf")) {
-        return Ok(error_page(
-            403,
-            "Your apps",
-            "The form expired. Go back and try again.",
-        ));
-    }
     let app = match apps::authoritative(p, id).await {
         Ok(app) if who.may_manage(&app) => app,
         _ => return Ok(error_page(404, "Your apps", "No such app.")),

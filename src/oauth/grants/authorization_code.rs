@@ -1,13 +1,13 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, PKCE RFC 7636 §4.5). Redemption, the
 //! redirect-URI and PKCE checks and replay revocation all happen atomically in the app's shard.
 
-use super::{new_grant, person_tokens};
+use super::{granted, new_grant, person_tokens};
 use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
 use crate::oauth::error::{Error, Result};
 use crate::oauth::token::Endpoint;
-use crate::store::shard::{Command, Reply};
+use crate::store::shard::Command;
 use crate::store::Platform;
 use crate::util::sha256_hex;
 
@@ -36,8 +36,6 @@ pub async fn handle(
         verifier: params.get("code_verifier").map(str::to_owned),
         new,
     };
-    let Reply::Granted { granted } = p.shard(&format!("app:{}", app.client_id), cmd).await? else {
-        return Err(Error::server("unexpected reply from storage"));
-    };
+    let granted = granted(p, &app, cmd).await?;
     Ok(person_tokens(p, ep, &app, &granted, refresh))
 }

@@ -11,8 +11,9 @@ use super::scope;
 use super::token::{bearer_response, Endpoint};
 use crate::http::Response;
 use crate::model::App;
+use crate::oauth::error::{Error, Result};
 use crate::store::platform::random_token;
-use crate::store::shard::{Granted, NewGrant};
+use crate::store::shard::{Command, Granted, NewGrant, Reply};
 use crate::store::Platform;
 use crate::util::sha256_hex;
 
@@ -27,6 +28,14 @@ fn new_grant(p: &impl Platform) -> (NewGrant, String) {
         grant_ttl: cfg.grant_max_ttl as i64,
     };
     (new, refresh)
+}
+
+/// Runs a grant-making command in the app's shard (code redemption, refresh, password).
+async fn granted(p: &impl Platform, app: &App, cmd: Command) -> Result<Granted> {
+    match p.shard(&format!("app:{}", app.client_id), cmd).await? {
+        Reply::Granted { granted } => Ok(granted),
+        _ => Err(Error::server("unexpected reply from storage")),
+    }
 }
 
 /// The token response for a grant acting for a person: access token (`sub` = user id) and,

@@ -1,7 +1,7 @@
 //! `grant_type=password` (RFC 6749 §4.3), only for apps an operator allowed to use it, under
 //! the same failed-attempt limits as the log-in page.
 
-use super::{new_grant, person_tokens};
+use super::{granted, new_grant, person_tokens};
 use crate::accounts;
 use crate::http::params::Params;
 use crate::http::{Request, Response};
@@ -9,7 +9,7 @@ use crate::oauth::client_auth::Authenticated;
 use crate::oauth::error::{Error, ErrorCode, Result};
 use crate::oauth::token::Endpoint;
 use crate::oauth::{resource, scope};
-use crate::store::shard::{Command, Reply};
+use crate::store::shard::Command;
 use crate::store::Platform;
 
 pub async fn handle(
@@ -43,8 +43,6 @@ pub async fn handle(
         aud,
         new,
     };
-    let Reply::Granted { granted } = p.shard(&format!("app:{}", app.client_id), cmd).await? else {
-        return Err(Error::server("unexpected reply from storage"));
-    };
+    let granted = granted(p, &app, cmd).await?;
     Ok(person_tokens(p, ep, &app, &granted, refresh))
 }

@@ -1,7 +1,7 @@
 //! `grant_type=refresh_token` (RFC 6749 §6): rotation on every use; a rotated-out token coming
 //! back revokes the whole grant (RFC 9700 §4.14.2). Scope may narrow, never widen.
 
-use super::person_tokens;
+use super::{granted, person_tokens};
 use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
@@ -9,7 +9,7 @@ use crate::oauth::error::{Error, Result};
 use crate::oauth::scope;
 use crate::oauth::token::Endpoint;
 use crate::store::platform::random_token;
-use crate::store::shard::{Command, Reply};
+use crate::store::shard::Command;
 use crate::store::Platform;
 use crate::util::sha256_hex;
 
@@ -40,8 +40,6 @@ pub async fn handle(
         refresh_ttl: p.config().refresh_token_ttl as i64,
         scopes,
     };
-    let Reply::Granted { granted } = p.shard(&format!("app:{}", app.client_id), cmd).await? else {
-        return Err(Error::server("unexpected reply from storage"));
-    };
+    let granted = granted(p, &app, cmd).await?;
     Ok(person_tokens(p, ep, &app, &granted, next))
 }
