@@ -24,7 +24,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     };
     let resp = match core {
         Err(r) => r,
-        Ok(core) => match platform::WorkerPlatform::load(env, &core.origin).await {
+        Ok(core) => match platform::WorkerPlatform::load(env).await {
             Ok(p) => http::router::handle(&p, &core).await,
             Err(e) => CoreResponse::from_error(&e),
         },

@@ -44,7 +44,7 @@ fn unavailable(what: &str) -> impl Fn(worker::Error) -> Error + '_ {
 
 impl WorkerPlatform {
     /// Builds the platform for one request, reusing the isolate's parsed config and keys.
-    pub async fn load(env: Env, _origin: &str) -> Result<Self> {
+    pub async fn load(env: Env) -> Result<Self> {
         let config = match CONFIG.with(|c| c.borrow().clone()) {
             Some(c) => c,
             None => {
