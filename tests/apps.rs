@@ -660,7 +660,9 @@ fn client_credentials_basic_and_post_with_form_and_json() {
             "{how}: no refresh token for client_credentials"
         );
         assert!(
-            (v["created_at"].as_i64().unwrap() - now()).abs() <= 5,
+            // Seconds since the epoch, issued during this test (a loaded CI machine can take a
+            // while between the request and this check).
+            (v["created_at"].as_i64().unwrap() - now()).abs() <= 120,
             "{how}: created_at {}",
             v["created_at"]
         );
