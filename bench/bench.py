@@ -6,20 +6,34 @@ Subcommands:
   json-get FILE KEY                          print one top-level field of a JSON file
   worker-config SRC DEST                     copy wrangler.toml without its [build] section, so
                                              that wrangler dev neither rebuilds nor watches src/
-  oha ENDPOINT CONC OHA_JSON OUT             normalise an oha JSON report into a case file
-  app-token URL ASSERTIONS CONC SECONDS ENDPOINT OUT
-                                             POST URL once per assertion (Authorization: Bearer),
-                                             from CONC threads for SECONDS, into a case file
+  oha ENDPOINT CONC OHA_JSON OUT [SERVER]    normalise an oha JSON report into a case file
+  drive MODE URL INPUT CONC SECONDS ENDPOINT OUT [--basic ID:SECRET] [--redirect-uri URI]
+        [--save-refresh FILE]                closed-loop load from CONC keep-alive threads for
+                                             SECONDS where each request needs a fresh input:
+                                             MODE assertion (app token), code (redeem each code
+                                             once), refresh (one chain per thread), form (fixed
+                                             body, e.g. the password grant); see cmd_drive
+  app-token URL ASSERTIONS CONC SECONDS ENDPOINT OUT   = drive assertion ...
+  prepare-user BASE EMAIL PASSWORD CLIENT_ID REDIRECT_URI SCOPE OUT
+                                             sign up through the pages (CSRF cookie + field),
+                                             consent once; session cookies into OUT
+  make-codes STATE N CONC OUT                N codes from GET /oauth/authorize (remembered
+                                             consent, fresh PKCE each): `code verifier` lines
   pgcpu PGID OUT                             CPU seconds used so far by a process group, by command
   add-cpu CASE BEFORE AFTER                  add CPU ms per request (from two pgcpu snapshots)
   sign-stats OUT SAMPLE...                   median of /__bench/sign samples and server-timing values
-  table CASE_DIR SIGN_JSON META_JSON         print the Markdown report
+  table CASE_DIR SIGN_JSON META_JSON [EDDSA_SIGN_JSON] [latest|doc]
+                                             print the Markdown report (doc: docs/PERFORMANCE.md)
 
-A case file is JSON: endpoint, concurrency, tool, requests, seconds, rps, p50_ms, p99_ms,
-success (fraction of responses that were 2xx; transport errors count as failures), statuses,
-errors, and for the app-token driver sign_ms_median (from `server-timing: sign;dur=X`).
+A case file is JSON: endpoint, server (portcullis or oidc-provider), concurrency, tool,
+requests, seconds, rps, p50_ms, p99_ms, success (fraction of responses that were 2xx; transport
+errors count as failures), statuses, errors, and for the drive cases sign_ms_median (from
+`server-timing: sign;dur=X`) and whether the pre-made inputs ran out.
 """
 
+import argparse
+import base64
+import hashlib
 import http.client
 import json
 import os
@@ -113,7 +127,7 @@ def cmd_add_cpu(case_path, before_path, after_path):
     write_json(case_path, case)
 
 
-def cmd_oha(endpoint, conc, oha_json, out):
+def cmd_oha(endpoint, conc, oha_json, out, server="portcullis"):
     with open(oha_json) as f:
         d = json.load(f)
     statuses = {str(k): int(v) for k, v in (d.get("statusCodeDistribution") or {}).items()}
@@ -125,6 +139,7 @@ def cmd_oha(endpoint, conc, oha_json, out):
     s = d["summary"]
     write_json(out, {
         "endpoint": endpoint,
+        "server": server,
         "concurrency": int(conc),
         "tool": "oha",
         "requests": total,
@@ -154,49 +169,131 @@ def parse_server_timing(value):
     return None
 
 
-def cmd_app_token(url, assertions_file, conc, seconds, endpoint, out):
-    conc, seconds = int(conc), float(seconds)
-    with open(assertions_file) as f:
-        tokens = [line.strip() for line in f if line.strip()]
-    u = urllib.parse.urlsplit(url)
+def basic_header(basic):
+    """`id:secret` → an HTTP Basic value, both parts form-encoded first (RFC 6749 §2.3.1)."""
+    cid, _, secret = basic.partition(":")
+    raw = f"{urllib.parse.quote(cid, safe='')}:{urllib.parse.quote(secret, safe='')}"
+    return "Basic " + base64.b64encode(raw.encode()).decode()
+
+
+def read_lines(path):
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def cmd_drive(*argv):
+    """Closed-loop load from CONC threads (one keep-alive connection each) for SECONDS, for the
+    token requests oha cannot make because every request needs a fresh input:
+      assertion  INPUT: one app assertion JWT a line → POST, `Authorization: Bearer <jwt>`
+      code       INPUT: `code verifier` a line → grant_type=authorization_code (each code once)
+      refresh    INPUT: seed refresh tokens → grant_type=refresh_token, chained per thread: each
+                 request sends the refresh token the thread's previous response returned; a
+                 failed link takes the next seed (counted as chain_restarts)
+      form       INPUT: one form body, sent as is on every request (e.g. the password grant)
+    """
+    ap = argparse.ArgumentParser(prog="bench.py drive")
+    ap.add_argument("mode", choices=["assertion", "code", "refresh", "form"])
+    ap.add_argument("url")
+    ap.add_argument("input")
+    ap.add_argument("conc", type=int)
+    ap.add_argument("seconds", type=float)
+    ap.add_argument("endpoint")
+    ap.add_argument("out")
+    ap.add_argument("--basic", help="client_id:client_secret for HTTP Basic")
+    ap.add_argument("--redirect-uri", default="")
+    ap.add_argument("--save-refresh", help="write the refresh tokens of 200 responses here")
+    ap.add_argument("--server", default="portcullis")
+    a = ap.parse_args(argv)
+    conc, seconds = a.conc, a.seconds
+    u = urllib.parse.urlsplit(a.url)
     path = u.path or "/"
     lock = threading.Lock()
+    inputs = read_lines(a.input)
+    fixed_body = inputs[0].encode() if a.mode == "form" else None
     next_index = [0]
     results = []  # (latency seconds, status or None, sign ms or None, error)
+    saved_refresh = []
     start_gate = threading.Barrier(conc + 1)
-    state = {"deadline": 0.0, "exhausted": False}
+    state = {"deadline": 0.0, "exhausted": False, "chain_restarts": 0, "chains": 0}
+    base_headers = {}
+    if a.mode != "assertion":
+        base_headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if a.basic:
+        base_headers["Authorization"] = basic_header(a.basic)
+    want_json = a.mode == "refresh" or (a.save_refresh is not None)
 
     def take():
         with lock:
             i = next_index[0]
-            if i >= len(tokens):
+            if i >= len(inputs):
                 state["exhausted"] = True
                 return None
             next_index[0] = i + 1
-            return tokens[i]
+            return inputs[i]
 
     def worker():
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-        local = []
+        local, refresh_out = [], []
+        chain = None  # the thread's current refresh token (refresh mode)
         start_gate.wait()
         while time.perf_counter() < state["deadline"]:
-            tok = take()
-            if tok is None:
-                break
+            headers = dict(base_headers)
+            if a.mode == "form":
+                body = fixed_body
+            elif a.mode == "refresh" and chain is not None:
+                body = urllib.parse.urlencode(
+                    {"grant_type": "refresh_token", "refresh_token": chain}).encode()
+            else:
+                item = take()
+                if item is None:
+                    break
+                if a.mode == "assertion":
+                    headers["Authorization"] = "Bearer " + item
+                    body = b""
+                elif a.mode == "code":
+                    code, _, verifier = item.partition(" ")
+                    body = urllib.parse.urlencode({
+                        "grant_type": "authorization_code", "code": code,
+                        "redirect_uri": a.redirect_uri, "code_verifier": verifier}).encode()
+                else:  # refresh: a new chain from a seed
+                    with lock:
+                        state["chains"] += 1
+                    body = urllib.parse.urlencode(
+                        {"grant_type": "refresh_token", "refresh_token": item}).encode()
             t0 = time.perf_counter()
             try:
-                conn.request("POST", path, body=b"", headers={"Authorization": "Bearer " + tok})
+                conn.request("POST", path, body=body, headers=headers)
                 r = conn.getresponse()
-                r.read()
-                local.append((time.perf_counter() - t0, r.status,
-                              parse_server_timing(r.getheader("server-timing")), None))
+                data = r.read()
+                dt = time.perf_counter() - t0
+                local.append((dt, r.status, parse_server_timing(r.getheader("server-timing")), None))
+                next_refresh = None
+                if want_json and r.status == 200:
+                    try:
+                        next_refresh = json.loads(data).get("refresh_token")
+                    except ValueError:
+                        next_refresh = None
+                if a.save_refresh is not None and next_refresh:
+                    refresh_out.append(next_refresh)
+                if a.mode == "refresh":
+                    if next_refresh is None and chain is not None:
+                        with lock:
+                            state["chain_restarts"] += 1
+                    chain = next_refresh
             except (OSError, http.client.HTTPException) as e:
                 local.append((time.perf_counter() - t0, None, None, type(e).__name__))
                 conn.close()
                 conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+                if a.mode == "refresh":
+                    # The token may or may not have been used: never send it again.
+                    if chain is not None:
+                        with lock:
+                            state["chain_restarts"] += 1
+                    chain = None
         conn.close()
         with lock:
             results.extend(local)
+            saved_refresh.extend(refresh_out)
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(conc)]
     for t in threads:
@@ -217,10 +314,18 @@ def cmd_app_token(url, assertions_file, conc, seconds, endpoint, out):
     lat = sorted(r[0] for r in results)
     signs = [r[2] for r in results if r[2] is not None]
     ok = sum(v for k, v in statuses.items() if k.startswith("2"))
+    tools = {
+        "assertion": "bench.py (threads, pre-signed assertions)",
+        "code": "bench.py (threads, pre-created codes, each redeemed once)",
+        "refresh": "bench.py (threads, one refresh-token chain per thread)",
+        "form": "bench.py (threads, one fixed form body)",
+    }
     case = {
-        "endpoint": endpoint,
+        "endpoint": a.endpoint,
+        "server": a.server,
         "concurrency": conc,
-        "tool": "bench.py (threads, pre-signed assertions)",
+        "tool": tools[a.mode],
+        "mode": a.mode,
         "requests": len(results),
         "seconds": elapsed,
         "rps": len(results) / elapsed if elapsed > 0 else 0.0,
@@ -230,10 +335,171 @@ def cmd_app_token(url, assertions_file, conc, seconds, endpoint, out):
         "statuses": statuses,
         "errors": errors,
         "sign_ms_median": statistics.median(signs) if signs else None,
-        "assertions_available": len(tokens),
-        "assertions_exhausted": state["exhausted"],
+        "sign_ms_mean": statistics.fmean(signs) if signs else None,
+        "sign_ms_max": max(signs) if signs else None,
+        "sign_ms_samples": len(signs),
     }
-    write_json(out, case)
+    if a.mode != "form":
+        case["inputs_available"] = len(inputs)
+        case["inputs_exhausted"] = state["exhausted"]
+    if a.mode == "refresh":
+        case["chains"] = state["chains"]
+        case["chain_restarts"] = state["chain_restarts"]
+    write_json(a.out, case)
+    if a.save_refresh is not None:
+        with open(a.save_refresh, "w") as f:
+            f.write("".join(t + "\n" for t in saved_refresh))
+
+
+def cmd_app_token(url, assertions_file, conc, seconds, endpoint, out):
+    """The original /application/token driver: `drive assertion`."""
+    cmd_drive("assertion", url, assertions_file, conc, seconds, endpoint, out)
+
+
+# ---- a signed-in person with remembered consent, and codes made from it ---------------------
+
+class Browser:
+    """Just enough of a browser for the pages: a cookie jar and same-origin form posts."""
+
+    def __init__(self, base):
+        self.base = base.rstrip("/")
+        u = urllib.parse.urlsplit(self.base)
+        self.host, self.port = u.hostname, u.port
+        self.cookies = {}
+
+    def cookie_header(self):
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def request(self, method, target, form=None):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        headers = {"Cookie": self.cookie_header()} if self.cookies else {}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = self.base
+        conn.request(method, target, body=body, headers=headers)
+        r = conn.getresponse()
+        data = r.read().decode("utf-8", "replace")
+        for k, v in r.getheaders():
+            if k.lower() == "set-cookie":
+                name, _, rest = v.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        conn.close()
+        return r.status, r.getheader("location"), data
+
+
+def csrf_of(html):
+    marker = 'name="csrf" value="'
+    at = html.find(marker)
+    if at < 0:
+        raise SystemExit("no csrf field in the page")
+    return html[at + len(marker):].split('"', 1)[0]
+
+
+def pkce_pair():
+    verifier = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def authorize_query(client_id, redirect_uri, scope, challenge):
+    return "/oauth/authorize?" + urllib.parse.urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
+        "scope": scope, "state": "bench", "code_challenge": challenge,
+        "code_challenge_method": "S256"})
+
+
+def code_of(location):
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(location or "").query)
+    return (q.get("code") or [None])[0]
+
+
+def cmd_prepare_user(base, email, password, client_id, redirect_uri, scope, out):
+    """Signs up through /signup (CSRF cookie + field), opens the consent page of the code app
+    and allows it once, then checks that consent is remembered (GET /oauth/authorize answers
+    302 with a code at once). Writes the session cookies and the flow's parameters to OUT."""
+    b = Browser(base)
+    st, _, html = b.request("GET", "/signup")
+    if st != 200:
+        raise SystemExit(f"GET /signup answered {st}")
+    st, loc, html = b.request("POST", "/signup", {
+        "csrf": csrf_of(html), "return_to": "/", "email": email, "password": password,
+        "name": "Bench"})
+    if st != 303:
+        raise SystemExit(f"POST /signup answered {st}: {html[:300]}")
+    _, challenge = pkce_pair()
+    target = authorize_query(client_id, redirect_uri, scope, challenge)
+    st, loc, html = b.request("GET", target)
+    if st != 200:
+        raise SystemExit(f"GET /oauth/authorize (consent page) answered {st} {loc or ''}")
+    form = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(target).query))
+    form.update({"csrf": csrf_of(html), "decision": "allow"})
+    st, loc, html = b.request("POST", "/oauth/authorize", form)
+    if st != 302 or not code_of(loc):
+        raise SystemExit(f"POST /oauth/authorize (allow) answered {st} {loc or ''}: {html[:300]}")
+    _, challenge = pkce_pair()
+    st, loc, _ = b.request("GET", authorize_query(client_id, redirect_uri, scope, challenge))
+    if st != 302 or not code_of(loc):
+        raise SystemExit(f"consent was not remembered: GET /oauth/authorize answered {st} {loc or ''}")
+    write_json(out, {"base": base, "cookies": b.cookies, "client_id": client_id,
+                     "redirect_uri": redirect_uri, "scope": scope})
+
+
+def cmd_make_codes(state_file, n, conc, out):
+    """N authorization codes, each from GET /oauth/authorize with a fresh PKCE challenge (consent
+    is remembered, so each answers 302 with a code), from CONC threads; OUT gets
+    `code verifier` lines. Untimed preparation: prints its rate to stderr."""
+    with open(state_file) as f:
+        st = json.load(f)
+    n, conc = int(n), int(conc)
+    u = urllib.parse.urlsplit(st["base"])
+    cookie = "; ".join(f"{k}={v}" for k, v in st["cookies"].items())
+    lock = threading.Lock()
+    made, failures = [], {}
+    todo = [n]
+
+    def worker():
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        while True:
+            with lock:
+                if todo[0] <= 0 or sum(failures.values()) > 20:
+                    break
+                todo[0] -= 1
+            verifier, challenge = pkce_pair()
+            try:
+                conn.request("GET", authorize_query(st["client_id"], st["redirect_uri"], st["scope"],
+                                                    challenge), headers={"Cookie": cookie})
+                r = conn.getresponse()
+                r.read()
+                code = code_of(r.getheader("location")) if r.status == 302 else None
+                with lock:
+                    if code:
+                        made.append(f"{code} {verifier}")
+                    else:
+                        failures[str(r.status)] = failures.get(str(r.status), 0) + 1
+                        todo[0] += 1
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+                with lock:
+                    failures[type(e).__name__] = failures.get(type(e).__name__, 0) + 1
+                    todo[0] += 1
+        conn.close()
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(conc)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    dt = time.perf_counter() - t0
+    with open(out, "w") as f:
+        f.write("".join(x + "\n" for x in made))
+    print(f"[bench]    made {len(made)} codes in {dt:.1f} s ({len(made) / dt:.0f}/s)"
+          + (f"; failures {failures}" if failures else ""), file=sys.stderr)
+    if len(made) < n:
+        raise SystemExit(f"only {len(made)} of {n} codes: {failures}")
 
 
 def cmd_sign_stats(out, *samples):
@@ -245,11 +511,14 @@ def cmd_sign_stats(out, *samples):
     measured = bodies[1:] if len(bodies) > 1 else bodies
     med = lambda k: statistics.median(b[k] for b in measured) if measured else None
     write_json(out, {
+        "alg": bodies[0].get("alg") if bodies else None,
         "samples": len(measured),
         "n_each": measured[0]["n"] if measured else None,
+        "verified": all(b.get("verified") for b in bodies),
         "sign_ms_each_median": med("sign_ms_each"),
         "verify_ms_each_median": med("verify_ms_each"),
         "sign_ms_each_all": [b["sign_ms_each"] for b in bodies],
+        "verify_ms_each_all": [b["verify_ms_each"] for b in bodies],
         "server_timing_sign_ms": timings,
         "server_timing_sign_ms_median": statistics.median(timings) if timings else None,
     })
@@ -261,68 +530,203 @@ def fmt(x, nd=1):
     return f"{x:,.{nd}f}"
 
 
-def cmd_table(case_dir, sign_json, meta_json):
+PEER = "oidc-provider"
+CC_ENDPOINT = "POST /oauth/token (client_credentials)"
+
+# KV reads and Durable Object calls per request, per benchmarked endpoint: docs/DESIGN.md
+# "Request cost", checked against the code paths named in the last column (and completed with
+# the password grant and the authorization endpoint, which that table does not list).
+REQUEST_COST = [
+    ("`GET /.well-known/oauth-authorization-server`, `GET /.well-known/jwks.json`", "0", "0",
+     "`http/router.rs`: metadata from config; JWKS JSON made once per isolate with the keys"),
+    ("`POST /oauth/token` client_credentials", "1 (app metadata, isolate-cached)",
+     "1: `Authenticate` (app)", "`oauth/client_auth.rs` `authenticate`"),
+    ("`POST /oauth/introspect`", "1 (isolate-cached)",
+     "2: `Authenticate` (caller's app), `CheckToken` (token's app); 1 with the admin token",
+     "`oauth/introspect.rs` → `client_auth::authenticate`, `mint::check`"),
+    ("`POST /application/token`", "1 (isolate-cached)", "1: `UseAssertion` (app)",
+     "`oauth/assertion.rs` `verify`"),
+    ("`POST /oauth/token` authorization_code", "1 (isolate-cached)",
+     "2: `Authenticate`, `RedeemCode` (app)", "`oauth/grants/authorization_code.rs`"),
+    ("`POST /oauth/token` refresh_token", "1 (isolate-cached)",
+     "2: `Authenticate`, `Refresh` (app)", "`oauth/grants/refresh_token.rs`"),
+    ("`POST /oauth/token` password", "1 (isolate-cached)",
+     "4: `Authenticate` (app), `RateStatus` (`ip:`), `GetAccount` (email), `CreateGrant` (app); "
+     "+2 `RateFail` on a wrong password", "`oauth/grants/password.rs` → `accounts::log_in`"),
+    ("`GET /oauth/authorize`, consent remembered (untimed: makes the codes)", "1 (isolate-cached)",
+     "3: `GetSession` (session), `GetConsent` (user), `IssueCode` (app)",
+     "`oauth/authorize.rs` `get`"),
+]
+
+
+def load_cases(case_dir):
     cases = []
     for name in sorted(os.listdir(case_dir)):
         if name.endswith(".json"):
             with open(os.path.join(case_dir, name)) as f:
                 cases.append(json.load(f))
-    with open(meta_json) as f:
-        meta = json.load(f)
-    sign = {}
-    if os.path.exists(sign_json):
-        with open(sign_json) as f:
-            sign = json.load(f)
+    return cases
+
+
+def load_json(path):
+    if path and os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return {}
+
+
+def cmd_table(case_dir, sign_json, meta_json, sign_eddsa_json=None, mode="latest"):
+    """Prints the report. mode `latest`: bench/results/latest.md; `doc`: docs/PERFORMANCE.md
+    (the same results plus request costs and how to read them)."""
+    doc = mode == "doc"
+    cases = load_cases(case_dir)
+    meta = load_json(meta_json)
+    sign = load_json(sign_json)
+    eddsa = load_json(sign_eddsa_json)
     p = print
-    p(f"# Portcullis benchmark — {meta.get('date', '')}")
+    if doc:
+        p("# Performance")
+        p()
+        p("<!-- Generated by `bash bench/run.sh` from its results (bench/results/latest/); "
+          "edits here are overwritten by the next run. Methodology: bench/README.md. -->")
+        p()
+        p(f"Measured {meta.get('date', '?')} by `bash bench/run.sh` (one command; methodology in "
+          "[bench/README.md](../bench/README.md)). Absolute numbers are of a local `wrangler dev` "
+          "on a small shared machine, not production capacity: compare runs on the same machine.")
+        p()
+        p("## Machine and software")
+    else:
+        p(f"# Portcullis benchmark — {meta.get('date', '')}")
     p()
-    p(f"- commit: `{meta.get('commit', '?')}`; machine: {meta.get('cpus', '?')} CPUs, "
-      f"{meta.get('cpu_model', '?')}; load average before the runs: {meta.get('loadavg', '?')}")
-    p(f"- worker: `wrangler dev` {meta.get('wrangler', '?')} (workerd, local KV/DO), release wasm build")
-    p(f"- load: {meta.get('oha', '?')} (HTTP/1.1 keep-alive), {meta.get('seconds')} s per case "
-      f"after a short warm-up; `/application/token` by bench/bench.py with pre-signed assertions")
+    p(f"- machine: {meta.get('cpu_model', '?')}, {meta.get('cpus', '?')} cores, "
+      f"{meta.get('mem', '?')}; {meta.get('kernel', '?')}; shared with other jobs")
+    p(f"- load average (1, 5, 15 min): at start {meta.get('loadavg_start', '?')}; before the timed "
+      f"runs {meta.get('loadavg', '?')}; at the end {meta.get('loadavg_end', '?')}")
+    p(f"- commit: `{meta.get('commit', '?')}`; worker: `wrangler dev` {meta.get('wrangler', '?')} "
+      "(workerd, local KV/DO), release wasm build, bench vars "
+      f"`{meta.get('worker_vars', '')}`")
+    p(f"- load: {meta.get('oha', '?')} (HTTP/1.1 keep-alive) for fixed requests; bench/bench.py "
+      "threads (keep-alive) where every request needs a fresh input; "
+      f"{meta.get('seconds')} s per case after a short warm-up; client on the same machine")
+    if meta.get("peer"):
+        p(f"- peer: {meta['peer']}")
     p()
-    p("| endpoint | conc | req/s | p50 ms | p99 ms | success | requests | CPU ms/req workerd + rest |")
-    p("|---|---:|---:|---:|---:|---:|---:|---:|")
+    if doc:
+        p("## Results")
+        p()
+    p("| server | endpoint | conc | req/s | p50 ms | p99 ms | success | requests "
+      "| CPU ms/req | sign ms: mean (median) |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     notes = []
     for c in cases:
         cpu = c.get("cpu_ms_per_request") or {}
-        workerd = sum(v for k, v in cpu.items() if v is not None and k.startswith("workerd"))
-        other = sum(v for k, v in cpu.items() if v is not None and not k.startswith("workerd"))
-        cpu_cell = f"{workerd:.2f} + {other:.2f}" if cpu else "—"
-        p(f"| {c['endpoint']} | {c['concurrency']} | {fmt(c['rps'])} | {fmt(c['p50_ms'], 2)} | "
-          f"{fmt(c['p99_ms'], 2)} | {c['success'] * 100:.1f} % | {c['requests']:,} | {cpu_cell} |")
+        server = c.get("server", "portcullis")
+        if not cpu:
+            cpu_cell = "—"
+        elif server == PEER:
+            cpu_cell = f"{sum(v for v in cpu.values() if v is not None):.2f} node"
+        else:
+            workerd = sum(v for k, v in cpu.items() if v is not None and k.startswith("workerd"))
+            other = sum(v for k, v in cpu.items() if v is not None and not k.startswith("workerd"))
+            cpu_cell = f"{workerd:.2f} + {other:.2f}"
+        sign_cell = fmt(c.get("sign_ms_mean"), 2)
+        if c.get("sign_ms_median") is not None:
+            sign_cell += f" ({fmt(c['sign_ms_median'], 0)})"
+        p(f"| {server} | {c['endpoint']} | {c['concurrency']} | {fmt(c['rps'])} | "
+          f"{fmt(c['p50_ms'], 2)} | {fmt(c['p99_ms'], 2)} | {c['success'] * 100:.1f} % | "
+          f"{c['requests']:,} | {cpu_cell} | {sign_cell} |")
         bad = {k: v for k, v in c.get("statuses", {}).items() if not k.startswith("2")}
         if bad or c.get("errors"):
-            notes.append(f"{c['endpoint']} c={c['concurrency']}: non-2xx {bad or '{}'}, "
+            notes.append(f"{server} {c['endpoint']} c={c['concurrency']}: non-2xx {bad or '{}'}, "
                          f"transport errors {c.get('errors') or '{}'}")
-        if c.get("assertions_exhausted"):
-            notes.append(f"{c['endpoint']} c={c['concurrency']}: ran out of pre-signed assertions "
-                         f"after {c['seconds']:.1f} s (raise BENCH_APP_ASSERTIONS_PER_S)")
+        if c.get("assertions_exhausted") or c.get("inputs_exhausted"):
+            notes.append(f"{c['endpoint']} c={c['concurrency']}: ran out of pre-made inputs "
+                         f"({c.get('inputs_available', '?')}) after {c['seconds']:.1f} s "
+                         "(raise BENCH_APP_ASSERTIONS_PER_S / BENCH_CODES_PER_S)")
+        if c.get("chain_restarts"):
+            notes.append(f"{c['endpoint']} c={c['concurrency']}: {c['chain_restarts']} refresh "
+                         "chain(s) broke and restarted from a seed")
     p()
-    p("CPU ms/req: CPU time the worker's process group used during the case divided by its "
-      "requests; `workerd` is the runtime (the worker plus wrangler's local proxy), the rest is "
-      "wrangler's node (mostly relaying the per-request logs) and its esbuild. It separates the "
-      "worker's cost from queueing, but it too rises when other processes load the machine "
-      "(compare the sign ms below with a quiet run); 10 ms clock ticks make short runs noisy.")
+    p("CPU ms/req: CPU time of the server's process group during the case divided by its "
+      "requests, from /proc (10 ms clock ticks: short runs are noisy). Portcullis: `workerd` (the "
+      "worker and wrangler's local proxy) + the rest (wrangler's node, mostly relaying the "
+      "per-request logs, and esbuild). oidc-provider: its one node process. It separates the "
+      "servers' cost from queueing, but it too rises when other processes load the machine. "
+      "sign ms: `server-timing: sign;dur=` of the case's responses, the signing time the "
+      "worker measures with `Date.now()`, which ticks in whole milliseconds inside workerd: "
+      "single values are 0, 1, 2…, so the mean is the better estimate and `/__bench/sign` "
+      "below the precise one. Only the bench.py driver reads headers (oha rows show —).")
+    # ---- the ratio ---------------------------------------------------------------------------
+    ours = {c["concurrency"]: c for c in cases
+            if c.get("server", "portcullis") != PEER and c["endpoint"] == CC_ENDPOINT}
+    theirs = {c["concurrency"]: c for c in cases if c.get("server") == PEER}
+    if ours and theirs:
+        p()
+        p("## Portcullis vs oidc-provider: client_credentials, RS256 JWT access tokens")
+        p()
+        p("| conc | Portcullis req/s | oidc-provider req/s | ratio (ours / theirs) "
+          "| Portcullis p50 ms | oidc-provider p50 ms |")
+        p("|---:|---:|---:|---:|---:|---:|")
+        for conc in sorted(set(ours) & set(theirs)):
+            a, b = ours[conc], theirs[conc]
+            ratio = a["rps"] / b["rps"] if b["rps"] else float("nan")
+            p(f"| {conc} | {fmt(a['rps'])} | {fmt(b['rps'])} | **{fmt(ratio, 3)}** | "
+              f"{fmt(a['p50_ms'], 2)} | {fmt(b['p50_ms'], 2)} |")
+        p()
+        p("Not like for like: oidc-provider runs on plain Node (its RS256 signing is OpenSSL "
+          "native code, its state an in-memory adapter; for client_credentials JWTs it keeps "
+          "nothing) and is called directly. Portcullis runs as wasm inside workerd behind "
+          "`wrangler dev`'s local proxy, which logs every request, and each token costs a Durable "
+          "Object call (`Authenticate`: secret check, status, epoch, rate counter) with SQLite "
+          "storage, and its signing is pure Rust in wasm. Both serve from one thread on the same "
+          "2-core machine as the load generator. Same requests: HTTP Basic, "
+          "`grant_type=client_credentials` form body, oha with the same options.")
+    # ---- signing -----------------------------------------------------------------------------
     p()
-    p("## RS256 signing inside the worker")
+    p("## Signing inside workerd (`GET /__bench/sign`)")
     p()
-    if sign:
-        p(f"- `GET /__bench/sign?n={sign.get('n_each')}`, median of {sign.get('samples')} calls "
-          f"after a warm-up: **sign {fmt(sign.get('sign_ms_each_median'), 2)} ms**, "
-          f"verify {fmt(sign.get('verify_ms_each_median'), 3)} ms per token "
-          f"(all calls: {', '.join(fmt(x, 2) for x in sign.get('sign_ms_each_all', []))})")
-        st = sign.get("server_timing_sign_ms") or []
-        p(f"- `server-timing: sign;dur=` of {len(st)} sequential client_credentials responses: "
-          f"median {fmt(sign.get('server_timing_sign_ms_median'), 2)} ms "
+    rows = [(s, label) for s, label in ((sign, "default server"), (eddsa, "`--var ACCESS_TOKEN_ALG:EdDSA`")) if s]
+    if rows:
+        p("| alg | server | n per call | sign ms per token (median) | verify ms per token (median) | sign ms, all calls (first = warm-up) |")
+        p("|---|---|---:|---:|---:|---|")
+        for s, label in rows:
+            p(f"| {s.get('alg') or '?'} | {label} | {s.get('n_each')} | "
+              f"**{fmt(s.get('sign_ms_each_median'), 3)}** | {fmt(s.get('verify_ms_each_median'), 3)} | "
+              f"{', '.join(fmt(x, 3) for x in s.get('sign_ms_each_all', []))} |")
+            if not s.get("verified", True):
+                notes.append(f"/__bench/sign ({s.get('alg')}): a signature did not verify")
+        p()
+        p("Medians over the calls after the first (warm-up); each call signs (then verifies) "
+          "n tokens in one request with the key parsed once per isolate, timed with "
+          "`Date.now()` (whole milliseconds inside workerd, hence n = 200 per call).")
+    st = sign.get("server_timing_sign_ms") or []
+    if st:
+        p()
+        p(f"`server-timing: sign;dur=` of {len(st)} sequential client_credentials responses "
+          f"(idle server): median {fmt(sign.get('server_timing_sign_ms_median'), 2)} ms, "
+          f"mean {fmt(statistics.fmean(st), 2)} ms "
           f"({', '.join(fmt(x, 2) for x in st)})")
-    for c in cases:
-        if c.get("sign_ms_median") is not None:
-            p(f"- `server-timing` sign median during {c['endpoint']} c={c['concurrency']}: "
-              f"{fmt(c['sign_ms_median'], 2)} ms")
+    # ---- request cost --------------------------------------------------------------------------
+    if doc:
+        p()
+        p("## KV reads and Durable Object calls per request")
+        p()
+        p("From docs/DESIGN.md \"Request cost\", checked against the code paths named "
+          "(the password grant and the authorization endpoint are added here). The app metadata "
+          "KV read is cached per isolate for 10 s, so under load it is ≈ 0 reads per request. "
+          "Not per request: once per isolate, without `SIGNING_KEYS` (development, as here), "
+          "the signing key is read from (or first stored in) the `issuer` / `issuer:ed25519` "
+          "Durable Object.")
+        p()
+        p("| endpoint | KV reads | DO calls | code path |")
+        p("|---|---|---|---|")
+        for ep, kv, do, src in REQUEST_COST:
+            p(f"| {ep} | {kv} | {do} | {src} |")
     if meta.get("reloads", "0") != "0":
         notes.append(f"the worker reloaded {meta['reloads']} time(s) during the run: results are suspect")
+    for n in (meta.get("notes") or "").split("\n"):
+        if n.strip():
+            notes.append(n.strip())
     if notes:
         p()
         p("## Notes")
@@ -340,6 +744,9 @@ def main(argv):
         "worker-config": cmd_worker_config,
         "oha": cmd_oha,
         "app-token": cmd_app_token,
+        "drive": cmd_drive,
+        "prepare-user": cmd_prepare_user,
+        "make-codes": cmd_make_codes,
         "pgcpu": cmd_pgcpu,
         "add-cpu": cmd_add_cpu,
         "sign-stats": cmd_sign_stats,

@@ -2,9 +2,13 @@
 # Portcullis benchmark: one command, from a fresh checkout to a Markdown table.
 #   bash bench/run.sh
 # Builds the release worker, starts it under `wrangler dev` (workerd, local KV and Durable
-# Objects in a fresh temp dir), creates a trusted app through the admin API, loads each endpoint
-# at each concurrency for BENCH_SECONDS, measures RS256 signing inside the worker, and writes
-# bench/results/latest.md (raw reports and logs in bench/results/latest/). See bench/README.md.
+# Objects in a fresh temp dir), creates apps through the admin API and a person through the
+# pages, loads each endpoint at each concurrency for BENCH_SECONDS (client_credentials,
+# introspection, app token, code redemption, refresh, password, metadata, JWKS), measures RS256
+# and EdDSA signing inside the worker, and writes
+# bench/results/latest.md and docs/PERFORMANCE.md (raw reports and logs in bench/results/latest/).
+# Also runs the Node oidc-provider package (client_credentials, RS256 JWTs) for a ratio.
+# See bench/README.md.
 set -eu
 set -o pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +17,13 @@ ROOT=$PWD
 # ---- knobs ---------------------------------------------------------------------------------
 BENCH_SECONDS=${BENCH_SECONDS:-10}                 # timed seconds per endpoint × concurrency
 BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-"1 32"}     # connections (threads for /application/token)
-BENCH_CASES=${BENCH_CASES:-"discovery jwks token introspect app_token"}
+BENCH_CASES=${BENCH_CASES:-"discovery jwks token peer introspect app_token code refresh password"}
 BENCH_WARMUP=${BENCH_WARMUP:-50}                   # untimed requests per endpoint before its cases
 BENCH_APP_ASSERTIONS_PER_S=${BENCH_APP_ASSERTIONS_PER_S:-300}  # pre-signed JWTs per timed second
+BENCH_CODES_PER_S=${BENCH_CODES_PER_S:-250}        # at most this many codes per timed second...
+BENCH_CODES_PER_THREAD_S=${BENCH_CODES_PER_THREAD_S:-100}  # ...and this many per thread (see code_case)
+BENCH_EDDSA=${BENCH_EDDSA:-1}                      # 1: also /__bench/sign on an ACCESS_TOKEN_ALG=EdDSA server
+BENCH_WRITE_DOC=${BENCH_WRITE_DOC:-1}              # 1: regenerate docs/PERFORMANCE.md from this run
 BENCH_SIGN_N=${BENCH_SIGN_N:-200}                  # signatures per /__bench/sign call
 BENCH_SIGN_CALLS=${BENCH_SIGN_CALLS:-5}            # /__bench/sign calls (the first is a warm-up)
 BENCH_OHA_VERSION=${BENCH_OHA_VERSION:-1.16.0}     # oha from crates.io, installed if missing
@@ -27,32 +35,38 @@ RAW="$OUT/latest"
 export PATH="$HOME/.cargo/bin:$PATH"
 PY="python3 $ROOT/bench/bench.py"
 T0=$(date +%s)
+LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
 STEP="starting"
 WPID=""
+PEER_PID=""
 TMP=""
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 step() { STEP=$*; say "== $*"; }
 die() { say "ERROR: $*"; exit 1; }
 
-stop_worker() {
-  [ -n "$WPID" ] || return 0
-  if kill -0 -- "-$WPID" 2>/dev/null; then
-    kill -TERM -- "-$WPID" 2>/dev/null || true
+# stop_group PID: TERM, then KILL, a process group we started with setsid (leader = PID).
+stop_group() {
+  pg=$1
+  [ -n "$pg" ] || return 0
+  if kill -0 -- "-$pg" 2>/dev/null; then
+    kill -TERM -- "-$pg" 2>/dev/null || true
     for _ in 1 2 3 4 5 6 7 8 9 10; do
-      kill -0 -- "-$WPID" 2>/dev/null || break
+      kill -0 -- "-$pg" 2>/dev/null || break
       sleep 0.5
     done
-    kill -KILL -- "-$WPID" 2>/dev/null || true
+    kill -KILL -- "-$pg" 2>/dev/null || true
   fi
-  wait "$WPID" 2>/dev/null || true
-  WPID=""
+  wait "$pg" 2>/dev/null || true
 }
+stop_worker() { stop_group "$WPID"; WPID=""; }
+stop_peer() { stop_group "$PEER_PID"; PEER_PID=""; }
 
 cleanup() {
   rc=$?
   trap - EXIT INT TERM
   stop_worker
+  stop_peer
   if [ "$rc" -ne 0 ]; then
     say "FAILED (exit $rc) during: $STEP"
     if [ -f "$RAW/wrangler.log" ]; then
@@ -102,18 +116,28 @@ fi
 OHA_VERSION=$(oha --version)
 
 # ---- 3. the worker ---------------------------------------------------------------------------
+# Limits that would otherwise answer 429 to a benchmark (never set these in production):
+# failed-log-in limits (only correct passwords are sent, but the counters are checked), the
+# per-client token rate, and codes that stay valid while they are redeemed (CODE_TTL).
+WORKER_VARS="LOGIN_LIMIT_ACCOUNT:1000000 LOGIN_LIMIT_ADDRESS:1000000 TOKEN_RATE_LIMIT:10000000 CODE_TTL:600"
+# start_worker LOG [VAR:VALUE...]: wrangler dev on a free port with a fresh state directory.
 start_worker() {
+  log=$1
+  shift
   PORT=$($PY freeport)
   IPORT=$($PY freeport)
   STATE=$(mktemp -d "$TMP/state.XXXXXX")
   ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
   BASE="http://127.0.0.1:$PORT"
+  extra=""
+  for v in $WORKER_VARS "$@"; do extra="$extra --var $v"; done
   # setsid: the worker (npx → node → workerd) gets its own process group, killed as one.
+  # shellcheck disable=SC2086 # $extra is split on purpose (values have no spaces)
   set -- -c "$TMP/worker/wrangler.toml" --ip 127.0.0.1 --port "$PORT" --inspector-port "$IPORT" --persist-to "$STATE" \
-    --var "ADMIN_TOKEN:$ADMIN_TOKEN"
+    --var "ADMIN_TOKEN:$ADMIN_TOKEN" $extra
   [ -n "$BENCH_LOG_LEVEL" ] && set -- "$@" --log-level "$BENCH_LOG_LEVEL"
   PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false \
-    setsid npx --no-install wrangler dev "$@" >> "$RAW/wrangler.log" 2>&1 < /dev/null &
+    setsid npx --no-install wrangler dev "$@" >> "$log" 2>&1 < /dev/null &
   WPID=$!
   for _ in $(seq 1 120); do
     if [ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$BASE/.well-known/jwks.json" || true)" = 200 ]; then
@@ -125,22 +149,30 @@ start_worker() {
   stop_worker
   return 1
 }
+# launch_worker LOG [VAR:VALUE...]: start_worker with up to 3 attempts.
+launch_worker() {
+  for attempt in 1 2 3; do
+    if start_worker "$@"; then
+      say "worker ready at $BASE (process group $WPID)"
+      return 0
+    fi
+    say "wrangler dev did not become ready (attempt $attempt); see $1"
+  done
+  die "wrangler dev never answered GET /.well-known/jwks.json with 200 (log: $1)"
+}
 step "starting wrangler dev"
-started=0
-for attempt in 1 2 3; do
-  if start_worker; then started=1; break; fi
-  say "wrangler dev did not become ready (attempt $attempt); see $RAW/wrangler.log"
-done
-[ "$started" = 1 ] || die "wrangler dev never answered GET /.well-known/jwks.json with 200"
-say "worker ready at $BASE (process group $WPID)"
+launch_worker "$RAW/wrangler.log"
 READY_LINE=$(wc -l < "$RAW/wrangler.log")
 
-# ---- 4. a trusted app ------------------------------------------------------------------------
-step "creating the bench app (POST /admin/apps)"
-code=$(curl -sS -m 60 -o "$TMP/app.json" -w '%{http_code}' -X POST "$BASE/admin/apps" \
-  -H "authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \
-  -d '{"name":"bench","trusted":true,"scopes":["public","users:read"],"key":"generate"}')
-[ "$code" = 201 ] || die "POST /admin/apps answered $code: $(head -c 500 "$TMP/app.json")"
+# ---- 4. apps and a person ----------------------------------------------------------------------
+# create_app NAME JSON OUT: POST /admin/apps, 201 or die.
+create_app() {
+  code=$(curl -sS -m 60 -o "$3" -w '%{http_code}' -X POST "$BASE/admin/apps" \
+    -H "authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' -d "$2")
+  [ "$code" = 201 ] || die "POST /admin/apps ($1) answered $code: $(head -c 500 "$3")"
+}
+step "creating the bench apps (POST /admin/apps)"
+create_app bench '{"name":"bench","trusted":true,"scopes":["public","users:read"],"key":"generate"}' "$TMP/app.json"
 CLIENT_ID=$($PY json-get "$TMP/app.json" client_id)
 CLIENT_SECRET=$($PY json-get "$TMP/app.json" client_secret)
 $PY json-get "$TMP/app.json" private_key > "$TMP/app-key.pem"
@@ -150,59 +182,216 @@ code=$(curl -sS -m 30 -o "$TMP/cc.json" -w '%{http_code}' -u "$CLIENT_ID:$CLIENT
 [ "$code" = 200 ] || die "client_credentials answered $code: $(head -c 500 "$TMP/cc.json")"
 ACCESS_TOKEN=$($PY json-get "$TMP/cc.json" access_token)
 
+case " $BENCH_CASES " in
+  *" code "*|*" refresh "*|*" password "*)
+    # A confidential web app for the code flow (Basic auth at the token endpoint, PKCE S256),
+    # an app allowed the password grant, and one person who signs up through the pages.
+    REDIRECT_URI="https://bench.example/cb"
+    create_app bench-web "{\"name\":\"bench-web\",\"redirect_uris\":[\"$REDIRECT_URI\"],\"scopes\":[\"public\"],\"grant_types\":[\"authorization_code\",\"refresh_token\"]}" "$TMP/web.json"
+    WEB_ID=$($PY json-get "$TMP/web.json" client_id)
+    WEB_SECRET=$($PY json-get "$TMP/web.json" client_secret)
+    create_app bench-password '{"name":"bench-password","scopes":["public"],"grant_types":["password","refresh_token"]}' "$TMP/pw.json"
+    PW_ID=$($PY json-get "$TMP/pw.json" client_id)
+    PW_SECRET=$($PY json-get "$TMP/pw.json" client_secret)
+    USER_EMAIL="bench-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')@bench.example"
+    USER_PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    step "signing up $USER_EMAIL through /signup and consenting once to bench-web"
+    $PY prepare-user "$BASE" "$USER_EMAIL" "$USER_PASSWORD" "$WEB_ID" "$REDIRECT_URI" public \
+      "$TMP/user.json" || die "signing up / consenting through the pages failed"
+    ;;
+esac
+
 # ---- 5. load -----------------------------------------------------------------------------------
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
-say "load average before the timed runs: $LOADAVG (other processes on the machine skew results)"
+say "load average before the timed runs: $LOADAVG (at start: $LOADAVG_START; other processes on the machine skew results)"
 CASE_NO=0
 report_case() {
-  python3 - "$1" <<'EOF' >&2
+  python3 - "$1" <<'PYEOF' >&2
 import json, sys
 c = json.load(open(sys.argv[1]))
-print(f"[bench]    {c['endpoint']} c={c['concurrency']}: {c['rps']:.1f} req/s, "
-      f"p50 {c['p50_ms']:.2f} ms, p99 {c['p99_ms']:.2f} ms, "
-      f"success {c['success'] * 100:.1f} % of {c['requests']}, worker CPU "
-      f"{sum(v or 0 for v in c.get('cpu_ms_per_request', {}).values()):.2f} ms/req")
-EOF
+sign = c.get("sign_ms_median")
+print(f"[bench]    {c.get('server', 'portcullis')} {c['endpoint']} c={c['concurrency']}: "
+      f"{c['rps']:.1f} req/s, p50 {c['p50_ms']:.2f} ms, p99 {c['p99_ms']:.2f} ms, "
+      f"success {c['success'] * 100:.1f} % of {c['requests']}, server CPU "
+      f"{sum(v or 0 for v in c.get('cpu_ms_per_request', {}).values()):.2f} ms/req"
+      + (f", server-timing sign {sign:.2f} ms" if sign is not None else ""))
+PYEOF
 }
-# oha_case LABEL ARGS... : warm-up, then one timed run per concurrency.
+next_id() {
+  CASE_NO=$((CASE_NO + 1))
+  CASE_ID=$(printf '%02d-c%03d' "$CASE_NO" "$1")
+}
+# oha_case LABEL ARGS... : warm-up, then one timed run per concurrency. CPU of process group
+# $CPU_PG (default: the worker), server name $SERVER (default: portcullis).
 oha_case() {
   label=$1
   shift
+  pg=${CPU_PG:-$WPID}
   oha -n "$BENCH_WARMUP" -c 4 -t 30s --no-tui --output-format quiet "$@" > /dev/null 2>&1 || true
   for c in $BENCH_CONCURRENCY; do
-    CASE_NO=$((CASE_NO + 1))
-    id=$(printf '%02d-c%03d' "$CASE_NO" "$c")
-    step "$label, $c connection(s), ${BENCH_SECONDS}s"
-    $PY pgcpu "$WPID" "$TMP/cpu-before.json"
+    next_id "$c"
+    id=$CASE_ID
+    step "${SERVER:-portcullis}: $label, $c connection(s), ${BENCH_SECONDS}s"
+    $PY pgcpu "$pg" "$TMP/cpu-before.json"
     oha -z "${BENCH_SECONDS}s" -c "$c" -w -t 30s --no-tui --output-format json "$@" \
       > "$RAW/oha-$id.json" 2> "$RAW/oha-$id.err" \
       || die "oha failed for $label (see $RAW/oha-$id.err)"
-    $PY pgcpu "$WPID" "$TMP/cpu-after.json"
-    $PY oha "$label" "$c" "$RAW/oha-$id.json" "$RAW/cases/$id.json"
+    $PY pgcpu "$pg" "$TMP/cpu-after.json"
+    $PY oha "$label" "$c" "$RAW/oha-$id.json" "$RAW/cases/$id.json" "${SERVER:-portcullis}"
     $PY add-cpu "$RAW/cases/$id.json" "$TMP/cpu-before.json" "$TMP/cpu-after.json"
     report_case "$RAW/cases/$id.json"
   done
 }
 
+# drive_case ID MODE URL INPUT CONC LABEL [drive options]: one timed bench.py drive run.
+drive_case() {
+  id=$1 mode=$2 url=$3 input=$4 c=$5 label=$6
+  shift 6
+  $PY pgcpu "$WPID" "$TMP/cpu-before.json"
+  $PY drive "$mode" "$url" "$input" "$c" "$BENCH_SECONDS" "$label" "$RAW/cases/$id.json" "$@" \
+    || die "the bench.py $mode driver failed ($label)"
+  $PY pgcpu "$WPID" "$TMP/cpu-after.json"
+  $PY add-cpu "$RAW/cases/$id.json" "$TMP/cpu-before.json" "$TMP/cpu-after.json"
+  report_case "$RAW/cases/$id.json"
+}
+
 app_token_case() {
   label="POST /application/token"
   node bench/sign_assertions.mjs "$TMP/app-key.pem" "$CLIENT_ID" 20 "$TMP/warm.jwt"
-  $PY app-token "$BASE/application/token" "$TMP/warm.jwt" 1 30 warmup "$TMP/warm.json"
+  $PY drive assertion "$BASE/application/token" "$TMP/warm.jwt" 1 30 warmup "$TMP/warm.json"
   for c in $BENCH_CONCURRENCY; do
-    CASE_NO=$((CASE_NO + 1))
-    id=$(printf '%02d-c%03d' "$CASE_NO" "$c")
+    next_id "$c"
     n=$((BENCH_APP_ASSERTIONS_PER_S * BENCH_SECONDS))
     [ "$n" -ge 200 ] || n=200
     step "$label, $c thread(s), ${BENCH_SECONDS}s (pre-signing $n assertions)"
-    node bench/sign_assertions.mjs "$TMP/app-key.pem" "$CLIENT_ID" "$n" "$TMP/app-$id.jwt" \
+    node bench/sign_assertions.mjs "$TMP/app-key.pem" "$CLIENT_ID" "$n" "$TMP/app-$CASE_ID.jwt" \
       || die "signing assertions failed"
-    $PY pgcpu "$WPID" "$TMP/cpu-before.json"
-    $PY app-token "$BASE/application/token" "$TMP/app-$id.jwt" "$c" "$BENCH_SECONDS" "$label" \
-      "$RAW/cases/$id.json" || die "the /application/token driver failed"
-    $PY pgcpu "$WPID" "$TMP/cpu-after.json"
-    $PY add-cpu "$RAW/cases/$id.json" "$TMP/cpu-before.json" "$TMP/cpu-after.json"
-    report_case "$RAW/cases/$id.json"
+    drive_case "$CASE_ID" assertion "$BASE/application/token" "$TMP/app-$CASE_ID.jwt" "$c" "$label"
   done
+}
+
+# warm_ok LABEL: die unless the last untimed run ($TMP/warm.json) had some 2xx answers.
+warm_ok() {
+  python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); sys.exit(0 if c["success"] > 0 else 1)' "$TMP/warm.json" \
+    || die "$1: no request of the warm-up succeeded: $(head -c 600 "$TMP/warm.json")"
+}
+
+# make_codes N OUT: N fresh codes (untimed; consent is remembered, each GET answers 302).
+make_codes() {
+  $PY make-codes "$TMP/user.json" "$1" 8 "$2" || die "making authorization codes failed"
+}
+
+code_case() {
+  label="POST /oauth/token (authorization_code)"
+  make_codes 20 "$TMP/codes-warm.txt"
+  $PY drive code "$BASE/oauth/token" "$TMP/codes-warm.txt" 2 30 warmup "$TMP/warm.json" \
+    --basic "$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI"
+  warm_ok "$label"
+  # Codes are single-use but stay valid for CODE_TTL (600 s): what one case leaves over
+  # goes to the next, topped up to min(c × BENCH_CODES_PER_THREAD_S, BENCH_CODES_PER_S) per
+  # timed second (one connection at ≥ 10 ms a request cannot redeem more than ~100/s).
+  : > "$TMP/codes-pool.txt"
+  for c in $BENCH_CONCURRENCY; do
+    next_id "$c"
+    rate=$((c * BENCH_CODES_PER_THREAD_S))
+    [ "$rate" -le "$BENCH_CODES_PER_S" ] || rate=$BENCH_CODES_PER_S
+    n=$((rate * BENCH_SECONDS))
+    [ "$n" -ge 200 ] || n=200
+    have=$(wc -l < "$TMP/codes-pool.txt")
+    step "$label, $c thread(s), ${BENCH_SECONDS}s ($n codes: $have left over, making $((n > have ? n - have : 0)))"
+    if [ "$n" -gt "$have" ]; then
+      make_codes "$((n - have))" "$TMP/codes-new.txt"
+      cat "$TMP/codes-new.txt" >> "$TMP/codes-pool.txt"
+    fi
+    cp "$TMP/codes-pool.txt" "$TMP/codes-$CASE_ID.txt"
+    drive_case "$CASE_ID" code "$BASE/oauth/token" "$TMP/codes-$CASE_ID.txt" "$c" "$label" \
+      --basic "$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI"
+    # The driver takes codes in file order, one per request: the rest are unused.
+    used=$($PY json-get "$RAW/cases/$CASE_ID.json" requests)
+    tail -n "+$((used + 1))" "$TMP/codes-$CASE_ID.txt" > "$TMP/codes-pool.txt"
+  done
+}
+
+refresh_case() {
+  label="POST /oauth/token (refresh_token)"
+  # Seeds: one refresh token per thread of the largest concurrency, plus spares for broken
+  # chains and the warm-up, from redeeming fresh codes (untimed).
+  max_c=1
+  for c in $BENCH_CONCURRENCY; do [ "$c" -le "$max_c" ] || max_c=$c; done
+  n=$((max_c * 2 + 8))
+  make_codes "$n" "$TMP/codes-seed.txt"
+  $PY drive code "$BASE/oauth/token" "$TMP/codes-seed.txt" 4 120 seeding "$TMP/seed.json" \
+    --basic "$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI" --save-refresh "$TMP/refresh-all.txt"
+  [ "$(wc -l < "$TMP/refresh-all.txt")" -ge "$((max_c + 2))" ] || die "too few refresh tokens to seed the chains"
+  head -n 2 "$TMP/refresh-all.txt" > "$TMP/refresh-warm.txt"
+  $PY drive refresh "$BASE/oauth/token" "$TMP/refresh-warm.txt" 1 2 warmup "$TMP/warm.json" \
+    --basic "$WEB_ID:$WEB_SECRET"
+  warm_ok "$label"
+  tail -n "+3" "$TMP/refresh-all.txt" > "$TMP/refresh-seeds.txt"
+  for c in $BENCH_CONCURRENCY; do
+    next_id "$c"
+    step "$label, $c thread(s), ${BENCH_SECONDS}s (one chain per thread)"
+    drive_case "$CASE_ID" refresh "$BASE/oauth/token" "$TMP/refresh-seeds.txt" "$c" "$label" \
+      --basic "$WEB_ID:$WEB_SECRET"
+    # The seeds the chains started from are spent (the driver takes them in file order).
+    used=$($PY json-get "$RAW/cases/$CASE_ID.json" chains)
+    tail -n "+$((used + 1))" "$TMP/refresh-seeds.txt" > "$TMP/refresh-seeds.next"
+    mv "$TMP/refresh-seeds.next" "$TMP/refresh-seeds.txt"
+  done
+}
+
+password_case() {
+  label="POST /oauth/token (password)"
+  python3 -c 'import sys, urllib.parse; print(urllib.parse.urlencode({"grant_type": "password", "username": sys.argv[1], "password": sys.argv[2], "scope": "public"}))' \
+    "$USER_EMAIL" "$USER_PASSWORD" > "$TMP/password.form"
+  # Warm-up: 2 s from 2 threads (each request runs the log-in KDF, ~50–100 ms of CPU).
+  $PY drive form "$BASE/oauth/token" "$TMP/password.form" 2 2 warmup "$TMP/warm.json" \
+    --basic "$PW_ID:$PW_SECRET"
+  warm_ok "$label"
+  for c in $BENCH_CONCURRENCY; do
+    next_id "$c"
+    step "$label, $c thread(s), ${BENCH_SECONDS}s (argon2id log-in per request)"
+    drive_case "$CASE_ID" form "$BASE/oauth/token" "$TMP/password.form" "$c" "$label" \
+      --basic "$PW_ID:$PW_SECRET"
+  done
+}
+
+# The peer: the Node oidc-provider package, client_credentials with RS256 JWT access tokens,
+# driven with the same oha options as POST /oauth/token (client_credentials) above.
+PEER_DESC=""
+peer_case() {
+  [ -f node_modules/oidc-provider/package.json ] \
+    || die "node_modules/oidc-provider is missing: run scripts/setup.sh (npm install)"
+  peer_version=$($PY json-get node_modules/oidc-provider/package.json version)
+  PEER_PORT=$($PY freeport)
+  PEER_ID="peer-bench"
+  PEER_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  step "starting oidc-provider $peer_version on 127.0.0.1:$PEER_PORT (plain Node, no proxy)"
+  setsid npx --no-install node bench/oidc_provider_server.mjs "$PEER_PORT" "$PEER_ID" "$PEER_SECRET" \
+    >> "$RAW/oidc-provider.log" 2>&1 < /dev/null &
+  PEER_PID=$!
+  ok=0
+  for _ in $(seq 1 60); do
+    if [ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' -u "$PEER_ID:$PEER_SECRET" \
+          -d grant_type=client_credentials "http://127.0.0.1:$PEER_PORT/token" || true)" = 200 ]; then
+      ok=1
+      break
+    fi
+    kill -0 "$PEER_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  [ "$ok" = 1 ] || die "oidc-provider did not answer client_credentials with 200 (log: $RAW/oidc-provider.log)"
+  curl -sS -m 10 -u "$PEER_ID:$PEER_SECRET" -d grant_type=client_credentials \
+    "http://127.0.0.1:$PEER_PORT/token" > "$TMP/peer-token.json"
+  peer_alg=$(python3 -c 'import base64, json, sys
+t = json.load(open(sys.argv[1]))["access_token"].split(".")[0]
+h = json.loads(base64.urlsafe_b64decode(t + "=" * (-len(t) % 4)))
+print(h["alg"], h.get("typ", ""))' "$TMP/peer-token.json")
+  [ "${peer_alg%% *}" = RS256 ] || die "oidc-provider's access token is not an RS256 JWT: $peer_alg"
+  PEER_DESC="oidc-provider $peer_version on Node $(npx --no-install node --version 2>/dev/null) (plain Node on 127.0.0.1, no proxy; access tokens RS256 JWT, typ ${peer_alg#* }, RSA-2048), bench/oidc_provider_server.mjs"
+  CPU_PG=$PEER_PID SERVER=oidc-provider oha_case "POST /token (client_credentials)" -m POST -T "$FORM" \
+    -a "$PEER_ID:$PEER_SECRET" -d grant_type=client_credentials "http://127.0.0.1:$PEER_PORT/token"
+  stop_peer
 }
 
 FORM=application/x-www-form-urlencoded
@@ -213,36 +402,57 @@ for case_name in $BENCH_CASES; do
     jwks) oha_case "GET /.well-known/jwks.json" "$BASE/.well-known/jwks.json" ;;
     token) oha_case "POST /oauth/token (client_credentials)" -m POST -T "$FORM" \
       -a "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$BASE/oauth/token" ;;
+    peer) peer_case ;;
     introspect) oha_case "POST /oauth/introspect" -m POST -T "$FORM" \
       -a "$CLIENT_ID:$CLIENT_SECRET" -d "token=$ACCESS_TOKEN" "$BASE/oauth/introspect" ;;
     app_token) app_token_case ;;
+    code) code_case ;;
+    refresh) refresh_case ;;
+    password) password_case ;;
     *) die "unknown case '$case_name' in BENCH_CASES" ;;
   esac
 done
 
-# ---- 6. RS256 signing cost inside the worker ------------------------------------------------
-step "in-worker signing: GET /__bench/sign?n=$BENCH_SIGN_N × $BENCH_SIGN_CALLS"
-set --
-for i in $(seq 1 "$BENCH_SIGN_CALLS"); do
-  code=$(curl -sS -m 120 -o "$TMP/sign.json" -w '%{http_code}' "$BASE/__bench/sign?n=$BENCH_SIGN_N")
-  [ "$code" = 200 ] || die "/__bench/sign answered $code (dev-only route: is ISSUER set?)"
-  body=$(cat "$TMP/sign.json")
-  say "   call $i: $body"
-  set -- "$@" "$body"
-done
-for i in 1 2 3 4 5 6 7 8 9 10; do
-  st=$(curl -sS -m 30 -D - -o /dev/null -u "$CLIENT_ID:$CLIENT_SECRET" \
-    -d grant_type=client_credentials "$BASE/oauth/token" | tr -d '\r' \
-    | sed -n 's/^[Ss]erver-[Tt]iming: *//p')
-  set -- "$@" "st:$st"
-done
-$PY sign-stats "$RAW/sign.json" "$@"
+# ---- 6. signing cost inside the worker ------------------------------------------------------
+# sign_samples OUT ALG: BENCH_SIGN_CALLS × /__bench/sign?n=BENCH_SIGN_N (+ 10 sequential
+# client_credentials server-timing values on the main server).
+sign_samples() {
+  out=$1 want=$2
+  set --
+  for i in $(seq 1 "$BENCH_SIGN_CALLS"); do
+    code=$(curl -sS -m 120 -o "$TMP/sign.json" -w '%{http_code}' "$BASE/__bench/sign?n=$BENCH_SIGN_N")
+    [ "$code" = 200 ] || die "/__bench/sign answered $code (dev-only route: is ISSUER set?)"
+    body=$(cat "$TMP/sign.json")
+    say "   call $i: $body"
+    set -- "$@" "$body"
+  done
+  case "$body" in *"\"alg\":\"$want\""*) ;; *) die "/__bench/sign reports another alg than $want: $body" ;; esac
+  if [ "$want" = RS256 ]; then
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+      st=$(curl -sS -m 30 -D - -o /dev/null -u "$CLIENT_ID:$CLIENT_SECRET" \
+        -d grant_type=client_credentials "$BASE/oauth/token" | tr -d '\r' \
+        | sed -n 's/^[Ss]erver-[Tt]iming: *//p')
+      set -- "$@" "st:$st"
+    done
+  fi
+  $PY sign-stats "$out" "$@"
+}
+step "in-worker signing (RS256): GET /__bench/sign?n=$BENCH_SIGN_N × $BENCH_SIGN_CALLS"
+sign_samples "$RAW/sign.json" RS256
 
 RELOADS=$(tail -n "+$((READY_LINE + 1))" "$RAW/wrangler.log" | grep -c 'Reloading local server' || true)
 [ "$RELOADS" = 0 ] || say "WARNING: the worker reloaded $RELOADS time(s) during the run; results are suspect"
+stop_worker
+
+if [ "$BENCH_EDDSA" = 1 ]; then
+  step "in-worker signing (EdDSA): a second server with --var ACCESS_TOKEN_ALG:EdDSA"
+  launch_worker "$RAW/wrangler-eddsa.log" ACCESS_TOKEN_ALG:EdDSA
+  sign_samples "$RAW/sign-eddsa.json" EdDSA
+  stop_worker
+fi
+LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- 7. the report -----------------------------------------------------------------------------
-stop_worker
 step "report"
 ELAPSED=$(( $(date +%s) - T0 ))
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -251,19 +461,32 @@ BENCH_META_DATE=$(date -u '+%Y-%m-%d %H:%M UTC') \
 BENCH_META_COMMIT=$COMMIT \
 BENCH_META_CPUS=$(nproc) \
 BENCH_META_CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) \
+BENCH_META_MEM="$(awk '/^MemTotal:/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo)" \
+BENCH_META_KERNEL="Linux $(uname -r)" \
 BENCH_META_WRANGLER=$($PY json-get node_modules/wrangler/package.json version) \
 BENCH_META_OHA=$OHA_VERSION \
 BENCH_META_SECONDS=$BENCH_SECONDS \
+BENCH_META_LOADAVG_START=$LOADAVG_START \
 BENCH_META_LOADAVG=$LOADAVG \
+BENCH_META_LOADAVG_END=$LOADAVG_END \
 BENCH_META_RELOADS=$RELOADS \
+BENCH_META_WORKER_VARS="$WORKER_VARS" \
+BENCH_META_PEER="$PEER_DESC" \
 BENCH_META_ELAPSED="$((ELAPSED / 60)) min $((ELAPSED % 60)) s" \
 python3 -c '
 import json, os, sys
 p = "BENCH_META_"
 json.dump({k[len(p):].lower(): v for k, v in os.environ.items() if k.startswith(p)}, open(sys.argv[1], "w"))
 ' "$RAW/meta.json"
-$PY table "$RAW/cases" "$RAW/sign.json" "$RAW/meta.json" > "$OUT/latest.md"
+EDDSA_JSON="$RAW/sign-eddsa.json"
+$PY table "$RAW/cases" "$RAW/sign.json" "$RAW/meta.json" "$EDDSA_JSON" latest > "$OUT/latest.md"
+if [ "$BENCH_WRITE_DOC" = 1 ]; then
+  $PY table "$RAW/cases" "$RAW/sign.json" "$RAW/meta.json" "$EDDSA_JSON" doc > "$TMP/PERFORMANCE.md"
+  mv "$TMP/PERFORMANCE.md" docs/PERFORMANCE.md
+fi
 echo
 cat "$OUT/latest.md"
 echo
 say "written: $OUT/latest.md (raw reports and logs: $RAW/)"
+[ "$BENCH_WRITE_DOC" = 1 ] && say "written: docs/PERFORMANCE.md"
+exit 0

@@ -14,5 +14,9 @@ echo "[test] interop: oauth4webapi, jose, and every code block of docs/guides" >
 sh tests/interop/run.sh
 echo "[test] headless Chromium: sign-up, log-in, consent, /apps" >&2
 sh tests/browser/run.sh
+echo "[test] OpenAPI contract (Schemathesis)" >&2
+sh tests/contract/run.sh
+echo "[test] fuzzing, a short run per target" >&2
+FUZZ_SECONDS="${FUZZ_SECONDS:-5}" sh fuzz/run.sh
 echo "[test] production bundle check" >&2
 sh scripts/deploy-check.sh

@@ -132,7 +132,7 @@ fn view(app: &App) -> serde_json::Value {
 
 pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
     let mut input = parse_input(req)?;
-    let key = key_from(input.key.take().as_deref(), input.public_key.take().as_ref())?;
+    let (key, public_key) = (input.key.take(), input.public_key.take());
     let owner = input.owner.take().unwrap_or_else(|| "operator".to_owned());
     let mut app = apps::blank(p, &owner);
     let explicit_grants = input.grant_types.is_some();
@@ -140,6 +140,9 @@ pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
     if !explicit_grants {
         apps::default_grants(&mut app);
     }
+    // Every other field is checked before a key generation is spent on the request.
+    apps::check(p, &mut app)?;
+    let key = key_from(key.as_deref(), public_key.as_ref())?;
     let mut private_key = None;
     if let Some((jwk, pem)) = key {
         app.keys.push(jwk);

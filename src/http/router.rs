@@ -16,7 +16,8 @@ use crate::util::{ct_eq, sha256};
 fn cors_allowed(req: &Request) -> bool {
     let path = req.path.as_str();
     if path == "/oauth/register" {
-        return req.method == "OPTIONS" || req.media_type().as_deref() == Some("application/json");
+        return req.method == "OPTIONS"
+            || (req.method == "POST" && req.media_type().as_deref() == Some("application/json"));
     }
     matches!(
         path,

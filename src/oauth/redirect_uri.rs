@@ -86,6 +86,9 @@ pub fn validate(uri: &str, https_only: bool) -> Result<()> {
     if p.authority.contains('@') {
         return Err(invalid("redirect URI must not contain user information"));
     }
+    if !p.authority.is_empty() && !valid_port(p.authority) {
+        return Err(invalid("redirect URI port must be 1 to 5 digits after ':'"));
+    }
     // Hosts are never percent-encoded; `%40` would be userinfo in disguise.
     if p.authority.contains('%') {
         return Err(invalid("redirect URI host must not be percent-encoded"));
@@ -141,7 +144,10 @@ pub fn matches(registered: &str, requested: &str) -> bool {
 fn valid_port(authority: &str) -> bool {
     let host = host_of(authority);
     let port = &authority[host.len()..];
-    port.is_empty() || (port.len() > 1 && port.len() <= 6 && port[1..].bytes().all(|b| b.is_ascii_digit()))
+    match port.strip_prefix(':') {
+        None => port.is_empty(),
+        Some(digits) => (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()),
+    }
 }
 
 /// The registered URI a request means: its `redirect_uri` if it matches one, or the only one.
@@ -177,6 +183,8 @@ mod tests {
             "http://app.example/cb",
             "https://good.example@evil.example/cb",
             "https://good.example%40evil.example/cb",
+            "http://127.0.0.1:abc/cb",
+            "https://a.example:443.evil.example/cb",
             "javascript:alert(1)",
             "data:text/html,hi",
             "https://app.example/../cb",
@@ -204,6 +212,9 @@ mod tests {
         assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:53121/other"));
         assert!(!matches("http://127.0.0.1/cb", "http://localhost:53121/cb"));
         assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:x/cb"));
+        assert!(!matches("http://[::1]/cb", "http://[::1]@8080/cb"));
+        assert!(!matches("http://[::1]/cb", "http://[::1]x8080/cb"));
+        assert!(matches("http://[::1]/cb", "http://[::1]:8080/cb"));
         let one = vec!["https://a.example/cb".to_string()];
         assert_eq!(select(&one, None), Some("https://a.example/cb"));
         assert_eq!(select(&one, Some("https://evil.example/cb")), None);

@@ -16,7 +16,8 @@ fn start() {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let started = worker::Date::now().as_millis();
-    let method = req.method().to_string();
+    // The raw method: workers-rs maps methods it does not know to GET, which would serve them.
+    let method = req.inner().method();
     let path = req.path();
     let core = match convert_request(req).await {
         Ok(r) => Ok(r),
@@ -61,7 +62,7 @@ async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, E
         .entries()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
-    let body = if matches!(req.method(), worker::Method::Get | worker::Method::Head) {
+    let body = if matches!(req.inner().method().as_str(), "GET" | "HEAD") {
         Vec::new()
     } else {
         req.bytes()
@@ -78,7 +79,7 @@ async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, E
         .flatten()
         .unwrap_or_default();
     Ok(CoreRequest {
-        method: req.method().to_string(),
+        method: req.inner().method(),
         path: url.path().to_owned(),
         query: url.query().unwrap_or("").to_owned(),
         headers,
