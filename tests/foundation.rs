@@ -105,7 +105,10 @@ fn server_signed_tokens_verify_with_an_independent_verifier() {
     assert_eq!(c["client_id"], app.id.as_str());
     assert_eq!(c["scope"], "public users:read");
     assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 7200);
-    assert!((c["iat"].as_i64().unwrap() - now()).abs() <= 120, "iat is seconds since the epoch, issued during this test");
+    assert!(
+        (c["iat"].as_i64().unwrap() - now()).abs() <= 120,
+        "iat is seconds since the epoch, issued during this test"
+    );
 
     // The same token with its claims altered no longer verifies, neither independently nor
     // at the server.
@@ -701,4 +704,43 @@ fn hostile_requests_never_cause_server_errors() {
 fn base64_std(b: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// A bug that panics in Rust still answers as a protocol error: a JSON 500 (never a hang or a
+/// stack trace), and the next request is served by a fresh wasm instance. The panic comes from
+/// a development-only route; the harness's own client refuses 5xx, so a plain agent is used.
+#[test]
+fn a_panic_answers_json_500_and_the_server_recovers() {
+    let s = Server::shared();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let started = std::time::Instant::now();
+    let mut r = agent
+        .get(&s.url("/__bench/panic"))
+        .call()
+        .expect("an answer, not a hang");
+    assert_eq!(r.status().as_u16(), 500);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "answered promptly"
+    );
+    assert!(r
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let v: serde_json::Value = serde_json::from_slice(&r.body_mut().read_to_vec().unwrap()).unwrap();
+    assert_eq!(v["error"], "server_error");
+    assert!(!v.to_string().contains("router.rs"), "no internals leak: {v}");
+    s.get("/.well-known/jwks.json").expect(200);
+    // wrangler relays the worker's console output asynchronously.
+    let logged = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        s.log().contains("deliberate panic")
+    });
+    assert!(logged, "the panic is logged");
 }

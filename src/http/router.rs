@@ -205,6 +205,8 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
             method(req, &["GET", "POST"])?;
             userinfo::handle(p, &issuer, req).await
         }
+        // Development only: proves a panic answers as a JSON 500 (src/worker/entry.mjs).
+        "/__bench/panic" if p.config().dev() => panic!("deliberate panic (development route)"),
         "/__bench/sign" if p.config().dev() => {
             method(req, &["GET"])?;
             Ok(bench_sign(p, req))

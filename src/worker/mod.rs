@@ -6,11 +6,23 @@ mod platform;
 
 use crate::http::{self, Request as CoreRequest, Response as CoreResponse};
 use crate::oauth::error::{Error, ErrorCode};
+use worker::wasm_bindgen::JsCast;
 use worker::{console_log, event, Context, Env, Headers, Request, Response, Result};
 
 #[event(start)]
 fn start() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        // One structured line (the panic location and message never hold request data we
+        // log elsewhere), then let the entry module fail the in-flight requests (entry.mjs).
+        let line = serde_json::json!({"panic": info.to_string()});
+        worker::console_error!("{}", line);
+        let global = worker::js_sys::global();
+        if let Ok(f) = worker::js_sys::Reflect::get(&global, &"__portcullisPanic".into()) {
+            if let Ok(f) = f.dyn_into::<worker::js_sys::Function>() {
+                let _ = f.call0(&global);
+            }
+        }
+    }));
 }
 
 #[event(fetch)]
