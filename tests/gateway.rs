@@ -1,0 +1,146 @@
+//! The edge gateway end to end: a small origin server started by the test on loopback, the
+//! worker in front of it under `wrangler dev` with `GATEWAY_ROUTES` pointing at it.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// Requests the origin received: (request line, lower-cased headers).
+type Seen = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
+
+/// A one-thread HTTP/1.1 origin that records each request and answers 200 "from origin".
+fn origin() -> (u16, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen: Seen = Arc::default();
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut headers = Vec::new();
+            let mut length = 0usize;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = h.trim_end().split_once(':') {
+                    let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                    if k == "content-length" {
+                        length = v.parse().unwrap_or(0);
+                    }
+                    headers.push((k, v));
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            record.lock().unwrap().push((line.trim_end().to_owned(), headers));
+            let mut s = stream;
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\nfrom origin");
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn gateway_verifies_at_the_edge_and_forwards_with_identity_headers() {
+    let (port, seen) = origin();
+    let routes = format!(
+        r#"[{{"prefix":"/api/users","methods":["GET"],"scopes":["users:read"],"origin":"http://127.0.0.1:{port}"}},{{"prefix":"/api/write","scopes":["users:write"],"origin":"http://127.0.0.1:{port}"}}]"#
+    );
+    let s = Server::start_with(&[("GATEWAY_ROUTES", &routes), ("GATEWAY_CACHE_SECONDS", "2")]);
+    let app = s.trusted_app(&["users:read", "users:write"]);
+    let read = s
+        .cc_basic(&app.id, app.secret(), Some("users:read"))
+        .expect_json(200)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // No token: 401 with the challenge naming the scope. Wrong scope: 403. Forged: 401.
+    let r = s.get("/api/users/1");
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains(r#"scope="users:read""#));
+    let r = s.request(
+        "POST",
+        "/api/write/x",
+        Req {
+            headers: &[("authorization", &bearer(&read))],
+            body: None,
+            chunked: false,
+        },
+    );
+    assert_eq!(r.status, 403);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("insufficient_scope"));
+    // Flip a signature character in the middle (the last one carries unused bits).
+    let at = read.len() - 20;
+    let flipped = if &read[at..at + 1] == "A" { "B" } else { "A" };
+    let forged = format!("{}{flipped}{}", &read[..at], &read[at + 1..]);
+    assert_eq!(
+        s.get_with("/api/users/1", &[("authorization", &bearer(&forged))])
+            .status,
+        401
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the origin is never contacted for refused requests"
+    );
+
+    // A good token: forwarded, Authorization removed, identity headers set, spoofed ones dropped.
+    let r = s.get_with(
+        "/api/users/7?x=1",
+        &[("authorization", &bearer(&read)), ("x-auth-subject", "root")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "from origin");
+    {
+        let seen = seen.lock().unwrap();
+        let (line, headers) = &seen[0];
+        assert_eq!(line, "GET /api/users/7?x=1 HTTP/1.1");
+        let get = |k: &str| {
+            headers
+                .iter()
+                .filter(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert!(get("authorization").is_empty());
+        assert_eq!(get("x-auth-subject"), vec![app.id.as_str()]);
+        assert_eq!(get("x-auth-client-id"), vec![app.id.as_str()]);
+        assert_eq!(get("x-auth-scope"), vec!["users:read"]);
+    }
+
+    // Revocation reaches the gateway within GATEWAY_CACHE_SECONDS.
+    s.post_form_with(
+        "/oauth/revoke",
+        &[("token", &read)],
+        &[("authorization", &basic(&app.id, app.secret()))],
+    )
+    .expect(200);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        s.get_with("/api/users/7", &[("authorization", &bearer(&read))])
+            .status,
+        401
+    );
+
+    // RFC 9728 metadata for the protected routes.
+    let v = s.get("/.well-known/oauth-protected-resource").expect_json(200);
+    assert_eq!(v["authorization_servers"][0], s.issuer());
+    assert_eq!(
+        v["scopes_supported"],
+        serde_json::json!(["users:read", "users:write"])
+    );
+}
