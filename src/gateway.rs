@@ -73,10 +73,7 @@ fn stripped(name: &str) -> bool {
 
 pub async fn handle(p: &impl Platform, issuer: &str, route: &Route, req: &Request) -> Result<Response> {
     if !route.methods.is_empty() && !route.methods.iter().any(|m| m.eq_ignore_ascii_case(&req.method)) {
-        let allow = route.methods.join(", ");
-        return Err(
-            Error::new(ErrorCode::MethodNotAllowed, format!("use {allow}")).with_header("allow", allow)
-        );
+        return Err(Error::method_not_allowed(&route.methods));
     }
     let Some(token) = req.bearer().filter(|t| !t.is_empty()) else {
         // RFC 6750 §3.1: no credentials, no error code, just the challenge.

@@ -173,8 +173,8 @@ fn bad_escape() -> Error {
     Error::invalid_request("malformed percent-encoding")
 }
 
-/// A parameter name fit to echo in an error message.
-fn printable(s: &str) -> String {
+/// A parameter name or value fit to echo in an error message.
+pub(crate) fn printable(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_graphic()).take(40).collect()
 }
 

@@ -1,6 +1,6 @@
 //! Responses of the core, and the single place errors become HTTP.
 
-use crate::oauth::error::{Error, ErrorCode};
+use crate::oauth::error::Error;
 
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -80,16 +80,6 @@ impl Response {
             r = r.header(k, v.clone());
         }
         r
-    }
-
-    pub fn not_found() -> Self {
-        Self::from_error(&Error::not_found("no such endpoint"))
-    }
-
-    pub fn method_not_allowed(allow: &str) -> Self {
-        Self::from_error(
-            &Error::new(ErrorCode::MethodNotAllowed, format!("use {allow}")).with_header("allow", allow),
-        )
     }
 }
 

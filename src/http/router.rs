@@ -82,8 +82,9 @@ fn method(req: &Request, allowed: &[&str]) -> Result<()> {
     if allowed.contains(&req.method.as_str()) {
         Ok(())
     } else {
-        let allow = allowed.join(", ");
-        Err(Error::new(ErrorCode::MethodNotAllowed, format!("use {allow}")).with_header("allow", allow))
+        Err(Error::method_not_allowed(
+            &allowed.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+        ))
     }
 }
 

@@ -136,6 +136,11 @@ impl Error {
     pub fn server(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::ServerError, d)
     }
+    /// 405 with the `Allow` header listing `allowed`.
+    pub fn method_not_allowed(allowed: &[String]) -> Self {
+        let allow = allowed.join(", ");
+        Self::new(ErrorCode::MethodNotAllowed, format!("use {allow}")).with_header("allow", allow)
+    }
     pub fn unavailable(d: impl Into<String>) -> Self {
         Self::new(ErrorCode::TemporarilyUnavailable, d)
     }

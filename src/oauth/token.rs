@@ -1,6 +1,6 @@
 //! `POST /oauth/token`: parses the body, authenticates the client, dispatches on `grant_type`.
 
-use crate::http::params::Params;
+use crate::http::params::{printable, Params};
 use crate::http::{Request, Response};
 use crate::oauth::client_auth;
 use crate::oauth::error::{Error, ErrorCode, Result};
@@ -77,8 +77,4 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
         _ => grants::password::handle(p, ep, req, &params, client).await?,
     };
     Ok(resp.client(Some(&id)))
-}
-
-fn printable(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(80).collect()
 }
