@@ -9,6 +9,8 @@ fi
 export PATH="$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
 export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
-worker-build --release --no-opt
+# --panic-unwind: std rebuilt with panic=unwind (nightly toolchain + rust-src, installed by
+# scripts/setup.sh), so a panic ends only its own request (src/worker/mod.rs, CatchUnwind).
+worker-build --release --no-opt --panic-unwind
 # Our entry module (panics answer as JSON 500s) replaces worker-build's re-export shim.
 cp src/worker/entry.mjs build/worker/shim.mjs

@@ -14,6 +14,20 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown >&2
 fi
+# The wasm build rebuilds std with panic=unwind (worker-build --panic-unwind): that needs the
+# nightly toolchain with rust-src and the wasm32 target.
+if ! rustc +nightly --version >/dev/null 2>&1; then
+  say "installing the nightly toolchain (for a panic=unwind std)"
+  rustup toolchain install nightly --profile minimal >&2
+fi
+if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
+  say "adding rust-src to nightly"
+  rustup component add rust-src --toolchain nightly >&2
+fi
+if ! rustup target list --toolchain nightly --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target to nightly"
+  rustup target add wasm32-unknown-unknown --toolchain nightly >&2
+fi
 if [ "$(worker-build --version 2>/dev/null || true)" != "$WORKER_BUILD_VERSION" ]; then
   say "installing worker-build $WORKER_BUILD_VERSION (~3 min once)"
   cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked --force >&2

@@ -1,6 +1,6 @@
 //! Server configuration, read once per isolate from Worker vars (see README "Configuration").
 
-pub const DEFAULT_SCOPES: &str = "public subscriptions:read subscriptions:write subscriptions_batch:write custom_attributes:read custom_attributes:write users:read users:read_by_email users:change_email users:write newsletter_subscriptions:write";
+pub const DEFAULT_SCOPES: &str = "public email subscriptions:read subscriptions:write subscriptions_batch:write custom_attributes:read custom_attributes:write users:read users:read_by_email users:change_email users:write newsletter_subscriptions:write";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -8,6 +8,12 @@ pub struct Config {
     pub issuer: Option<String>,
     /// `SCOPES`: the catalogue every app's scopes come from.
     pub scopes: Vec<String>,
+    /// `SELF_SERVICE_SCOPES` (default `public`): the only scopes a self-service app (RFC 7591,
+    /// the registration page, `/apps`) may hold until an operator approves it.
+    pub self_service_scopes: Vec<String>,
+    /// `AUTH_FAILURE_LIMIT` (default 10): failed client authentications per minute from one
+    /// address for one client, counted apart from the client's successful calls.
+    pub auth_failure_limit: u32,
     /// `ACCESS_TOKEN_AUDIENCE`: `aud` of access tokens when no `resource` is asked for (default: the issuer).
     pub audience: Option<String>,
     /// `RESOURCES`: RFC 8707 resource indicators a client may ask for.
@@ -111,6 +117,8 @@ impl Config {
         Config {
             issuer: get("ISSUER").map(|s| s.trim_end_matches('/').to_owned()),
             scopes: list("SCOPES", DEFAULT_SCOPES),
+            self_service_scopes: list("SELF_SERVICE_SCOPES", "public"),
+            auth_failure_limit: num("AUTH_FAILURE_LIMIT", 10).clamp(1, 1_000_000) as u32,
             audience: get("ACCESS_TOKEN_AUDIENCE"),
             resources: list("RESOURCES", ""),
             max_apps_per_owner: num("MAX_APPS_PER_OWNER", 1000).min(u32::MAX as u64) as u32,

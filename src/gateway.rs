@@ -47,13 +47,118 @@ pub fn parse_routes(json: &str) -> std::result::Result<Vec<Route>, String> {
     Ok(routes)
 }
 
-/// The protected route a path falls under (the longest matching prefix).
+/// Why a path cannot be taken to a protected route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathRejection {
+    /// `;` parameters: origins disagree on what they mean (Tomcat drops them, others keep).
+    Parameters,
+    /// `%2F`, `%5C`, a backslash or a control character inside a segment.
+    EncodedSeparator,
+    /// A percent escape that is malformed or decodes to invalid UTF-8.
+    BadEncoding,
+    /// `..` above the root.
+    AboveRoot,
+}
+
+impl PathRejection {
+    pub fn describe(self) -> &'static str {
+        match self {
+            PathRejection::Parameters => "';' path parameters are not accepted",
+            PathRejection::EncodedSeparator => "encoded slashes, backslashes and control characters are not accepted in a path",
+            PathRejection::BadEncoding => "the path has malformed percent-encoding",
+            PathRejection::AboveRoot => "the path climbs above the root",
+        }
+    }
+}
+
+/// The one form of a path that routes are matched on and that is forwarded: percent escapes
+/// decoded where they are plain characters, `.` and `..` segments resolved, duplicate slashes
+/// collapsed. `;` parameters and encoded separators are refused rather than guessed at, so the
+/// gateway and the origin cannot read one path two ways.
+pub fn canonical_path(raw: &str) -> std::result::Result<String, PathRejection> {
+    let mut segments: Vec<String> = Vec::new();
+    let trailing = raw.len() > 1 && raw.ends_with('/');
+    for seg in raw.split('/') {
+        if seg.contains(';') {
+            return Err(PathRejection::Parameters);
+        }
+        let decoded = decode_segment(seg)?;
+        match decoded.as_str() {
+            "" | "." => {}
+            ".." => {
+                if segments.pop().is_none() {
+                    return Err(PathRejection::AboveRoot);
+                }
+            }
+            _ => segments.push(decoded),
+        }
+    }
+    let mut out = String::with_capacity(raw.len());
+    for s in &segments {
+        out.push('/');
+        out.push_str(&encode_segment(s));
+    }
+    if out.is_empty() || trailing {
+        out.push('/');
+    }
+    Ok(out)
+}
+
+fn decode_segment(seg: &str) -> std::result::Result<String, PathRejection> {
+    let mut out = Vec::with_capacity(seg.len());
+    let mut bytes = seg.bytes();
+    while let Some(b) = bytes.next() {
+        let b = if b == b'%' {
+            let (Some(hi), Some(lo)) = (bytes.next(), bytes.next()) else {
+                return Err(PathRejection::BadEncoding);
+            };
+            let (Some(hi), Some(lo)) = ((hi as char).to_digit(16), (lo as char).to_digit(16)) else {
+                return Err(PathRejection::BadEncoding);
+            };
+            (hi * 16 + lo) as u8
+        } else {
+            b
+        };
+        if b == b'/' || b == b'\\' || b == b';' || b.is_ascii_control() {
+            return Err(if b == b';' {
+                PathRejection::Parameters
+            } else {
+                PathRejection::EncodedSeparator
+            });
+        }
+        out.push(b);
+    }
+    String::from_utf8(out).map_err(|_| PathRejection::BadEncoding)
+}
+
+/// Percent-encodes what RFC 3986 does not allow bare in a segment (and `%` itself).
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The protected route a canonical path falls under: the longest prefix that matches on
+/// segment boundaries, compared ASCII case-insensitively, so `/api/ADMIN` is under an
+/// `/api/admin` route even for an origin that ignores case.
 pub fn route_for<'a>(routes: &'a [Route], path: &str) -> Option<&'a Route> {
     routes
         .iter()
         .filter(|r| {
             let p = r.prefix.trim_end_matches('/');
-            path == p || path.starts_with(&format!("{p}/"))
+            match path.get(..p.len()) {
+                Some(head) if head.eq_ignore_ascii_case(p) => {
+                    matches!(path.get(p.len()..), Some("") | Some("/"))
+                        || path.get(p.len()..).is_some_and(|rest| rest.starts_with('/'))
+                }
+                _ => false,
+            }
         })
         .max_by_key(|r| r.prefix.len())
 }
@@ -63,15 +168,19 @@ fn challenge(code: ErrorCode, msg: &str, scope: Option<&Route>) -> Error {
     Error::new(code, msg).with_challenge(Challenge::Bearer { scope })
 }
 
-/// Headers an end client may not set: the gateway owns them.
+/// Headers an end client may not set: the gateway owns them. Names are compared as CGI and
+/// WSGI origins read them (case-insensitive, `_` the same as `-`), so `X_Auth_Subject` goes too.
 fn stripped(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace('_', "-");
     matches!(
-        name,
+        n.as_str(),
         "authorization" | "host" | "cookie" | "content-length" | "cf-connecting-ip"
-    ) || name.starts_with("x-auth-")
+    ) || n.starts_with("x-auth-")
 }
 
-pub async fn handle(p: &impl Platform, issuer: &str, route: &Route, req: &Request) -> Result<Response> {
+/// `path` is the request's canonical path ([`canonical_path`]): what the route was chosen by
+/// and exactly what the origin receives.
+pub async fn handle(p: &impl Platform, issuer: &str, route: &Route, path: &str, req: &Request) -> Result<Response> {
     if !route.methods.is_empty() && !route.methods.iter().any(|m| m.eq_ignore_ascii_case(&req.method)) {
         return Err(Error::method_not_allowed(&route.methods));
     }
@@ -111,12 +220,18 @@ pub async fn handle(p: &impl Platform, issuer: &str, route: &Route, req: &Reques
             Some(route),
         ));
     }
-    let live = match p.cached_liveness(&claims.jti) {
+    // GATEWAY_CACHE_SECONDS=0: the app's Durable Object is asked on every request.
+    let cached = (cfg.gateway_cache_seconds > 0)
+        .then(|| p.cached_liveness(&claims.jti))
+        .flatten();
+    let live = match cached {
         Some(a) => a,
         None => {
             let a = mint::is_live(p, &claims).await?;
-            let until = p.now_ms() + cfg.gateway_cache_seconds as f64 * 1000.0;
-            p.remember_liveness(&claims.jti, a, until.min(claims.exp as f64 * 1000.0));
+            if cfg.gateway_cache_seconds > 0 {
+                let until = p.now_ms() + cfg.gateway_cache_seconds as f64 * 1000.0;
+                p.remember_liveness(&claims.jti, a, until.min(claims.exp as f64 * 1000.0));
+            }
             a
         }
     };
@@ -133,7 +248,7 @@ pub async fn handle(p: &impl Platform, issuer: &str, route: &Route, req: &Reques
     out.headers
         .push(("x-auth-client-id".into(), claims.client_id.clone()));
     out.headers.push(("x-auth-scope".into(), claims.scope.clone()));
-    let mut url = format!("{}{}", route.origin.trim_end_matches('/'), req.path);
+    let mut url = format!("{}{}", route.origin.trim_end_matches('/'), path);
     if !req.query.is_empty() {
         url.push('?');
         url.push_str(&req.query);
@@ -171,8 +286,66 @@ mod tests {
         assert_eq!(route_for(&routes, "/api").unwrap().prefix, "/api");
         assert_eq!(route_for(&routes, "/api/admin/x").unwrap().prefix, "/api/admin");
         assert!(route_for(&routes, "/apix").is_none());
+        assert_eq!(route_for(&routes, "/API/Admin/x").unwrap().prefix, "/api/admin");
         assert!(parse_routes(r#"[{"prefix":"api","origin":"http://x"}]"#).is_err());
         assert!(parse_routes(r#"[{"prefix":"/a","origin":"ftp://x"}]"#).is_err());
         assert!(parse_routes("nope").is_err());
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+
+    /// Issue 13 item 9: every spelling that reached the origin under `/api`'s weaker check
+    /// is either the `/api/admin` path once canonical, or refused.
+    #[test]
+    fn path_confusion_is_canonicalised_or_refused() {
+        let routes = parse_routes(r#"[{"prefix":"/api","scopes":["users:read"],"origin":"http://o"},{"prefix":"/api/admin","scopes":["users:write"],"origin":"http://o"}]"#).unwrap();
+        for raw in ["/api//admin/x", "/api/./admin/x", "/api/x/../admin/x", "/api/%61dmin/x", "//api/admin/x", "/api/ADMIN/x", "/api/admin/./x", "/api/%2e/admin/x", "/api/%2E%2E/api/admin/x"] {
+            let c = canonical_path(raw).unwrap_or_else(|e| panic!("{raw}: {e:?}"));
+            assert_eq!(route_for(&routes, &c).unwrap().prefix, "/api/admin", "{raw} → {c}");
+        }
+        for (raw, why) in [
+            ("/api/admin;a=b/x", PathRejection::Parameters),
+            ("/api;/admin/x", PathRejection::Parameters),
+            ("/api/admin%3bx", PathRejection::Parameters),
+            ("/api/admin%2fx", PathRejection::EncodedSeparator),
+            ("/api/admin%2Fx", PathRejection::EncodedSeparator),
+            ("/api%5cadmin/x", PathRejection::EncodedSeparator),
+            ("/api\\admin", PathRejection::EncodedSeparator),
+            ("/api/%00", PathRejection::EncodedSeparator),
+            ("/api/%zz", PathRejection::BadEncoding),
+            ("/api/%ff", PathRejection::BadEncoding),
+            ("/api/%", PathRejection::BadEncoding),
+            ("/../api", PathRejection::AboveRoot),
+        ] {
+            assert_eq!(canonical_path(raw), Err(why), "{raw}");
+        }
+        assert_eq!(canonical_path("/api/x/").unwrap(), "/api/x/");
+        assert_eq!(canonical_path("/").unwrap(), "/");
+        assert_eq!(canonical_path("/a%20b/%C3%A9").unwrap(), "/a%20b/%C3%A9");
+        assert_eq!(canonical_path("/a b").unwrap(), "/a%20b");
+    }
+
+    #[test]
+    fn gateway_owned_headers_are_stripped_in_every_spelling() {
+        for h in ["X-Auth-Subject", "x_auth_subject", "X_AUTH_SCOPE", "x-auth-", "Authorization", "COOKIE", "cf_connecting_ip"] {
+            assert!(stripped(h), "{h}");
+        }
+        for h in ["x-authx", "accept", "x-request-id"] {
+            assert!(!stripped(h), "{h}");
+        }
+    }
+
+    /// Canonicalising twice changes nothing, and never panics on arbitrary input.
+    #[test]
+    fn canonical_is_idempotent() {
+        let samples = ["/a/b", "/a//b/", "/%41/%7e", "/x/../../y", "/é/ü", "/a/%2e%2e", "/~user/!$&'()*+,=:@"];
+        for s in samples {
+            if let Ok(c) = canonical_path(s) {
+                assert_eq!(canonical_path(&c).as_deref(), Ok(c.as_str()), "{s}");
+            }
+        }
     }
 }

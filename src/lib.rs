@@ -4,6 +4,19 @@
 //! trait (storage, clock, randomness, keys), tested natively with `cargo test`.
 //! `worker/` is the only code that touches workers-rs types and is compiled for wasm32 only.
 
+// Nothing on input may panic: no indexing, slicing, unwrap or expect in non-test code
+// (checked by `cargo clippy` in the test command, for the host and for wasm32).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::string_slice,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 pub mod accounts;
 pub mod admin;
 pub mod apps;

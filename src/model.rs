@@ -41,8 +41,20 @@ pub struct App {
     /// Granted when a request names no scope; defaults to `scopes`.
     #[serde(default)]
     pub default_scopes: Option<Vec<String>>,
+    /// Set by operators only: the app may use client_credentials.
     #[serde(default)]
     pub trusted: bool,
+    /// Created through self-service (RFC 7591, the registration page, a person on `/apps`):
+    /// limited to `SELF_SERVICE_SCOPES` and without machine grants (client_credentials, bot
+    /// tokens) until an operator approves it.
+    #[serde(default)]
+    pub self_service: bool,
+    /// Set by operators only: a self-service app may have machine grants and any catalogue scope.
+    #[serde(default)]
+    pub approved: bool,
+    /// Set by operators only: may introspect tokens issued to other clients (RFC 7662 §4).
+    #[serde(default)]
+    pub introspection: bool,
     /// Which API the app was registered for (`unifiedapi` or `systemapi`), when registered
     /// through the public registration page.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -71,6 +83,11 @@ impl App {
             self.token_endpoint_auth_method.as_str(),
             "client_secret_basic" | "client_secret_post"
         )
+    }
+    /// Machine grants (client_credentials, app tokens and jwt-bearer bot tokens) need an
+    /// operator: apps an operator created, or self-service apps an operator approved.
+    pub fn operator_vetted(&self) -> bool {
+        !self.self_service || self.approved
     }
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant)

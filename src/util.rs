@@ -22,12 +22,21 @@ pub fn sha256_hex(s: &str) -> String {
     hex(&sha256(s.as_bytes()))
 }
 
+/// Sets `key` on a JSON object (no-op on anything else): `value[key] = …` without the
+/// indexing operator, which panics on non-objects.
+pub fn set(value: &mut serde_json::Value, key: &str, v: impl Into<serde_json::Value>) {
+    if let Some(o) = value.as_object_mut() {
+        o.insert(key.to_owned(), v.into());
+    }
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
+        for nibble in [b >> 4, b & 15] {
+            out.push(DIGITS.get(nibble as usize).map_or('0', |d| *d as char));
+        }
     }
     out
 }

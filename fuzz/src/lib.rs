@@ -55,6 +55,10 @@ pub fn config() -> Config {
     Config {
         issuer: Some(ISSUER.into()),
         admin_token: Some(Secret(ADMIN_TOKEN.into())),
+        gateway_routes: portcullis::gateway::parse_routes(
+            r#"[{"prefix":"/api","scopes":["public"],"origin":"http://origin.invalid"},{"prefix":"/api/admin","scopes":["users:write"],"origin":"http://origin.invalid"}]"#,
+        )
+        .unwrap_or_default(),
         ..Config::default()
     }
 }
@@ -82,6 +86,9 @@ pub fn app() -> App {
         scopes: vec!["public".into(), "users:read".into()],
         default_scopes: None,
         trusted: true,
+        self_service: false,
+        approved: false,
+        introspection: false,
         api: String::new(),
         token_lifetime: None,
         token_endpoint_auth_method: "client_secret_basic".into(),
@@ -138,7 +145,8 @@ impl Fixture {
             "correct horse battery",
             "Fuzz Person",
         ))
-        .expect("sign-up");
+        .expect("sign-up")
+        .expect("a new account");
         let token = block_on(portcullis::accounts::start_session(&fx.p, &profile)).expect("session");
         fx.session = Some(token);
         fx.shards = fx.p.shards.borrow().clone();

@@ -10,34 +10,38 @@ use crate::store::shard::{AccountRecord, Command, Profile, Reply, SessionRecord}
 use crate::store::Platform;
 use crate::util::sha256_hex;
 
+/// The one form of an email every lookup and limit uses (trim, NFKC, lower case).
 pub fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    crate::admin::validate::normalise_identifier(email)
 }
 
 fn email_shard(email: &str) -> String {
     format!("email:{}", normalise_email(email))
 }
 
-fn address_shard(req: &Request) -> String {
-    let addr = if req.remote_addr.is_empty() {
-        "unknown"
+/// The client address as a shard-name part (at most 64 characters, `unknown` when absent).
+pub fn address(req: &Request) -> String {
+    if req.remote_addr.is_empty() {
+        "unknown".to_owned()
     } else {
-        req.remote_addr.as_str()
-    };
-    format!("ip:{}", addr.chars().take(64).collect::<String>())
+        req.remote_addr.chars().take(64).collect()
+    }
+}
+
+fn address_shard(req: &Request) -> String {
+    format!("ip:{}", address(req))
 }
 
 /// Counts a registration from the request's address; 429 once over `REGISTRATION_RATE_LIMIT`.
 pub async fn count_registration(p: &impl Platform, req: &Request) -> Result<()> {
-    let shard = format!("reg:{}", &address_shard(req)[3..]);
+    let shard = format!("reg:{}", address(req));
     p.shard(
         &shard,
-        Command::RateStatus {
+        Command::RateReserve {
             limit: p.config().registration_rate_limit,
         },
     )
     .await?;
-    p.shard(&shard, Command::RateFail).await?;
     Ok(())
 }
 
@@ -57,15 +61,18 @@ pub fn check_password_rules(password: &str) -> Result<()> {
 }
 
 /// Creates an account; the email shard makes the email unique even under racing sign-ups.
-pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str) -> Result<Profile> {
-    crate::admin::validate::email("email", email.trim(), true)?;
-    crate::admin::validate::text("name", name, 100, true)?;
+/// `Ok(None)`: the email already has an account. Callers answer that exactly as they answer a
+/// new account (sign-up must not tell anyone which emails have accounts), and the cost is the
+/// same: the KDF runs before the email's object is asked.
+pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str) -> Result<Option<Profile>> {
+    let email = normalise_email(email);
+    crate::admin::validate::email("email", &email, true)?;
+    crate::admin::validate::name("name", name.trim(), 100)?;
     check_password_rules(password)?;
     let mut salt = [0u8; 16];
-    p.fill_random(&mut salt);
+    p.fill_random(&mut salt)?;
     let password_hash = password::hash(password, &salt)?;
-    let user_id = random_token(p, 16);
-    let email = normalise_email(email);
+    let user_id = random_token(p, 16)?;
     let record = AccountRecord {
         user_id: user_id.clone(),
         email: email.clone(),
@@ -73,8 +80,11 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
         password_hash,
         created_at: p.now(),
     };
-    p.shard(&email_shard(&email), Command::CreateAccount { record })
-        .await?;
+    match p.shard(&email_shard(&email), Command::CreateAccount { record }).await {
+        Ok(_) => {}
+        Err(e) if e.code == ErrorCode::LimitReached => return Ok(None),
+        Err(e) => return Err(e),
+    }
     let profile = Profile {
         id: user_id.clone(),
         email,
@@ -88,7 +98,7 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
         },
     )
     .await?;
-    Ok(profile)
+    Ok(Some(profile))
 }
 
 /// Checks email and password under the per-account and per-address failure limits. The answer
@@ -96,25 +106,35 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
 pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &str) -> Result<Profile> {
     let cfg = p.config();
     let ip = address_shard(req);
+    // Each attempt is reserved before the password is checked (one atomic command per
+    // counter), so racing guesses cannot overrun a limit; a success gives it back.
     p.shard(
         &ip,
-        Command::RateStatus {
+        Command::RateReserve {
             limit: cfg.login_limit_address,
         },
     )
     .await?;
-    let email_key = email_shard(email);
-    let account = match p
-        .shard(
-            &email_key,
-            Command::GetAccount {
-                limit: cfg.login_limit_account,
-            },
-        )
-        .await?
-    {
-        Reply::Account { account } => account,
-        _ => None,
+    // The account limit counts the normalised email: padding or look-alike forms of one
+    // address share one counter. Input that cannot be an email has no account to guess.
+    let email = normalise_email(email);
+    let email_key = email_shard(&email);
+    let valid = crate::admin::validate::email("email", &email, true).is_ok();
+    let account = if valid {
+        match p
+            .shard(
+                &email_key,
+                Command::GetAccount {
+                    limit: cfg.login_limit_account,
+                },
+            )
+            .await?
+        {
+            Reply::Account { account } => account,
+            _ => None,
+        }
+    } else {
+        None
     };
     let ok = match &account {
         Some(a) => password::verify(password, &a.password_hash),
@@ -124,28 +144,26 @@ pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &st
         }
     };
     match (ok, account) {
-        (true, Some(a)) => Ok(Profile {
-            id: a.user_id,
-            email: a.email,
-            name: a.name,
-            created_at: a.created_at,
-        }),
-        _ => {
-            p.shard(&ip, Command::RateFail).await?;
-            if email.len() <= 254 {
-                p.shard(&email_key, Command::RateFail).await?;
-            }
-            Err(Error::new(
-                ErrorCode::AccessDenied,
-                "the email or password is wrong",
-            ))
+        (true, Some(a)) => {
+            p.shard(&ip, Command::RateRelease).await?;
+            p.shard(&email_key, Command::RateRelease).await?;
+            Ok(Profile {
+                id: a.user_id,
+                email: a.email,
+                name: a.name,
+                created_at: a.created_at,
+            })
         }
+        _ => Err(Error::new(
+            ErrorCode::AccessDenied,
+            "the email or password is wrong",
+        )),
     }
 }
 
 /// Starts a session; returns the cookie value (only its hash is stored).
 pub async fn start_session(p: &impl Platform, profile: &Profile) -> Result<String> {
-    let token = random_token(p, 32);
+    let token = random_token(p, 32)?;
     let record = SessionRecord {
         user_id: profile.id.clone(),
         email: profile.email.clone(),

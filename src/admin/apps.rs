@@ -40,6 +40,8 @@ pub struct AppInput {
     scopes: Option<List>,
     default_scopes: Option<List>,
     trusted: Option<bool>,
+    approved: Option<bool>,
+    introspection: Option<bool>,
     token_lifetime: Option<u64>,
     token_endpoint_auth_method: Option<String>,
     status: Option<Status>,
@@ -79,6 +81,8 @@ fn apply(app: &mut App, input: AppInput) {
         admin_email,
         admin_phone,
         trusted,
+        approved,
+        introspection,
         token_endpoint_auth_method,
         status
     );
@@ -134,7 +138,7 @@ pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
     let mut input = parse_input(req)?;
     let (key, public_key) = (input.key.take(), input.public_key.take());
     let owner = input.owner.take().unwrap_or_else(|| "operator".to_owned());
-    let mut app = apps::blank(p, &owner);
+    let mut app = apps::blank(p, &owner)?;
     let explicit_grants = input.grant_types.is_some();
     apply(&mut app, input);
     if !explicit_grants {
@@ -151,10 +155,10 @@ pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
     let created = apps::create(p, app, ACTOR, false).await?;
     let mut body = view(&created.app);
     if let Some(s) = created.secret {
-        body["client_secret"] = s.into();
+        crate::util::set(&mut body, "client_secret", s);
     }
     if let Some(pem) = private_key {
-        body["private_key"] = pem.into();
+        crate::util::set(&mut body, "private_key", pem);
     }
     let location = format!("/admin/apps/{}", created.app.client_id);
     Ok(Response::json(201, &body).no_store().header("location", location))
@@ -223,9 +227,9 @@ pub async fn add_key(p: &impl Platform, id: &str, req: &Request) -> Result<Respo
     let (jwk, pem) = key_from(input.key.as_deref(), input.public_key.as_ref())?
         .ok_or_else(|| Error::invalid_request("send public_key (JWK or PEM) or key: \"generate\""))?;
     apps::add_key(p, id, jwk.clone(), ACTOR).await?;
-    let mut body = serde_json::json!({"kid": jwk["kid"], "jwk": jwk});
+    let mut body = serde_json::json!({"kid": jwk.get("kid"), "jwk": jwk});
     if let Some(pem) = pem {
-        body["private_key"] = pem.into();
+        crate::util::set(&mut body, "private_key", pem);
     }
     Ok(Response::json(201, &body).no_store())
 }

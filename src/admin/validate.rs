@@ -57,9 +57,43 @@ pub fn web_url(field: &str, s: &str) -> Result<()> {
     Ok(())
 }
 
+/// Characters that display as nothing or reorder what is around them: zero-width and format
+/// characters, bidi embeddings, overrides and isolates, soft hyphen, BOM. Two names that differ
+/// only in these look the same on a page (consent-page spoofing), so names and emails refuse them.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// A display name (app or person): the text rules plus no invisible or bidi control characters.
+pub fn name(field: &str, s: &str, max: usize) -> Result<()> {
+    text(field, s, max, true)?;
+    if s.chars().any(is_invisible) {
+        return Err(Error::invalid_request(format!(
+            "{field} must not contain invisible or bidirectional control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// One form of an identifier: trimmed, NFKC-normalised (fullwidth and composed/decomposed
+/// forms become one), lower-cased. Every lookup and every limit uses this form.
+pub fn normalise_identifier(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.trim().nfkc().collect::<String>().to_lowercase()
+}
+
 pub fn email(field: &str, s: &str, required: bool) -> Result<()> {
     if s.is_empty() && !required {
         return Ok(());
+    }
+    if s.chars().any(is_invisible) {
+        return Err(Error::invalid_request(format!(
+            "{field} must not contain invisible or bidirectional control characters"
+        )));
     }
     let ok = s.len() <= 254
         && s.split_once('@')

@@ -14,9 +14,9 @@ use crate::store::Platform;
 use crate::util::sha256_hex;
 
 /// A new app with defaults, owned by `owner`; the caller fills in fields and calls [`create`].
-pub fn blank(p: &impl Platform, owner: &str) -> App {
-    let client_id = random_token(p, 24);
-    App {
+pub fn blank(p: &impl Platform, owner: &str) -> Result<App> {
+    let client_id = random_token(p, 24)?;
+    Ok(App {
         bot_user: BotUser {
             id: format!("bot_{client_id}"),
             name: String::new(),
@@ -34,6 +34,9 @@ pub fn blank(p: &impl Platform, owner: &str) -> App {
         scopes: vec!["public".into()],
         default_scopes: None,
         trusted: false,
+        self_service: false,
+        approved: false,
+        introspection: false,
         api: String::new(),
         token_lifetime: None,
         token_endpoint_auth_method: "client_secret_basic".into(),
@@ -41,7 +44,7 @@ pub fn blank(p: &impl Platform, owner: &str) -> App {
         status: Status::Active,
         created_at: p.now(),
         updated_at: p.now(),
-    }
+    })
 }
 
 /// Grant types implied when none are given: the code flow with refresh for apps with a
@@ -65,7 +68,7 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
         ));
     }
     validate::owner(&app.owner)?;
-    validate::text("name", &app.name, 100, true)?;
+    validate::name("name", &app.name, 100)?;
     validate::text("description", &app.description, 1000, false)?;
     validate::web_url("homepage", &app.homepage)?;
     validate::web_url("image_uri", &app.image_uri)?;
@@ -108,6 +111,21 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
             "public clients (auth method none) cannot be trusted",
         ));
     }
+    if !app.operator_vetted() {
+        if app.trusted {
+            return Err(Error::invalid_request(
+                "a self-service app must be approved by an operator (approved: true) before it can be trusted",
+            ));
+        }
+        let allowed = &p.config().self_service_scopes;
+        if let Some(bad) = app.scopes.iter().find(|s| !allowed.contains(s)) {
+            return Err(Error::invalid_scope(format!(
+                "scope '{}' needs an operator's approval (self-service apps may have: {})",
+                short(bad),
+                allowed.join(" ")
+            )));
+        }
+    }
     scope::check_catalogue(&app.scopes, &p.config().scopes)?;
     if let Some(d) = &app.default_scopes {
         if let Some(bad) = d.iter().find(|s| !app.scopes.contains(s)) {
@@ -146,8 +164,8 @@ pub async fn create(
 ) -> Result<Created> {
     check(p, &mut app)?;
     let id = app.client_id.clone();
-    let secret = app.uses_secret().then(|| random_token(p, 24));
-    let registration_token = registration_token.then(|| random_token(p, 32));
+    let secret = app.uses_secret().then(|| random_token(p, 24)).transpose()?;
+    let registration_token = registration_token.then(|| random_token(p, 32)).transpose()?;
     let owner_shard = format!("owner:{}", app.owner);
     let limit = p.config().max_apps_per_owner;
     p.shard(
@@ -231,7 +249,7 @@ pub async fn regenerate_secret(p: &impl Platform, id: &str, actor: &str) -> Resu
             "this client has no secret (its auth method is none or private_key_jwt)",
         ));
     }
-    let secret = random_token(p, 24);
+    let secret = random_token(p, 24)?;
     p.shard(
         &format!("app:{id}"),
         Command::RotateSecret {

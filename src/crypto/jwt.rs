@@ -55,7 +55,7 @@ pub fn decode(token: &str) -> Result<Untrusted<'_>, DecodeError> {
     Ok(Untrusted {
         header,
         claims,
-        signing_input: &token[..h.len() + 1 + c.len()],
+        signing_input: token.get(..h.len() + 1 + c.len()).ok_or(DecodeError::Malformed)?,
         signature,
     })
 }

@@ -59,8 +59,10 @@ impl SigningKey {
 }
 
 pub struct SigningKeys {
-    /// The signing key first, then the others in the order given.
-    keys: Vec<SigningKey>,
+    /// The key that signs.
+    current: SigningKey,
+    /// The others, in the order given (verification only).
+    others: Vec<SigningKey>,
     jwks_json: String,
     /// True when the key was made by the server itself (no `SIGNING_KEYS` secret).
     pub development: bool,
@@ -69,7 +71,7 @@ pub struct SigningKeys {
 impl std::fmt::Debug for SigningKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material.
-        let kids: Vec<&str> = self.keys.iter().map(|k| k.kid.as_str()).collect();
+        let kids: Vec<&str> = self.all().map(|k| k.kid.as_str()).collect();
         f.debug_struct("SigningKeys").field("kids", &kids).finish()
     }
 }
@@ -172,13 +174,12 @@ impl SigningKeys {
         const END: &str = "-----END PRIVATE KEY-----";
         let mut keys = Vec::new();
         let mut rest = text;
-        while let Some(start) = rest.find(BEGIN) {
-            let after = &rest[start..];
-            let end = after.find(END).ok_or("unterminated PEM block")? + END.len();
+        while let Some((_, after)) = rest.split_once(BEGIN) {
+            let (body, next) = after.split_once(END).ok_or("unterminated PEM block")?;
             // Secrets set through a dashboard sometimes carry literal "\n".
-            let block = after[..end].replace("\\n", "\n");
+            let block = format!("{BEGIN}{body}{END}").replace("\\n", "\n");
             keys.push(parse_key(&block, keys.len())?);
-            rest = &after[end..];
+            rest = next;
         }
         if keys.is_empty() {
             return Err("no PKCS#8 private key found".into());
@@ -193,15 +194,20 @@ impl SigningKeys {
                 alg.as_str()
             ));
         };
-        let signing = keys.remove(current);
-        keys.insert(0, signing);
-        let jwks: Vec<_> = keys.iter().map(SigningKey::jwk).collect();
+        let current = keys.remove(current);
+        let jwks: Vec<_> = std::iter::once(&current).chain(&keys).map(SigningKey::jwk).collect();
         let jwks_json = serde_json::json!({ "keys": jwks }).to_string();
         Ok(SigningKeys {
-            keys,
+            current,
+            others: keys,
             jwks_json,
             development,
         })
+    }
+
+    /// The signing key first, then the others.
+    fn all(&self) -> impl Iterator<Item = &SigningKey> {
+        std::iter::once(&self.current).chain(&self.others)
     }
 
     pub fn jwks_json(&self) -> &str {
@@ -209,17 +215,17 @@ impl SigningKeys {
     }
 
     pub fn current_kid(&self) -> &str {
-        &self.keys[0].kid
+        &self.current.kid
     }
 
     /// The `alg` of the access tokens we sign.
     pub fn alg(&self) -> AccessTokenAlg {
-        self.keys[0].alg()
+        self.current.alg()
     }
 
     /// Signs an RFC 9068 access token (`typ: at+jwt`) with the current key.
     pub fn sign_access_token(&self, claims: &serde_json::Value) -> String {
-        let k = &self.keys[0];
+        let k = &self.current;
         match &k.kind {
             Kind::Rsa { signer, .. } => jwt::sign_rs256(&k.at_header, claims, signer),
             Kind::Ed25519 { signing, .. } => jwt::sign_eddsa(&k.at_header, claims, signing),
@@ -231,11 +237,10 @@ impl SigningKeys {
     pub fn verify(&self, token: &Untrusted<'_>) -> bool {
         match &token.header.kid {
             Some(kid) => self
-                .keys
-                .iter()
+                .all()
                 .find(|k| &k.kid == kid)
                 .is_some_and(|k| k.verify(token)),
-            None => self.keys.iter().any(|k| k.verify(token)),
+            None => self.all().any(|k| k.verify(token)),
         }
     }
 
@@ -243,7 +248,7 @@ impl SigningKeys {
     /// and through the `rsa` crate and says whether every pair is byte-identical (`None` for
     /// an Ed25519 key, or when the kernel does not take the key).
     pub fn matches_reference(&self, n: usize) -> Option<bool> {
-        let Kind::Rsa { signer, .. } = &self.keys[0].kind else {
+        let Kind::Rsa { signer, .. } = &self.current.kind else {
             return None;
         };
         signer.is_fast().then(|| {
@@ -326,7 +331,7 @@ pub(crate) mod tests {
         assert_eq!(jwk["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
         assert!(jwk.get("d").is_none());
         // A.4: the signature over a fixed input.
-        let Kind::Ed25519 { signing, .. } = &keys.keys[0].kind else {
+        let Kind::Ed25519 { signing, .. } = &keys.current.kind else {
             panic!()
         };
         let input = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";

@@ -24,12 +24,12 @@ fn encode(msg: &[u8], k: usize) -> Option<Vec<u8>> {
     if k < t + 11 {
         return None;
     }
-    let mut em = vec![0xffu8; k];
-    em[0] = 0;
-    em[1] = 1;
-    em[k - t - 1] = 0;
-    em[k - t..k - 32].copy_from_slice(&SHA256_PREFIX);
-    em[k - 32..].copy_from_slice(&Sha256::digest(msg));
+    let mut em = Vec::with_capacity(k);
+    em.extend_from_slice(&[0, 1]);
+    em.resize(k - t - 1, 0xff);
+    em.push(0);
+    em.extend_from_slice(&SHA256_PREFIX);
+    em.extend_from_slice(&Sha256::digest(msg));
     Some(em)
 }
 

@@ -170,6 +170,20 @@ fn authorization_code_with_pkce_refresh_and_userinfo() {
             ("name", "Ann <b>"),
         ]),
     );
+    // Sign-up answers with the log-in form (never a session: issue 13 item 16).
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.get_header("set-cookie").is_none_or(|c| !c.contains("portcullis_session=")));
+    let csrf = csrf_of(&r);
+    let r = b.post(
+        &p,
+        "/login",
+        &form(&[
+            ("csrf", &csrf),
+            ("return_to", &authz),
+            ("email", "ann@example.com"),
+            ("password", "hunter2hunter2"),
+        ]),
+    );
     assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.get_header("location").unwrap(), authz);
     // Consent page names the app and escapes the person's name.
@@ -223,8 +237,16 @@ fn authorization_code_with_pkce_refresh_and_userinfo() {
         ]),
     );
     assert_eq!(json(&bad)["error"], "invalid_grant");
-    // Consent is remembered: the next request goes straight back with a code.
-    let r = b.get(&p, &authz);
+    // A public client (this one) sees the consent page every time (RFC 8252 §8.6): remembered
+    // consent never issues its codes silently.
+    let page = b.get(&p, &authz);
+    assert_eq!(page.status, 200);
+    let csrf = csrf_of(&page);
+    let r = b.post(
+        &p,
+        "/oauth/authorize",
+        &format!("{}&{}", authz.split_once('?').unwrap().1, form(&[("csrf", &csrf), ("decision", "allow")])),
+    );
     assert_eq!(r.status, 302);
     let code = query_param(r.get_header("location").unwrap(), "code").unwrap();
     let redeem = form(&[
@@ -252,7 +274,9 @@ fn authorization_code_with_pkce_refresh_and_userinfo() {
         ),
     );
     assert_eq!(r.status, 200);
-    assert_eq!(json(&r)["email"], "ann@example.com");
+    // Claims follow the granted scopes (public users:read): the name, never the email.
+    assert_eq!(json(&r)["name"], "Ann <b>");
+    assert!(json(&r).get("email").is_none(), "{}", json(&r));
     let r = send(
         &p,
         req(
@@ -400,13 +424,27 @@ fn sign_up_is_unique_per_email_case_insensitively() {
         "Eve",
     ))
     .unwrap();
-    assert!(block_on(crate::accounts::sign_up(
-        &p,
-        "eve@example.COM",
-        "password456",
-        "Eve 2"
-    ))
-    .is_err());
+    // The second sign-up creates nothing (and its caller answers it like a new account).
+    assert_eq!(
+        block_on(crate::accounts::sign_up(
+            &p,
+            " eve@example.COM ",
+            "password456",
+            "Eve 2"
+        ))
+        .unwrap(),
+        None
+    );
+    // Look-alike forms are one address: fullwidth letters fold to ASCII under NFKC.
+    assert_eq!(
+        block_on(crate::accounts::sign_up(&p, "ｅｖｅ@example.com", "password456", "Eve 3")).unwrap(),
+        None
+    );
+    // Invisible and bidi control characters are refused outright.
+    for bad in ["e\u{200b}ve@example.com", "eve\u{202e}@example.com", "\u{feff}eve@example.com"] {
+        assert!(block_on(crate::accounts::sign_up(&p, bad, "password456", "Eve")).is_err(), "{bad:?}");
+    }
+    assert!(block_on(crate::accounts::sign_up(&p, "x@example.com", "password456", "Ev\u{202e}e")).is_err());
     assert!(block_on(crate::accounts::sign_up(&p, "short@example.com", "short", "S")).is_err());
 }
 
@@ -424,7 +462,7 @@ fn rfc7591_and_7592_round_trip() {
     let p = platform();
     let meta = serde_json::json!({
         "redirect_uris": ["https://client.example/cb"], "client_name": "Dyn", "grant_types": ["authorization_code", "refresh_token"],
-        "scope": "public users:read", "contacts": ["dev@client.example"], "unknown_field": 1
+        "scope": "public", "contacts": ["dev@client.example"], "unknown_field": 1
     });
     let r = send(&p, json_req("POST", "/oauth/register", None, &meta));
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
@@ -563,6 +601,13 @@ fn signed_in(p: &MemPlatform, email: &str) -> Browser {
             ("name", "Dev"),
         ]),
     );
+    assert_eq!(r.status, 200);
+    let csrf = csrf_of(&r);
+    let r = b.post(
+        p,
+        "/login",
+        &form(&[("csrf", &csrf), ("email", email), ("password", "password123")]),
+    );
     assert_eq!(r.status, 303);
     b
 }
@@ -654,6 +699,19 @@ fn apps_page_add_regenerate_remove() {
             ("trusted", "yes"),
         ]),
     );
+    // Issue 13 item 2: only operators make apps trusted.
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&r.body).contains("only operators"));
+    assert!(!String::from_utf8_lossy(&b.get(&p, "/apps").body).contains("name=\"trusted\""));
+    let r = b.post(
+        &p,
+        "/apps",
+        &form(&[
+            ("csrf", &csrf),
+            ("name", "Mine"),
+            ("redirect_uri", "https://mine.example/cb"),
+        ]),
+    );
     assert_eq!(r.status, 200);
     let html = String::from_utf8_lossy(&r.body).into_owned();
     let grab = |id: &str| {
@@ -672,6 +730,21 @@ fn apps_page_add_regenerate_remove() {
             ]),
         )
     };
+    // A person's app is self-service: no machine grant until an operator approves it.
+    assert_eq!(json(&cc(&secret))["error"], "unauthorized_client");
+    let admin = |body: &str| {
+        send(
+            &p,
+            req(
+                "PATCH",
+                &format!("/admin/apps/{id}"),
+                &[("authorization", "Bearer admin-secret"), ("content-type", "application/json")],
+                body,
+            ),
+        )
+    };
+    assert_eq!(admin(r#"{"trusted": true}"#).status, 400, "trusted needs approval first");
+    assert_eq!(admin(r#"{"approved": true, "trusted": true}"#).status, 200);
     let t = json(&cc(&secret))["access_token"].as_str().unwrap().to_owned();
     // Someone else cannot touch it; the owner must confirm.
     let mut other = other;

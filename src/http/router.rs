@@ -173,7 +173,8 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
         }
         _ if path.starts_with("/oauth/register/") => {
             method(req, &["GET", "PUT", "DELETE"])?;
-            register::manage(p, &issuer, &path["/oauth/register/".len()..], req).await
+            let id = path.strip_prefix("/oauth/register/").unwrap_or_default();
+            register::manage(p, &issuer, id, req).await
         }
         "/apps" => {
             method(req, &["GET", "POST"])?;
@@ -185,7 +186,7 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
             }
         }
         _ if path.starts_with("/apps/") => {
-            let rest = &path["/apps/".len()..];
+            let rest = path.strip_prefix("/apps/").unwrap_or_default();
             let Some((id, action @ ("regenerate" | "remove"))) = rest.split_once('/') else {
                 return Err(Error::not_found("no such page"));
             };
@@ -207,7 +208,12 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
             userinfo::handle(p, &issuer, req).await
         }
         // Development only: proves a panic answers as a JSON 500 (src/worker/entry.mjs).
-        "/__bench/panic" if p.config().dev() => panic!("deliberate panic (development route)"),
+        "/__bench/panic" if p.config().dev() => {
+            #[allow(clippy::panic)]
+            {
+                panic!("deliberate panic (development route)")
+            }
+        }
         "/__bench/sign" if p.config().dev() => {
             method(req, &["GET"])?;
             Ok(bench_sign(p, req))
@@ -221,10 +227,16 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
             admin_authorised(p, req)?;
             admin(p, req).await
         }
-        _ => match gateway::route_for(&p.config().gateway_routes, path) {
-            Some(route) => gateway::handle(p, &issuer, route, req).await,
-            None => Err(Error::not_found("no such endpoint")),
-        },
+        _ if p.config().gateway_routes.is_empty() => Err(Error::not_found("no such endpoint")),
+        _ => {
+            // One canonical path decides the route and is what the origin receives.
+            let canonical = gateway::canonical_path(path)
+                .map_err(|why| Error::invalid_request(why.describe()))?;
+            match gateway::route_for(&p.config().gateway_routes, &canonical) {
+                Some(route) => gateway::handle(p, &issuer, route, &canonical, req).await,
+                None => Err(Error::not_found("no such endpoint")),
+            }
+        }
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Rules<'a> {
     pub require_iat: bool,
     /// `private_key_jwt`: `sub` must equal `iss`.
     pub require_sub_is_iss: bool,
+    /// RFC 7523 §3 item 2: the jwt-bearer grant's assertion MUST carry `sub`.
+    pub require_sub: bool,
     pub audiences: &'a [String],
 }
 
@@ -34,6 +36,28 @@ pub struct Verified {
 
 /// Why an assertion was refused, in words fit for the client.
 pub type Rejection = String;
+
+/// The time rules, in checked arithmetic: an assertion is live (`exp` after now), issued no
+/// later than `SKEW` from now, valid already (`nbf`), and lives at most `MAX_LIFETIME`
+/// (`exp - iat`, or `exp - now` without `iat`). A difference that overflows is refused, so
+/// `iat = i64::MIN, exp = i64::MAX` cannot pass as "never expires".
+pub fn check_times(now: i64, iat: Option<i64>, exp: i64, nbf: Option<i64>) -> Result<(), Rejection> {
+    let latest = now.checked_add(SKEW).ok_or("the clock is out of range")?;
+    if exp <= now {
+        return Err("the assertion has expired".into());
+    }
+    if iat.is_some_and(|iat| iat > latest) {
+        return Err("'iat' is in the future".into());
+    }
+    let lifetime = exp.checked_sub(iat.unwrap_or(now));
+    if lifetime.is_none_or(|l| !(0..=MAX_LIFETIME).contains(&l)) {
+        return Err(format!("the assertion lives longer than {MAX_LIFETIME} seconds"));
+    }
+    if nbf.is_some_and(|nbf| nbf > latest) {
+        return Err("the assertion is not valid yet ('nbf' is in the future)".into());
+    }
+    Ok(())
+}
 
 pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result<Verified, Rejection> {
     let t = jwt::decode(token).map_err(|e| match e {
@@ -49,6 +73,9 @@ pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result
     if rules.require_sub_is_iss && t.str_claim("sub") != Some(iss) {
         return Err("'sub' must equal 'iss' (the client id)".into());
     }
+    if rules.require_sub && t.str_claim("sub").is_none_or(str::is_empty) {
+        return Err("the assertion has no 'sub' claim".into());
+    }
     let now = p.now();
     let time = |name| {
         t.time_claim(name)
@@ -59,18 +86,7 @@ pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result
     if rules.require_iat && iat.is_none() {
         return Err("the assertion has no 'iat' claim".into());
     }
-    if exp <= now {
-        return Err("the assertion has expired".into());
-    }
-    if iat.is_some_and(|iat| iat > now + SKEW) {
-        return Err("'iat' is in the future".into());
-    }
-    if exp - iat.unwrap_or(now) > MAX_LIFETIME {
-        return Err(format!("the assertion lives longer than {MAX_LIFETIME} seconds"));
-    }
-    if time("nbf")?.is_some_and(|nbf| nbf > now + SKEW) {
-        return Err("the assertion is not valid yet ('nbf' is in the future)".into());
-    }
+    check_times(now, iat, exp, time("nbf")?)?;
     match t.claims.get("aud") {
         None if rules.require_aud => return Err("the assertion has no 'aud' claim".into()),
         None => {}
@@ -128,5 +144,57 @@ pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result
         Ok(Reply::Client { app, epoch }) => Ok(Verified { app, epoch, kid }),
         Ok(_) => Err("unexpected reply from storage".into()),
         Err(e) => Err(e.description),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13 item 3: `iat = -2^63, exp = 2^63 - 1` overflowed `exp - iat` and passed.
+    #[test]
+    fn extreme_times_are_refused() {
+        let now = 1_800_000_000;
+        assert!(check_times(now, Some(i64::MIN), i64::MAX, None).is_err());
+        assert!(check_times(now, None, i64::MAX, None).is_err());
+        assert!(check_times(now, Some(i64::MAX), i64::MAX, None).is_err());
+        assert!(check_times(now, Some(now), now + 600, Some(i64::MIN)).is_ok());
+        assert!(check_times(now, Some(now), now + 601, None).is_err());
+        assert!(check_times(now, Some(now + 61), now + 300, None).is_err());
+        assert!(check_times(i64::MAX, None, i64::MAX, None).is_err());
+        assert!(check_times(now, Some(now - 10), now + 590, Some(now + 61)).is_err());
+    }
+
+    /// Property: whatever the inputs, an accepted assertion expires within `MAX_LIFETIME` (plus
+    /// the skew) of now, is not expired, and the check never panics.
+    #[test]
+    fn accepted_times_always_expire_soon() {
+        let edges = [i64::MIN, i64::MIN + 1, -1, 0, 1, i64::MAX - 1, i64::MAX];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let now = 1_800_000_000i64;
+        for i in 0..200_000u64 {
+            let pick = |r: u64| -> i64 {
+                match r % 4 {
+                    0 => edges[(r >> 8) as usize % edges.len()],
+                    1 => now + ((r >> 8) % 2000) as i64 - 1000,
+                    2 => (r >> 1) as i64,
+                    _ => -((r >> 1) as i64),
+                }
+            };
+            let (a, b, c) = (next(), next(), next());
+            let iat = (i % 3 != 0).then(|| pick(a));
+            let exp = pick(b);
+            let nbf = (i % 5 == 0).then(|| pick(c));
+            if check_times(now, iat, exp, nbf).is_ok() {
+                assert!(exp > now && exp <= now + SKEW + MAX_LIFETIME, "{iat:?} {exp} {nbf:?}");
+                assert!(iat.is_none_or(|t| t <= now + SKEW && exp - t <= MAX_LIFETIME));
+            }
+        }
     }
 }

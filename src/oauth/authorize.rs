@@ -121,7 +121,7 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> std::resul
 
 /// Stores a single-use code for `user_id` bound to the request; returns the code.
 pub async fn mint_code(p: &impl Platform, a: &Authz, user_id: &str) -> Result<String> {
-    let code = random_token(p, 32);
+    let code = random_token(p, 32)?;
     let record = CodeRecord {
         user_id: user_id.to_owned(),
         redirect_uri: a.redirect_uri.clone(),
@@ -176,9 +176,9 @@ fn login_redirect(req: &Request) -> Response {
         .no_store()
 }
 
-fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &SessionRecord) -> Response {
+fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &SessionRecord) -> Result<Response> {
     let hidden: Vec<(&str, &str)> = CARRIED.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
-    consent::render(&a.app, &a.scopes, &hidden, s, &Csrf::for_request(p, req))
+    Ok(consent::render(&a.app, &a.scopes, &hidden, s, &Csrf::for_request(p, req)?))
 }
 
 /// `GET /oauth/authorize`.
@@ -194,10 +194,12 @@ pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Respo
     let Some(session) = accounts::current_session(p, req).await? else {
         return Ok(login_redirect(req));
     };
-    if consented(p, &session.user_id, &a).await? {
+    // RFC 8252 §8.6: a public client's redirect can be claimed by any app on the device
+    // (any loopback port), so remembered consent never issues its codes silently.
+    if !a.app.is_public() && consented(p, &session.user_id, &a).await? {
         return issue_code(p, issuer, &a, &session.user_id).await;
     }
-    Ok(consent_page(p, req, &q, &a, &session))
+    consent_page(p, req, &q, &a, &session)
 }
 
 /// `POST /oauth/authorize`: the consent form's Allow or Deny.

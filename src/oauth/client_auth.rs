@@ -14,6 +14,9 @@ use crate::util::sha256_hex;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+/// What every failed client authentication says, whatever the reason.
+const FAILED: &str = "client authentication failed";
+
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +45,9 @@ pub fn valid_client_id(id: &str) -> bool {
 
 /// Reads which credentials a request presents. `Ok(None)`: none at all.
 pub fn presented(req: &Request, params: &Params) -> Result<Option<Presented>> {
-    let basic = match req.header("authorization") {
-        Some(h) if h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ") => Some(parse_basic(&h[6..])?),
+    // Split on the first space, never at a byte offset: a header may hold any characters.
+    let basic = match req.header("authorization").and_then(|h| h.split_once(' ')) {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("basic") => Some(parse_basic(rest)?),
         _ => None,
     };
     let post_secret = params.get("client_secret");
@@ -89,9 +93,12 @@ pub fn presented(req: &Request, params: &Params) -> Result<Option<Presented>> {
 fn parse_basic(b64: &str) -> Result<(String, String)> {
     let bad = || Error::invalid_client("malformed HTTP Basic credentials").with_challenge(Challenge::Basic);
     let raw = STANDARD.decode(b64.trim()).map_err(|_| bad())?;
-    let colon = raw.iter().position(|b| *b == b':').ok_or_else(bad)?;
-    let id = percent_decode(&raw[..colon]).map_err(|_| bad())?;
-    let secret = percent_decode(&raw[colon + 1..]).map_err(|_| bad())?;
+    let mut halves = raw.splitn(2, |b| *b == b':');
+    let (Some(id), Some(secret)) = (halves.next(), halves.next()) else {
+        return Err(bad());
+    };
+    let id = percent_decode(id).map_err(|_| bad())?;
+    let secret = percent_decode(secret).map_err(|_| bad())?;
     Ok((id, secret))
 }
 
@@ -100,6 +107,7 @@ fn parse_basic(b64: &str) -> Result<(String, String)> {
 /// client assertion may carry (the issuer and the endpoint URL).
 pub async fn authenticate(
     p: &impl Platform,
+    req: &Request,
     creds: Presented,
     audiences: &[String],
 ) -> Result<Authenticated> {
@@ -112,6 +120,7 @@ pub async fn authenticate(
                 require_aud: true,
                 require_iat: false,
                 require_sub_is_iss: true,
+                require_sub: true,
                 audiences,
             };
             let v = assertion::verify(p, &assertion, &rules)
@@ -136,13 +145,14 @@ pub async fn authenticate(
             None => e,
         }
     };
+    // An unknown client and a wrong secret answer alike (issue 13 item 16).
     if !valid_client_id(&id) {
-        return Err(fail("unknown client"));
+        return Err(fail(FAILED));
     }
     // Secrets we issue are 32 characters; hashing first keeps the comparison length-independent.
     let secret_hash = secret.as_deref().map(sha256_hex);
     if p.app_meta(&id).await?.is_none() {
-        return Err(fail("unknown client"));
+        return Err(fail(FAILED));
     }
     match p
         .shard(
@@ -150,6 +160,8 @@ pub async fn authenticate(
             Command::Authenticate {
                 secret_hash,
                 rate_limit: p.config().token_rate_limit,
+                address: crate::accounts::address(req),
+                failure_limit: p.config().auth_failure_limit,
             },
         )
         .await
@@ -193,6 +205,20 @@ mod tests {
         let params = Params::parse_form(b"client_id=a&client_secret=b").unwrap();
         let e = presented(&req(Some(&format!("Basic {b}"))), &params).unwrap_err();
         assert_eq!(e.code.as_str(), "invalid_request");
+    }
+
+    /// Issue 13 item 1: one non-ASCII character after the scheme once sliced a `str` inside a
+    /// character and panicked. Every such header is now a plain protocol error or ignored.
+    #[test]
+    fn non_ascii_authorization_never_panics() {
+        for h in ["Basic\u{e9}AAAA", "Basic\u{e9}", "\u{e9}\u{e9}\u{e9}", "Basi\u{e9} AAAA", "Basic \u{e9}\u{e9}", "B\u{10000}", "Basic  ", " ", "Basic"] {
+            let r = presented(&req(Some(h)), &Params::default());
+            if let Err(e) = r {
+                assert_eq!(e.code.as_str(), "invalid_client", "{h:?}");
+            }
+        }
+        let e = presented(&req(Some("Basic \u{e9}AAAA")), &Params::default()).unwrap_err();
+        assert_eq!(e.status(), 401);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub fn metadata(cfg: &Config, issuer: &str) -> serde_json::Value {
         "service_documentation": format!("{issuer}/"),
     });
     if cfg.registration_policy != "off" {
-        m["registration_endpoint"] = format!("{issuer}/oauth/register").into();
+        crate::util::set(&mut m, "registration_endpoint", format!("{issuer}/oauth/register"));
     }
     m
 }

@@ -52,7 +52,7 @@ pub struct TokenRequest<'a> {
     pub bot: bool,
 }
 
-pub fn mint(p: &impl Platform, t: TokenRequest<'_>) -> Minted {
+pub fn mint(p: &impl Platform, t: TokenRequest<'_>) -> Result<Minted> {
     let iat = p.now();
     let claims = AccessClaims {
         iss: t.issuer.to_owned(),
@@ -60,7 +60,7 @@ pub fn mint(p: &impl Platform, t: TokenRequest<'_>) -> Minted {
         aud: t.aud.to_owned(),
         client_id: t.client_id.to_owned(),
         scope: t.scope,
-        jti: random_token(p, 16),
+        jti: random_token(p, 16)?,
         iat,
         exp: iat + t.ttl as i64,
         ep: t.epoch,
@@ -72,11 +72,11 @@ pub fn mint(p: &impl Platform, t: TokenRequest<'_>) -> Minted {
     let start = p.now_ms();
     let token = p.keys().sign_access_token(&value);
     let sign_ms = p.now_ms() - start;
-    Minted {
+    Ok(Minted {
         token,
         claims,
         sign_ms,
-    }
+    })
 }
 
 /// The claims of a token we issued that is well-formed, correctly signed, ours and unexpired.

@@ -22,8 +22,7 @@ struct Parts<'a> {
 }
 
 fn split(uri: &str) -> Option<Parts<'_>> {
-    let colon = uri.find(':')?;
-    let scheme = &uri[..colon];
+    let (scheme, after) = uri.split_once(':')?;
     let first = scheme.chars().next()?;
     if !first.is_ascii_alphabetic()
         || !scheme
@@ -32,13 +31,13 @@ fn split(uri: &str) -> Option<Parts<'_>> {
     {
         return None;
     }
-    let after = &uri[colon + 1..];
     if let Some(h) = after.strip_prefix("//") {
         let end = h.find(['/', '?']).unwrap_or(h.len());
+        let (authority, rest) = h.split_at_checked(end)?;
         Some(Parts {
             scheme,
-            authority: &h[..end],
-            rest: &h[end..],
+            authority,
+            rest,
         })
     } else {
         Some(Parts {
@@ -51,7 +50,10 @@ fn split(uri: &str) -> Option<Parts<'_>> {
 
 fn host_of(authority: &str) -> &str {
     if authority.starts_with('[') {
-        return authority.find(']').map_or(authority, |i| &authority[..=i]);
+        return authority
+            .split_once(']')
+            .and_then(|(h, _)| authority.get(..h.len() + 1))
+            .unwrap_or(authority);
     }
     authority.rsplit_once(':').map_or(authority, |(h, _)| h)
 }
@@ -143,7 +145,9 @@ pub fn matches(registered: &str, requested: &str) -> bool {
 
 fn valid_port(authority: &str) -> bool {
     let host = host_of(authority);
-    let port = &authority[host.len()..];
+    let Some(port) = authority.get(host.len()..) else {
+        return false;
+    };
     match port.strip_prefix(':') {
         None => port.is_empty(),
         Some(digits) => (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()),
@@ -154,8 +158,10 @@ fn valid_port(authority: &str) -> bool {
 pub fn select<'a>(registered: &'a [String], requested: Option<&'a str>) -> Option<&'a str> {
     match requested {
         Some(q) => registered.iter().any(|r| matches(r, q)).then_some(q),
-        None if registered.len() == 1 => Some(registered[0].as_str()),
-        None => None,
+        None => match registered {
+            [only] => Some(only.as_str()),
+            _ => None,
+        },
     }
 }
 

@@ -131,10 +131,21 @@ fn apply(p: &impl Platform, app: &mut App, m: Metadata) -> Result<()> {
     for u in &app.redirect_uris {
         redirect_uri::validate(u, false)?;
     }
+    let before = app.scopes.clone();
     app.scopes = match m.scope {
         Some(s) => scope::parse(&s).map_err(|e| bad_metadata(format!("scope: {}", e.description)))?,
-        None => vec!["public".into()],
+        None if before.is_empty() => p.config().self_service_scopes.clone(),
+        None => before.clone(),
     };
+    // A client may keep what an operator granted it, never widen it by itself.
+    let allowed = &p.config().self_service_scopes;
+    if let Some(bad) = app.scopes.iter().find(|s| !allowed.contains(s) && !before.contains(s)) {
+        return Err(bad_metadata(format!(
+            "scope: '{}' needs an operator's approval (self-service apps may ask for: {})",
+            bad.chars().take(80).collect::<String>(),
+            allowed.join(" ")
+        )));
+    }
     scope::check_catalogue(&app.scopes, &p.config().scopes)
         .map_err(|e| bad_metadata(format!("scope: {}", e.description)))?;
     app.keys = match m.jwks {
@@ -177,19 +188,19 @@ fn metadata_view(issuer: &str, app: &App) -> serde_json::Value {
         "registration_client_uri": format!("{issuer}/oauth/register/{}", app.client_id),
     });
     if !app.homepage.is_empty() {
-        v["client_uri"] = app.homepage.clone().into();
+        crate::util::set(&mut v, "client_uri", app.homepage.clone());
     }
     if !app.image_uri.is_empty() {
-        v["logo_uri"] = app.image_uri.clone().into();
+        crate::util::set(&mut v, "logo_uri", app.image_uri.clone());
     }
     if !app.admin_email.is_empty() {
-        v["contacts"] = serde_json::json!([app.admin_email]);
+        crate::util::set(&mut v, "contacts", serde_json::json!([app.admin_email]));
     }
     if !app.keys.is_empty() {
-        v["jwks"] = serde_json::json!({"keys": app.keys});
+        crate::util::set(&mut v, "jwks", serde_json::json!({"keys": app.keys}));
     }
     if !app.is_public() {
-        v["client_secret_expires_at"] = 0.into();
+        crate::util::set(&mut v, "client_secret_expires_at", 0);
     }
     v
 }
@@ -235,15 +246,17 @@ pub async fn register(p: &impl Platform, issuer: &str, req: &Request) -> Result<
     };
     crate::accounts::count_registration(p, req).await?;
     let m = parse(req)?;
-    let mut app = apps::blank(p, &owner.chars().take(128).collect::<String>());
+    let mut app = apps::blank(p, &owner.chars().take(128).collect::<String>())?;
+    app.self_service = true;
+    app.scopes.clear();
     apply(p, &mut app, m)?;
     let created = apps::create(p, app, "registration", true).await?;
     let mut body = metadata_view(issuer, &created.app);
     if let Some(s) = created.secret {
-        body["client_secret"] = s.into();
+        crate::util::set(&mut body, "client_secret", s);
     }
     if let Some(t) = created.registration_token {
-        body["registration_access_token"] = t.into();
+        crate::util::set(&mut body, "registration_access_token", t);
     }
     Ok(Response::json(201, &body)
         .no_store()

@@ -16,7 +16,7 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
     let params = Params::from_body(req)?;
     let creds = client_auth::presented(req, &params)?
         .ok_or_else(|| Error::invalid_client("client authentication is required"))?;
-    let client = client_auth::authenticate(p, creds, &ep.audiences()).await?;
+    let client = client_auth::authenticate(p, req, creds, &ep.audiences()).await?;
     let token = params.require("token")?;
     // RFC 7009 §2.1: the hint is only a hint; every token type is searched whatever it says.
     let shard = format!("app:{}", client.app.client_id);

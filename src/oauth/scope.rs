@@ -51,6 +51,26 @@ pub fn check_catalogue(scopes: &[String], catalogue: &[String]) -> Result<()> {
     }
 }
 
+/// The scopes of `granted` the app still has (`allowed`), in granted order.
+pub fn within(granted: &[String], allowed: &[String]) -> Vec<String> {
+    granted.iter().filter(|s| allowed.contains(s)).cloned().collect()
+}
+
+/// The scopes granted when a person-acting request names none: the app's explicit defaults,
+/// else `public` if the app has it. Always within the app's scopes; nothing → `invalid_scope`.
+pub fn person_default(app: &crate::model::App) -> Result<Vec<String>> {
+    let d: Vec<String> = match &app.default_scopes {
+        Some(d) => within(d, &app.scopes),
+        None => within(&["public".to_owned()], &app.scopes),
+    };
+    if d.is_empty() {
+        return Err(Error::invalid_scope(
+            "name the scopes you need: this app has no default scope",
+        ));
+    }
+    Ok(d)
+}
+
 pub fn join(scopes: &[String]) -> String {
     scopes.join(" ")
 }

@@ -49,7 +49,7 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
         let client = match client_auth::presented(req, &params)? {
             None | Some(client_auth::Presented::None { .. }) => None,
             Some(creds) => Some(
-                client_auth::authenticate(p, creds, &ep.audiences())
+                client_auth::authenticate(p, req, creds, &ep.audiences())
                     .await?
                     .app
                     .client_id,
@@ -68,7 +68,7 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
     }
     let creds = client_auth::presented(req, &params)?
         .ok_or_else(|| Error::invalid_client("client authentication is required"))?;
-    let client = client_auth::authenticate(p, creds, &ep.audiences()).await?;
+    let client = client_auth::authenticate(p, req, creds, &ep.audiences()).await?;
     let id = client.app.client_id.clone();
     let resp = match grant {
         "client_credentials" => grants::client_credentials::handle(p, ep, &params, client)?,

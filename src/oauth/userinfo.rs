@@ -41,7 +41,19 @@ pub async fn handle(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
         let profile = accounts::profile(p, &claims.sub)
             .await?
             .ok_or_else(|| Error::invalid_token("the user no longer exists"))?;
-        serde_json::json!({"sub": profile.id, "email": profile.email, "name": profile.name, "created_at": profile.created_at})
+        // Claims follow the granted scopes: the name with `public` (or `profile`), the email
+        // only with `email` or `users:read_by_email`; `sub` always.
+        let granted: Vec<&str> = claims.scope.split(' ').collect();
+        let has = |s: &str| granted.contains(&s);
+        let mut body = serde_json::json!({"sub": profile.id});
+        if has("public") || has("profile") {
+            crate::util::set(&mut body, "name", profile.name);
+            crate::util::set(&mut body, "created_at", profile.created_at);
+        }
+        if has("email") || has("users:read_by_email") {
+            crate::util::set(&mut body, "email", profile.email);
+        }
+        body
     } else {
         return Err(Error::invalid_token(
             "this token acts for a client, not for a user",

@@ -46,7 +46,7 @@ fn login_redirect() -> Response {
     Response::see_other(&format!("/login?{}", encode_form(&[("return_to", "/apps")])))
 }
 
-fn add_form(csrf: &Csrf, error: Option<&str>) -> String {
+fn add_form(csrf: &Csrf, error: Option<&str>, operator: bool) -> String {
     let err = error
         .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
         .unwrap_or_default();
@@ -55,8 +55,7 @@ fn add_form(csrf: &Csrf, error: Option<&str>) -> String {
     };
     format!(
         r#"<h2>Add an app</h2>{err}<form method="post" action="/apps">{}{}{}{}{}{}{}
-<p><input type="checkbox" id="trusted" name="trusted" value="yes"> <label for="trusted" class="inline">App is trusted (may use client_credentials without a person)</label></p>
-{}<button type="submit">Add app</button></form>"#,
+{}{}<button type="submit">Add app</button></form>"#,
         csrf.field(),
         field("name", "Name", "text", "required maxlength=\"100\""),
         field("description", "Description", "text", "maxlength=\"1000\""),
@@ -70,6 +69,11 @@ fn add_form(csrf: &Csrf, error: Option<&str>) -> String {
             "url",
             "pattern=\"https://.*\""
         ),
+        if operator {
+            r#"<p><input type="checkbox" id="trusted" name="trusted" value="yes"> <label for="trusted" class="inline">App is trusted (may use client_credentials without a person)</label></p>"#
+        } else {
+            r#"<p class="hint">Machine access (client credentials, bot tokens) and scopes beyond the basic ones need an operator's approval.</p>"#
+        },
     )
 }
 
@@ -102,7 +106,7 @@ pub async fn list(p: &impl Platform, req: &Request, operator: bool) -> Result<Re
         Actor::Operator => None,
     };
     let (list, _) = apps::list(p, owner, None, 100).await?;
-    Ok(render(p, req, &who, &list, None, None))
+    render(p, req, &who, &list, None, None)
 }
 
 fn render(
@@ -112,8 +116,8 @@ fn render(
     list: &[App],
     notice: Option<String>,
     error: Option<&str>,
-) -> Response {
-    let csrf = Csrf::for_request(p, req);
+) -> Result<Response> {
+    let csrf = Csrf::for_request(p, req)?;
     let heading = match who {
         Actor::Person { name, .. } => format!("<p>Signed in as {}.</p>", esc(name)),
         Actor::Operator => "<p>Operator view: every app.</p>".into(),
@@ -127,14 +131,14 @@ fn render(
     let body = format!(
         "{heading}{}{apps_html}{}",
         notice.unwrap_or_default(),
-        add_form(&csrf, error)
+        add_form(&csrf, error, matches!(who, Actor::Operator))
     );
-    page(
+    Ok(page(
         if error.is_some() { 400 } else { 200 },
         "Your apps",
         &body,
         Some(&csrf),
-    )
+    ))
 }
 
 fn credentials(app: &App, secret: &str) -> String {
@@ -189,7 +193,7 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
         Actor::Operator => "operator".into(),
     };
     let list_owner = (!operator).then_some(owner.as_str());
-    let mut app = apps::blank(p, &owner);
+    let mut app = apps::blank(p, &owner)?;
     let g = |k| f.get(k).unwrap_or("").to_owned();
     app.name = g("name");
     app.description = g("description");
@@ -197,12 +201,24 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
     app.image_uri = g("image_uri");
     app.admin_email = g("admin_email");
     app.admin_phone = g("admin_phone");
-    app.trusted = f.get("trusted") == Some("yes");
+    // Only operators vet apps: a person's app is self-service (issue 13 item 2), whatever the
+    // form says; the trusted box is not even offered to them.
+    match &who {
+        Actor::Operator => app.trusted = f.get("trusted") == Some("yes"),
+        Actor::Person { .. } => {
+            app.self_service = true;
+            app.scopes = p.config().self_service_scopes.clone();
+            if f.get("trusted").is_some() {
+                let (list, _) = apps::list(p, list_owner, None, 100).await?;
+                return render(p, req, &who, &list, None, Some("only operators can make an app trusted"));
+            }
+        }
+    }
     let uri = g("redirect_uri");
     if !uri.is_empty() {
         if let Err(e) = crate::oauth::redirect_uri::validate(&uri, true) {
             let (list, _) = apps::list(p, list_owner, None, 100).await?;
-            return Ok(render(p, req, &who, &list, None, Some(&e.description)));
+            return render(p, req, &who, &list, None, Some(&e.description));
         }
         app.redirect_uris = vec![uri];
     }
@@ -211,7 +227,7 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
         Ok(created) => {
             let (list, _) = apps::list(p, list_owner, None, 100).await?;
             let notice = credentials(&created.app, created.secret.as_deref().unwrap_or(""));
-            Ok(render(p, req, &who, &list, Some(notice), None).client(Some(&created.app.client_id)))
+            Ok(render(p, req, &who, &list, Some(notice), None)?.client(Some(&created.app.client_id)))
         }
         Err(e)
             if matches!(
@@ -220,7 +236,7 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
             ) =>
         {
             let (list, _) = apps::list(p, list_owner, None, 100).await?;
-            Ok(render(p, req, &who, &list, None, Some(&e.description)))
+            render(p, req, &who, &list, None, Some(&e.description))
         }
         Err(e) => Err(e),
     }
@@ -242,7 +258,7 @@ pub async fn act(
         Ok(app) if who.may_manage(&app) => app,
         _ => return Ok(error_page(404, "Your apps", "No such app.")),
     };
-    let csrf = Csrf::for_request(p, req);
+    let csrf = Csrf::for_request(p, req)?;
     if f.get("confirm") != Some("yes") {
         let what = if action == "remove" {
             "Remove this app? Its tokens stop working at once and it cannot be undone."
@@ -273,12 +289,12 @@ pub async fn act(
         Actor::Operator => None,
     };
     let (list, _) = apps::list(p, owner, None, 100).await?;
-    Ok(render(
+    render(
         p,
         req,
         &who,
         &list,
         Some(credentials(&app, &secret)),
         None,
-    ))
+    )
 }

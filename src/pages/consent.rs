@@ -9,6 +9,7 @@ use crate::store::shard::SessionRecord;
 pub fn describe(scope: &str) -> String {
     match scope {
         "public" => "See your public profile (name)".into(),
+        "email" => "See your email address".into(),
         "subscriptions:read" => "See your subscriptions".into(),
         "subscriptions:write" => "Change your subscriptions".into(),
         "subscriptions_batch:write" => "Change subscriptions in bulk".into(),

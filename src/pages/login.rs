@@ -45,14 +45,14 @@ fn signup_form(csrf: &Csrf, return_to: &str, email: &str, name: &str, error: Opt
 
 pub fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
-    let csrf = Csrf::for_request(p, req);
+    let csrf = Csrf::for_request(p, req)?;
     let body = login_form(&csrf, &safe_return_to(q.get("return_to")), "", None);
     Ok(page(200, "Log in", &body, Some(&csrf)))
 }
 
 pub fn signup_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
-    let csrf = Csrf::for_request(p, req);
+    let csrf = Csrf::for_request(p, req)?;
     let body = signup_form(&csrf, &safe_return_to(q.get("return_to")), "", "", None);
     Ok(page(200, "Sign up", &body, Some(&csrf)))
 }
@@ -85,7 +85,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
-    let csrf = Csrf::for_request(p, req);
+    let csrf = Csrf::for_request(p, req)?;
     let return_to = safe_return_to(f.get("return_to"));
     let email = f.get("email").unwrap_or("");
     if !cookies::csrf_ok(req, f.get("csrf")) {
@@ -128,7 +128,7 @@ pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response>
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
-    let csrf = Csrf::for_request(p, req);
+    let csrf = Csrf::for_request(p, req)?;
     let return_to = safe_return_to(f.get("return_to"));
     let (email, name) = (f.get("email").unwrap_or(""), f.get("name").unwrap_or(""));
     if !cookies::csrf_ok(req, f.get("csrf")) {
@@ -141,10 +141,15 @@ pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response>
         );
         return Ok(page(403, "Sign up", &body, Some(&csrf)));
     }
+    // A new account and an email that already has one get the same page (issue 13 item 16):
+    // log in to continue. Sign-up never starts a session, so nothing shows which it was.
     match accounts::sign_up(p, email, f.get("password").unwrap_or(""), name).await {
-        Ok(profile) => {
-            let token = accounts::start_session(p, &profile).await?;
-            Ok(logged_in(p, req, &token, &return_to))
+        Ok(_) => {
+            let body = format!(
+                r#"<p role="status" id="signed-up">Your account is ready: log in to continue. If this email already had an account, use that account's password.</p>{}"#,
+                login_form(&csrf, &return_to, &accounts::normalise_email(email), None)
+            );
+            Ok(page(200, "Log in", &body, Some(&csrf)))
         }
         Err(e) if e.code == ErrorCode::InvalidRequest => {
             let body = signup_form(&csrf, &return_to, email, name, Some(&e.description));
@@ -173,7 +178,7 @@ pub async fn logout(p: &impl Platform, req: &Request) -> Result<Response> {
 }
 
 pub async fn home(p: &impl Platform, req: &Request) -> Result<Response> {
-    let csrf = Csrf::for_request(p, req);
+    let csrf = Csrf::for_request(p, req)?;
     let body = match accounts::current_session(p, req).await? {
         Some(s) => format!(
             r#"<p>Signed in as <strong>{}</strong> ({}).</p><form method="post" action="/logout">{}<button type="submit">Log out</button></form>"#,

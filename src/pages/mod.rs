@@ -40,8 +40,8 @@ pub struct Csrf {
 }
 
 impl Csrf {
-    pub fn for_request(p: &impl Platform, req: &Request) -> Csrf {
-        match cookies::get(req, &cookies::csrf_name(req)) {
+    pub fn for_request(p: &impl Platform, req: &Request) -> crate::oauth::error::Result<Csrf> {
+        Ok(match cookies::get(req, &cookies::csrf_name(req)) {
             Some(t)
                 if t.len() == 43
                     && t.bytes()
@@ -53,14 +53,14 @@ impl Csrf {
                 }
             }
             _ => {
-                let token = random_token(p, 32);
+                let token = random_token(p, 32)?;
                 let set = cookies::set(req, &cookies::csrf_name(req), &token, 86_400);
                 Csrf {
                     token,
                     set_cookie: Some(set),
                 }
             }
-        }
+        })
     }
 
     pub fn field(&self) -> String {

@@ -139,7 +139,7 @@ pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
         );
         return Ok(page(200, "Register an app", &body, None));
     };
-    let csrf = Csrf::for_request(p, req);
+    let csrf = Csrf::for_request(p, req)?;
     let hidden: String = pairs
         .iter()
         .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, esc(k), esc(v)))
@@ -205,7 +205,9 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
         }
         return Ok(r);
     }
-    let mut app = apps::blank(p, &session.user_id);
+    let mut app = apps::blank(p, &session.user_id)?;
+    app.self_service = true;
+    app.scopes = p.config().self_service_scopes.clone();
     app.name = f.get("name").unwrap_or("").to_owned();
     app.description = f.get("description").unwrap_or("").to_owned();
     app.homepage = f.get("homepage").unwrap_or("").to_owned();

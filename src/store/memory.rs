@@ -1,5 +1,8 @@
 //! An in-memory [`Platform`] for native tests: shards are `MemKv`s run through the same
 //! `shard::apply` as the Durable Objects, KV is a map, the clock is settable.
+// The in-memory platform of native tests and fuzz targets: a broken invariant here should stop
+// the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use super::kv::MemKv;
 use super::platform::Platform;
@@ -20,6 +23,8 @@ pub struct MemPlatform {
     pub kv: RefCell<BTreeMap<String, App>>,
     pub audit_log: RefCell<Vec<serde_json::Value>>,
     pub shard_calls: Cell<u32>,
+    /// Makes `fill_random` fail, to test that every caller fails closed.
+    pub broken_random: Cell<bool>,
     pub liveness: RefCell<HashMap<String, (f64, bool)>>,
     /// What the gateway sent to origins, and the fixed answer it gets.
     pub origin_requests: RefCell<Vec<(String, crate::http::Request)>>,
@@ -35,6 +40,7 @@ impl MemPlatform {
             kv: RefCell::default(),
             audit_log: RefCell::default(),
             shard_calls: Cell::new(0),
+            broken_random: Cell::new(false),
             liveness: RefCell::default(),
             origin_requests: RefCell::default(),
         }
@@ -57,8 +63,11 @@ impl Platform for MemPlatform {
     fn now_ms(&self) -> f64 {
         self.clock.get() as f64 * 1000.0
     }
-    fn fill_random(&self, buf: &mut [u8]) {
-        getrandom::getrandom(buf).expect("OS randomness");
+    fn fill_random(&self, buf: &mut [u8]) -> Result<()> {
+        if self.broken_random.get() {
+            return Err(crate::oauth::error::Error::server("randomness unavailable"));
+        }
+        getrandom::getrandom(buf).map_err(|_| crate::oauth::error::Error::server("randomness unavailable"))
     }
     fn audit(&self, event: &serde_json::Value) {
         self.audit_log.borrow_mut().push(event.clone());

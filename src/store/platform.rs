@@ -15,7 +15,8 @@ pub trait Platform {
     fn now(&self) -> i64;
     /// Milliseconds, for measuring work inside a request (`Server-Timing`).
     fn now_ms(&self) -> f64;
-    fn fill_random(&self, buf: &mut [u8]);
+    /// Fills `buf` from the platform's CSPRNG; an error when it fails (callers fail closed).
+    fn fill_random(&self, buf: &mut [u8]) -> Result<()>;
     /// One structured audit line (admin actions); never a secret.
     fn audit(&self, event: &serde_json::Value);
 
@@ -39,8 +40,9 @@ pub trait Platform {
 }
 
 /// `n` random bytes as base64url: 24 bytes → 32 characters (client ids, secrets, jtis, codes).
-pub fn random_token(p: &impl Platform, bytes: usize) -> String {
+/// Fails closed: a broken generator is an error, never a predictable token.
+pub fn random_token(p: &impl Platform, bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
-    p.fill_random(&mut buf);
-    crate::util::b64url(&buf)
+    p.fill_random(&mut buf)?;
+    Ok(crate::util::b64url(&buf))
 }

@@ -6,23 +6,36 @@ mod platform;
 
 use crate::http::{self, Request as CoreRequest, Response as CoreResponse};
 use crate::oauth::error::{Error, ErrorCode};
-use worker::wasm_bindgen::JsCast;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
 use worker::{console_log, event, Context, Env, Headers, Request, Response, Result};
 
 #[event(start)]
 fn start() {
     std::panic::set_hook(Box::new(|info| {
-        // One structured line (the panic location and message never hold request data we
-        // log elsewhere), then let the entry module fail the in-flight requests (entry.mjs).
+        // One structured line; the panic location and message never hold request data.
         let line = serde_json::json!({"panic": info.to_string()});
         worker::console_error!("{}", line);
-        let global = worker::js_sys::global();
-        if let Ok(f) = worker::js_sys::Reflect::get(&global, &"__portcullisPanic".into()) {
-            if let Ok(f) = f.dyn_into::<worker::js_sys::Function>() {
-                let _ = f.call0(&global);
-            }
-        }
     }));
+}
+
+/// Polls a request's future and turns a panic inside it into `Err(())`. The worker is built
+/// with `panic=unwind` (scripts/build.sh), so a panic unwinds to here and ends only its own
+/// request: the isolate and every other request in flight carry on.
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = std::result::Result<F::Output, ()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
 }
 
 #[event(fetch)]
@@ -38,8 +51,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let resp = match core {
         Err(r) => r,
         Ok(core) => match platform::WorkerPlatform::load(env).await {
-            Ok(p) => http::router::handle(&p, &core).await,
-            Err(e) => CoreResponse::from_error(&e),
+            Ok(p) => match CatchUnwind(Box::pin(http::router::handle(&p, &core))).await {
+                Ok(r) => r,
+                Err(()) => http::router::secure(CoreResponse::from_error(&Error::server(
+                    "internal error; it has been logged",
+                ))),
+            },
+            Err(e) => http::router::secure(CoreResponse::from_error(&e)),
         },
     };
     log_request(&method, &path, &resp, worker::Date::now().as_millis() - started);

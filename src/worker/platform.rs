@@ -143,9 +143,9 @@ impl Platform for WorkerPlatform {
     fn now_ms(&self) -> f64 {
         js_now()
     }
-    fn fill_random(&self, buf: &mut [u8]) {
-        // crypto.getRandomValues; failure here means the runtime is broken.
-        getrandom::getrandom(buf).unwrap_or_else(|_| buf.fill(0));
+    fn fill_random(&self, buf: &mut [u8]) -> Result<()> {
+        // crypto.getRandomValues; a failure is an error (fail closed), never zeros.
+        getrandom::getrandom(buf).map_err(|_| Error::server("randomness unavailable"))
     }
     fn audit(&self, event: &serde_json::Value) {
         console_log!("{}", event);

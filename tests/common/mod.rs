@@ -989,7 +989,9 @@ pub fn app_claims(client_id: &str, aud: Option<&str>) -> Value {
         "jti": rand_hex(12),
     });
     if let Some(a) = aud {
+        // The jwt-bearer grant (which needs `aud`) also needs `sub` (RFC 7523 §3 item 2).
         c["aud"] = a.into();
+        c["sub"] = client_id.into();
     }
     c
 }

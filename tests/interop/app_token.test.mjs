@@ -27,7 +27,7 @@ async function verify(token) {
 }
 
 /** The app's assertion: iss = client id, fresh jti, iat, exp 5 minutes later. */
-function assertion(clientId, key, { kid, aud, jti = randomUUID() } = {}) {
+function assertion(clientId, key, { kid, aud, sub, jti = randomUUID() } = {}) {
   const jwt = new jose.SignJWT({})
     .setProtectedHeader({ alg: 'RS256', ...(kid ? { kid } : {}) })
     .setIssuer(clientId)
@@ -35,6 +35,7 @@ function assertion(clientId, key, { kid, aud, jti = randomUUID() } = {}) {
     .setExpirationTime('5m')
     .setJti(jti);
   if (aud) jwt.setAudience(aud);
+  if (sub) jwt.setSubject(sub);
   return jwt.sign(key);
 }
 
@@ -93,7 +94,7 @@ test('app token: the private key the admin API generates (PKCS#8 PEM), then jwt-
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
       grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-      assertion: await assertion(app.client_id, key, { aud: `${ISSUER}/oauth/token` }),
+      assertion: await assertion(app.client_id, key, { aud: `${ISSUER}/oauth/token`, sub: app.client_id }),
     }),
   });
   const t = await r.json();

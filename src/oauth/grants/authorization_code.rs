@@ -29,7 +29,7 @@ pub async fn handle(
             "the authorization code is invalid or expired",
         ));
     }
-    let (new, refresh) = new_grant(p);
+    let (new, refresh) = new_grant(p)?;
     let cmd = Command::RedeemCode {
         code_hash: sha256_hex(code),
         redirect_uri: params.get("redirect_uri").map(str::to_owned),
@@ -37,5 +37,5 @@ pub async fn handle(
         new,
     };
     let granted = granted(p, &app, cmd).await?;
-    Ok(person_tokens(p, ep, &app, &granted, refresh))
+    person_tokens(p, ep, &app, &granted, refresh)
 }

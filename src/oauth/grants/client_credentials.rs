@@ -17,7 +17,7 @@ pub fn handle(p: &impl Platform, ep: &Endpoint, params: &Params, client: Authent
             "public clients cannot use client_credentials",
         ));
     }
-    if !app.trusted || !app.allows_grant("client_credentials") {
+    if !app.operator_vetted() || !app.trusted || !app.allows_grant("client_credentials") {
         return Err(Error::unauthorized_client(
             "this client may not use the client_credentials grant",
         ));
@@ -39,7 +39,7 @@ pub fn handle(p: &impl Platform, ep: &Endpoint, params: &Params, client: Authent
             gid: None,
             bot: false,
         },
-    );
+    )?;
     let body = serde_json::json!({
         "access_token": m.token,
         "token_type": "Bearer",

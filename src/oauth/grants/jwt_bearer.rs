@@ -21,6 +21,12 @@ fn mint_bot(
     v: Verified,
     scope_param: Option<&str>,
 ) -> Result<(Minted, u64)> {
+    // Bot tokens are machine access: only for apps an operator created or approved.
+    if !v.app.operator_vetted() {
+        return Err(Error::unauthorized_client(
+            "this app may not mint bot tokens until an operator approves it",
+        ));
+    }
     // The bot user's permissions are the app's; a request may narrow them, never widen.
     let scopes = scope::resolve(scope_param, &v.app.scopes, &v.app.scopes)?;
     let aud = resource::audience(p, &ep.issuer, None)?;
@@ -39,7 +45,7 @@ fn mint_bot(
             gid: None,
             bot: true,
         },
-    );
+    )?;
     Ok((m, ttl))
 }
 
@@ -53,6 +59,8 @@ pub async fn application_token(p: &impl Platform, ep: &Endpoint, req: &Request) 
         require_aud: false,
         require_iat: true,
         require_sub_is_iss: false,
+        // The documented app-token claims are iss, iat and exp.
+        require_sub: false,
         audiences: &ep.audiences(),
     };
     let v = assertion::verify(p, token, &rules)
@@ -83,6 +91,7 @@ pub async fn handle(
         require_aud: true,
         require_iat: false,
         require_sub_is_iss: false,
+        require_sub: true,
         audiences: &ep.audiences(),
     };
     let v = assertion::verify(p, assertion, &rules)

@@ -18,16 +18,16 @@ use crate::store::Platform;
 use crate::util::sha256_hex;
 
 /// A new grant's identifiers: its id and the first refresh token (returned; only its hash kept).
-fn new_grant(p: &impl Platform) -> (NewGrant, String) {
-    let refresh = random_token(p, 32);
+fn new_grant(p: &impl Platform) -> Result<(NewGrant, String)> {
+    let refresh = random_token(p, 32)?;
     let cfg = p.config();
     let new = NewGrant {
-        gid: random_token(p, 16),
+        gid: random_token(p, 16)?,
         refresh_hash: sha256_hex(&refresh),
         refresh_ttl: cfg.refresh_token_ttl as i64,
         grant_ttl: cfg.grant_max_ttl as i64,
     };
-    (new, refresh)
+    Ok((new, refresh))
 }
 
 /// Runs a grant-making command in the app's shard (code redemption, refresh, password).
@@ -40,8 +40,11 @@ async fn granted(p: &impl Platform, app: &App, cmd: Command) -> Result<Granted> 
 
 /// The token response for a grant acting for a person: access token (`sub` = user id) and,
 /// when the client may refresh, the refresh token.
-fn person_tokens(p: &impl Platform, ep: &Endpoint, app: &App, g: &Granted, refresh: String) -> Response {
+fn person_tokens(p: &impl Platform, ep: &Endpoint, app: &App, g: &Granted, refresh: String) -> Result<Response> {
     let ttl = app.token_lifetime.unwrap_or(p.config().access_token_ttl);
+    // Every mint, refresh included, stays within what the app may have today: an operator
+    // who narrows an app's scopes narrows the tokens of its existing grants too.
+    let scopes = scope::within(&g.scopes, &app.scopes);
     let m = mint(
         p,
         TokenRequest {
@@ -49,14 +52,14 @@ fn person_tokens(p: &impl Platform, ep: &Endpoint, app: &App, g: &Granted, refre
             client_id: &app.client_id,
             sub: &g.user_id,
             aud: &g.aud,
-            scope: scope::join(&g.scopes),
+            scope: scope::join(&scopes),
             ttl,
             epoch: g.epoch,
             akid: None,
             gid: Some(g.gid.clone()),
             bot: false,
         },
-    );
+    )?;
     let mut body = serde_json::json!({
         "token_type": "Bearer",
         "expires_in": ttl,
@@ -64,7 +67,7 @@ fn person_tokens(p: &impl Platform, ep: &Endpoint, app: &App, g: &Granted, refre
         "scope": m.claims.scope,
     });
     if app.allows_grant("refresh_token") {
-        body["refresh_token"] = refresh.into();
+        crate::util::set(&mut body, "refresh_token", refresh);
     }
-    bearer_response(body, m.sign_ms).client(Some(&app.client_id))
+    Ok(bearer_response(body, m.sign_ms).client(Some(&app.client_id)))
 }

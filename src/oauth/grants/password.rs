@@ -27,8 +27,10 @@ pub async fn handle(
     }
     let username = params.require("username")?;
     let password = params.require("password")?;
-    let default = vec!["public".to_owned()];
-    let scopes = scope::resolve(params.get("scope"), &app.scopes, &default)?;
+    let scopes = match params.get("scope") {
+        Some(s) if !s.trim().is_empty() => scope::resolve(Some(s), &app.scopes, &[])?,
+        _ => scope::person_default(&app)?,
+    };
     let aud = resource::audience(p, &ep.issuer, params.get("resource"))?;
     let profile = accounts::log_in(p, req, username, password)
         .await
@@ -36,7 +38,7 @@ pub async fn handle(
             ErrorCode::AccessDenied => Error::invalid_grant("the username or password is wrong"),
             _ => e,
         })?;
-    let (new, refresh) = new_grant(p);
+    let (new, refresh) = new_grant(p)?;
     let cmd = Command::CreateGrant {
         user_id: profile.id,
         scopes,
@@ -44,5 +46,5 @@ pub async fn handle(
         new,
     };
     let granted = granted(p, &app, cmd).await?;
-    Ok(person_tokens(p, ep, &app, &granted, refresh))
+    person_tokens(p, ep, &app, &granted, refresh)
 }

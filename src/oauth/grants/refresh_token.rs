@@ -33,7 +33,7 @@ pub async fn handle(
         Some(s) => Some(scope::parse(s)?).filter(|v| !v.is_empty()),
         None => None,
     };
-    let next = random_token(p, 32);
+    let next = random_token(p, 32)?;
     let cmd = Command::Refresh {
         refresh_hash: sha256_hex(token),
         new_refresh_hash: sha256_hex(&next),
@@ -41,5 +41,5 @@ pub async fn handle(
         scopes,
     };
     let granted = granted(p, &app, cmd).await?;
-    Ok(person_tokens(p, ep, &app, &granted, next))
+    person_tokens(p, ep, &app, &granted, next)
 }

@@ -37,8 +37,9 @@ pub struct SessionRecord {
 
 pub(super) fn create_account(kv: &mut dyn Kv, record: AccountRecord) -> Result<Reply> {
     if kv.get("account")?.is_some() {
+        // Internal only: sign-up answers this exactly like a new account.
         return Err(Error::new(
-            ErrorCode::InvalidRequest,
+            ErrorCode::LimitReached,
             "an account with this email already exists",
         ));
     }
@@ -46,8 +47,11 @@ pub(super) fn create_account(kv: &mut dyn Kv, record: AccountRecord) -> Result<R
     Ok(Reply::Ok)
 }
 
-pub(super) fn get_account(kv: &dyn Kv, now: i64, limit: u32) -> Result<Reply> {
-    rate_status(kv, now, limit)?;
+/// Reserves one log-in attempt against `limit` (429 once the window is full) and returns the
+/// account. Check and count are one step, so racing guesses cannot overrun the limit; a
+/// successful log-in gives the attempt back (`RateRelease`).
+pub(super) fn get_account(kv: &mut dyn Kv, now: i64, limit: u32) -> Result<Reply> {
+    reserve(kv, now, FAIL, limit)?;
     Ok(Reply::Account {
         account: load(kv, "account")?,
     })
@@ -58,27 +62,53 @@ pub(super) fn put_profile(kv: &mut dyn Kv, profile: Profile) -> Result<Reply> {
     Ok(Reply::Ok)
 }
 
-fn window_key(now: i64) -> (String, i64) {
-    let start = now - now.rem_euclid(WINDOW);
-    (format!("fail:{start}"), start + WINDOW)
+/// The counter of failed (or reserved) attempts: log-ins, registrations.
+pub const FAIL: &str = "fail";
+
+fn window_key(now: i64, counter: &str) -> (String, i64) {
+    let start = now.saturating_sub(now.rem_euclid(WINDOW));
+    (format!("{counter}:{start}"), start.saturating_add(WINDOW))
 }
 
-/// `slow_down` (429 with `Retry-After`) once `limit` failures happened in the current window.
-pub(super) fn rate_status(kv: &dyn Kv, now: i64, limit: u32) -> Result<()> {
-    let (key, end) = window_key(now);
-    let n: u32 = kv.get(&key)?.and_then(|v| v.parse().ok()).unwrap_or(0);
-    if n >= limit {
-        return Err(Error::new(
-            ErrorCode::RateLimited,
-            "too many failed attempts; try again later",
-        )
-        .with_header("retry-after", (end - now).max(1).to_string()));
+fn count(kv: &dyn Kv, key: &str) -> Result<u32> {
+    Ok(kv.get(key)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+fn limited(now: i64, end: i64) -> Error {
+    Error::new(
+        ErrorCode::RateLimited,
+        "too many attempts; try again later",
+    )
+    .with_header("retry-after", end.saturating_sub(now).max(1).to_string())
+}
+
+/// 429 with `Retry-After` once `limit` attempts were counted in the current window.
+pub(super) fn check(kv: &dyn Kv, now: i64, counter: &str, limit: u32) -> Result<()> {
+    let (key, end) = window_key(now, counter);
+    if count(kv, &key)? >= limit {
+        return Err(limited(now, end));
     }
     Ok(())
 }
 
-pub(super) fn rate_fail(kv: &mut dyn Kv, now: i64) -> Result<()> {
-    let (key, end) = window_key(now);
-    let n: u32 = kv.get(&key)?.and_then(|v| v.parse().ok()).unwrap_or(0);
-    kv.put(&key, &(n + 1).to_string(), Some(end))
+/// Counts one attempt in the current window.
+pub(super) fn add(kv: &mut dyn Kv, now: i64, counter: &str) -> Result<()> {
+    let (key, end) = window_key(now, counter);
+    let n = count(kv, &key)?;
+    kv.put(&key, &n.saturating_add(1).to_string(), Some(end))
+}
+
+/// Check and count in one step (inside one Durable Object command, so atomic).
+pub(super) fn reserve(kv: &mut dyn Kv, now: i64, counter: &str, limit: u32) -> Result<()> {
+    check(kv, now, counter, limit)?;
+    add(kv, now, counter)
+}
+
+/// Gives back an attempt reserved in the current window (a log-in that succeeded).
+pub(super) fn release(kv: &mut dyn Kv, now: i64, counter: &str) -> Result<()> {
+    let (key, end) = window_key(now, counter);
+    match count(kv, &key)? {
+        0 => Ok(()),
+        n => kv.put(&key, &(n - 1).to_string(), Some(end)),
+    }
 }

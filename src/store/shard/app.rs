@@ -65,6 +65,14 @@ pub(super) fn update(kv: &mut dyn Kv, now: i64, app: App) -> Result<Reply> {
         // Disabling (or re-enabling) starts a new epoch: tokens from before stay dead.
         rec.epoch += 1;
     }
+    if app.token_endpoint_auth_method != rec.app.token_endpoint_auth_method {
+        // A new way to authenticate ends the old one: the secret goes (a secret-based method
+        // gets a fresh one by regeneration) and so does every token obtained before.
+        if !app.uses_secret() || !rec.app.uses_secret() {
+            rec.secret_hash = None;
+        }
+        rec.epoch += 1;
+    }
     rec.app = App {
         keys: rec.app.keys.clone(),
         updated_at: now,
@@ -127,7 +135,22 @@ pub(super) fn remove_key(kv: &mut dyn Kv, now: i64, kid: &str) -> Result<Reply> 
     Ok(client(&rec))
 }
 
-pub(super) fn authenticate(kv: &dyn Kv, secret_hash: Option<String>) -> Result<Reply> {
+/// Client authentication in the app's object. A stranger's wrong guesses are counted per
+/// client address (`afail:<address>`), apart from the client's own successful calls
+/// (`call`): hammering from one address gets that address a 429, never the real client.
+/// Every failure answers the same words, whatever the reason (unknown, disabled, wrong
+/// secret, a secret for an app that authenticates otherwise).
+pub(super) fn authenticate(
+    kv: &mut dyn Kv,
+    now: i64,
+    secret_hash: Option<String>,
+    address: &str,
+    rate_limit: u32,
+    failure_limit: u32,
+) -> Result<Reply> {
+    use super::accounts as counter;
+    let failures = format!("afail:{address}");
+    counter::check(kv, now, &failures, failure_limit)?;
     let rec = record(kv)?;
     let stored = rec
         .as_ref()
@@ -135,13 +158,23 @@ pub(super) fn authenticate(kv: &dyn Kv, secret_hash: Option<String>) -> Result<R
         .unwrap_or(DUMMY_HASH);
     let presented = secret_hash.as_deref().unwrap_or("");
     let secret_ok = ct_eq(stored.as_bytes(), presented.as_bytes());
-    let rec = active(kv)?;
-    match secret_hash {
-        Some(_) if rec.secret_hash.is_some() && secret_ok => Ok(client(&rec)),
-        Some(_) => Err(Error::invalid_client("client authentication failed")),
-        None if rec.app.is_public() => Ok(client(&rec)),
-        None => Err(Error::invalid_client("client authentication is required")),
-    }
+    let ok = match &rec {
+        Some(r) if r.app.status == Status::Active => match &secret_hash {
+            // Only an app that authenticates by secret accepts one (issue 13 item 7).
+            Some(_) => r.app.uses_secret() && r.secret_hash.is_some() && secret_ok,
+            None => r.app.is_public(),
+        },
+        _ => false,
+    };
+    let rec = match rec {
+        Some(r) if ok => r,
+        _ => {
+            counter::add(kv, now, &failures)?;
+            return Err(Error::invalid_client("client authentication failed"));
+        }
+    };
+    counter::reserve(kv, now, "call", rate_limit)?;
+    Ok(client(&rec))
 }
 
 pub(super) fn use_assertion(kv: &mut dyn Kv, jti: String, exp: i64, kid: &str) -> Result<Reply> {

@@ -50,11 +50,14 @@ pub enum Command {
     RemoveKey {
         kid: String,
     },
-    /// Client authentication: by secret hash, or (public clients) by id alone.
-    /// Every call counts against `rate_limit` requests a minute for the client.
+    /// Client authentication: by secret hash, or (public clients) by id alone. Failures are
+    /// counted per client address (`failure_limit` a minute, then 429 for that address
+    /// only); successful calls count against `rate_limit` a minute for the client.
     Authenticate {
         secret_hash: Option<String>,
         rate_limit: u32,
+        address: String,
+        failure_limit: u32,
     },
     /// RFC 7592: the app whose registration access token hashes to `token_hash`.
     CheckRegistration {
@@ -120,7 +123,8 @@ pub enum Command {
     CreateAccount {
         record: AccountRecord,
     },
-    /// The account (if any) and whether log-ins are blocked by recent failures.
+    /// Reserves a log-in attempt (429 once `limit` are used this minute) and returns the
+    /// account, if any. A successful log-in gives the attempt back with `RateRelease`.
     GetAccount {
         limit: u32,
     },
@@ -142,11 +146,13 @@ pub enum Command {
     },
     GetSession,
     DeleteSession,
-    // --- any shard: attempt counters per minute (email:, ip:, reg:, and app: for its calls) ---
-    RateStatus {
+    // --- any shard: attempt counters per minute (email:, ip:, reg:) ---
+    /// Checks and counts one attempt in one step: 429 once `limit` are used this minute.
+    RateReserve {
         limit: u32,
     },
-    RateFail,
+    /// Gives back one reserved attempt (the log-in it was for succeeded).
+    RateRelease,
     // --- issuer ---
     /// Returns the stored development key, storing `candidate` first if there is none.
     DevKey {
@@ -266,11 +272,9 @@ fn run(kv: &mut dyn Kv, now: i64, cmd: Command) -> Result<Reply> {
         Authenticate {
             secret_hash,
             rate_limit,
-        } => {
-            accounts::rate_status(kv, now, rate_limit)?;
-            accounts::rate_fail(kv, now)?;
-            app::authenticate(kv, secret_hash)
-        }
+            address,
+            failure_limit,
+        } => app::authenticate(kv, now, secret_hash, &address, rate_limit, failure_limit),
         CheckRegistration { token_hash } => app::check_registration(kv, &token_hash),
         UseAssertion { jti, exp, kid } => app::use_assertion(kv, jti, exp, &kid),
         CheckToken { jti, epoch, kid, gid } => app::check_token(kv, now, &jti, epoch, kid, gid),
@@ -327,8 +331,8 @@ fn run(kv: &mut dyn Kv, now: i64, cmd: Command) -> Result<Reply> {
             kv.delete("session")?;
             Ok(Reply::Ok)
         }
-        RateStatus { limit } => accounts::rate_status(kv, now, limit).map(|_| Reply::Ok),
-        RateFail => accounts::rate_fail(kv, now).map(|_| Reply::Ok),
+        RateReserve { limit } => accounts::reserve(kv, now, accounts::FAIL, limit).map(|_| Reply::Ok),
+        RateRelease => accounts::release(kv, now, accounts::FAIL).map(|_| Reply::Ok),
         DevKey { candidate } => {
             if let Some(pem) = kv.get(DEV_KEY)? {
                 return Ok(Reply::Key { pem: Some(pem) });

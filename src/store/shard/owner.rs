@@ -36,7 +36,10 @@ pub(super) fn release(kv: &mut dyn Kv, app_id: String) -> Result<Reply> {
 pub(super) fn list(kv: &dyn Kv, after: Option<String>, limit: usize) -> Result<Reply> {
     let after = after.map(|a| format!("app:{a}"));
     let rows = kv.list("app:", after.as_deref(), limit + 1)?;
-    let mut ids: Vec<String> = rows.into_iter().map(|(k, _)| k[4..].to_owned()).collect();
+    let mut ids: Vec<String> = rows
+        .into_iter()
+        .filter_map(|(k, _)| k.strip_prefix("app:").map(str::to_owned))
+        .collect();
     let next = if ids.len() > limit {
         ids.truncate(limit);
         ids.last().cloned()

@@ -18,6 +18,9 @@ fn app_record(public: bool) -> AppRecord {
             scopes: vec!["public".into()],
             default_scopes: None,
             trusted: false,
+            self_service: false,
+            approved: false,
+            introspection: false,
             api: String::new(),
             token_lifetime: None,
             token_endpoint_auth_method: if public { "none" } else { "client_secret_basic" }.into(),
@@ -452,10 +455,9 @@ fn revoking_a_refresh_token_ends_its_grant() {
 fn failed_attempts_block_within_the_window_then_reset() {
     let mut kv = MemKv::default();
     for _ in 0..3 {
-        ok(apply(&mut kv, 120, Command::RateStatus { limit: 3 }));
-        apply(&mut kv, 120, Command::RateFail);
+        ok(apply(&mut kv, 120, Command::RateReserve { limit: 3 }));
     }
-    let r = apply(&mut kv, 125, Command::RateStatus { limit: 3 });
+    let r = apply(&mut kv, 125, Command::RateReserve { limit: 3 });
     let Reply::Err {
         code, retry_after, ..
     } = r
@@ -464,7 +466,80 @@ fn failed_attempts_block_within_the_window_then_reset() {
     };
     assert_eq!(code, ErrorCode::RateLimited);
     assert_eq!(retry_after, Some(55));
-    ok(apply(&mut kv, 181, Command::RateStatus { limit: 3 }));
+    ok(apply(&mut kv, 181, Command::RateReserve { limit: 3 }));
+}
+
+/// Issue 13 item 5: check-and-count is one command, so however many guesses race, at most
+/// `limit` pass the check in a window; a success gives its attempt back.
+#[test]
+fn reserved_attempts_never_exceed_the_limit_and_success_releases() {
+    let mut kv = MemKv::default();
+    let passed = (0..30)
+        .filter(|_| !matches!(apply(&mut kv, 120, Command::RateReserve { limit: 10 }), Reply::Err { .. }))
+        .count();
+    assert_eq!(passed, 10);
+    ok(apply(&mut kv, 121, Command::RateRelease));
+    ok(apply(&mut kv, 121, Command::RateReserve { limit: 10 }));
+    assert!(is_err(&apply(&mut kv, 121, Command::RateReserve { limit: 10 }), ErrorCode::RateLimited));
+    // GetAccount reserves too.
+    let mut kv = MemKv::default();
+    for _ in 0..2 {
+        assert!(matches!(apply(&mut kv, 0, Command::GetAccount { limit: 2 }), Reply::Account { .. }));
+    }
+    assert!(is_err(&apply(&mut kv, 0, Command::GetAccount { limit: 2 }), ErrorCode::RateLimited));
+}
+
+fn auth(secret: Option<&str>, address: &str) -> Command {
+    Command::Authenticate {
+        secret_hash: secret.map(str::to_owned),
+        rate_limit: 1000,
+        address: address.into(),
+        failure_limit: 3,
+    }
+}
+
+/// Issue 13 item 6: a stranger's wrong secrets get the stranger's address a 429; the real
+/// client, from another address, keeps working, and its successes are not failures.
+#[test]
+fn failed_authentication_is_counted_per_address_apart_from_successes() {
+    let mut kv = MemKv::default();
+    ok(apply(&mut kv, 0, Command::CreateApp { record: app_record(false) }));
+    let good = "h".repeat(64);
+    for _ in 0..3 {
+        assert!(is_err(&apply(&mut kv, 10, auth(Some("wrong"), "203.0.113.9")), ErrorCode::InvalidClient));
+    }
+    assert!(is_err(&apply(&mut kv, 10, auth(Some(&good), "203.0.113.9")), ErrorCode::RateLimited));
+    for _ in 0..20 {
+        assert!(matches!(apply(&mut kv, 10, auth(Some(&good), "198.51.100.1")), Reply::Client { .. }));
+    }
+    assert!(matches!(apply(&mut kv, 70, auth(Some(&good), "203.0.113.9")), Reply::Client { .. }));
+}
+
+/// Issue 13 items 7 and 16: a secret is refused for an app that authenticates otherwise, and
+/// every failure says the same words.
+#[test]
+fn switching_to_private_key_jwt_drops_the_secret() {
+    let mut kv = MemKv::default();
+    ok(apply(&mut kv, 0, Command::CreateApp { record: app_record(false) }));
+    let good = "h".repeat(64);
+    let mut app = app_record(false).app;
+    app.token_endpoint_auth_method = "private_key_jwt".into();
+    let Reply::Client { epoch, .. } = ok(apply(&mut kv, 5, Command::UpdateApp { app: app.clone() })) else {
+        panic!()
+    };
+    assert_eq!(epoch, 1, "changing the auth method ends earlier tokens");
+    let wrong = apply(&mut kv, 6, auth(Some("wrong"), "a"));
+    let stale = apply(&mut kv, 6, auth(Some(&good), "a"));
+    for r in [&wrong, &stale] {
+        let Reply::Err { code, description, .. } = r else { panic!("{r:?}") };
+        assert_eq!((*code, description.as_str()), (ErrorCode::InvalidClient, "client authentication failed"));
+    }
+    // Back to a secret method: no secret until one is regenerated, and regeneration works.
+    app.token_endpoint_auth_method = "client_secret_basic".into();
+    ok(apply(&mut kv, 7, Command::UpdateApp { app }));
+    assert!(is_err(&apply(&mut kv, 8, auth(Some(&good), "a")), ErrorCode::InvalidClient));
+    ok(apply(&mut kv, 8, Command::RotateSecret { secret_hash: "n".repeat(64) }));
+    assert!(matches!(apply(&mut kv, 9, auth(Some(&"n".repeat(64)), "b")), Reply::Client { .. }));
 }
 
 #[test]
