@@ -5,6 +5,9 @@ set -eu
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+echo "[test] clippy: no indexing, slicing, unwrap or expect in src/ (host and wasm32)" >&2
+cargo clippy --locked --lib --quiet -- -D clippy::indexing_slicing -D clippy::string_slice -D clippy::unwrap_used -D clippy::expect_used -D clippy::panic
+cargo clippy --locked --lib --quiet --target wasm32-unknown-unknown -- -D clippy::indexing_slicing -D clippy::string_slice -D clippy::unwrap_used -D clippy::expect_used -D clippy::panic
 echo "[test] building the worker" >&2
 sh scripts/build.sh
 # The e2e harness starts wrangler dev itself; the build above is reused.

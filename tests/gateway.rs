@@ -144,3 +144,76 @@ fn gateway_verifies_at_the_edge_and_forwards_with_identity_headers() {
         serde_json::json!(["users:read", "users:write"])
     );
 }
+
+/// One raw HTTP/1.1 GET (the path sent byte for byte, no client normalising it); the status.
+fn raw_get(s: &Server, path: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let mut head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n", s.port);
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    c.write_all(head.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    out.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// Issue 13 items 9 and 11: every spelling of `/api/admin/x` that once reached the origin under
+/// `/api`'s weaker check is now held to `/api/admin`'s scope (canonical path, case-insensitive
+/// prefixes) or refused (`;` parameters, encoded slashes); the origin receives the canonical
+/// path; `X_Auth_*` spellings of the identity headers are stripped; and with
+/// `GATEWAY_CACHE_SECONDS=0` a revocation stops the very next request.
+#[test]
+fn gateway_path_confusion_header_spoofing_and_no_cache() {
+    let (port, seen) = origin();
+    let routes = format!(
+        r#"[{{"prefix":"/api","scopes":["public"],"origin":"http://127.0.0.1:{port}"}},{{"prefix":"/api/admin","scopes":["users:write"],"origin":"http://127.0.0.1:{port}"}}]"#
+    );
+    let s = Server::start_with(&[("GATEWAY_ROUTES", &routes), ("GATEWAY_CACHE_SECONDS", "0")]);
+    let app = s.trusted_app(&["public"]);
+    let t = s.cc_token(&app);
+    let auth = bearer(&t);
+    let with = [("authorization", auth.as_str())];
+    for path in ["/api//admin/x", "/api/ADMIN/x", "/Api/Admin/x", "/api/./admin/x", "/api/x/../admin/x", "/api/%61dmin/x", "//api/admin/x"] {
+        assert_eq!(raw_get(&s, path, &with), 403, "{path} must need users:write");
+    }
+    for path in ["/api/admin;a=b/x", "/api;x/admin/x", "/api/admin%2fx", "/api/admin%2Fx", "/api/admin%5cx", "/api/%zz"] {
+        assert_eq!(raw_get(&s, path, &with), 400, "{path} must be refused");
+    }
+    assert!(seen.lock().unwrap().is_empty(), "the origin saw a confused path: {:?}", seen.lock().unwrap());
+
+    // A good request: forwarded on its canonical path, spoofed identity headers gone.
+    let status = raw_get(
+        &s,
+        "/api//users/./7?x=1",
+        &[
+            ("authorization", auth.as_str()),
+            ("X_Auth_Subject", "admin"),
+            ("x-auth-scope", "users:write"),
+            ("X-AUTH-CLIENT-ID", "someone"),
+        ],
+    );
+    assert_eq!(status, 200);
+    {
+        let seen = seen.lock().unwrap();
+        let (line, headers) = &seen[0];
+        assert_eq!(line, "GET /api/users/7?x=1 HTTP/1.1");
+        let auth_like: Vec<&(String, String)> = headers
+            .iter()
+            .filter(|(k, _)| k.replace('_', "-").starts_with("x-auth-"))
+            .collect();
+        assert_eq!(auth_like.len(), 3, "{auth_like:?}");
+        for (k, v) in auth_like {
+            assert!(!k.contains('_'), "a spoofed header reached the origin: {k}: {v}");
+            assert_ne!(v, "admin");
+            assert_ne!(v, "someone");
+        }
+    }
+
+    // No liveness cache: a revoked token stops at once.
+    s.post_form_with("/oauth/revoke", &[("token", &t)], &[("authorization", &basic(&app.id, app.secret()))])
+        .expect(200);
+    assert_eq!(raw_get(&s, "/api/users/7", &with), 401);
+}

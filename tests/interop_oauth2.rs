@@ -213,6 +213,9 @@ impl<'a> Browser<'a> {
                     ("password", &password),
                 ],
             );
+            // Sign-up answers with the log-in form; log in from it.
+            r.expect(200);
+            r = self.submit(&r, &[("email", &email), ("password", &password)]);
             r.expect(303);
             let back = r.header("location").unwrap().to_owned();
             r = self.get(&back);

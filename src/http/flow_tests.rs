@@ -981,3 +981,38 @@ fn token_endpoint_and_registration_are_rate_limited() {
         429
     );
 }
+
+/// Issue 13 (code review): when the platform's generator fails, nothing is minted from
+/// predictable bytes: the request fails (a 500 with a fixed text, the detail only in the log).
+#[test]
+fn broken_randomness_fails_closed_and_5xx_hide_details() {
+    let p = platform();
+    let app = create_app(
+        &p,
+        serde_json::json!({"name": "M2M", "trusted": true, "scopes": ["public"]}),
+    );
+    let (id, secret) = (
+        app["client_id"].as_str().unwrap().to_owned(),
+        app["client_secret"].as_str().unwrap().to_owned(),
+    );
+    p.broken_random.set(true);
+    let r = token(
+        &p,
+        &form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)]),
+    );
+    assert_eq!(r.status, 500);
+    assert_eq!(json(&r)["error_description"], "internal error; it has been logged");
+    assert!(json(&r).get("access_token").is_none());
+    assert_eq!(r.get_header("x-content-type-options"), Some("nosniff"));
+    assert!(p
+        .audit_log
+        .borrow()
+        .iter()
+        .any(|e| e["detail"] == "randomness unavailable"));
+    p.broken_random.set(false);
+    let r = token(
+        &p,
+        &form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)]),
+    );
+    assert_eq!(r.status, 200);
+}

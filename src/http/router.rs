@@ -42,7 +42,7 @@ pub async fn handle(p: &impl Platform, req: &Request) -> Response {
     } else {
         match route(p, req).await {
             Ok(r) => r,
-            Err(e) => Response::from_error(&e),
+            Err(e) => Response::from_error(&public_error(p, e)),
         }
     };
     if cors_allowed(req) {
@@ -51,6 +51,19 @@ pub async fn handle(p: &impl Platform, req: &Request) -> Response {
             .header("access-control-expose-headers", "www-authenticate");
     }
     secure(resp)
+}
+
+/// What a client may see of an error: 5xx details (storage keys, internal states) are logged
+/// and replaced by a fixed text; every other error is the client's own and shown as it is.
+fn public_error(p: &impl Platform, e: Error) -> Error {
+    if e.status() < 500 || e.code == ErrorCode::TemporarilyUnavailable {
+        return e;
+    }
+    p.audit(&serde_json::json!({"error": e.code.as_str(), "detail": e.description}));
+    Error {
+        description: "internal error; it has been logged".into(),
+        ..e
+    }
 }
 
 /// Headers every response carries, including those made before routing (e.g. 413).

@@ -416,10 +416,16 @@ impl Browser {
         )
     }
 
-    /// Signs up (asserting the 303 back to `return_to` or `/`).
+    /// Signs up, then logs in from the page sign-up answers with (sign-up itself starts no
+    /// session, so it cannot tell anyone whether the email already had an account), asserting
+    /// the 303 back to `return_to` or `/`.
     #[track_caller]
     pub fn sign_up(&self, p: &Person, return_to: Option<&str>) -> Resp {
-        let r = self.sign_up_raw(p, return_to);
+        let page = self.sign_up_raw(p, return_to);
+        page.expect(200);
+        assert!(page.text().contains("id=\"signed-up\""), "{}", page.text());
+        assert!(self.cookie(SESSION_COOKIE).is_none(), "sign-up started a session");
+        let r = self.submit(&page, "/login", &[("email", &p.email), ("password", &p.password)]);
         r.expect(303);
         assert_eq!(r.header("location"), Some(return_to.unwrap_or("/")));
         assert!(
