@@ -821,7 +821,7 @@ fn app_tokens_require_iat() {
     );
     accepted_grant(
         s,
-        &key.sign(&json!({"iss": app.id, "exp": t + 60, "jti": rand_hex(8), "aud": s.issuer()})),
+        &key.sign(&json!({"iss": app.id, "sub": app.id, "exp": t + 60, "jti": rand_hex(8), "aud": s.issuer()})),
     );
 }
 

@@ -8,8 +8,11 @@ use common::*;
 use std::collections::HashSet;
 use std::time::Instant;
 
+/// This binary's server. Its failed-authentication limit per address is lifted: these tests
+/// present many wrong secrets on purpose from one address (tests/security.rs checks the limit).
 fn s() -> &'static Server {
-    Server::shared()
+    static S: std::sync::OnceLock<Server> = std::sync::OnceLock::new();
+    S.get_or_init(|| Server::start_with(&[("AUTH_FAILURE_LIMIT", "1000000")]))
 }
 
 fn untrusted_app(s: &Server) -> App {
@@ -1063,11 +1066,17 @@ fn introspection_by_client_and_by_admin() {
         &[("authorization", &basic(&a.id, a.secret()))],
     );
     assert_eq!(r.expect_no_store().expect_json(200), by_admin);
-    let r = s.post_form(
-        "/oauth/introspect",
-        &[("token", &t), ("client_id", &b.id), ("client_secret", b.secret())],
-    );
-    assert_eq!(r.expect_json(200)["active"], true);
+    // Another client sees nothing (RFC 7662 §4) until an operator allows it to introspect.
+    let by_b = || {
+        s.post_form(
+            "/oauth/introspect",
+            &[("token", &t), ("client_id", &b.id), ("client_secret", b.secret())],
+        )
+        .expect_json(200)
+    };
+    assert_eq!(by_b(), json!({"active": false}));
+    s.patch_app(&b.id, json!({"introspection": true})).expect(200);
+    assert_eq!(by_b()["active"], true);
     // Inactive tokens reveal nothing.
     for bad in ["garbage", "a.b.c", &t[..t.len() - 2]] {
         assert_eq!(s.introspect(bad), json!({"active": false}));

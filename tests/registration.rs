@@ -333,7 +333,8 @@ fn interactive_grant_access_gives_a_code_redeemable_with_the_new_secret() {
     let claims = s.verify_access_token(t["access_token"].as_str().unwrap());
     assert_eq!(claims["client_id"], id.as_str());
     let me = userinfo(s, t["access_token"].as_str().unwrap()).expect_json(200);
-    assert_eq!(me["email"], person.email);
+    assert_eq!(me["name"], person.name);
+    assert!(me.get("email").is_none(), "the email is released only with its scope: {me}");
     redeem(&code, &id, &secret).expect_error(400, "invalid_grant");
     // The app can go on with the normal flow: the consent was not stored, the person is asked.
     let path = authorize_path(&[
@@ -434,6 +435,11 @@ fn rfc7591_7592_round_trip_open_policy() {
         "scope": "public users:read",
         "software_id": "ignored-extension",
     });
+    // Self-service registration holds only SELF_SERVICE_SCOPES (default `public`).
+    let r = register_json(s, &body, None);
+    r.expect_error(400, "invalid_client_metadata");
+    let mut body = body;
+    body["scope"] = "public".into();
     let r = register_json(s, &body, None);
     let reg = r.expect_json(201);
     r.expect_no_store();
@@ -450,7 +456,7 @@ fn rfc7591_7592_round_trip_open_policy() {
     ] {
         assert_eq!(reg[k], body[k], "{k} in {reg}");
     }
-    assert_eq!(reg["scope"], "public users:read");
+    assert_eq!(reg["scope"], "public");
     let id = reg["client_id"].as_str().unwrap().to_owned();
     let secret = reg["client_secret"].as_str().unwrap().to_owned();
     let rat = reg["registration_access_token"].as_str().unwrap().to_owned();
@@ -484,7 +490,7 @@ fn rfc7591_7592_round_trip_open_policy() {
         public: false,
     };
     let (b, _) = Browser::signed_up(s, "dcr");
-    let (access, refresh, _) = client.tokens(s, &b, "public users:read");
+    let (access, refresh, _) = client.tokens(s, &b, "public");
 
     // RFC 7592 update: the body's client_id must match.
     let mut upd = body.clone();
@@ -925,11 +931,20 @@ fn apps_page_add_see_regenerate_remove() {
         "Image URL",
         "Admin email",
         "Admin phone",
-        "App is trusted",
         "Redirect URL",
     ] {
         assert!(page.text().contains(label), "the form has no '{label}' field");
     }
+    // Only operators make apps trusted (issue 13 item 2): a person is not offered the box, and
+    // sending it anyway is refused.
+    assert!(!page.text().contains("App is trusted"));
+    let r = b.submit(
+        &page,
+        "/apps",
+        &[("name", "Sneaky"), ("trusted", "yes"), ("redirect_uri", "https://apps.example/cb")],
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("only operators"), "{}", r.text());
     // Bad input: the page says what is wrong, nothing is created.
     let r = b.submit(
         &page,
@@ -954,7 +969,6 @@ fn apps_page_add_see_regenerate_remove() {
             ("image_uri", "https://apps.example/i.png"),
             ("admin_email", "admin@apps.example"),
             ("admin_phone", "+44 20 7946 0000"),
-            ("trusted", "yes"),
             ("redirect_uri", "https://apps.example/cb"),
         ],
     );
@@ -968,9 +982,12 @@ fn apps_page_add_see_regenerate_remove() {
     );
     assert!(r.text().contains("Mine &lt;i&gt;") && !r.text().contains("Mine <i>"));
     let app = s.get_app(&id);
-    assert_eq!(app["trusted"], true);
+    assert_eq!((app["trusted"].clone(), app["self_service"].clone()), (json!(false), json!(true)));
     assert_eq!(app["admin_phone"], "+44 20 7946 0000");
     assert_eq!(app["redirect_uris"], json!(["https://apps.example/cb"]));
+    // A person's app gets no machine grant until an operator approves it.
+    s.cc_basic(&id, &secret, None).expect_error(400, "unauthorized_client");
+    s.patch_app(&id, json!({"approved": true, "trusted": true})).expect(200);
     let me = App::from_json(json!({"client_id": id, "client_secret": secret}));
     let t = s.cc_token(&me);
     // A person's tokens for the app as well (it has a redirect URI, so the code flow).

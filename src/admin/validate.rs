@@ -131,3 +131,22 @@ pub fn owner(s: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13 item 4: names that would display like another refuse invisible and bidi
+    /// control characters; identifiers fold to one form.
+    #[test]
+    fn names_refuse_invisible_and_bidi_characters() {
+        for bad in ["Pay\u{200b}Pal", "\u{202e}lapyap", "Goo\u{2066}gle\u{2069}", "A\u{00ad}pp", "\u{feff}Bank"] {
+            assert!(name("name", bad, 100).is_err(), "{bad:?}");
+            assert!(email("email", &format!("{bad}@x.example"), true).is_err(), "{bad:?}");
+        }
+        assert!(name("name", "Café Crème 😀", 100).is_ok());
+        assert_eq!(normalise_identifier("  Ｅve@Example.COM "), "eve@example.com");
+        // NFD and NFC spellings of one address are one identifier.
+        assert_eq!(normalise_identifier("re\u{301}my@x.example"), normalise_identifier("r\u{e9}my@x.example"));
+    }
+}

@@ -57,7 +57,16 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                     "internal error; it has been logged",
                 ))),
             },
-            Err(e) => http::router::secure(CoreResponse::from_error(&e)),
+            Err(e) => {
+                // A configuration problem: the detail goes to the log, never to the client.
+                worker::console_error!("{}", serde_json::json!({"error": e.code.as_str(), "detail": e.description}));
+                let shown = if e.status() >= 500 {
+                    Error::new(e.code, "the server is misconfigured; the detail has been logged")
+                } else {
+                    e
+                };
+                http::router::secure(CoreResponse::from_error(&shown))
+            }
         },
     };
     log_request(&method, &path, &resp, worker::Date::now().as_millis() - started);

@@ -23,7 +23,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as jose from 'jose';
-import { ISSUER, ADMIN_TOKEN, Browser, authorizeInBrowser, location, rand } from './lib.mjs';
+import { ISSUER, ADMIN_TOKEN, Browser, authorizeInBrowser, location, rand, signUpAndLogIn } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const GUIDES = path.join(ROOT, 'docs/guides');
@@ -245,16 +245,14 @@ const HOOKS = {
       let r = await browser.get(link);
       assert.equal(r.status, 200);
       assert.match(await r.text(), /Log in to register this app/);
-      // Sign up, come back to the link, confirm.
+      // Sign up (which answers the log-in page, not a session), log in, come back to the
+      // link, confirm.
       const signup = new URL('/signup', ISSUER);
       signup.searchParams.set('return_to', link.slice(ISSUER.length));
-      r = await browser.submit(await (await browser.get(signup)).text(), {
-        name: 'Developer',
-        email: `dev-${rand()}@example.com`,
-        password: `pw-${rand(8)}`,
-      });
-      assert.equal(r.status, 303);
+      r = await signUpAndLogIn(browser, signup, { name: 'Developer', email: `dev-${rand()}@example.com` });
+      assert.equal(new URL(location(r), ISSUER).href, link, 'log-in returns to the registration link');
       r = await browser.get(location(r));
+      assert.equal(r.status, 200);
       r = await browser.submit(await r.text(), { decision: 'register' });
       assert.equal(r.status, 303);
       const back = new URL(location(r));

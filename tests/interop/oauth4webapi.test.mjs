@@ -10,7 +10,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
 import * as jose from 'jose';
-import { ISSUER, createApp, rand, Browser, authorizeInBrowser, admin } from './lib.mjs';
+import { ISSUER, createApp, rand, Browser, authorizeInBrowser, admin, signUpAndLogIn } from './lib.mjs';
 
 /** The one allowed relaxation: http in development. */
 const insecure = { [oauth.allowInsecureRequests]: true };
@@ -43,8 +43,11 @@ async function introspect(client, auth, token) {
   return oauth.processIntrospectionResponse(as, client, r);
 }
 
-/** Authorization code + PKCE S256 through the real log-in and consent pages. */
-async function codeFlow({ client, auth, redirectUri, scope, browser = new Browser() }) {
+/**
+ * Authorization code + PKCE S256 through the real sign-up, log-in and consent pages. `consent`
+ * as in authorizeInBrowser: true = the consent page must be shown, false = it must be skipped.
+ */
+async function codeFlow({ client, auth, redirectUri, scope, browser = new Browser(), consent }) {
   const verifier = oauth.generateRandomCodeVerifier();
   const challenge = await oauth.calculatePKCECodeChallenge(verifier);
   const state = oauth.generateRandomState();
@@ -58,7 +61,7 @@ async function codeFlow({ client, auth, redirectUri, scope, browser = new Browse
     code_challenge: challenge,
     code_challenge_method: 'S256',
   });
-  const callback = await authorizeInBrowser(browser, url);
+  const callback = await authorizeInBrowser(browser, url, {}, { consent });
   // The library's own validation of the authorization response: state and RFC 9207 iss.
   const params = oauth.validateAuthResponse(as, client, callback, state);
   assert.throws(() => oauth.validateAuthResponse(as, client, callback, oauth.generateRandomState()));
@@ -134,7 +137,7 @@ test('authorization code + PKCE S256 (web app, client_secret_basic), refresh, in
   const app = await createApp({ redirect_uris: [redirectUri], scopes: ['public', 'users:read'] });
   const client = { client_id: app.client_id };
   const auth = oauth.ClientSecretBasic(app.client_secret);
-  const { tokens, browser } = await codeFlow({ client, auth, redirectUri, scope: 'public users:read' });
+  const { tokens, browser } = await codeFlow({ client, auth, redirectUri, scope: 'public users:read', consent: true });
   assert.equal(tokens.token_type, 'bearer');
   assert.equal(tokens.scope, 'public users:read');
   assert.equal(typeof tokens.refresh_token, 'string');
@@ -142,10 +145,13 @@ test('authorization code + PKCE S256 (web app, client_secret_basic), refresh, in
   assert.equal(claims.client_id, app.client_id);
   assert.notEqual(claims.sub, app.client_id);
 
-  // Userinfo: the library checks the subject matches.
+  // Userinfo: the library checks the subject matches. `public` releases the name (and
+  // created_at), not the email: that needs the `email` scope.
   const ui = await oauth.userInfoRequest(as, client, tokens.access_token, insecure);
   const profile = await oauth.processUserInfoResponse(as, client, claims.sub, ui);
   assert.equal(profile.name, 'Interop Person');
+  assert.equal(typeof profile.created_at, 'number');
+  assert.equal(profile.email, undefined, JSON.stringify(profile));
 
   // Introspection (client_secret_basic), as the client itself.
   const active = await introspect(client, auth, tokens.access_token);
@@ -176,8 +182,9 @@ test('authorization code + PKCE S256 (web app, client_secret_basic), refresh, in
 
   // Revocation of an access token (RFC 7009), then introspection says inactive.
   // Presenting a rotated-out token ends the whole grant (reuse detection), so start a new one:
-  // consent is remembered, so the same browser goes straight back with a code.
-  const { tokens: fresh } = await codeFlow({ client, auth, redirectUri, scope: 'public', browser });
+  // a confidential client's consent is remembered, so the same browser goes straight back
+  // with a code.
+  const { tokens: fresh } = await codeFlow({ client, auth, redirectUri, scope: 'public', browser, consent: false });
   let rv = await oauth.revocationRequest(as, client, auth, fresh.access_token, {
     ...insecure,
     additionalParameters: { token_type_hint: 'access_token' },
@@ -209,7 +216,7 @@ test('authorization code + PKCE S256, public native client (custom scheme, auth 
   assert.equal(app.client_secret, undefined);
   const client = { client_id: app.client_id, token_endpoint_auth_method: 'none' };
   const auth = oauth.None();
-  const { tokens, callback } = await codeFlow({ client, auth, redirectUri, scope: 'public' });
+  const { tokens, callback, browser } = await codeFlow({ client, auth, redirectUri, scope: 'public', consent: true });
   assert.equal(callback.protocol, 'com.example.interop:');
   await validateAccessToken(tokens.access_token);
   const rr = await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token, insecure);
@@ -218,6 +225,38 @@ test('authorization code + PKCE S256, public native client (custom scheme, auth 
   // A public client may revoke its own tokens (auth none).
   const rv = await oauth.revocationRequest(as, client, auth, refreshed.refresh_token, insecure);
   await oauth.processRevocationResponse(rv);
+  // Consent is not remembered for a public client (RFC 8252 §8.6: another app on the device
+  // could claim its redirect URI): the same person, same scope, sees the consent page again.
+  const again = await codeFlow({ client, auth, redirectUri, scope: 'public', browser, consent: true });
+  await validateAccessToken(again.tokens.access_token);
+});
+
+test('userinfo releases claims by scope: name with public, email with email or users:read_by_email', async () => {
+  const redirectUri = 'https://claims.example/cb';
+  const app = await createApp({ redirect_uris: [redirectUri], scopes: ['public', 'email', 'users:read_by_email', 'users:read'] });
+  const client = { client_id: app.client_id };
+  const auth = oauth.ClientSecretBasic(app.client_secret);
+  const browser = new Browser();
+  const userinfo = async (scope) => {
+    const { tokens } = await codeFlow({ client, auth, redirectUri, scope, browser });
+    assert.equal(tokens.scope, scope);
+    const { sub } = await validateAccessToken(tokens.access_token);
+    const r = await oauth.userInfoRequest(as, client, tokens.access_token, insecure);
+    return oauth.processUserInfoResponse(as, client, sub, r);
+  };
+  const email = await userinfo('email');
+  assert.deepEqual(Object.keys(email).sort(), ['email', 'sub'], JSON.stringify(email));
+  assert.match(email.email, /^interop-[0-9a-f]+@example\.com$/, 'the email, normalised');
+  const pub = await userinfo('public');
+  assert.deepEqual(Object.keys(pub).sort(), ['created_at', 'name', 'sub'], JSON.stringify(pub));
+  assert.equal(pub.name, 'Interop Person');
+  assert.equal(pub.sub, email.sub);
+  const byEmail = await userinfo('users:read_by_email');
+  assert.deepEqual(Object.keys(byEmail).sort(), ['email', 'sub'], JSON.stringify(byEmail));
+  const neither = await userinfo('users:read');
+  assert.deepEqual(Object.keys(neither), ['sub'], JSON.stringify(neither));
+  const both = await userinfo('public email');
+  assert.deepEqual(Object.keys(both).sort(), ['created_at', 'email', 'name', 'sub'], JSON.stringify(both));
 });
 
 test('the person denies consent: the library reports access_denied (with state and iss checked)', async () => {
@@ -237,13 +276,13 @@ test('the person denies consent: the library reports access_denied (with state a
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
   });
-  // Sign up through a first, allowed request for another app, then deny this one.
+  // Not signed in: to the log-in page; sign up there, log in, and back to the consent page.
   let r = await browser.get(url);
   assert.equal(r.status, 303);
   const signup = new URL(r.headers.get('location'), ISSUER);
+  assert.equal(signup.pathname, '/login');
   signup.pathname = '/signup';
-  const page = await (await browser.get(signup)).text();
-  r = await browser.submit(page, { name: 'Denier', email: `deny-${rand()}@example.com`, password: `pw-${rand(8)}` });
+  r = await signUpAndLogIn(browser, signup, { name: 'Denier', email: `deny-${rand()}@example.com` });
   r = await browser.get(new URL(r.headers.get('location'), ISSUER));
   assert.equal(r.status, 200);
   r = await browser.submit(await r.text(), { decision: 'deny' });
@@ -319,4 +358,63 @@ test('RFC 7591 registration with jwks, then authorization code + PKCE with priva
   await oauth.processRevocationResponse(rv);
   const [, info] = await admin('GET', `/admin/apps/${registered.client_id}`);
   assert.equal(info.client_id, registered.client_id);
+  // A registered client is self-service: scopes limited to `public`, and no machine access
+  // (bot tokens from its key) until an operator approves it.
+  assert.equal(info.self_service, true);
+  assert.equal(info.approved, false);
+  assert.deepEqual(info.scopes, ['public']);
+  const appToken = async () => {
+    const jwt = await new jose.SignJWT({})
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(registered.client_id)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .setJti(crypto.randomUUID())
+      .sign(privateKey);
+    const r = await fetch(`${ISSUER}/application/token`, { method: 'POST', headers: { authorization: `Bearer ${jwt}` } });
+    return [r.status, await r.json()];
+  };
+  const [refused, why] = await appToken();
+  assert.ok(refused === 400 || refused === 401, `${refused} ${JSON.stringify(why)}`);
+  assert.match(why.error_description, /operator approves/, JSON.stringify(why));
+  const [patched, approved] = await admin('PATCH', `/admin/apps/${registered.client_id}`, { approved: true });
+  assert.equal(patched, 200, JSON.stringify(approved));
+  assert.equal(approved.approved, true);
+  const [ok, bot] = await appToken();
+  assert.equal(ok, 200, JSON.stringify(bot));
+  assert.equal((await validateAccessToken(bot.access_token)).client_id, registered.client_id);
+});
+
+test('RFC 7591 registration asking for a scope beyond public: invalid_client_metadata', async () => {
+  const reg = await oauth.dynamicClientRegistrationRequest(
+    as,
+    {
+      client_name: `interop greedy ${rand(3)}`,
+      redirect_uris: ['https://dcr.example/cb'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'public users:read',
+    },
+    insecure,
+  );
+  assert.equal(reg.status, 400);
+  await assert.rejects(oauth.processDynamicClientRegistrationResponse(reg), (e) => {
+    assert.ok(e instanceof oauth.ResponseBodyError, String(e));
+    assert.equal(e.error, 'invalid_client_metadata');
+    assert.match(e.error_description, /users:read/);
+    return true;
+  });
+});
+
+test('failed client authentication: one message for an unknown client and a wrong secret', async () => {
+  const app = await createApp({ trusted: true, scopes: ['public'] });
+  const attempt = async (id, secret) => {
+    const client = { client_id: id };
+    const r = await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretPost(secret), {}, insecure);
+    assert.equal(r.status, 401);
+    return r.json();
+  };
+  const wrongSecret = await attempt(app.client_id, 'wrong-secret');
+  const unknown = await attempt(rand(16), app.client_secret);
+  assert.deepEqual(wrongSecret, { error: 'invalid_client', error_description: 'client authentication failed' });
+  assert.deepEqual(unknown, wrongSecret);
 });
