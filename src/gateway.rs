@@ -133,15 +133,7 @@ fn decode_segment(seg: &str) -> std::result::Result<String, PathRejection> {
 
 /// Percent-encodes what RFC 3986 does not allow bare in a segment (and `%` itself).
 fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,=:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::http::params::percent_encode_keeping(s, b"-._~!$&'()*+,=:@")
 }
 
 /// The protected route a canonical path falls under: the longest prefix that matches on

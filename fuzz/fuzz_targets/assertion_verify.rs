@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
         require_aud: flags & 1 != 0,
         require_iat: flags & 2 != 0,
         require_sub_is_iss: flags & 4 != 0,
+        require_sub: flags & 8 != 0,
         audiences: &audiences,
     };
     FIXTURE.with(|f| {
@@ -40,6 +41,12 @@ fuzz_target!(|data: &[u8]| {
         if rules.require_sub_is_iss {
             assert_eq!(t.str_claim("sub"), Some(CLIENT_ID));
         }
+        if rules.require_sub {
+            assert!(t.str_claim("sub").is_some_and(|s| !s.is_empty()));
+        }
+        // Accepted assertions always expire within the allowed lifetime of now.
+        let exp = t.time_claim("exp").ok().flatten().expect("accepted tokens have exp");
+        assert!(exp <= portcullis_fuzz::NOW + 660, "exp {exp}");
         if rules.require_aud {
             assert!(t.claims.contains_key("aud"));
         }

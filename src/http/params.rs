@@ -194,9 +194,14 @@ pub fn encode_form(pairs: &[(&str, &str)]) -> String {
 }
 
 pub fn percent_encode(s: &str) -> String {
+    percent_encode_keeping(s, b"-._~")
+}
+
+/// Percent-encodes every byte but ASCII letters, digits and `keep`.
+pub fn percent_encode_keeping(s: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

@@ -1,17 +1,21 @@
 // Headless Chromium against the running worker (start with tests/browser/run.sh): a person
-// signs up, logs out, follows an app's authorization request, logs in, consents and lands on
-// the app's redirect URI with a code (issue 5); and manages an app on /apps: add, see its App
-// ID and secret, regenerate, remove (issue 6). Clicks and typing only: the pages have no
-// JavaScript, so this also checks that they work as plain HTML forms under their CSP.
+// signs up (which answers the log-in form, never a session), logs in, logs out, follows an
+// app's authorization request, logs in, consents and lands on the app's redirect URI with a
+// code (issue 5); a public client gets the consent page every time (RFC 8252 §8.6); and a
+// person manages an app on /apps: add (self-service: no machine access until an operator
+// approves it), see its App ID and secret, regenerate, remove (issue 6). Clicks and typing
+// only: the pages have no JavaScript, so this also checks that they work as plain HTML forms
+// under their CSP.
 //
 // Debian's chromium (/usr/bin/chromium) driven by playwright-core; each test has a fresh
-// profile directory. The app's redirect URI is a loopback server started here.
+// profile directory. The app's redirect URI is a loopback server started here. With
+// BROWSER_SCREENSHOTS=<dir>, full-page screenshots of the main pages are written there.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -34,6 +38,14 @@ const ARGS = [
 ];
 
 const rand = (n = 6) => randomBytes(n).toString('hex');
+const SCREENSHOTS = process.env.BROWSER_SCREENSHOTS;
+
+/** A full-page screenshot named `name`.png when BROWSER_SCREENSHOTS is set. */
+async function shot(page, name) {
+  if (!SCREENSHOTS) return;
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
 /** A fresh browser profile; closes the browser and removes the profile when the test ends. */
@@ -148,6 +160,34 @@ async function assertStyled(page) {
   assert.ok(bg === 'rgb(26, 26, 26)' || bg === 'rgb(255, 255, 255)', `unstyled button (${bg}): CSP blocked the style?`);
 }
 
+const SESSION = 'portcullis_session';
+const hasSession = async (page) => (await page.context().cookies(ISSUER)).some((c) => c.name === SESSION);
+
+/**
+ * Signs up on the sign-up page the browser shows and checks the answer: no session and no
+ * redirect, but the log-in page saying the account is ready, with the (normalised) email
+ * filled in; then types the password and logs in, landing on `landsOn` (the return_to).
+ */
+async function signUpThenLogIn(page, person, landsOn, screenshot) {
+  await page.getByLabel('Display name').fill(person.name);
+  await page.getByLabel('Email', { exact: true }).fill(person.email);
+  await page.getByLabel(/^Password/).fill(person.password);
+  const resp = await submit(page, page.getByRole('button', { name: 'Sign up' }), (u) => u.pathname === '/signup');
+  assert.equal(resp.status(), 200);
+  if (screenshot) await shot(page, screenshot);
+  await assertStyled(page);
+  assert.equal(await hasSession(page), false, 'sign-up does not log in');
+  assert.match(await page.title(), /^Log in\b/);
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  assert.match(await page.locator('#signed-up').innerText(), /^Your account is ready: log in to continue/);
+  assert.equal(await page.getByRole('status').count(), 1);
+  assert.equal(await page.getByLabel('Email', { exact: true }).inputValue(), person.email.trim().toLowerCase());
+  assert.equal(await page.getByLabel('Password').inputValue(), '', 'the password is typed again');
+  await page.getByLabel('Password').fill(person.password);
+  await submit(page, page.getByRole('button', { name: 'Log in' }), landsOn);
+  assert.ok(await hasSession(page), 'log-in sets the session cookie');
+}
+
 function assertNoCspViolations(problems) {
   assert.deepEqual(
     problems.filter((p) => /Content Security Policy|Refused to/i.test(p)),
@@ -164,21 +204,22 @@ test('sign-up → log-in → consent → redirect with code', async (t) => {
     owner: `browser-${rand()}`,
     homepage: 'https://browser.example/',
     redirect_uris: [cb.uri],
-    scopes: ['public', 'users:read'],
+    scopes: ['public', 'email', 'users:read'],
   });
   assert.equal(created.status, 201, JSON.stringify(created.json));
   const { client_id: clientId, client_secret: clientSecret } = created.json;
-  const person = { name: 'Browser Person', email: `browser-${rand()}@people.example`, password: `pw-${rand(8)}` };
+  // Typed with capitals: sign-up and log-in normalise the email (lower case).
+  const person = { name: 'Browser Person', email: `Browser-${rand()}@People.example`, password: `pw-${rand(8)}` };
+  const email = person.email.toLowerCase();
   const { page, problems } = await browser(t);
 
-  // Sign up on the sign-up page.
+  // Sign up on the sign-up page: it answers the log-in form, and logging in goes home.
   await page.goto(`${ISSUER}/signup`);
   await assertStyled(page);
-  await page.getByLabel('Display name').fill(person.name);
-  await page.getByLabel('Email', { exact: true }).fill(person.email);
-  await page.getByLabel(/^Password/).fill(person.password);
-  await submit(page, page.getByRole('button', { name: 'Sign up' }), '/');
+  await shot(page, 'signup');
+  await signUpThenLogIn(page, person, '/', 'signed-up');
   assert.match(await page.locator('main').innerText(), /Signed in as Browser Person/);
+  assert.ok((await page.locator('main').innerText()).includes(email));
   // Log out (a form with a CSRF token).
   await submit(page, page.getByRole('button', { name: 'Log out' }), '/login');
   const cookies = await page.context().cookies(ISSUER);
@@ -193,7 +234,7 @@ test('sign-up → log-in → consent → redirect with code', async (t) => {
     response_type: 'code',
     client_id: clientId,
     redirect_uri: cb.uri,
-    scope: 'public users:read',
+    scope: 'public email users:read',
     state,
     code_challenge: challenge,
     code_challenge_method: 'S256',
@@ -212,11 +253,13 @@ test('sign-up → log-in → consent → redirect with code', async (t) => {
   // Consent: the app by name, each scope in words, Allow.
   await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
   await assertStyled(page);
+  await shot(page, 'consent');
   const main = await page.locator('main').innerText();
   assert.ok(main.includes(appName), main);
   assert.match(main, /See your public profile/);
+  assert.match(main, /See your email address/);
   assert.match(main, /See user accounts/);
-  assert.match(main, new RegExp(person.email.replace(/[.]/g, '\\.')));
+  assert.ok(main.includes(email), main);
   await submit(page, page.getByRole('button', { name: 'Allow' }), (u) => u.href.startsWith(cb.uri));
 
   // The browser lands on the app's redirect URI with a code.
@@ -234,18 +277,91 @@ test('sign-up → log-in → consent → redirect with code', async (t) => {
   );
   assert.equal(tok.status, 200, JSON.stringify(tok.json));
   assert.equal(tok.json.token_type, 'Bearer');
-  assert.equal(tok.json.scope, 'public users:read');
+  assert.equal(tok.json.scope, 'public email users:read');
+  // userinfo releases the name with `public` and the email with `email`.
   const me = await api('GET', '/oauth/userinfo', { headers: { authorization: `Bearer ${tok.json.access_token}` } });
   assert.equal(me.status, 200);
-  assert.equal(me.json.email, person.email);
+  assert.equal(me.json.email, email);
   assert.equal(me.json.name, person.name);
 
-  // The consent is remembered: the next request goes straight back with a new code.
+  // This app is confidential (it has a secret), so the consent is remembered: the next
+  // request goes straight back with a new code.
   await page.goto(authz.href);
   // Skip anything else the browser asks the callback server for (e.g. /favicon.ico).
   let again = await cb.next();
   while (again.pathname !== '/cb') again = await cb.next();
   assert.ok(again.searchParams.get('code') && again.searchParams.get('code') !== code);
+  assertNoCspViolations(problems);
+});
+
+test('a public client gets the consent page on every request', async (t) => {
+  const cb = await callbackServer(t);
+  const appName = `Public app ${rand(3)}`;
+  const created = await admin('POST', '/admin/apps', {
+    name: appName,
+    owner: `browser-${rand()}`,
+    redirect_uris: [cb.uri],
+    token_endpoint_auth_method: 'none',
+    scopes: ['public'],
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const clientId = created.json.client_id;
+  assert.equal(created.json.client_secret, undefined);
+  const person = { name: 'Public Person', email: `public-${rand()}@people.example`, password: `pw-${rand(8)}` };
+  const { page, problems } = await browser(t);
+  const authorize = (state) => {
+    const verifier = b64url(randomBytes(32));
+    const u = new URL('/oauth/authorize', ISSUER);
+    u.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: cb.uri,
+      scope: 'public',
+      state,
+      code_challenge: b64url(createHash('sha256').update(verifier).digest()),
+      code_challenge_method: 'S256',
+    }).toString();
+    return { href: u.href, verifier };
+  };
+  const nextCallback = async () => {
+    let hit = await cb.next();
+    while (hit.pathname !== '/cb') hit = await cb.next();
+    return hit;
+  };
+
+  // First request: log-in page → sign up → log in → back to the request → consent → Allow.
+  const first = authorize('first');
+  await page.goto(first.href);
+  assert.ok(page.url().startsWith(`${ISSUER}/login?return_to=`), page.url());
+  await page.getByRole('link', { name: 'Sign up' }).click();
+  await page.getByRole('heading', { name: 'Sign up' }).waitFor();
+  await signUpThenLogIn(page, person, (u) => u.pathname === '/oauth/authorize');
+  await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+  assert.ok((await page.locator('main').innerText()).includes(appName));
+  await submit(page, page.getByRole('button', { name: 'Allow' }), (u) => u.href.startsWith(cb.uri));
+  const hit1 = await nextCallback();
+  assert.equal(hit1.searchParams.get('state'), 'first');
+  const code1 = hit1.searchParams.get('code');
+  const tok = await tokenRequest({
+    grant_type: 'authorization_code',
+    client_id: clientId,
+    code: code1,
+    redirect_uri: cb.uri,
+    code_verifier: first.verifier,
+  });
+  assert.equal(tok.status, 200, JSON.stringify(tok.json));
+
+  // Same person, same scope: consent is asked again (nothing goes to the redirect URI first).
+  const second = authorize('second');
+  await page.goto(second.href);
+  await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+  await shot(page, 'consent-public-again');
+  assert.ok(new URL(page.url()).pathname === '/oauth/authorize', page.url());
+  assert.equal(cb.hits.filter((h) => h.pathname === '/cb').length, 0, 'no code without consent');
+  await submit(page, page.getByRole('button', { name: 'Allow' }), (u) => u.href.startsWith(cb.uri));
+  const hit2 = await nextCallback();
+  assert.equal(hit2.searchParams.get('state'), 'second');
+  assert.ok(hit2.searchParams.get('code') && hit2.searchParams.get('code') !== code1);
   assertNoCspViolations(problems);
 });
 
@@ -255,13 +371,21 @@ test('/apps: add, see, regenerate, remove', async (t) => {
   // Not signed in: log-in page; sign up from there and come back to /apps.
   assert.ok(page.url().startsWith(`${ISSUER}/login?return_to=%2Fapps`), page.url());
   await page.getByRole('link', { name: 'Sign up' }).click();
-  await page.getByLabel('Display name').fill('App Developer');
-  await page.getByLabel('Email', { exact: true }).fill(`dev-${rand()}@people.example`);
-  await page.getByLabel(/^Password/).fill(`pw-${rand(8)}`);
-  await submit(page, page.getByRole('button', { name: 'Sign up' }), '/apps');
+  await page.getByRole('heading', { name: 'Sign up' }).waitFor();
+  const developer = { name: 'App Developer', email: `dev-${rand()}@people.example`, password: `pw-${rand(8)}` };
+  await signUpThenLogIn(page, developer, '/apps');
   await page.getByRole('heading', { name: 'Your apps' }).waitFor();
   await assertStyled(page);
+  await shot(page, 'apps');
   assert.match(await page.locator('main').innerText(), /No apps yet/);
+  // Only operators may make an app trusted: a person is not offered the box, and is told
+  // that machine access needs an operator's approval.
+  assert.equal(await page.getByLabel(/App is trusted/).count(), 0);
+  assert.equal(await page.locator('#trusted').count(), 0);
+  assert.match(await page.locator('main').innerText(), /need an operator's approval/);
+  const operatorView = await api('GET', '/apps', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  assert.equal(operatorView.status, 200);
+  assert.match(operatorView.json, /<input type="checkbox" id="trusted" name="trusted" value="yes">/);
 
   // Add.
   const name = `Chromium app ${rand(3)}`;
@@ -271,9 +395,9 @@ test('/apps: add, see, regenerate, remove', async (t) => {
   await page.getByLabel('Image URL').fill('https://apps.example/logo.png');
   await page.getByLabel('Admin email').fill('admin@apps.example');
   await page.getByLabel('Admin phone').fill('+1 555 0100');
-  await page.getByLabel(/App is trusted/).check();
   await page.getByLabel(/Redirect URL/).fill('https://apps.example/cb');
   await submit(page, page.getByRole('button', { name: 'Add app' }), '/apps');
+  await shot(page, 'apps-added');
 
   // See the App ID and secret (32 characters each), once.
   const id = (await page.locator('#app-id').innerText()).trim();
@@ -282,11 +406,28 @@ test('/apps: add, see, regenerate, remove', async (t) => {
   assert.match(secret, /^[A-Za-z0-9_-]{32}$/);
   const row = page.locator('li', { hasText: id });
   assert.match(await row.innerText(), new RegExp(name));
-  assert.match(await row.innerText(), /Trusted: yes/);
+  assert.match(await row.innerText(), /Trusted: no/);
+  // A person's app is self-service: scopes limited to `public`, and no client_credentials
+  // until an operator approves it (and makes it trusted).
+  const stored = await admin('GET', `/admin/apps/${id}`);
+  assert.equal(stored.status, 200);
+  assert.equal(stored.json.self_service, true);
+  assert.equal(stored.json.approved, false);
+  assert.deepEqual(stored.json.scopes, ['public']);
   const cc = (s) => tokenRequest({ grant_type: 'client_credentials' }, basic(id, s));
+  const unapproved = await cc(secret);
+  assert.equal(unapproved.status, 400, JSON.stringify(unapproved.json));
+  assert.equal(unapproved.json.error, 'unauthorized_client');
+  const tooEarly = await admin('PATCH', `/admin/apps/${id}`, { trusted: true });
+  assert.equal(tooEarly.status, 400, 'trusted needs approval first');
+  const approved = await admin('PATCH', `/admin/apps/${id}`, { approved: true, trusted: true });
+  assert.equal(approved.status, 200, JSON.stringify(approved.json));
+  assert.equal(approved.json.approved, true);
+  assert.equal(approved.json.trusted, true);
   const first = await cc(secret);
   assert.equal(first.status, 200, JSON.stringify(first.json));
   await page.goto(`${ISSUER}/apps`);
+  assert.match(await page.locator('li', { hasText: id }).innerText(), /Trusted: yes/);
   assert.equal(await page.locator('#app-secret').count(), 0, 'the secret is shown only once');
   assert.ok((await page.locator('main').innerText()).includes(id));
 

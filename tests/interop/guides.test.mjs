@@ -23,7 +23,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as jose from 'jose';
-import { ISSUER, ADMIN_TOKEN, Browser, authorizeInBrowser, location, rand, signUpAndLogIn } from './lib.mjs';
+import { ISSUER, ADMIN_TOKEN, Browser, admin, authorizeInBrowser, location, rand, signUpAndLogIn } from './lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const GUIDES = path.join(ROOT, 'docs/guides');
@@ -179,7 +179,7 @@ const HOOKS = {
       const browser = new Browser();
       const login = await browser.get(open.replace(/^open /, ''));
       assert.equal(login.status, 302);
-      const callback = await authorizeInBrowser(browser, location(login), { name: 'Web Reader' });
+      const callback = await authorizeInBrowser(browser, location(login), { name: 'Web Reader' }, { consent: true });
       assert.equal(callback.origin, `http://127.0.0.1:${ctx.port}`);
       const page = await browser.get(callback);
       assert.equal(await page.text(), 'Hello, Web Reader!');
@@ -192,7 +192,7 @@ const HOOKS = {
   'native-app.md': {
     async interactive(ctx, prog) {
       const url = await prog.line(new RegExp(`^${ISSUER}/oauth/authorize\\?`));
-      const callback = await authorizeInBrowser(new Browser(), url);
+      const callback = await authorizeInBrowser(new Browser(), url, {}, { consent: true });
       assert.equal(callback.protocol, 'com.example.notes:');
       prog.proc.stdin.end(`${callback.href}\n`);
       assert.equal(await prog.exited, 0, `${prog.out}\n${prog.err}`);
@@ -219,7 +219,7 @@ const HOOKS = {
       assert.equal(await spa.handleRedirect(config), null, 'no tokens before sign-in');
       await spa.signIn(config);
       assert.ok(assigned?.startsWith(`${ISSUER}/oauth/authorize?`), String(assigned));
-      const callback = await authorizeInBrowser(new Browser(), assigned);
+      const callback = await authorizeInBrowser(new Browser(), assigned, {}, { consent: true });
       globalThis.location.href = callback.href;
       const tokens = await spa.handleRedirect(config);
       assert.equal(globalThis.location.href, 'https://spa.example/callback', 'the code is removed from the address bar');
@@ -260,9 +260,20 @@ const HOOKS = {
       assert.equal(back.searchParams.get('state'), new URL(link).searchParams.get('state'));
       assert.match(back.searchParams.get('client_id'), /^[A-Za-z0-9_-]{32}$/);
       assert.ok(back.searchParams.get('client_secret'));
-      // RFC 7592 part: read, replaced (new name), deleted (204).
+      // The app is the developer's, self-service: `public` only, nothing machine until approved.
+      const [status, app] = await admin('GET', `/admin/apps/${back.searchParams.get('client_id')}`);
+      assert.equal(status, 200, JSON.stringify(app));
+      assert.equal(app.self_service, true);
+      assert.equal(app.approved, false);
+      assert.equal(app.trusted, false);
+      assert.deepEqual(app.scopes, ['public']);
+      // RFC 7591: a scope beyond `public` is refused.
+      assert.match(ctx.output, /^\{"error":"invalid_client_metadata","error_description":"[^"]*users:read[^"]*"[^\n]*\} 400$/m);
+      // RFC 7592 part: read, replaced (new name); the operator's approval; deleted (204).
       assert.match(ctx.output, /"client_name":"Notes CLI"/);
       assert.match(ctx.output, /"client_name":"Notes CLI 2"/);
+      assert.match(ctx.output, /^\{"approved":true,"scopes":\["public","users:read"\]\}$/m);
+      assert.match(ctx.output, /^public users:read$/m);
       assert.match(ctx.output, /^204$/m);
     },
   },

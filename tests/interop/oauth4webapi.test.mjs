@@ -375,8 +375,9 @@ test('RFC 7591 registration with jwks, then authorization code + PKCE with priva
     return [r.status, await r.json()];
   };
   const [refused, why] = await appToken();
-  assert.ok(refused === 400 || refused === 401, `${refused} ${JSON.stringify(why)}`);
-  assert.match(why.error_description, /operator approves/, JSON.stringify(why));
+  assert.equal(refused, 401, JSON.stringify(why));
+  assert.equal(why.error, 'invalid_token');
+  assert.match(why.error_description, /until an operator approves it/, JSON.stringify(why));
   const [patched, approved] = await admin('PATCH', `/admin/apps/${registered.client_id}`, { approved: true });
   assert.equal(patched, 200, JSON.stringify(approved));
   assert.equal(approved.approved, true);
