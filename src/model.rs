@@ -102,6 +102,42 @@ impl App {
     }
 }
 
+#[cfg(test)]
+impl App {
+    /// A plain confidential app for rule tables.
+    pub fn example() -> App {
+        App {
+            client_id: "c".repeat(32),
+            name: "Example".into(),
+            description: String::new(),
+            homepage: String::new(),
+            image_uri: String::new(),
+            admin_email: String::new(),
+            admin_phone: String::new(),
+            owner: "operator".into(),
+            redirect_uris: vec!["https://a.example/cb".into()],
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            scopes: vec!["public".into()],
+            default_scopes: None,
+            trusted: false,
+            self_service: false,
+            approved: false,
+            introspection: false,
+            api: String::new(),
+            token_lifetime: None,
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            keys: vec![],
+            bot_user: BotUser {
+                id: "bot".into(),
+                name: "Example (bot)".into(),
+            },
+            status: Status::Active,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+}
+
 /// The authoritative record in the app's Durable Object.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AppRecord {

@@ -1016,3 +1016,44 @@ fn broken_randomness_fails_closed_and_5xx_hide_details() {
     );
     assert_eq!(r.status, 200);
 }
+
+/// Issue 13 item 12: a client sees its own tokens; another client's only with the operator's
+/// `introspection` permission (RFC 7662 §4).
+#[test]
+fn introspection_is_limited_to_the_tokens_client_or_permitted_apps() {
+    let p = platform();
+    let make = || {
+        let a = create_app(&p, serde_json::json!({"name": "M", "trusted": true, "scopes": ["public"]}));
+        (a["client_id"].as_str().unwrap().to_owned(), a["client_secret"].as_str().unwrap().to_owned())
+    };
+    let ((a, a_secret), (b, b_secret)) = (make(), make());
+    let r = token(
+        &p,
+        &form(&[("grant_type", "client_credentials"), ("client_id", &a), ("client_secret", &a_secret)]),
+    );
+    let t = json(&r)["access_token"].as_str().unwrap().to_owned();
+    let ask = |id: &str, secret: &str| {
+        json(&send(
+            &p,
+            req(
+                "POST",
+                "/oauth/introspect",
+                &[("content-type", "application/x-www-form-urlencoded")],
+                &form(&[("token", &t), ("client_id", id), ("client_secret", secret)]),
+            ),
+        ))
+    };
+    assert_eq!(ask(&a, &a_secret)["active"], true);
+    assert_eq!(ask(&b, &b_secret), serde_json::json!({"active": false}));
+    let r = send(
+        &p,
+        req(
+            "PATCH",
+            &format!("/admin/apps/{b}"),
+            &[("authorization", "Bearer admin-secret"), ("content-type", "application/json")],
+            r#"{"introspection": true}"#,
+        ),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(ask(&b, &b_secret)["client_id"], a.as_str());
+}

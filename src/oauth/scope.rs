@@ -82,6 +82,22 @@ mod tests {
         s.iter().map(|x| x.to_string()).collect()
     }
 
+    /// Issue 13 items 8 and 14: what is minted stays within the app's current scopes, and a
+    /// request without `scope` never gets a default outside them.
+    #[test]
+    fn mints_and_defaults_stay_within_the_app() {
+        assert_eq!(within(&v(&["public", "users:read"]), &v(&["public"])), v(&["public"]));
+        assert!(within(&v(&["users:read"]), &v(&["public"])).is_empty());
+        let mut app = crate::model::App::example();
+        app.scopes = v(&["users:read"]);
+        app.default_scopes = None;
+        assert!(person_default(&app).is_err(), "public is not the app's");
+        app.scopes = v(&["users:read", "public"]);
+        assert_eq!(person_default(&app).unwrap(), v(&["public"]));
+        app.default_scopes = Some(v(&["users:read"]));
+        assert_eq!(person_default(&app).unwrap(), v(&["users:read"]));
+    }
+
     #[test]
     fn resolve_subset_default_and_unknown() {
         let allowed = v(&["users:read", "users:write", "public"]);
