@@ -730,7 +730,9 @@ fn apps_page_add_regenerate_remove() {
             ]),
         )
     };
-    // A person's app is self-service: no machine grant until an operator approves it.
+    // A person's app is self-service: no machine grant until an operator approves it, and
+    // the page says so.
+    assert!(html.contains("wait for an operator"));
     assert_eq!(json(&cc(&secret))["error"], "unauthorized_client");
     let admin = |body: &str| {
         send(

@@ -85,8 +85,13 @@ fn app_row(app: &App, csrf: &Csrf) -> String {
             csrf.field()
         )
     };
+    let approval = if app.operator_vetted() {
+        ""
+    } else {
+        r#"<span class="approval">Self-service: scopes and machine access beyond the basic ones wait for an operator's approval.</span><br>"#
+    };
     format!(
-        "<li><strong>{}</strong><br>App ID: <code>{}</code><br>Redirect URL: {}<br>Trusted: {}<br>{}{}</li>",
+        "<li><strong>{}</strong><br>App ID: <code>{}</code><br>Redirect URL: {}<br>Trusted: {}<br>{approval}{}{}</li>",
         esc(&app.name),
         esc(&app.client_id),
         esc(app.redirect_uris.first().map(String::as_str).unwrap_or("—")),
