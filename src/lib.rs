@@ -5,7 +5,7 @@
 //! `worker/` is the only code that touches workers-rs types and is compiled for wasm32 only.
 
 // Nothing on input may panic: no indexing, slicing, unwrap or expect in non-test code
-// (checked by `cargo clippy` in the test command, for the host and for wasm32).
+// (checked in every wasm build: scripts/build.sh runs clippy-driver as the rustc wrapper).
 #![cfg_attr(
     not(test),
     deny(

@@ -3,6 +3,7 @@
 //! - `POST /application/token` with `Authorization: Bearer <JWT>` (errors: 401 `invalid_token`);
 //! - `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` at `/oauth/token` (RFC 7523 §2.1;
 //!   `aud` required; errors: 400 `invalid_grant`).
+//!
 //! A registered public key is what allows an app to use them.
 
 use super::super::token::{bearer_response, Endpoint};
