@@ -24,6 +24,10 @@ if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q
   say "adding rust-src to nightly"
   rustup component add rust-src --toolchain nightly >&2
 fi
+if ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^clippy'; then
+  say "adding clippy to nightly (the wasm build runs its lints)"
+  rustup component add clippy --toolchain nightly >&2
+fi
 if ! rustup target list --toolchain nightly --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target to nightly"
   rustup target add wasm32-unknown-unknown --toolchain nightly >&2
