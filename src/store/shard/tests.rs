@@ -1,38 +1,11 @@
 use super::*;
-use crate::model::{BotUser, Status};
 use crate::store::kv::MemKv;
 
 fn app_record(public: bool) -> AppRecord {
+    let mut app = App::example();
+    app.token_endpoint_auth_method = if public { "none" } else { "client_secret_basic" }.into();
     AppRecord {
-        app: App {
-            client_id: "c".repeat(32),
-            name: "t".into(),
-            description: String::new(),
-            homepage: String::new(),
-            image_uri: String::new(),
-            admin_email: String::new(),
-            admin_phone: String::new(),
-            owner: "o".into(),
-            redirect_uris: vec!["https://a.example/cb".into()],
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-            scopes: vec!["public".into()],
-            default_scopes: None,
-            trusted: false,
-            self_service: false,
-            approved: false,
-            introspection: false,
-            api: String::new(),
-            token_lifetime: None,
-            token_endpoint_auth_method: if public { "none" } else { "client_secret_basic" }.into(),
-            keys: vec![],
-            bot_user: BotUser {
-                id: "b".into(),
-                name: "b".into(),
-            },
-            status: Status::Active,
-            created_at: 0,
-            updated_at: 0,
-        },
+        app,
         secret_hash: (!public).then(|| "h".repeat(64)),
         epoch: 0,
         registration_hash: None,
