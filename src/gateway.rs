@@ -105,28 +105,12 @@ pub fn canonical_path(raw: &str) -> std::result::Result<String, PathRejection> {
 }
 
 fn decode_segment(seg: &str) -> std::result::Result<String, PathRejection> {
-    let mut out = Vec::with_capacity(seg.len());
-    let mut bytes = seg.bytes();
-    while let Some(b) = bytes.next() {
-        let b = if b == b'%' {
-            let (Some(hi), Some(lo)) = (bytes.next(), bytes.next()) else {
-                return Err(PathRejection::BadEncoding);
-            };
-            let (Some(hi), Some(lo)) = ((hi as char).to_digit(16), (lo as char).to_digit(16)) else {
-                return Err(PathRejection::BadEncoding);
-            };
-            (hi * 16 + lo) as u8
-        } else {
-            b
-        };
-        if b == b'/' || b == b'\\' || b == b';' || b.is_ascii_control() {
-            return Err(if b == b';' {
-                PathRejection::Parameters
-            } else {
-                PathRejection::EncodedSeparator
-            });
-        }
-        out.push(b);
+    let out = crate::http::params::percent_unescape(seg.as_bytes(), false).ok_or(PathRejection::BadEncoding)?;
+    if out.contains(&b';') {
+        return Err(PathRejection::Parameters);
+    }
+    if out.iter().any(|b| *b == b'/' || *b == b'\\' || b.is_ascii_control()) {
+        return Err(PathRejection::EncodedSeparator);
     }
     String::from_utf8(out).map_err(|_| PathRejection::BadEncoding)
 }
@@ -144,13 +128,10 @@ pub fn route_for<'a>(routes: &'a [Route], path: &str) -> Option<&'a Route> {
         .iter()
         .filter(|r| {
             let p = r.prefix.trim_end_matches('/');
-            match path.get(..p.len()) {
-                Some(head) if head.eq_ignore_ascii_case(p) => {
-                    matches!(path.get(p.len()..), Some("") | Some("/"))
-                        || path.get(p.len()..).is_some_and(|rest| rest.starts_with('/'))
-                }
-                _ => false,
-            }
+            path.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p))
+                && path
+                    .get(p.len()..)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         })
         .max_by_key(|r| r.prefix.len())
 }
@@ -213,14 +194,12 @@ pub async fn handle(p: &impl Platform, issuer: &str, route: &Route, path: &str, 
         ));
     }
     // GATEWAY_CACHE_SECONDS=0: the app's Durable Object is asked on every request.
-    let cached = (cfg.gateway_cache_seconds > 0)
-        .then(|| p.cached_liveness(&claims.jti))
-        .flatten();
-    let live = match cached {
+    let caching = cfg.gateway_cache_seconds > 0;
+    let live = match caching.then(|| p.cached_liveness(&claims.jti)).flatten() {
         Some(a) => a,
         None => {
             let a = mint::is_live(p, &claims).await?;
-            if cfg.gateway_cache_seconds > 0 {
+            if caching {
                 let until = p.now_ms() + cfg.gateway_cache_seconds as f64 * 1000.0;
                 p.remember_liveness(&claims.jti, a, until.min(claims.exp as f64 * 1000.0));
             }

@@ -8,34 +8,11 @@ mod common;
 
 use browser::*;
 use common::*;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 fn s() -> &'static Server {
     static S: OnceLock<Server> = OnceLock::new();
     S.get_or_init(|| Server::start_with(&roomy_vars()))
-}
-
-/// One raw HTTP/1.1 request (any bytes in the head); returns the status and the body.
-fn raw(s: &Server, head: &[u8], body: &[u8]) -> (u16, String) {
-    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    c.write_all(head).unwrap();
-    c.write_all(format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes())
-        .unwrap();
-    c.write_all(body).unwrap();
-    let mut out = Vec::new();
-    c.read_to_end(&mut out).unwrap();
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line: {text:?}"));
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    (status, body)
 }
 
 /// A plain agent that hands back 5xx answers (the harness's own client fails on them).
@@ -64,7 +41,7 @@ fn item1_non_ascii_authorization_bytes_are_protocol_errors_not_500() {
         }
     }
     for h in &heads {
-        let (status, body) = raw(s, h, b"grant_type=client_credentials&token=x");
+        let (status, body) = raw_http(s, h, b"grant_type=client_credentials&token=x");
         assert!(
             (400..500).contains(&status),
             "{:?} → {status} {body}",
@@ -73,12 +50,12 @@ fn item1_non_ascii_authorization_bytes_are_protocol_errors_not_500() {
     }
     // The exact input of the report answers 401 invalid_client at the token endpoint.
     let mut h = b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: Basic\xe9AAAA\r\n".to_vec();
-    let (status, body) = raw(s, &h, b"grant_type=client_credentials");
+    let (status, body) = raw_http(s, &h, b"grant_type=client_credentials");
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("invalid_client"), "{body}");
     // Other headers too: any byte in a cookie, content type or made-up header.
     h = b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\xe9\r\nCookie: portcullis_session=\xe9\xff\r\nX-\xe9: \xe9\r\n".to_vec();
-    let (status, _) = raw(s, &h, b"grant_type=client_credentials");
+    let (status, _) = raw_http(s, &h, b"grant_type=client_credentials");
     assert!((400..500).contains(&status), "{status}");
     // The only panics in the log are the deliberate ones of the development route (another
     // test here provokes them on purpose).
@@ -144,9 +121,18 @@ fn item2_open_registration_cannot_mint_privileged_bot_tokens() {
     // The attack as reported: any catalogue scope, its own keys, the jwt-bearer grant.
     let r = s.post_json("/oauth/register", &meta("users:write"));
     r.expect_error(400, "invalid_client_metadata");
-    // Within the self-service set it registers, but mints nothing until an operator approves.
-    let reg = s.post_json("/oauth/register", &meta("public")).expect_json(201);
+    // Within the self-service set it registers, but mints nothing until an operator approves;
+    // operator-only fields in the metadata are ignored.
+    let mut body = meta("public");
+    for k in ["approved", "trusted", "introspection", "self_service"] {
+        body[k] = json!(k != "self_service");
+    }
+    let reg = s.post_json("/oauth/register", &body).expect_json(201);
     let id = reg["client_id"].as_str().unwrap();
+    let stored = s.get_app(id);
+    for (k, v) in [("approved", false), ("trusted", false), ("introspection", false), ("self_service", true)] {
+        assert_eq!(stored[k], v, "{k} in {stored}");
+    }
     let at = s.app_token(&key.sign(&app_claims(id, None)));
     at.expect_error(401, "invalid_token");
     assert!(at.text().contains("operator"), "{}", at.text());

@@ -15,8 +15,9 @@ pub fn normalise_email(email: &str) -> String {
     crate::admin::validate::normalise_identifier(email)
 }
 
-fn email_shard(email: &str) -> String {
-    format!("email:{}", normalise_email(email))
+/// The object of an email already in its one form ([`normalise_email`]).
+fn email_shard(normalised: &str) -> String {
+    format!("email:{normalised}")
 }
 
 /// The client address as a shard-name part (at most 64 characters, `unknown` when absent).

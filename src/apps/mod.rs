@@ -47,6 +47,15 @@ pub fn blank(p: &impl Platform, owner: &str) -> Result<App> {
     })
 }
 
+/// A new self-service app (RFC 7591, the registration page, a person on `/apps`): holds the
+/// `SELF_SERVICE_SCOPES` and nothing an operator must grant ([`check`] keeps it that way).
+pub fn blank_self_service(p: &impl Platform, owner: &str) -> Result<App> {
+    let mut app = blank(p, owner)?;
+    app.self_service = true;
+    app.scopes = p.config().self_service_scopes.clone();
+    Ok(app)
+}
+
 /// Grant types implied when none are given: the code flow with refresh for apps with a
 /// redirect URI (client_credentials follows `trusted`, see [`check`]).
 pub fn default_grants(app: &mut App) {

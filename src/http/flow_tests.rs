@@ -997,11 +997,14 @@ fn broken_randomness_fails_closed_and_5xx_hide_details() {
         app["client_id"].as_str().unwrap().to_owned(),
         app["client_secret"].as_str().unwrap().to_owned(),
     );
+    let cc = || {
+        token(
+            &p,
+            &form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)]),
+        )
+    };
     p.broken_random.set(true);
-    let r = token(
-        &p,
-        &form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)]),
-    );
+    let r = cc();
     assert_eq!(r.status, 500);
     assert_eq!(json(&r)["error_description"], "internal error; it has been logged");
     assert!(json(&r).get("access_token").is_none());
@@ -1012,10 +1015,7 @@ fn broken_randomness_fails_closed_and_5xx_hide_details() {
         .iter()
         .any(|e| e["detail"] == "randomness unavailable"));
     p.broken_random.set(false);
-    let r = token(
-        &p,
-        &form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)]),
-    );
+    let r = cc();
     assert_eq!(r.status, 200);
 }
 

@@ -138,26 +138,29 @@ impl<'de> serde::Deserialize<'de> for Members {
 
 /// Decodes `+` and `%XX`; refuses bad escapes, invalid UTF-8 and control characters.
 pub fn percent_decode(input: &[u8]) -> Result<String> {
-    let mut out = Vec::with_capacity(input.len());
-    let mut bytes = input.iter();
-    while let Some(b) = bytes.next() {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let (Some(hi), Some(lo)) = (bytes.next(), bytes.next()) else {
-                    return Err(bad_escape());
-                };
-                let (Some(hi), Some(lo)) = ((*hi as char).to_digit(16), (*lo as char).to_digit(16)) else {
-                    return Err(bad_escape());
-                };
-                out.push((hi * 16 + lo) as u8);
-            }
-            b => out.push(*b),
-        }
-    }
+    let out = percent_unescape(input, true).ok_or_else(bad_escape)?;
     let s = String::from_utf8(out).map_err(|_| Error::invalid_request("parameters must be UTF-8"))?;
     check_text("", &s)?;
     Ok(s)
+}
+
+/// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`, as forms do; paths do not);
+/// `None` for a malformed escape. The bytes are not checked for anything else.
+pub fn percent_unescape(input: &[u8], plus_is_space: bool) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut bytes = input.iter();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'+' if plus_is_space => out.push(b' '),
+            b'%' => {
+                let hi = (*bytes.next()? as char).to_digit(16)?;
+                let lo = (*bytes.next()? as char).to_digit(16)?;
+                out.push((hi * 16 + lo) as u8);
+            }
+            b => out.push(b),
+        }
+    }
+    Some(out)
 }
 
 /// Control characters (NUL, CR, LF …) never belong in an OAuth parameter.

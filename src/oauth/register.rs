@@ -246,9 +246,7 @@ pub async fn register(p: &impl Platform, issuer: &str, req: &Request) -> Result<
     };
     crate::accounts::count_registration(p, req).await?;
     let m = parse(req)?;
-    let mut app = apps::blank(p, &owner.chars().take(128).collect::<String>())?;
-    app.self_service = true;
-    app.scopes.clear();
+    let mut app = apps::blank_self_service(p, &owner.chars().take(128).collect::<String>())?;
     apply(p, &mut app, m)?;
     let created = apps::create(p, app, "registration", true).await?;
     let mut body = metadata_view(issuer, &created.app);

@@ -198,7 +198,12 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
         Actor::Operator => "operator".into(),
     };
     let list_owner = (!operator).then_some(owner.as_str());
-    let mut app = apps::blank(p, &owner)?;
+    // Only operators vet apps: a person's app is self-service (issue 13 item 2), whatever the
+    // form says; the trusted box is not even offered to them.
+    let mut app = match &who {
+        Actor::Operator => apps::blank(p, &owner)?,
+        Actor::Person { .. } => apps::blank_self_service(p, &owner)?,
+    };
     let g = |k| f.get(k).unwrap_or("").to_owned();
     app.name = g("name");
     app.description = g("description");
@@ -206,13 +211,9 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
     app.image_uri = g("image_uri");
     app.admin_email = g("admin_email");
     app.admin_phone = g("admin_phone");
-    // Only operators vet apps: a person's app is self-service (issue 13 item 2), whatever the
-    // form says; the trusted box is not even offered to them.
     match &who {
         Actor::Operator => app.trusted = f.get("trusted") == Some("yes"),
         Actor::Person { .. } => {
-            app.self_service = true;
-            app.scopes = p.config().self_service_scopes.clone();
             if f.get("trusted").is_some() {
                 let (list, _) = apps::list(p, list_owner, None, 100).await?;
                 return render(p, req, &who, &list, None, Some("only operators can make an app trusted"));

@@ -205,9 +205,7 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
         }
         return Ok(r);
     }
-    let mut app = apps::blank(p, &session.user_id)?;
-    app.self_service = true;
-    app.scopes = p.config().self_service_scopes.clone();
+    let mut app = apps::blank_self_service(p, &session.user_id)?;
     app.name = f.get("name").unwrap_or("").to_owned();
     app.description = f.get("description").unwrap_or("").to_owned();
     app.homepage = f.get("homepage").unwrap_or("").to_owned();

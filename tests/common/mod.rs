@@ -1035,3 +1035,26 @@ pub fn concurrently<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> 
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     })
 }
+
+/// One raw HTTP/1.1 request to `s`, the head sent byte for byte (any bytes, no client
+/// normalising the path or the headers); `head` ends with the last header's CRLF. Returns the
+/// status and the body.
+pub fn raw_http(s: &Server, head: &[u8], body: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    c.write_all(head).unwrap();
+    c.write_all(format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()).as_bytes())
+        .unwrap();
+    c.write_all(body).unwrap();
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text:?}"));
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
