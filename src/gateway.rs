@@ -9,7 +9,7 @@
 //! at the gateway within that many seconds; introspection and userinfo see it at once.
 
 use crate::http::{Request, Response};
-use crate::oauth::error::{Challenge, Error, ErrorCode, Result};
+use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::mint;
 use crate::store::Platform;
 use serde::Deserialize;

@@ -22,11 +22,13 @@ pub mod admin;
 pub mod apps;
 pub mod config;
 pub mod crypto;
+pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod model;
 pub mod oauth;
 pub mod pages;
+pub mod routes;
 pub mod store;
 pub mod util;
 

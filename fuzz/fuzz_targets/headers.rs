@@ -8,7 +8,8 @@
 //! no CR/LF in any response header, and a gateway request reaches no origin off a canonical path.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use portcullis::http::{router, Request};
+use portcullis::http::Request;
+use portcullis::routes as router;
 use portcullis::store::memory::block_on;
 use portcullis_fuzz::{Fixture, CLIENT_ID, ISSUER};
 use std::cell::OnceCell;

@@ -1,4 +1,4 @@
-//! The whole HTTP surface (`http::router::handle`) over the in-memory platform with one app and
+//! The whole HTTP surface (`routes::handle`) over the in-memory platform with one app and
 //! one signed-in person. Input: five choice bytes (method, route, content type, credentials,
 //! cookies), then the query string, a NUL, and the body.
 //!
@@ -11,7 +11,8 @@
 //! (POST /login, POST /signup, the password grant) and RSA key generation (`"generate"`).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use portcullis::http::{router, Request, Response};
+use portcullis::http::{Request, Response};
+use portcullis::routes as router;
 use portcullis::oauth::redirect_uri;
 use portcullis::store::memory::block_on;
 use portcullis_fuzz::{Fixture, ADMIN_TOKEN, CLIENT_ID, CSRF, ISSUER};

@@ -4,7 +4,7 @@ pub mod cookies;
 pub mod password;
 
 use crate::http::Request;
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::store::platform::random_token;
 use crate::store::shard::{AccountRecord, Command, Profile, Reply, SessionRecord};
 use crate::store::Platform;
@@ -12,7 +12,7 @@ use crate::util::sha256_hex;
 
 /// The one form of an email every lookup and limit uses (trim, NFKC, lower case).
 pub fn normalise_email(email: &str) -> String {
-    crate::admin::validate::normalise_identifier(email)
+    crate::apps::validate::normalise_identifier(email)
 }
 
 /// The object of an email already in its one form ([`normalise_email`]).
@@ -67,8 +67,8 @@ pub fn check_password_rules(password: &str) -> Result<()> {
 /// same: the KDF runs before the email's object is asked.
 pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str) -> Result<Option<Profile>> {
     let email = normalise_email(email);
-    crate::admin::validate::email("email", &email, true)?;
-    crate::admin::validate::name("name", name.trim(), 100)?;
+    crate::apps::validate::email("email", &email, true)?;
+    crate::apps::validate::name("name", name.trim(), 100)?;
     check_password_rules(password)?;
     let mut salt = [0u8; 16];
     p.fill_random(&mut salt)?;
@@ -120,7 +120,7 @@ pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &st
     // address share one counter. Input that cannot be an email has no account to guess.
     let email = normalise_email(email);
     let email_key = email_shard(&email);
-    let valid = crate::admin::validate::email("email", &email, true).is_ok();
+    let valid = crate::apps::validate::email("email", &email, true).is_ok();
     let account = if valid {
         match p
             .shard(

@@ -1,7 +1,7 @@
 //! Password hashing: argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1), 16-byte salt,
 //! stored as `argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>` (base64url).
 
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::util::{b64url, b64url_decode, ct_eq};
 use argon2::{Algorithm, Argon2, Params, Version};
 

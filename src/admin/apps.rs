@@ -5,7 +5,7 @@ use crate::crypto::{app_keys, keys};
 use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::model::{App, Status};
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::store::Platform;
 use serde::Deserialize;
 

@@ -1,4 +1,3 @@
 //! The operator's API under `/admin/`, authorised by the `ADMIN_TOKEN` secret.
 
 pub mod apps;
-pub mod validate;

@@ -3,10 +3,12 @@
 //! Order of writes: the owner's counter (the 1000-app limit, atomic), the app's Durable Object
 //! (authoritative), then the KV copy that the hot path reads.
 
-use crate::admin::validate::{self, AUTH_METHODS, GRANT_TYPES};
+pub mod validate;
+
+use validate::{AUTH_METHODS, GRANT_TYPES};
 use crate::model::{App, AppRecord, BotUser, Status};
 use crate::oauth::client_auth::valid_client_id;
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::oauth::{redirect_uri, scope};
 use crate::store::platform::random_token;
 use crate::store::shard::{Command, Reply};

@@ -2,7 +2,7 @@
 //! (SPKI or PKCS#1), stored as a normalised JWK whose `kid` is its RFC 7638 thumbprint.
 
 use super::keys::{rsa_public_jwk, rsa_thumbprint};
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::util::b64url_decode;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;

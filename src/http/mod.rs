@@ -3,10 +3,6 @@
 
 pub mod params;
 pub mod response;
-pub mod router;
-
-#[cfg(test)]
-mod flow_tests;
 
 pub use response::Response;
 

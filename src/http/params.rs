@@ -3,7 +3,7 @@
 //! wrong JSON types the same way (RFC 6749 §3.1: no repeated parameters; empty = absent).
 
 use super::Request;
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params {

@@ -1,6 +1,6 @@
 //! Responses of the core, and the single place errors become HTTP.
 
-use crate::oauth::error::Error;
+use crate::error::Error;
 
 #[derive(Debug, Clone)]
 pub struct Response {

@@ -11,7 +11,7 @@ use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
 use crate::model::App;
 use crate::oauth::client_auth::valid_client_id;
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::{pkce, redirect_uri, resource, scope};
 use crate::pages::{self, consent, Csrf};
 use crate::store::platform::random_token;

@@ -7,7 +7,7 @@ use crate::http::params::{percent_decode, Params};
 use crate::http::Request;
 use crate::model::App;
 use crate::oauth::assertion::{self, Rules};
-use crate::oauth::error::{Challenge, Error, Result};
+use crate::error::{Challenge, Error, Result};
 use crate::store::shard::{Command, Reply};
 use crate::store::Platform;
 use crate::util::sha256_hex;
@@ -168,7 +168,7 @@ pub async fn authenticate(
     {
         Ok(Reply::Client { app, epoch }) => Ok(Authenticated { app, epoch, method }),
         Ok(_) => Err(Error::server("unexpected reply from storage")),
-        Err(e) if e.code == crate::oauth::error::ErrorCode::InvalidClient => Err(fail(&e.description)),
+        Err(e) if e.code == crate::error::ErrorCode::InvalidClient => Err(fail(&e.description)),
         Err(e) => Err(e),
     }
 }

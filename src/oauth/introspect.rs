@@ -7,7 +7,7 @@
 use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::oauth::client_auth;
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::oauth::mint;
 use crate::oauth::token::Endpoint;
 use crate::store::Platform;

@@ -2,7 +2,7 @@
 //! (signature, `typ`, issuer, expiry, then liveness in the app's Durable Object).
 
 use crate::crypto::jwt;
-use crate::oauth::error::Result;
+use crate::error::Result;
 use crate::store::platform::random_token;
 use crate::store::shard::{Command, Reply};
 use crate::store::Platform;

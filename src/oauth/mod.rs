@@ -5,7 +5,6 @@ pub mod assertion;
 pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
-pub mod error;
 pub mod grants;
 pub mod introspect;
 pub mod mint;

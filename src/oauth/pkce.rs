@@ -1,7 +1,7 @@
 //! PKCE (RFC 7636): what a challenge may look like at the authorization endpoint, and whether a
 //! verifier at the token endpoint matches. S256 and plain; no challenge method means plain.
 
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::util::{b64url, ct_eq, sha256};
 
 /// 43–128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1): the rule for verifiers, and for

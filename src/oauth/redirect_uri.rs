@@ -5,7 +5,7 @@
 //! `com.example.app:/cb`). Userinfo (`https://good@evil`) is refused outright. Matching is exact
 //! string comparison, except that loopback URIs match on any port.
 
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 const MAX_LEN: usize = 2000;
 const LOOPBACK_HOSTS: [&str; 3] = ["127.0.0.1", "[::1]", "localhost"];

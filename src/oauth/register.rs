@@ -6,7 +6,7 @@ use crate::apps;
 use crate::crypto::app_keys;
 use crate::http::{Request, Response};
 use crate::model::App;
-use crate::oauth::error::{Challenge, Error, ErrorCode, Result};
+use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::{redirect_uri, scope, token::JWT_BEARER};
 use crate::store::shard::{Command, Reply};
 use crate::store::Platform;

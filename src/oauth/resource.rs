@@ -1,7 +1,7 @@
 //! `aud` of access tokens: the configured audience, or an RFC 8707 `resource` the server
 //! is configured to serve.
 
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::store::Platform;
 
 pub fn audience(p: &impl Platform, issuer: &str, resource: Option<&str>) -> Result<String> {

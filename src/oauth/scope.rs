@@ -1,6 +1,6 @@
 //! Scopes (RFC 6749 §3.3): parsing a requested scope string and deciding what is granted.
 
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Splits a scope string on spaces. Tokens are `%x21 / %x23-5B / %x5D-7E` (no quotes or
 /// backslashes); runs of spaces are tolerated, any other whitespace is not. Duplicates collapse.

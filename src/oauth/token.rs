@@ -3,7 +3,7 @@
 use crate::http::params::{printable, Params};
 use crate::http::{Request, Response};
 use crate::oauth::client_auth;
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::grants;
 use crate::store::Platform;
 

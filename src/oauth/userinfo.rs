@@ -4,7 +4,7 @@
 use crate::accounts;
 use crate::http::params::Params;
 use crate::http::{Request, Response};
-use crate::oauth::error::{Challenge, Error, ErrorCode, Result};
+use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::mint;
 use crate::store::Platform;
 

@@ -8,7 +8,7 @@ use crate::apps;
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
 use crate::model::App;
-use crate::oauth::error::{ErrorCode, Result};
+use crate::error::{ErrorCode, Result};
 use crate::store::Platform;
 
 /// Who is acting: a person (owner = their user id) or the operator.

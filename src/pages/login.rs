@@ -4,7 +4,7 @@ use super::{error_page, esc, page, safe_return_to, Csrf};
 use crate::accounts::{self, cookies};
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
-use crate::oauth::error::{ErrorCode, Result};
+use crate::error::{ErrorCode, Result};
 use crate::store::Platform;
 
 fn login_form(csrf: &Csrf, return_to: &str, email: &str, error: Option<&str>) -> String {

@@ -40,7 +40,7 @@ pub struct Csrf {
 }
 
 impl Csrf {
-    pub fn for_request(p: &impl Platform, req: &Request) -> crate::oauth::error::Result<Csrf> {
+    pub fn for_request(p: &impl Platform, req: &Request) -> crate::error::Result<Csrf> {
         Ok(match cookies::get(req, &cookies::csrf_name(req)) {
             Some(t)
                 if t.len() == 43

@@ -4,12 +4,12 @@
 
 use super::{esc, page, Csrf};
 use crate::accounts::{self, cookies};
-use crate::admin::validate;
+use crate::apps::validate;
 use crate::apps;
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
 use crate::oauth::authorize::{mint_code, redirect_with, Authz};
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::{redirect_uri, resource};
 use crate::store::Platform;
 

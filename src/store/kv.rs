@@ -1,7 +1,7 @@
 //! The key-value view of one Durable Object's storage. In workerd it is SQLite, whose calls are
 //! synchronous: a command that runs start to finish without awaiting is atomic by construction.
 
-use crate::oauth::error::Result;
+use crate::error::Result;
 use std::collections::BTreeMap;
 
 pub trait Kv {

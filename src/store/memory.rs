@@ -10,7 +10,7 @@ use super::shard::{apply, Command, Reply};
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
 use crate::model::App;
-use crate::oauth::error::Result;
+use crate::error::Result;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -65,9 +65,9 @@ impl Platform for MemPlatform {
     }
     fn fill_random(&self, buf: &mut [u8]) -> Result<()> {
         if self.broken_random.get() {
-            return Err(crate::oauth::error::Error::server("randomness unavailable"));
+            return Err(crate::error::Error::server("randomness unavailable"));
         }
-        getrandom::getrandom(buf).map_err(|_| crate::oauth::error::Error::server("randomness unavailable"))
+        getrandom::getrandom(buf).map_err(|_| crate::error::Error::server("randomness unavailable"))
     }
     fn audit(&self, event: &serde_json::Value) {
         self.audit_log.borrow_mut().push(event.clone());

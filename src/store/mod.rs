@@ -3,6 +3,7 @@
 //! protocol core runs on (`platform`), with in-memory implementations for native tests.
 
 pub mod kv;
+#[cfg(any(test, feature = "memory"))]
 pub mod memory;
 pub mod platform;
 pub mod shard;

@@ -5,7 +5,7 @@ use super::shard::{Command, Reply};
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
 use crate::model::App;
-use crate::oauth::error::Result;
+use crate::error::Result;
 
 #[allow(async_fn_in_trait)]
 pub trait Platform {

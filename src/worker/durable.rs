@@ -2,7 +2,7 @@
 //! `apply` is synchronous and SQLite calls in a Durable Object are synchronous, so each command
 //! runs without interleaving and its writes commit together.
 
-use crate::oauth::error::{Error, Result as CoreResult};
+use crate::error::{Error, Result as CoreResult};
 use crate::store::kv::Kv;
 use crate::store::shard::{apply, Command};
 use serde::Deserialize;

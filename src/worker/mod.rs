@@ -5,7 +5,7 @@ mod durable;
 mod platform;
 
 use crate::http::{self, Request as CoreRequest, Response as CoreResponse};
-use crate::oauth::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -46,14 +46,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
     let core = match convert_request(req).await {
         Ok(r) => Ok(r),
-        Err(e) => Err(http::router::secure(CoreResponse::from_error(&e))),
+        Err(e) => Err(routes::secure(CoreResponse::from_error(&e))),
     };
     let resp = match core {
         Err(r) => r,
         Ok(core) => match platform::WorkerPlatform::load(env).await {
-            Ok(p) => match CatchUnwind(Box::pin(http::router::handle(&p, &core))).await {
+            Ok(p) => match CatchUnwind(Box::pin(routes::handle(&p, &core))).await {
                 Ok(r) => r,
-                Err(()) => http::router::secure(CoreResponse::from_error(&Error::server(
+                Err(()) => routes::secure(CoreResponse::from_error(&Error::server(
                     "internal error; it has been logged",
                 ))),
             },
@@ -65,7 +65,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 } else {
                     e
                 };
-                http::router::secure(CoreResponse::from_error(&shown))
+                routes::secure(CoreResponse::from_error(&shown))
             }
         },
     };

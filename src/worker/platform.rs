@@ -4,7 +4,7 @@
 use crate::config::{AccessTokenAlg, Config};
 use crate::crypto::keys::{self, SigningKeys};
 use crate::model::App;
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::store::shard::{Command, Reply};
 use crate::store::Platform;
 use std::cell::RefCell;
@@ -226,7 +226,7 @@ impl Platform for WorkerPlatform {
     async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
         let unavailable = |_| {
             Error::new(
-                crate::oauth::error::ErrorCode::TemporarilyUnavailable,
+                crate::error::ErrorCode::TemporarilyUnavailable,
                 "the origin is unavailable",
             )
         };

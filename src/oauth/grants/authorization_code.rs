@@ -5,7 +5,7 @@ use super::{granted, new_grant, person_tokens};
 use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::oauth::token::Endpoint;
 use crate::store::shard::Command;
 use crate::store::Platform;

@@ -5,7 +5,7 @@ use super::super::token::{bearer_response, Endpoint};
 use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::oauth::mint::{mint, TokenRequest};
 use crate::oauth::{resource, scope};
 use crate::store::Platform;

@@ -10,7 +10,7 @@ use super::super::token::{bearer_response, Endpoint};
 use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::oauth::assertion::{self, Rules, Verified};
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::oauth::mint::{mint, Minted, TokenRequest};
 use crate::oauth::{resource, scope};
 use crate::store::Platform;

@@ -11,7 +11,7 @@ use super::scope;
 use super::token::{bearer_response, Endpoint};
 use crate::http::Response;
 use crate::model::App;
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::store::platform::random_token;
 use crate::store::shard::{Command, Granted, NewGrant, Reply};
 use crate::store::Platform;

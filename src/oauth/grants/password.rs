@@ -6,7 +6,7 @@ use crate::accounts;
 use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::oauth::client_auth::Authenticated;
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::token::Endpoint;
 use crate::oauth::{resource, scope};
 use crate::store::shard::Command;

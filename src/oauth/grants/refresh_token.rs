@@ -5,7 +5,7 @@ use super::{granted, person_tokens};
 use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::oauth::scope;
 use crate::oauth::token::Endpoint;
 use crate::store::platform::random_token;

@@ -2,7 +2,7 @@
 //! `session:<sha256>` (log-in sessions), and failed-attempt counters kept in any shard.
 
 use super::{load, save, Reply};
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::store::kv::Kv;
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,7 @@
 
 use super::{load, save, Reply};
 use crate::model::{App, AppRecord, Status};
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::store::kv::Kv;
 use crate::util::ct_eq;
 

@@ -4,7 +4,7 @@
 
 use super::app::active;
 use super::{load, save, Reply};
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 use crate::oauth::pkce;
 use crate::store::kv::Kv;
 use serde::{Deserialize, Serialize};

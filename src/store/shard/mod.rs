@@ -26,7 +26,7 @@ pub use grants::{CodeRecord, Granted, NewGrant};
 
 use super::kv::Kv;
 use crate::model::{App, AppRecord};
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! `owner:<owner>`: which apps an owner holds, counted so the per-owner limit is exact under races.
 
 use super::Reply;
-use crate::oauth::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::store::kv::Kv;
 
 const COUNT: &str = "count";

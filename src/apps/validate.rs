@@ -1,6 +1,6 @@
 //! Field rules for app metadata, shared by the admin API and (later) self-service registration.
 
-use crate::oauth::error::{Error, Result};
+use crate::error::{Error, Result};
 
 pub const GRANT_TYPES: [&str; 5] = [
     "authorization_code",

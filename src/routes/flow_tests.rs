@@ -1,8 +1,8 @@
 //! Whole flows through the router over the in-memory platform: the same code paths as
 //! workerd, minus the I/O.
 
-use super::router::handle;
-use super::{Request, Response};
+use super::handle;
+use crate::http::{Request, Response};
 use crate::config::{Config, Secret};
 use crate::crypto::keys::{tests::test_pem, SigningKeys};
 use crate::store::memory::{block_on, MemPlatform};
@@ -42,7 +42,7 @@ fn json(r: &Response) -> Value {
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
-    super::params::encode_form(pairs)
+    crate::http::params::encode_form(pairs)
 }
 
 /// Pulls `name="csrf" value="…"` out of a page.
@@ -54,7 +54,7 @@ fn csrf_of(r: &Response) -> String {
 
 fn query_param(location: &str, name: &str) -> Option<String> {
     let q = location.split_once('?')?.1;
-    let params = super::params::Params::parse_form(q.as_bytes()).ok()?;
+    let params = crate::http::params::Params::parse_form(q.as_bytes()).ok()?;
     params.get(name).map(str::to_owned)
 }
 

@@ -1,10 +1,10 @@
 //! Path + method → endpoint. CORS, security headers and admin authorisation are decided here,
 //! once, for every route.
 
-use super::{Request, Response};
+use crate::http::{self, Request, Response};
 use crate::admin::apps;
 use crate::gateway;
-use crate::oauth::error::{Challenge, Error, ErrorCode, Result};
+use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::token::Endpoint;
 use crate::oauth::{authorize, discovery, grants, introspect, register, revoke, token, userinfo};
 use crate::pages::{self, login};
@@ -33,10 +33,10 @@ fn cors_allowed(req: &Request) -> bool {
 }
 
 pub async fn handle(p: &impl Platform, req: &Request) -> Response {
-    let mut resp = if req.body.len() > super::MAX_BODY {
+    let mut resp = if req.body.len() > http::MAX_BODY {
         Error::new(
             ErrorCode::PayloadTooLarge,
-            format!("bodies are limited to {} bytes", super::MAX_BODY),
+            format!("bodies are limited to {} bytes", http::MAX_BODY),
         )
         .into()
     } else {
@@ -292,7 +292,7 @@ async fn admin(p: &impl Platform, req: &Request) -> Result<Response> {
 /// signature and per verification measured inside the worker (the benchmark reads this).
 /// `check=k` also compares k RS256 signatures with the `rsa` crate's (byte-identical).
 fn bench_sign(p: &impl Platform, req: &Request) -> Response {
-    let q = super::params::Params::from_query(req).ok();
+    let q = crate::http::params::Params::from_query(req).ok();
     let arg = |name: &str| {
         q.as_ref()
             .and_then(|q| q.get(name).and_then(|v| v.parse::<u32>().ok()))
@@ -328,3 +328,6 @@ fn bench_sign(p: &impl Platform, req: &Request) -> Response {
         }),
     )
 }
+
+#[cfg(test)]
+mod flow_tests;
