@@ -11,7 +11,7 @@
 use crate::http::{Request, Response};
 use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::mint;
-use crate::store::Platform;
+use crate::platform::Platform;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -195,13 +195,15 @@ pub async fn handle(p: &impl Platform, issuer: &str, route: &Route, path: &str, 
     }
     // GATEWAY_CACHE_SECONDS=0: the app's Durable Object is asked on every request.
     let caching = cfg.gateway_cache_seconds > 0;
-    let live = match caching.then(|| p.cached_liveness(&claims.jti)).flatten() {
+    let now_ms = p.now_ms();
+    let live = match caching.then(|| p.liveness().get(&claims.jti, now_ms)).flatten() {
         Some(a) => a,
         None => {
             let a = mint::is_live(p, &claims).await?;
             if caching {
-                let until = p.now_ms() + cfg.gateway_cache_seconds as f64 * 1000.0;
-                p.remember_liveness(&claims.jti, a, until.min(claims.exp as f64 * 1000.0));
+                let until = now_ms + cfg.gateway_cache_seconds as f64 * 1000.0;
+                let until = until.min(claims.exp as f64 * 1000.0);
+                p.liveness().remember(&claims.jti, a, until, now_ms);
             }
             a
         }

@@ -29,7 +29,8 @@ pub mod model;
 pub mod oauth;
 pub mod pages;
 pub mod routes;
-pub mod store;
+pub mod objects;
+pub mod platform;
 pub mod util;
 
 #[cfg(target_arch = "wasm32")]

@@ -4,7 +4,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use portcullis::oauth::mint;
-use portcullis::store::memory::block_on;
+use portcullis::platform::memory::block_on;
 use portcullis_fuzz::{Fixture, ISSUER, NOW};
 use std::cell::OnceCell;
 

@@ -4,7 +4,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use portcullis::oauth::assertion::{self, Rules};
-use portcullis::store::memory::block_on;
+use portcullis::platform::memory::block_on;
 use portcullis_fuzz::{Fixture, CLIENT_ID, ISSUER};
 use std::cell::OnceCell;
 

@@ -10,7 +10,7 @@
 use libfuzzer_sys::fuzz_target;
 use portcullis::http::Request;
 use portcullis::routes as router;
-use portcullis::store::memory::block_on;
+use portcullis::platform::memory::block_on;
 use portcullis_fuzz::{Fixture, CLIENT_ID, ISSUER};
 use std::cell::OnceCell;
 

@@ -7,9 +7,9 @@
 use portcullis::config::{Config, Secret};
 use portcullis::crypto::keys::{rsa_public_jwk, rsa_thumbprint, SigningKeys};
 use portcullis::model::{App, AppRecord, BotUser, Status};
-use portcullis::store::memory::{block_on, MemPlatform};
-use portcullis::store::shard::Command;
-use portcullis::store::Platform;
+use portcullis::platform::memory::{block_on, MemPlatform};
+use portcullis::objects::app;
+use portcullis::platform::{Directory, Objects};
 use rsa::pkcs8::DecodePrivateKey;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -109,7 +109,7 @@ pub struct Fixture {
     pub p: MemPlatform,
     /// A signed-in person's session cookie value (see [`Fixture::with_session`]).
     pub session: Option<String>,
-    shards: HashMap<String, portcullis::store::kv::MemKv>,
+    shards: HashMap<String, portcullis::objects::kv::MemKv>,
     kv: BTreeMap<String, App>,
 }
 
@@ -122,7 +122,7 @@ impl Fixture {
             epoch: 0,
             registration_hash: None,
         };
-        block_on(p.shard(&format!("app:{CLIENT_ID}"), Command::CreateApp { record }))
+        block_on(p.call(&app::object(CLIENT_ID), app::Create { record }))
             .expect("the fixture app is created");
         block_on(p.put_app_meta(&app())).expect("KV write");
         let shards = p.shards.borrow().clone();
@@ -158,7 +158,7 @@ impl Fixture {
     pub fn reset(&self) {
         *self.p.shards.borrow_mut() = self.shards.clone();
         *self.p.kv.borrow_mut() = self.kv.clone();
-        self.p.liveness.borrow_mut().clear();
+        self.p.liveness.clear();
         self.p.origin_requests.borrow_mut().clear();
         self.p.audit_log.borrow_mut().clear();
         self.p.clock.set(NOW);

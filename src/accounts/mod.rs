@@ -5,9 +5,12 @@ pub mod password;
 
 use crate::http::Request;
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::platform::random_token;
-use crate::store::shard::{AccountRecord, Command, Profile, Reply, SessionRecord};
-use crate::store::Platform;
+use crate::platform::random_token;
+use crate::objects::account::{self, AccountRecord};
+use crate::objects::session::{self, SessionRecord};
+use crate::objects::user::{self, Profile};
+use crate::objects::counter;
+use crate::platform::Platform;
 use crate::util::sha256_hex;
 
 /// The one form of an email every lookup and limit uses (trim, NFKC, lower case).
@@ -15,12 +18,7 @@ pub fn normalise_email(email: &str) -> String {
     crate::apps::validate::normalise_identifier(email)
 }
 
-/// The object of an email already in its one form ([`normalise_email`]).
-fn email_shard(normalised: &str) -> String {
-    format!("email:{normalised}")
-}
-
-/// The client address as a shard-name part (at most 64 characters, `unknown` when absent).
+/// The client address as an object-name part (at most 64 characters, `unknown` when absent).
 pub fn address(req: &Request) -> String {
     if req.remote_addr.is_empty() {
         "unknown".to_owned()
@@ -29,16 +27,11 @@ pub fn address(req: &Request) -> String {
     }
 }
 
-fn address_shard(req: &Request) -> String {
-    format!("ip:{}", address(req))
-}
-
 /// Counts a registration from the request's address; 429 once over `REGISTRATION_RATE_LIMIT`.
 pub async fn count_registration(p: &impl Platform, req: &Request) -> Result<()> {
-    let shard = format!("reg:{}", address(req));
-    p.shard(
-        &shard,
-        Command::RateReserve {
+    p.call(
+        &counter::registration_address(&address(req)),
+        counter::Reserve {
             limit: p.config().registration_rate_limit,
         },
     )
@@ -61,7 +54,7 @@ pub fn check_password_rules(password: &str) -> Result<()> {
     Ok(())
 }
 
-/// Creates an account; the email shard makes the email unique even under racing sign-ups.
+/// Creates an account; the email's object makes the email unique even under racing sign-ups.
 /// `Ok(None)`: the email already has an account. Callers answer that exactly as they answer a
 /// new account (sign-up must not tell anyone which emails have accounts), and the cost is the
 /// same: the KDF runs before the email's object is asked.
@@ -81,7 +74,7 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
         password_hash,
         created_at: p.now(),
     };
-    match p.shard(&email_shard(&email), Command::CreateAccount { record }).await {
+    match p.call(&account::object(&email), account::Create { record }).await {
         Ok(_) => {}
         Err(e) if e.code == ErrorCode::LimitReached => return Ok(None),
         Err(e) => return Err(e),
@@ -92,9 +85,9 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
         name: name.trim().to_owned(),
         created_at: p.now(),
     };
-    p.shard(
-        &format!("user:{user_id}"),
-        Command::PutProfile {
+    p.call(
+        &user::object(&user_id),
+        user::PutProfile {
             profile: profile.clone(),
         },
     )
@@ -106,12 +99,12 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
 /// is the same for an unknown email and a wrong password, and costs the same KDF run.
 pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &str) -> Result<Profile> {
     let cfg = p.config();
-    let ip = address_shard(req);
+    let ip = counter::login_address(&address(req));
     // Each attempt is reserved before the password is checked (one atomic command per
     // counter), so racing guesses cannot overrun a limit; a success gives it back.
-    p.shard(
+    p.call(
         &ip,
-        Command::RateReserve {
+        counter::Reserve {
             limit: cfg.login_limit_address,
         },
     )
@@ -119,21 +112,13 @@ pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &st
     // The account limit counts the normalised email: padding or look-alike forms of one
     // address share one counter. Input that cannot be an email has no account to guess.
     let email = normalise_email(email);
-    let email_key = email_shard(&email);
+    let email_key = account::object(&email);
     let valid = crate::apps::validate::email("email", &email, true).is_ok();
     let account = if valid {
-        match p
-            .shard(
-                &email_key,
-                Command::GetAccount {
-                    limit: cfg.login_limit_account,
-                },
-            )
-            .await?
-        {
-            Reply::Account { account } => account,
-            _ => None,
-        }
+        let cmd = account::Get {
+            limit: cfg.login_limit_account,
+        };
+        p.call(&email_key, cmd).await?
     } else {
         None
     };
@@ -146,8 +131,8 @@ pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &st
     };
     match (ok, account) {
         (true, Some(a)) => {
-            p.shard(&ip, Command::RateRelease).await?;
-            p.shard(&email_key, Command::RateRelease).await?;
+            p.call(&ip, counter::Release {}).await?;
+            p.call(&email_key, account::ReleaseLogin {}).await?;
             Ok(Profile {
                 id: a.user_id,
                 email: a.email,
@@ -171,11 +156,8 @@ pub async fn start_session(p: &impl Platform, profile: &Profile) -> Result<Strin
         name: profile.name.clone(),
         expires_at: p.now() + p.config().session_ttl as i64,
     };
-    p.shard(
-        &format!("session:{}", sha256_hex(&token)),
-        Command::CreateSession { record },
-    )
-    .await?;
+    p.call(&session::object(&sha256_hex(&token)), session::Create { record })
+        .await?;
     Ok(token)
 }
 
@@ -187,26 +169,18 @@ pub async fn current_session(p: &impl Platform, req: &Request) -> Result<Option<
     if token.len() != 43 {
         return Ok(None);
     }
-    match p
-        .shard(&format!("session:{}", sha256_hex(token)), Command::GetSession)
-        .await?
-    {
-        Reply::Session { session } => Ok(session),
-        _ => Ok(None),
-    }
+    p.call(&session::object(&sha256_hex(token)), session::Get {})
+        .await
 }
 
 pub async fn end_session(p: &impl Platform, req: &Request) -> Result<()> {
     if let Some(token) = cookies::get(req, &cookies::session_name(req)) {
-        p.shard(&format!("session:{}", sha256_hex(token)), Command::DeleteSession)
+        p.call(&session::object(&sha256_hex(token)), session::Delete {})
             .await?;
     }
     Ok(())
 }
 
 pub async fn profile(p: &impl Platform, user_id: &str) -> Result<Option<Profile>> {
-    match p.shard(&format!("user:{user_id}"), Command::GetProfile).await? {
-        Reply::Profile { profile } => Ok(profile),
-        _ => Ok(None),
-    }
+    p.call(&user::object(user_id), user::GetProfile {}).await
 }

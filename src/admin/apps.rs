@@ -6,7 +6,7 @@ use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::model::{App, Status};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::Platform;
+use crate::platform::Platform;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

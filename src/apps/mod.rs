@@ -10,9 +10,9 @@ use crate::model::{App, AppRecord, BotUser, Status};
 use crate::oauth::client_auth::valid_client_id;
 use crate::error::{Error, Result};
 use crate::oauth::{redirect_uri, scope};
-use crate::store::platform::random_token;
-use crate::store::shard::{Command, Reply};
-use crate::store::Platform;
+use crate::platform::random_token;
+use crate::objects::{app as object, owner};
+use crate::platform::Platform;
 use crate::util::sha256_hex;
 
 /// A new app with defaults, owned by `owner`; the caller fills in fields and calls [`create`].
@@ -177,11 +177,11 @@ pub async fn create(
     let id = app.client_id.clone();
     let secret = app.uses_secret().then(|| random_token(p, 24)).transpose()?;
     let registration_token = registration_token.then(|| random_token(p, 32)).transpose()?;
-    let owner_shard = format!("owner:{}", app.owner);
+    let owner_object = owner::object(&app.owner);
     let limit = p.config().max_apps_per_owner;
-    p.shard(
-        &owner_shard,
-        Command::Reserve {
+    p.call(
+        &owner_object,
+        owner::Reserve {
             app_id: id.clone(),
             limit,
         },
@@ -193,8 +193,8 @@ pub async fn create(
         epoch: 0,
         registration_hash: registration_token.as_deref().map(sha256_hex),
     };
-    if let Err(e) = p.shard(&format!("app:{id}"), Command::CreateApp { record }).await {
-        p.shard(&owner_shard, Command::Release { app_id: id.clone() })
+    if let Err(e) = p.call(&object::object(&id), object::Create { record }).await {
+        p.call(&owner_object, owner::Release { app_id: id.clone() })
             .await
             .ok();
         return Err(e);
@@ -213,16 +213,9 @@ pub async fn authoritative(p: &impl Platform, id: &str) -> Result<App> {
     if !valid_client_id(id) {
         return Err(Error::not_found("no such app"));
     }
-    match p.shard(&format!("app:{id}"), Command::GetApp).await? {
-        Reply::Client { app, .. } if app.status != Status::Deleted => Ok(app),
+    match p.call(&object::object(id), object::Get {}).await?.app {
+        app if app.status != Status::Deleted => Ok(app),
         _ => Err(Error::not_found("no such app")),
-    }
-}
-
-fn client_app(r: Reply) -> Result<App> {
-    match r {
-        Reply::Client { app, .. } => Ok(app),
-        _ => Err(Error::server("unexpected reply from storage")),
     }
 }
 
@@ -230,7 +223,7 @@ fn client_app(r: Reply) -> Result<App> {
 pub async fn update(p: &impl Platform, mut app: App, actor: &str) -> Result<App> {
     check(p, &mut app)?;
     let id = app.client_id.clone();
-    let app = client_app(p.shard(&format!("app:{id}"), Command::UpdateApp { app }).await?)?;
+    let app = p.call(&object::object(&id), object::Update { app }).await?.app;
     p.put_app_meta(&app).await?;
     audit(p, actor, "app.update", &id);
     Ok(app)
@@ -239,11 +232,11 @@ pub async fn update(p: &impl Platform, mut app: App, actor: &str) -> Result<App>
 /// Removes an app: its tokens die at once (new epoch), its slot under the owner is freed.
 pub async fn delete(p: &impl Platform, id: &str, actor: &str) -> Result<()> {
     let app = authoritative(p, id).await?;
-    p.shard(&format!("app:{id}"), Command::DeleteApp).await?;
+    p.call(&object::object(id), object::Delete {}).await?;
     p.delete_app_meta(id).await?;
-    p.shard(
-        &format!("owner:{}", app.owner),
-        Command::Release {
+    p.call(
+        &owner::object(&app.owner),
+        owner::Release {
             app_id: id.to_owned(),
         },
     )
@@ -261,9 +254,9 @@ pub async fn regenerate_secret(p: &impl Platform, id: &str, actor: &str) -> Resu
         ));
     }
     let secret = random_token(p, 24)?;
-    p.shard(
-        &format!("app:{id}"),
-        Command::RotateSecret {
+    p.call(
+        &object::object(id),
+        object::RotateSecret {
             secret_hash: sha256_hex(&secret),
         },
     )
@@ -272,10 +265,10 @@ pub async fn regenerate_secret(p: &impl Platform, id: &str, actor: &str) -> Resu
     Ok(secret)
 }
 
-/// Key changes go through the app's shard so racing edits cannot lose a key.
+/// Key changes go through the app's object so racing edits cannot lose a key.
 pub async fn add_key(p: &impl Platform, id: &str, jwk: serde_json::Value, actor: &str) -> Result<App> {
     authoritative(p, id).await?;
-    let app = client_app(p.shard(&format!("app:{id}"), Command::AddKey { jwk }).await?)?;
+    let app = p.call(&object::object(id), object::AddKey { jwk }).await?.app;
     p.put_app_meta(&app).await?;
     audit(p, actor, "app.key.add", id);
     Ok(app)
@@ -286,16 +279,14 @@ pub async fn remove_key(p: &impl Platform, id: &str, kid: &str, actor: &str) -> 
     if kid.is_empty() || kid.len() > 100 {
         return Err(Error::not_found("no such key"));
     }
-    let app = client_app(
-        p.shard(&format!("app:{id}"), Command::RemoveKey { kid: kid.to_owned() })
-            .await?,
-    )?;
+    let cmd = object::RemoveKey { kid: kid.to_owned() };
+    let app = p.call(&object::object(id), cmd).await?.app;
     p.put_app_meta(&app).await?;
     audit(p, actor, "app.key.remove", id);
     Ok(app)
 }
 
-/// One page of apps: an owner's (from the owner's shard, exact) or everyone's (KV listing).
+/// One page of apps: an owner's (from the owner's object, exact) or everyone's (KV listing).
 pub async fn list(
     p: &impl Platform,
     owner: Option<&str>,
@@ -305,14 +296,12 @@ pub async fn list(
     let (ids, next) = match owner {
         Some(owner) => {
             validate::owner(owner)?;
-            let cmd = Command::ListOwned {
+            let cmd = owner::List {
                 after: cursor.map(str::to_owned),
                 limit,
             };
-            match p.shard(&format!("owner:{owner}"), cmd).await? {
-                Reply::Ids { ids, next } => (ids, next),
-                _ => (Vec::new(), None),
-            }
+            let page = p.call(&owner::object(owner), cmd).await?;
+            (page.ids, page.next)
         }
         None => p.list_app_ids(cursor, limit).await?,
     };

@@ -5,8 +5,8 @@
 use crate::crypto::{app_keys, jwt};
 use crate::model::App;
 use crate::oauth::client_auth::valid_client_id;
-use crate::store::shard::{Command, Reply};
-use crate::store::Platform;
+use crate::objects::app;
+use crate::platform::Platform;
 use crate::util::{b64url, sha256};
 
 /// Longest lifetime (`exp - iat`) an assertion may claim.
@@ -131,9 +131,9 @@ pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result
         None => format!("t.{}", b64url(&sha256(token.as_bytes()))),
     };
     match p
-        .shard(
-            &format!("app:{iss}"),
-            Command::UseAssertion {
+        .call(
+            &app::object(iss),
+            app::UseAssertion {
                 jti,
                 exp,
                 kid: kid.clone(),
@@ -141,8 +141,7 @@ pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result
         )
         .await
     {
-        Ok(Reply::Client { app, epoch }) => Ok(Verified { app, epoch, kid }),
-        Ok(_) => Err("unexpected reply from storage".into()),
+        Ok(app::Client { app, epoch }) => Ok(Verified { app, epoch, kid }),
         Err(e) => Err(e.description),
     }
 }

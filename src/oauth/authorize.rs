@@ -14,9 +14,11 @@ use crate::oauth::client_auth::valid_client_id;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::{pkce, redirect_uri, resource, scope};
 use crate::pages::{self, consent, Csrf};
-use crate::store::platform::random_token;
-use crate::store::shard::{CodeRecord, Command, Reply, SessionRecord};
-use crate::store::Platform;
+use crate::platform::random_token;
+use crate::objects::grants::{CodeRecord, IssueCode};
+use crate::objects::session::SessionRecord;
+use crate::objects::{app, user};
+use crate::platform::Platform;
 use crate::util::sha256_hex;
 
 /// The parameters carried from the request to the consent form and back.
@@ -134,11 +136,11 @@ pub async fn mint_code(p: &impl Platform, a: &Authz, user_id: &str) -> Result<St
         used: false,
         gid: None,
     };
-    let cmd = Command::IssueCode {
+    let cmd = IssueCode {
         code_hash: sha256_hex(&code),
         record,
     };
-    p.shard(&format!("app:{}", a.app.client_id), cmd).await?;
+    p.call(&app::object(&a.app.client_id), cmd).await?;
     Ok(code)
 }
 
@@ -153,13 +155,11 @@ async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, user_id: &str) -
 }
 
 async fn consented(p: &impl Platform, user_id: &str, a: &Authz) -> Result<bool> {
-    let cmd = Command::GetConsent {
+    let cmd = user::GetConsent {
         client_id: a.app.client_id.clone(),
     };
-    Ok(match p.shard(&format!("user:{user_id}"), cmd).await? {
-        Reply::Scopes { scopes } => a.scopes.iter().all(|s| scopes.contains(s)),
-        _ => false,
-    })
+    let scopes = p.call(&user::object(user_id), cmd).await?;
+    Ok(a.scopes.iter().all(|s| scopes.contains(s)))
 }
 
 fn login_redirect(req: &Request) -> Response {
@@ -235,11 +235,11 @@ pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
     };
     match f.get("decision") {
         Some("allow") => {
-            let cmd = Command::SaveConsent {
+            let cmd = user::SaveConsent {
                 client_id: a.app.client_id.clone(),
                 scopes: a.scopes.clone(),
             };
-            p.shard(&format!("user:{}", session.user_id), cmd).await?;
+            p.call(&user::object(&session.user_id), cmd).await?;
             issue_code(p, issuer, &a, &session.user_id).await
         }
         Some("deny") => Ok(error_redirect(

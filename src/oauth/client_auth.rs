@@ -8,8 +8,8 @@ use crate::http::Request;
 use crate::model::App;
 use crate::oauth::assertion::{self, Rules};
 use crate::error::{Challenge, Error, Result};
-use crate::store::shard::{Command, Reply};
-use crate::store::Platform;
+use crate::objects::app;
+use crate::platform::Platform;
 use crate::util::sha256_hex;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -155,9 +155,9 @@ pub async fn authenticate(
         return Err(fail(FAILED));
     }
     match p
-        .shard(
-            &format!("app:{id}"),
-            Command::Authenticate {
+        .call(
+            &app::object(&id),
+            app::Authenticate {
                 secret_hash,
                 rate_limit: p.config().token_rate_limit,
                 address: crate::accounts::address(req),
@@ -166,8 +166,7 @@ pub async fn authenticate(
         )
         .await
     {
-        Ok(Reply::Client { app, epoch }) => Ok(Authenticated { app, epoch, method }),
-        Ok(_) => Err(Error::server("unexpected reply from storage")),
+        Ok(app::Client { app, epoch }) => Ok(Authenticated { app, epoch, method }),
         Err(e) if e.code == crate::error::ErrorCode::InvalidClient => Err(fail(&e.description)),
         Err(e) => Err(e),
     }

@@ -10,7 +10,7 @@ use crate::oauth::client_auth;
 use crate::error::{Error, Result};
 use crate::oauth::mint;
 use crate::oauth::token::Endpoint;
-use crate::store::Platform;
+use crate::platform::Platform;
 
 pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request, admin_ok: bool) -> Result<Response> {
     let params = Params::from_body(req)?;

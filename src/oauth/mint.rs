@@ -3,9 +3,9 @@
 
 use crate::crypto::jwt;
 use crate::error::Result;
-use crate::store::platform::random_token;
-use crate::store::shard::{Command, Reply};
-use crate::store::Platform;
+use crate::platform::random_token;
+use crate::objects::app;
+use crate::platform::Platform;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,16 +92,13 @@ pub fn validate(p: &impl Platform, issuer: &str, token: &str) -> Option<AccessCl
 
 /// Asks the app's Durable Object whether the token is still alive (epoch, key, revocation).
 pub async fn is_live(p: &impl Platform, c: &AccessClaims) -> Result<bool> {
-    let cmd = Command::CheckToken {
+    let cmd = app::CheckToken {
         jti: c.jti.clone(),
         epoch: c.ep,
         kid: c.akid.clone(),
         gid: c.gid.clone(),
     };
-    match p.shard(&format!("app:{}", c.client_id), cmd).await? {
-        Reply::Active { active } => Ok(active),
-        _ => Ok(false),
-    }
+    p.call(&app::object(&c.client_id), cmd).await
 }
 
 /// Validated and live, or `None`.

@@ -8,8 +8,8 @@ use crate::http::{Request, Response};
 use crate::model::App;
 use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::{redirect_uri, scope, token::JWT_BEARER};
-use crate::store::shard::{Command, Reply};
-use crate::store::Platform;
+use crate::objects::app;
+use crate::platform::Platform;
 use crate::util::{ct_eq, sha256, sha256_hex};
 use serde::de::DeserializeOwned;
 
@@ -270,16 +270,17 @@ async fn managed(p: &impl Platform, id: &str, req: &Request) -> Result<App> {
         return Err(bearer_error("the registration access token is not valid"));
     }
     match p
-        .shard(
-            &format!("app:{id}"),
-            Command::CheckRegistration {
+        .call(
+            &app::object(id),
+            app::CheckRegistration {
                 token_hash: sha256_hex(token),
             },
         )
         .await
     {
-        Ok(Reply::Client { app, .. }) => Ok(app),
-        _ => Err(bearer_error("the registration access token is not valid")),
+        Ok(app::Client { app, .. }) => Ok(app),
+        Err(e) if e.status() >= 500 => Err(e),
+        Err(_) => Err(bearer_error("the registration access token is not valid")),
     }
 }
 

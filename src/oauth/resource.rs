@@ -2,7 +2,7 @@
 //! is configured to serve.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::Platform;
+use crate::platform::Platform;
 
 pub fn audience(p: &impl Platform, issuer: &str, resource: Option<&str>) -> Result<String> {
     let cfg = p.config();

@@ -8,8 +8,8 @@ use crate::oauth::client_auth;
 use crate::error::{Error, Result};
 use crate::oauth::mint;
 use crate::oauth::token::Endpoint;
-use crate::store::shard::Command;
-use crate::store::Platform;
+use crate::objects::{app, grants};
+use crate::platform::Platform;
 use crate::util::sha256_hex;
 
 pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<Response> {
@@ -19,12 +19,12 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
     let client = client_auth::authenticate(p, req, creds, &ep.audiences()).await?;
     let token = params.require("token")?;
     // RFC 7009 §2.1: the hint is only a hint; every token type is searched whatever it says.
-    let shard = format!("app:{}", client.app.client_id);
+    let object = app::object(&client.app.client_id);
     match mint::validate(p, &ep.issuer, token) {
         Some(c) if c.client_id == client.app.client_id => {
-            p.shard(
-                &shard,
-                Command::RevokeJti {
+            p.call(
+                &object,
+                app::RevokeJti {
                     jti: c.jti,
                     exp: c.exp,
                 },
@@ -33,11 +33,11 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
         }
         Some(_) => {}
         // Not an access token of ours: perhaps one of this client's refresh tokens, which
-        // ends its grant. Looked up only in the client's own shard.
+        // ends its grant. Looked up only in the client's own object.
         None if token.len() <= 256 => {
-            p.shard(
-                &shard,
-                Command::RevokeRefresh {
+            p.call(
+                &object,
+                grants::RevokeRefresh {
                     refresh_hash: sha256_hex(token),
                 },
             )

@@ -5,7 +5,7 @@ use crate::http::{Request, Response};
 use crate::oauth::client_auth;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::grants;
-use crate::store::Platform;
+use crate::platform::Platform;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 

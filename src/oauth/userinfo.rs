@@ -6,7 +6,7 @@ use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::mint;
-use crate::store::Platform;
+use crate::platform::Platform;
 
 pub async fn handle(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let query = Params::from_query(req)?;

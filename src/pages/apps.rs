@@ -9,7 +9,7 @@ use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
 use crate::model::App;
 use crate::error::{ErrorCode, Result};
-use crate::store::Platform;
+use crate::platform::Platform;
 
 /// Who is acting: a person (owner = their user id) or the operator.
 enum Actor {

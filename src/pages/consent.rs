@@ -3,7 +3,7 @@
 use super::{esc, page, Csrf};
 use crate::http::Response;
 use crate::model::App;
-use crate::store::shard::SessionRecord;
+use crate::objects::session::SessionRecord;
 
 /// What a scope lets the app do, in words.
 pub fn describe(scope: &str) -> String {

@@ -5,7 +5,7 @@ use crate::accounts::{self, cookies};
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
 use crate::error::{ErrorCode, Result};
-use crate::store::Platform;
+use crate::platform::Platform;
 
 fn login_form(csrf: &Csrf, return_to: &str, email: &str, error: Option<&str>) -> String {
     let err = error

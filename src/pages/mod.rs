@@ -8,8 +8,8 @@ pub mod register;
 
 use crate::accounts::cookies;
 use crate::http::{Request, Response};
-use crate::store::platform::random_token;
-use crate::store::Platform;
+use crate::platform::random_token;
+use crate::platform::Platform;
 use crate::util::{b64url, sha256};
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}\

@@ -11,7 +11,7 @@ use crate::http::{Request, Response};
 use crate::oauth::authorize::{mint_code, redirect_with, Authz};
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::{redirect_uri, resource};
-use crate::store::Platform;
+use crate::platform::Platform;
 
 /// The registration parameters, in the order they are echoed back.
 const FIELDS: [&str; 9] = [

@@ -5,7 +5,7 @@ use super::handle;
 use crate::http::{Request, Response};
 use crate::config::{Config, Secret};
 use crate::crypto::keys::{tests::test_pem, SigningKeys};
-use crate::store::memory::{block_on, MemPlatform};
+use crate::platform::memory::{block_on, MemPlatform};
 use crate::util::{b64url, sha256};
 use serde_json::Value;
 

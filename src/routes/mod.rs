@@ -8,7 +8,7 @@ use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::token::Endpoint;
 use crate::oauth::{authorize, discovery, grants, introspect, register, revoke, token, userinfo};
 use crate::pages::{self, login};
-use crate::store::Platform;
+use crate::platform::Platform;
 use crate::util::{ct_eq, sha256};
 
 /// Routes a browser on another origin may call (no credentials: `*` is safe). Never the

@@ -1,10 +1,10 @@
-//! The `Shard` Durable Object: a SQLite-backed key-value table that runs `store::shard::apply`.
-//! `apply` is synchronous and SQLite calls in a Durable Object are synchronous, so each command
+//! The `Shard` Durable Object: a SQLite-backed key-value table that runs `objects::protocol::run`.
+//! Every command's `apply` is synchronous and SQLite calls in a Durable Object are synchronous, so each command
 //! runs without interleaving and its writes commit together.
 
 use crate::error::{Error, Result as CoreResult};
-use crate::store::kv::Kv;
-use crate::store::shard::{apply, Command};
+use crate::objects::kv::Kv;
+use crate::objects::protocol;
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
 
@@ -30,14 +30,9 @@ impl DurableObject for Shard {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let bytes = req.bytes().await?;
-        let reply = match serde_json::from_slice::<Command>(&bytes) {
-            Ok(cmd) => {
-                let now = (worker::Date::now().as_millis() / 1000) as i64;
-                apply(&mut SqlKv { sql: &self.sql }, now, cmd)
-            }
-            Err(_) => Error::server("malformed shard command").into(),
-        };
-        Response::from_json(&reply)
+        let now = (worker::Date::now().as_millis() / 1000) as i64;
+        let reply = protocol::run(&mut SqlKv { sql: &self.sql }, now, &bytes);
+        Response::ok(reply)
     }
 }
 

@@ -46,14 +46,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
     let core = match convert_request(req).await {
         Ok(r) => Ok(r),
-        Err(e) => Err(routes::secure(CoreResponse::from_error(&e))),
+        Err(e) => Err(crate::routes::secure(CoreResponse::from_error(&e))),
     };
     let resp = match core {
         Err(r) => r,
         Ok(core) => match platform::WorkerPlatform::load(env).await {
-            Ok(p) => match CatchUnwind(Box::pin(routes::handle(&p, &core))).await {
+            Ok(p) => match CatchUnwind(Box::pin(crate::routes::handle(&p, &core))).await {
                 Ok(r) => r,
-                Err(()) => routes::secure(CoreResponse::from_error(&Error::server(
+                Err(()) => crate::routes::secure(CoreResponse::from_error(&Error::server(
                     "internal error; it has been logged",
                 ))),
             },
@@ -65,7 +65,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 } else {
                     e
                 };
-                routes::secure(CoreResponse::from_error(&shown))
+                crate::routes::secure(CoreResponse::from_error(&shown))
             }
         },
     };

@@ -5,8 +5,8 @@ use crate::config::{AccessTokenAlg, Config};
 use crate::crypto::keys::{self, SigningKeys};
 use crate::model::App;
 use crate::error::{Error, Result};
-use crate::store::shard::{Command, Reply};
-use crate::store::Platform;
+use crate::objects::{issuer, protocol, Name, Op};
+use crate::platform::{Audit, Clock, Directory, LivenessCache, Objects, Origin, Platform, Random};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -22,7 +22,8 @@ thread_local! {
     static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
     static KEYS: RefCell<Option<Rc<SigningKeys>>> = const { RefCell::new(None) };
     static META: RefCell<HashMap<String, (u64, Option<App>)>> = RefCell::new(HashMap::new());
-    static LIVENESS: RefCell<HashMap<String, (f64, bool)>> = RefCell::new(HashMap::new());
+    /// The isolate's memory of token liveness (the policy is `platform::liveness`).
+    static LIVENESS: &'static LivenessCache = Box::leak(Box::default());
 }
 
 pub struct WorkerPlatform {
@@ -72,8 +73,8 @@ impl WorkerPlatform {
 }
 
 /// `SIGNING_KEYS` (PKCS#8 PEMs, RSA or Ed25519) if set; otherwise the development key kept in
-/// the `issuer` shard (RSA, for RS256) or the `issuer:ed25519` shard (for EdDSA), made on first
-/// use. Racing isolates agree: the shard stores only the first candidate. `ACCESS_TOKEN_ALG`
+/// the `issuer` object (RSA, for RS256) or the `issuer:ed25519` object (for EdDSA), made on
+/// first use. Racing isolates agree: the object stores only the first candidate. `ACCESS_TOKEN_ALG`
 /// chooses which kind of key signs; an unknown value is refused.
 async fn load_keys(env: &Env) -> Result<SigningKeys> {
     let alg = AccessTokenAlg::from_var(lookup(env, "ACCESS_TOKEN_ALG").as_deref())
@@ -82,27 +83,14 @@ async fn load_keys(env: &Env) -> Result<SigningKeys> {
         return SigningKeys::from_pems_for(&pems, alg, false)
             .map_err(|e| Error::server(format!("SIGNING_KEYS: {e}")));
     }
-    let shard = match alg {
-        AccessTokenAlg::Rs256 => "issuer",
-        AccessTokenAlg::EdDsa => "issuer:ed25519",
+    let object = match alg {
+        AccessTokenAlg::Rs256 => issuer::rsa(),
+        AccessTokenAlg::EdDsa => issuer::ed25519(),
     };
-    let mut pem = match call_shard(env, shard, &Command::DevKey { candidate: None }).await? {
-        Reply::Key { pem } => pem,
-        _ => None,
-    };
+    let mut pem = call(env, &object, issuer::DevKey { candidate: None }).await?;
     if pem.is_none() {
         let fresh = keys::generate_pem_for(alg).map_err(Error::server)?;
-        if let Reply::Key { pem: stored } = call_shard(
-            env,
-            shard,
-            &Command::DevKey {
-                candidate: Some(fresh),
-            },
-        )
-        .await?
-        {
-            pem = stored;
-        }
+        pem = call(env, &object, issuer::DevKey { candidate: Some(fresh) }).await?;
     }
     let pem = pem.ok_or_else(|| Error::server("no signing key"))?;
     let keys = SigningKeys::from_pems_for(&pem, alg, true).map_err(Error::server)?;
@@ -113,12 +101,13 @@ async fn load_keys(env: &Env) -> Result<SigningKeys> {
     Ok(keys)
 }
 
-async fn call_shard(env: &Env, name: &str, cmd: &Command) -> Result<Reply> {
+/// Sends one command to the named object and decodes its typed reply.
+async fn call<O: Op>(env: &Env, name: &Name<O::Kind>, op: O) -> Result<O::Reply> {
     let ns = env
         .durable_object(DO_BINDING)
         .map_err(unavailable("the SHARD Durable Object"))?;
-    let stub = ns.get_by_name(name).map_err(unavailable("a Durable Object"))?;
-    let body = serde_json::to_string(cmd).map_err(|_| Error::server("cannot encode command"))?;
+    let stub = ns.get_by_name(name.as_str()).map_err(unavailable("a Durable Object"))?;
+    let body = protocol::encode(op)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
     let req = Request::new_with_init("https://shard/", &init).map_err(unavailable("a Durable Object"))?;
@@ -126,8 +115,8 @@ async fn call_shard(env: &Env, name: &str, cmd: &Command) -> Result<Reply> {
         .fetch_with_request(req)
         .await
         .map_err(unavailable("a Durable Object"))?;
-    let reply: Reply = resp.json().await.map_err(unavailable("a Durable Object reply"))?;
-    Ok(reply)
+    let text = resp.text().await.map_err(unavailable("a Durable Object reply"))?;
+    protocol::decode(&text)
 }
 
 impl Platform for WorkerPlatform {
@@ -137,24 +126,40 @@ impl Platform for WorkerPlatform {
     fn keys(&self) -> &SigningKeys {
         &self.keys
     }
+    fn liveness(&self) -> &LivenessCache {
+        LIVENESS.with(|l| *l)
+    }
+}
+
+impl Clock for WorkerPlatform {
     fn now(&self) -> i64 {
         (worker::Date::now().as_millis() / 1000) as i64
     }
     fn now_ms(&self) -> f64 {
         js_now()
     }
+}
+
+impl Random for WorkerPlatform {
     fn fill_random(&self, buf: &mut [u8]) -> Result<()> {
         // crypto.getRandomValues; a failure is an error (fail closed), never zeros.
         getrandom::getrandom(buf).map_err(|_| Error::server("randomness unavailable"))
     }
+}
+
+impl Audit for WorkerPlatform {
     fn audit(&self, event: &serde_json::Value) {
         console_log!("{}", event);
     }
+}
 
-    async fn shard(&self, name: &str, cmd: Command) -> Result<Reply> {
-        call_shard(&self.env, name, &cmd).await?.into_result()
+impl Objects for WorkerPlatform {
+    async fn call<O: Op>(&self, name: &Name<O::Kind>, op: O) -> Result<O::Reply> {
+        call(&self.env, name, op).await
     }
+}
 
+impl Directory for WorkerPlatform {
     async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
         let now = worker::Date::now().as_millis();
         if let Some(hit) = META.with(|m| {
@@ -207,22 +212,29 @@ impl Platform for WorkerPlatform {
         Ok(())
     }
 
-    fn cached_liveness(&self, jti: &str) -> Option<bool> {
-        let now = js_now();
-        LIVENESS.with(|m| m.borrow().get(jti).filter(|(t, _)| now < *t).map(|(_, a)| *a))
+    async fn list_app_ids(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<String>, Option<String>)> {
+        let mut q = self.kv()?.list().prefix("app:".into()).limit(limit as u64);
+        if let Some(c) = cursor {
+            q = q.cursor(c.to_owned());
+        }
+        let r = q
+            .execute()
+            .await
+            .map_err(|_| Error::invalid_request("bad cursor"))?;
+        let ids = r
+            .keys
+            .into_iter()
+            .map(|k| k.name.trim_start_matches("app:").to_owned())
+            .collect();
+        Ok((ids, if r.list_complete { None } else { r.cursor }))
     }
+}
 
-    fn remember_liveness(&self, jti: &str, active: bool, until_ms: f64) {
-        LIVENESS.with(|m| {
-            let mut m = m.borrow_mut();
-            if m.len() > 50_000 {
-                let now = js_now();
-                m.retain(|_, (t, _)| *t > now);
-            }
-            m.insert(jti.to_owned(), (until_ms, active));
-        });
-    }
-
+impl Origin for WorkerPlatform {
     async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
         let unavailable = |_| {
             Error::new(
@@ -252,27 +264,6 @@ impl Platform for WorkerPlatform {
         let mut r = crate::http::Response::new(status, "application/octet-stream", body);
         r.headers = headers;
         Ok(r)
-    }
-
-    async fn list_app_ids(
-        &self,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<String>, Option<String>)> {
-        let mut q = self.kv()?.list().prefix("app:".into()).limit(limit as u64);
-        if let Some(c) = cursor {
-            q = q.cursor(c.to_owned());
-        }
-        let r = q
-            .execute()
-            .await
-            .map_err(|_| Error::invalid_request("bad cursor"))?;
-        let ids = r
-            .keys
-            .into_iter()
-            .map(|k| k.name.trim_start_matches("app:").to_owned())
-            .collect();
-        Ok((ids, if r.list_complete { None } else { r.cursor }))
     }
 }
 

@@ -7,8 +7,8 @@ use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
 use crate::error::{Error, Result};
 use crate::oauth::token::Endpoint;
-use crate::store::shard::Command;
-use crate::store::Platform;
+use crate::objects::grants;
+use crate::platform::Platform;
 use crate::util::sha256_hex;
 
 pub async fn handle(
@@ -30,7 +30,8 @@ pub async fn handle(
         ));
     }
     let (new, refresh) = new_grant(p)?;
-    let cmd = Command::RedeemCode {
+    // Single use, redirect URI and PKCE are checked inside the app's object: objects/grants.rs `RedeemCode`.
+    let cmd = grants::RedeemCode {
         code_hash: sha256_hex(code),
         redirect_uri: params.get("redirect_uri").map(str::to_owned),
         verifier: params.get("code_verifier").map(str::to_owned),

@@ -13,7 +13,7 @@ use crate::oauth::assertion::{self, Rules, Verified};
 use crate::error::{Error, Result};
 use crate::oauth::mint::{mint, Minted, TokenRequest};
 use crate::oauth::{resource, scope};
-use crate::store::Platform;
+use crate::platform::Platform;
 use crate::util::rfc3339;
 
 fn mint_bot(

@@ -11,10 +11,12 @@ use super::scope;
 use super::token::{bearer_response, Endpoint};
 use crate::http::Response;
 use crate::model::App;
-use crate::error::{Error, Result};
-use crate::store::platform::random_token;
-use crate::store::shard::{Command, Granted, NewGrant, Reply};
-use crate::store::Platform;
+use crate::error::Result;
+use crate::platform::random_token;
+use crate::objects::app::{object, AppObject};
+use crate::objects::grants::{Granted, NewGrant};
+use crate::objects::Op;
+use crate::platform::Platform;
 use crate::util::sha256_hex;
 
 /// A new grant's identifiers: its id and the first refresh token (returned; only its hash kept).
@@ -30,12 +32,10 @@ fn new_grant(p: &impl Platform) -> Result<(NewGrant, String)> {
     Ok((new, refresh))
 }
 
-/// Runs a grant-making command in the app's shard (code redemption, refresh, password).
-async fn granted(p: &impl Platform, app: &App, cmd: Command) -> Result<Granted> {
-    match p.shard(&format!("app:{}", app.client_id), cmd).await? {
-        Reply::Granted { granted } => Ok(granted),
-        _ => Err(Error::server("unexpected reply from storage")),
-    }
+/// Runs a grant-making command in the app's object (code redemption, refresh, password): the
+/// rules that must hold once live there, in `objects/grants.rs`.
+async fn granted<O: Op<Kind = AppObject, Reply = Granted>>(p: &impl Platform, app: &App, op: O) -> Result<Granted> {
+    p.call(&object(&app.client_id), op).await
 }
 
 /// The token response for a grant acting for a person: access token (`sub` = user id) and,

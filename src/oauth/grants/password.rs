@@ -9,8 +9,8 @@ use crate::oauth::client_auth::Authenticated;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::token::Endpoint;
 use crate::oauth::{resource, scope};
-use crate::store::shard::Command;
-use crate::store::Platform;
+use crate::objects::grants;
+use crate::platform::Platform;
 
 pub async fn handle(
     p: &impl Platform,
@@ -39,7 +39,7 @@ pub async fn handle(
             _ => e,
         })?;
     let (new, refresh) = new_grant(p)?;
-    let cmd = Command::CreateGrant {
+    let cmd = grants::CreateGrant {
         user_id: profile.id,
         scopes,
         aud,

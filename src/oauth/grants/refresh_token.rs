@@ -8,9 +8,9 @@ use crate::oauth::client_auth::Authenticated;
 use crate::error::{Error, Result};
 use crate::oauth::scope;
 use crate::oauth::token::Endpoint;
-use crate::store::platform::random_token;
-use crate::store::shard::Command;
-use crate::store::Platform;
+use crate::platform::random_token;
+use crate::objects::grants;
+use crate::platform::Platform;
 use crate::util::sha256_hex;
 
 pub async fn handle(
@@ -34,7 +34,8 @@ pub async fn handle(
         None => None,
     };
     let next = random_token(p, 32)?;
-    let cmd = Command::Refresh {
+    // Rotation and reuse detection happen inside the app's object: objects/grants.rs `Refresh`.
+    let cmd = grants::Refresh {
         refresh_hash: sha256_hex(token),
         new_refresh_hash: sha256_hex(&next),
         refresh_ttl: p.config().refresh_token_ttl as i64,

@@ -1,16 +1,17 @@
-//! An in-memory [`Platform`] for native tests: shards are `MemKv`s run through the same
-//! `shard::apply` as the Durable Objects, KV is a map, the clock is settable.
+//! An in-memory [`Platform`] for native tests and fuzz targets: objects are `MemKv`s run
+//! through the same wire protocol (`objects::protocol::run`) as the Durable Objects, KV is a
+//! map, the clock is settable.
 // The in-memory platform of native tests and fuzz targets: a broken invariant here should stop
 // the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::kv::MemKv;
-use super::platform::Platform;
-use super::shard::{apply, Command, Reply};
+use super::{Audit, Clock, Directory, LivenessCache, Objects, Origin, Platform, Random};
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
-use crate::model::App;
 use crate::error::Result;
+use crate::model::App;
+use crate::objects::kv::MemKv;
+use crate::objects::{protocol, Name, Op};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -25,7 +26,7 @@ pub struct MemPlatform {
     pub shard_calls: Cell<u32>,
     /// Makes `fill_random` fail, to test that every caller fails closed.
     pub broken_random: Cell<bool>,
-    pub liveness: RefCell<HashMap<String, (f64, bool)>>,
+    pub liveness: LivenessCache,
     /// What the gateway sent to origins, and the fixed answer it gets.
     pub origin_requests: RefCell<Vec<(String, crate::http::Request)>>,
 }
@@ -41,7 +42,7 @@ impl MemPlatform {
             audit_log: RefCell::default(),
             shard_calls: Cell::new(0),
             broken_random: Cell::new(false),
-            liveness: RefCell::default(),
+            liveness: LivenessCache::default(),
             origin_requests: RefCell::default(),
         }
     }
@@ -57,29 +58,47 @@ impl Platform for MemPlatform {
     fn keys(&self) -> &SigningKeys {
         &self.keys
     }
+    fn liveness(&self) -> &LivenessCache {
+        &self.liveness
+    }
+}
+
+impl Clock for MemPlatform {
     fn now(&self) -> i64 {
         self.clock.get()
     }
     fn now_ms(&self) -> f64 {
         self.clock.get() as f64 * 1000.0
     }
+}
+
+impl Random for MemPlatform {
     fn fill_random(&self, buf: &mut [u8]) -> Result<()> {
         if self.broken_random.get() {
             return Err(crate::error::Error::server("randomness unavailable"));
         }
         getrandom::getrandom(buf).map_err(|_| crate::error::Error::server("randomness unavailable"))
     }
+}
+
+impl Audit for MemPlatform {
     fn audit(&self, event: &serde_json::Value) {
         self.audit_log.borrow_mut().push(event.clone());
     }
-    async fn shard(&self, name: &str, cmd: Command) -> Result<Reply> {
+}
+
+impl Objects for MemPlatform {
+    async fn call<O: Op>(&self, name: &Name<O::Kind>, op: O) -> Result<O::Reply> {
         self.shard_calls.set(self.shard_calls.get() + 1);
-        // Round-trip through JSON as the Durable Object adapter does.
-        let cmd: Command = serde_json::from_str(&serde_json::to_string(&cmd).unwrap()).unwrap();
+        // Through the same JSON wire as the Durable Object adapter.
+        let cmd = protocol::encode(op)?;
         let mut shards = self.shards.borrow_mut();
-        let kv = shards.entry(name.to_owned()).or_default();
-        apply(kv, self.now(), cmd).into_result()
+        let kv = shards.entry(name.as_str().to_owned()).or_default();
+        protocol::decode(&protocol::run(kv, self.now(), cmd.as_bytes()))
     }
+}
+
+impl Directory for MemPlatform {
     async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
         Ok(self.kv.borrow().get(client_id).cloned())
     }
@@ -90,23 +109,6 @@ impl Platform for MemPlatform {
     async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
         self.kv.borrow_mut().remove(client_id);
         Ok(())
-    }
-    fn cached_liveness(&self, jti: &str) -> Option<bool> {
-        let now = self.now_ms();
-        self.liveness
-            .borrow()
-            .get(jti)
-            .filter(|(t, _)| now < *t)
-            .map(|(_, a)| *a)
-    }
-    fn remember_liveness(&self, jti: &str, active: bool, until_ms: f64) {
-        self.liveness
-            .borrow_mut()
-            .insert(jti.to_owned(), (until_ms, active));
-    }
-    async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
-        self.origin_requests.borrow_mut().push((url.to_owned(), req));
-        Ok(crate::http::Response::new(200, "text/plain", "from origin"))
     }
     async fn list_app_ids(
         &self,
@@ -127,6 +129,13 @@ impl Platform for MemPlatform {
             None
         };
         Ok((ids, next))
+    }
+}
+
+impl Origin for MemPlatform {
+    async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
+        self.origin_requests.borrow_mut().push((url.to_owned(), req));
+        Ok(crate::http::Response::new(200, "text/plain", "from origin"))
     }
 }
 

@@ -1,0 +1,359 @@
+//! `app:<client_id>`: the authoritative app record, client authentication, assertion replay,
+//! and whether a token is still alive. The app's codes, grants and refresh tokens live in the
+//! same object (`grants.rs`), so a secret regeneration and the tokens it ends are one object.
+
+use super::counter;
+use super::kv::Kv;
+use super::protocol::{load, save, Kind, Name, Op};
+use crate::error::{Error, Result};
+use crate::model::{App, AppRecord, Status};
+use crate::util::ct_eq;
+use serde::{Deserialize, Serialize};
+
+pub struct AppObject;
+impl Kind for AppObject {
+    const PREFIX: &'static str = "app";
+}
+
+pub fn object(client_id: &str) -> Name<AppObject> {
+    Name::of(client_id)
+}
+
+/// What most app commands answer: the app as it now is, and its epoch (tokens minted under an
+/// older epoch are dead).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    pub app: App,
+    pub epoch: u64,
+}
+
+const RECORD: &str = "record";
+/// Compared against when a client has no secret, so both paths cost the same.
+const DUMMY_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+pub(super) fn record(kv: &dyn Kv) -> Result<Option<AppRecord>> {
+    load(kv, RECORD)
+}
+
+fn store(kv: &mut dyn Kv, rec: &AppRecord) -> Result<()> {
+    save(kv, RECORD, rec, None)
+}
+
+fn live(kv: &dyn Kv) -> Result<AppRecord> {
+    match record(kv)? {
+        Some(r) if r.app.status != Status::Deleted => Ok(r),
+        _ => Err(Error::not_found("no such app")),
+    }
+}
+
+/// The record of an active app, or `invalid_client` saying why not.
+pub(super) fn active(kv: &dyn Kv) -> Result<AppRecord> {
+    match record(kv)? {
+        Some(r) if r.app.status == Status::Active => Ok(r),
+        Some(r) if r.app.status == Status::Disabled => Err(Error::invalid_client("the client is disabled")),
+        _ => Err(Error::invalid_client("unknown client")),
+    }
+}
+
+fn client(rec: &AppRecord) -> Client {
+    Client {
+        app: rec.app.clone(),
+        epoch: rec.epoch,
+    }
+}
+
+/// Stores a new app (`invalid_request` if the id is taken).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Create {
+    pub record: AppRecord,
+}
+impl Op for Create {
+    type Kind = AppObject;
+    type Reply = Client;
+    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Client> {
+        if record(kv)?.is_some() {
+            return Err(Error::invalid_request("client_id already exists"));
+        }
+        store(kv, &self.record)?;
+        Ok(client(&self.record))
+    }
+}
+
+/// The app, whatever its status (`not_found` if it never existed).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Get {}
+impl Op for Get {
+    type Kind = AppObject;
+    type Reply = Client;
+    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Client> {
+        record(kv)?
+            .map(|r| client(&r))
+            .ok_or_else(|| Error::not_found("no such app"))
+    }
+}
+
+/// Replaces the app's metadata. A new status or a new authentication method starts a new
+/// epoch, ending every token from before.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Update {
+    pub app: App,
+}
+impl Op for Update {
+    type Kind = AppObject;
+    type Reply = Client;
+    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
+        let app = self.app;
+        let mut rec = live(kv)?;
+        if app.client_id != rec.app.client_id {
+            return Err(Error::invalid_request("client_id cannot change"));
+        }
+        if app.status != rec.app.status {
+            // Disabling (or re-enabling) starts a new epoch: tokens from before stay dead.
+            rec.epoch += 1;
+        }
+        if app.token_endpoint_auth_method != rec.app.token_endpoint_auth_method {
+            // A new way to authenticate ends the old one: the secret goes (a secret-based method
+            // gets a fresh one by regeneration) and so does every token obtained before.
+            if !app.uses_secret() || !rec.app.uses_secret() {
+                rec.secret_hash = None;
+            }
+            rec.epoch += 1;
+        }
+        rec.app = App {
+            keys: rec.app.keys.clone(),
+            updated_at: now,
+            ..app
+        };
+        store(kv, &rec)?;
+        Ok(client(&rec))
+    }
+}
+
+/// Marks the app deleted: keys and secret gone, every token dead.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Delete {}
+impl Op for Delete {
+    type Kind = AppObject;
+    type Reply = Client;
+    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
+        let mut rec = live(kv)?;
+        rec.app.status = Status::Deleted;
+        rec.app.keys.clear();
+        rec.app.updated_at = now;
+        rec.secret_hash = None;
+        rec.epoch += 1;
+        store(kv, &rec)?;
+        Ok(client(&rec))
+    }
+}
+
+/// A new secret (its hash) and a new epoch: every token of the app ends at once.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RotateSecret {
+    pub secret_hash: String,
+}
+impl Op for RotateSecret {
+    type Kind = AppObject;
+    type Reply = Client;
+    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
+        let mut rec = live(kv)?;
+        rec.secret_hash = Some(self.secret_hash);
+        rec.epoch += 1;
+        rec.app.updated_at = now;
+        store(kv, &rec)?;
+        Ok(client(&rec))
+    }
+}
+
+/// Registers a public key (JWK) for the app's assertions; at most 10.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AddKey {
+    pub jwk: serde_json::Value,
+}
+impl Op for AddKey {
+    type Kind = AppObject;
+    type Reply = Client;
+    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
+        let mut rec = live(kv)?;
+        let kid = self
+            .jwk
+            .get("kid")
+            .and_then(|k| k.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        if rec.app.key_ids().any(|k| k == kid) {
+            return Err(Error::invalid_request("this key is already registered"));
+        }
+        if rec.app.keys.len() >= 10 {
+            return Err(Error::invalid_request("an app holds at most 10 keys"));
+        }
+        rec.app.keys.push(self.jwk);
+        rec.app.updated_at = now;
+        store(kv, &rec)?;
+        Ok(client(&rec))
+    }
+}
+
+/// Removes a key: assertions signed with it, and tokens obtained with them, stop working.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RemoveKey {
+    pub kid: String,
+}
+impl Op for RemoveKey {
+    type Kind = AppObject;
+    type Reply = Client;
+    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
+        let mut rec = live(kv)?;
+        let before = rec.app.keys.len();
+        let kid = self.kid.as_str();
+        rec.app
+            .keys
+            .retain(|k| k.get("kid").and_then(|v| v.as_str()) != Some(kid));
+        if rec.app.keys.len() == before {
+            return Err(Error::not_found("no such key"));
+        }
+        rec.app.updated_at = now;
+        store(kv, &rec)?;
+        Ok(client(&rec))
+    }
+}
+
+/// Client authentication in the app's object: by secret hash, or (public clients) by id
+/// alone. A stranger's wrong guesses are counted per client address (`afail:<address>`,
+/// `failure_limit` a minute, then 429 for that address only), apart from the client's own
+/// successful calls (`call`, `rate_limit` a minute): hammering from one address gets that
+/// address a 429, never the real client. Every failure answers the same words, whatever the
+/// reason (unknown, disabled, wrong secret, a secret for an app that authenticates otherwise).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Authenticate {
+    pub secret_hash: Option<String>,
+    pub rate_limit: u32,
+    pub address: String,
+    pub failure_limit: u32,
+}
+impl Op for Authenticate {
+    type Kind = AppObject;
+    type Reply = Client;
+    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
+        let failures = format!("afail:{}", self.address);
+        counter::check(kv, now, &failures, self.failure_limit)?;
+        let rec = record(kv)?;
+        let stored = rec
+            .as_ref()
+            .and_then(|r| r.secret_hash.as_deref())
+            .unwrap_or(DUMMY_HASH);
+        let presented = self.secret_hash.as_deref().unwrap_or("");
+        let secret_ok = ct_eq(stored.as_bytes(), presented.as_bytes());
+        let ok = match &rec {
+            Some(r) if r.app.status == Status::Active => match &self.secret_hash {
+                // Only an app that authenticates by secret accepts one (issue 13 item 7).
+                Some(_) => r.app.uses_secret() && r.secret_hash.is_some() && secret_ok,
+                None => r.app.is_public(),
+            },
+            _ => false,
+        };
+        let rec = match rec {
+            Some(r) if ok => r,
+            _ => {
+                counter::add(kv, now, &failures)?;
+                return Err(Error::invalid_client("client authentication failed"));
+            }
+        };
+        counter::reserve(kv, now, "call", self.rate_limit)?;
+        Ok(client(&rec))
+    }
+}
+
+/// RFC 7592: the app whose registration access token hashes to `token_hash`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CheckRegistration {
+    pub token_hash: String,
+}
+impl Op for CheckRegistration {
+    type Kind = AppObject;
+    type Reply = Client;
+    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Client> {
+        let refused = || Error::invalid_token("the registration access token is not valid");
+        let rec = live(kv).map_err(|_| refused())?;
+        let stored = rec.registration_hash.as_deref().unwrap_or(DUMMY_HASH);
+        if ct_eq(stored.as_bytes(), self.token_hash.as_bytes()) && rec.registration_hash.is_some() {
+            Ok(client(&rec))
+        } else {
+            Err(refused())
+        }
+    }
+}
+
+/// Accepts a signed assertion once: the key must still be registered, the `jti` unseen.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UseAssertion {
+    pub jti: String,
+    pub exp: i64,
+    pub kid: String,
+}
+impl Op for UseAssertion {
+    type Kind = AppObject;
+    type Reply = Client;
+    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Client> {
+        let rec = active(kv)?;
+        if !rec.app.key_ids().any(|k| k == self.kid) {
+            return Err(Error::invalid_client(
+                "the signing key is not registered for this app",
+            ));
+        }
+        let key = format!("jti:{}", self.jti);
+        if kv.get(&key)?.is_some() {
+            return Err(Error::invalid_client(
+                "the assertion was already used (jti replay)",
+            ));
+        }
+        kv.put(&key, "1", Some(self.exp))?;
+        Ok(client(&rec))
+    }
+}
+
+/// Is an access token minted under `epoch` (with assertion key `kid`, from grant `gid`) alive?
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CheckToken {
+    pub jti: String,
+    pub epoch: u64,
+    pub kid: Option<String>,
+    pub gid: Option<String>,
+}
+impl Op for CheckToken {
+    type Kind = AppObject;
+    type Reply = bool;
+    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<bool> {
+        Ok(match record(kv)? {
+            Some(r) => {
+                r.app.status == Status::Active
+                    && r.epoch == self.epoch
+                    && self.kid.as_deref().is_none_or(|k| r.app.key_ids().any(|x| x == k))
+                    && kv.get(&revoked_key(&self.jti))?.is_none()
+                    && match &self.gid {
+                        Some(g) => super::grants::grant_alive(kv, now, g)?,
+                        None => true,
+                    }
+            }
+            None => false,
+        })
+    }
+}
+
+fn revoked_key(jti: &str) -> String {
+    format!("rev:{jti}")
+}
+
+/// RFC 7009: the access token `jti` is dead until it would have expired anyway.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RevokeJti {
+    pub jti: String,
+    pub exp: i64,
+}
+impl Op for RevokeJti {
+    type Kind = AppObject;
+    type Reply = ();
+    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<()> {
+        kv.put(&revoked_key(&self.jti), "1", Some(self.exp))
+    }
+}

@@ -1,0 +1,31 @@
+//! The Durable Objects layer: what each object holds and the commands it runs atomically.
+//! One module per kind of object, each with its name, its keys, its commands and their rules:
+//!
+//! | object name         | kind module | holds                                                        |
+//! |---------------------|-------------|--------------------------------------------------------------|
+//! | `app:<client_id>`   | `app`, `grants` | the [`AppRecord`](crate::model::AppRecord) (secret hash, status, epoch); used assertion `jti`s; revoked access-token `jti`s; the app's call and failed-authentication counters; its codes, grants and refresh tokens |
+//! | `owner:<owner>`     | `owner`     | the ids of the owner's apps (the 1000-app limit is counted here) |
+//! | `email:<email>`     | `account`   | the account of that email (uniqueness) and its failed log-ins |
+//! | `user:<user id>`    | `user`      | the person's profile and consents                             |
+//! | `session:<sha256>`  | `session`   | one log-in session                                            |
+//! | `ip:<address>`, `reg:<address>` | `counter` | log-in attempts, registrations from one client address |
+//! | `issuer`, `issuer:ed25519` | `issuer` | the development signing keys, when no `SIGNING_KEYS` secret is set |
+//!
+//! `protocol` is the typed wire between the core and the objects: a command can only be sent
+//! to its kind of object and can only answer its own reply type.
+
+pub mod account;
+pub mod app;
+pub mod counter;
+pub mod grants;
+pub mod issuer;
+pub mod kv;
+pub mod owner;
+pub mod protocol;
+pub mod session;
+pub mod user;
+
+pub use protocol::{Kind, Name, Op};
+
+#[cfg(test)]
+mod tests;

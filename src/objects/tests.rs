@@ -1,0 +1,361 @@
+use super::kv::{Kv, MemKv};
+use super::protocol::{self, Op};
+use super::*;
+use crate::error::{ErrorCode, Result};
+use crate::model::{App, AppRecord};
+use account::AccountRecord;
+use grants::{CodeRecord, NewGrant};
+
+/// Runs `op` through the wire form, exactly as the Durable Object adapter does.
+fn run<O: Op>(kv: &mut MemKv, now: i64, op: O) -> Result<O::Reply> {
+    let cmd = protocol::encode(op)?;
+    protocol::decode(&protocol::run(kv, now, cmd.as_bytes()))
+}
+
+fn code_of<T: std::fmt::Debug>(r: Result<T>) -> ErrorCode {
+    r.expect_err("an error").code
+}
+
+fn app_record(public: bool) -> AppRecord {
+    let mut app = App::example();
+    app.token_endpoint_auth_method = if public { "none" } else { "client_secret_basic" }.into();
+    AppRecord {
+        app,
+        secret_hash: (!public).then(|| "h".repeat(64)),
+        epoch: 0,
+        registration_hash: None,
+    }
+}
+
+fn create(kv: &mut MemKv, now: i64, public: bool) {
+    run(kv, now, app::Create { record: app_record(public) }).unwrap();
+}
+
+fn code(challenge: Option<&str>) -> CodeRecord {
+    CodeRecord {
+        user_id: "u1".into(),
+        redirect_uri: "https://a.example/cb".into(),
+        redirect_uri_sent: true,
+        scopes: vec!["public".into()],
+        aud: "aud".into(),
+        challenge: challenge.map(str::to_owned),
+        method: challenge.map(|_| "plain".to_owned()),
+        expires_at: 160,
+        used: false,
+        gid: None,
+    }
+}
+
+fn new(gid: &str, rt: &str) -> NewGrant {
+    NewGrant {
+        gid: gid.into(),
+        refresh_hash: rt.into(),
+        refresh_ttl: 1000,
+        grant_ttl: 5000,
+    }
+}
+
+fn grant(kv: &mut MemKv, now: i64, gid: &str, rt: &str) {
+    let op = grants::CreateGrant {
+        user_id: "u".into(),
+        scopes: vec!["public".into()],
+        aud: "a".into(),
+        new: new(gid, rt),
+    };
+    run(kv, now, op).unwrap();
+}
+
+fn refresh(kv: &mut MemKv, now: i64, old: &str, next: &str, scopes: Option<Vec<String>>) -> Result<grants::Granted> {
+    let op = grants::Refresh {
+        refresh_hash: old.into(),
+        new_refresh_hash: next.into(),
+        refresh_ttl: 1000,
+        scopes,
+    };
+    run(kv, now, op)
+}
+
+fn live(kv: &mut MemKv, now: i64, gid: &str) -> bool {
+    let op = app::CheckToken {
+        jti: "j".into(),
+        epoch: 0,
+        kid: None,
+        gid: Some(gid.into()),
+    };
+    run(kv, now, op).unwrap()
+}
+
+fn reserve(kv: &mut MemKv, app_id: &str, limit: u32) -> Result<()> {
+    run(kv, 0, owner::Reserve { app_id: app_id.into(), limit })
+}
+
+#[test]
+fn reserve_stops_at_the_limit_and_release_frees_a_slot() {
+    let mut kv = MemKv::default();
+    for i in 0..3 {
+        reserve(&mut kv, &format!("a{i}"), 3).unwrap();
+    }
+    assert_eq!(code_of(reserve(&mut kv, "a3", 3)), ErrorCode::LimitReached);
+    for _ in 0..2 {
+        run(&mut kv, 0, owner::Release { app_id: "a1".into() }).unwrap();
+    }
+    reserve(&mut kv, "a3", 3).unwrap();
+    assert_eq!(code_of(reserve(&mut kv, "a4", 3)), ErrorCode::LimitReached);
+}
+
+#[test]
+fn list_owned_pages() {
+    let mut kv = MemKv::default();
+    for i in 0..5 {
+        reserve(&mut kv, &format!("a{i}"), 10).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = run(&mut kv, 0, owner::List { after, limit: 2 }).unwrap();
+        assert!(page.ids.len() <= 2);
+        seen.extend(page.ids);
+        if page.next.is_none() {
+            break;
+        }
+        after = page.next;
+    }
+    assert_eq!(seen, vec!["a0", "a1", "a2", "a3", "a4"]);
+}
+
+#[test]
+fn dev_key_is_stored_once() {
+    let mut kv = MemKv::default();
+    let key = |kv: &mut MemKv, c: Option<&str>| {
+        run(kv, 0, issuer::DevKey { candidate: c.map(str::to_owned) }).unwrap()
+    };
+    assert_eq!(key(&mut kv, None), None);
+    assert_eq!(key(&mut kv, Some("A")).as_deref(), Some("A"));
+    assert_eq!(key(&mut kv, Some("B")).as_deref(), Some("A"));
+}
+
+#[test]
+fn revoked_jti_expires_with_the_token() {
+    let mut kv = MemKv::default();
+    run(&mut kv, 100, app::RevokeJti { jti: "j".into(), exp: 200 }).unwrap();
+    assert!(kv.get("rev:j").unwrap().is_some());
+    run(&mut kv, 201, app::RevokeJti { jti: "k".into(), exp: 300 }).unwrap();
+    assert!(kv.get("rev:j").unwrap().is_none());
+}
+
+#[test]
+fn code_is_single_use_and_replay_revokes_the_grant() {
+    let mut kv = MemKv::default();
+    create(&mut kv, 100, false);
+    let issue = grants::IssueCode { code_hash: "h1".into(), record: code(None) };
+    run(&mut kv, 100, issue).unwrap();
+    let redeem = |kv: &mut MemKv, gid: &str| {
+        let op = grants::RedeemCode {
+            code_hash: "h1".into(),
+            redirect_uri: Some("https://a.example/cb".into()),
+            verifier: None,
+            new: new(gid, &format!("rt-{gid}")),
+        };
+        run(kv, 110, op)
+    };
+    let granted = redeem(&mut kv, "g1").unwrap();
+    assert_eq!(granted.user_id, "u1");
+    assert!(live(&mut kv, 110, "g1"));
+    assert_eq!(code_of(redeem(&mut kv, "g2")), ErrorCode::InvalidGrant);
+    assert!(!live(&mut kv, 110, "g1"), "replay must revoke the first grant");
+    // The refresh token of the revoked grant is dead too.
+    assert_eq!(code_of(refresh(&mut kv, 111, "rt-g1", "x", None)), ErrorCode::InvalidGrant);
+}
+
+#[test]
+fn code_checks_redirect_uri_pkce_and_expiry() {
+    let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let mut kv = MemKv::default();
+    create(&mut kv, 100, true);
+    let redeem = |kv: &mut MemKv, h: &str, uri: Option<&str>, verifier: Option<&str>, at: i64, i: usize| {
+        let issue = grants::IssueCode { code_hash: h.into(), record: code(Some(v)) };
+        run(kv, 100, issue).unwrap();
+        let op = grants::RedeemCode {
+            code_hash: h.into(),
+            redirect_uri: uri.map(str::to_owned),
+            verifier: verifier.map(str::to_owned),
+            new: new(&format!("g{i}"), &format!("r{i}")),
+        };
+        run(kv, at, op)
+    };
+    let wrong = "x".repeat(43);
+    for (i, (uri, verifier, at)) in [
+        (Some("https://a.example/other"), Some(v), 110),
+        (Some("https://a.example/cb"), None, 110),
+        (Some("https://a.example/cb"), Some(wrong.as_str()), 110),
+        (Some("https://a.example/cb"), Some(v), 200),
+        (None, Some(v), 110),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = redeem(&mut kv, &format!("h{i}"), uri, verifier, at, i);
+        assert_eq!(code_of(r), ErrorCode::InvalidGrant, "case {i}");
+    }
+    redeem(&mut kv, "good", Some("https://a.example/cb"), Some(v), 110, 9).unwrap();
+}
+
+#[test]
+fn refresh_rotates_and_reuse_kills_the_grant() {
+    let mut kv = MemKv::default();
+    create(&mut kv, 100, false);
+    grant(&mut kv, 100, "g", "r0");
+    let wider = refresh(&mut kv, 120, "r0", "rx", Some(vec!["admin".into()]));
+    assert_eq!(code_of(wider), ErrorCode::InvalidScope);
+    refresh(&mut kv, 120, "r0", "r1", None).unwrap();
+    refresh(&mut kv, 120, "r1", "r2", None).unwrap();
+    assert!(live(&mut kv, 120, "g"));
+    assert_eq!(code_of(refresh(&mut kv, 120, "r1", "r3", None)), ErrorCode::InvalidGrant);
+    assert!(!live(&mut kv, 120, "g"));
+    assert_eq!(
+        code_of(refresh(&mut kv, 120, "r2", "r4", None)),
+        ErrorCode::InvalidGrant,
+        "the current token dies with the grant"
+    );
+}
+
+#[test]
+fn secret_rotation_ends_grants() {
+    let mut kv = MemKv::default();
+    create(&mut kv, 100, false);
+    grant(&mut kv, 100, "g", "r0");
+    run(&mut kv, 100, app::RotateSecret { secret_hash: "n".repeat(64) }).unwrap();
+    assert_eq!(code_of(refresh(&mut kv, 120, "r0", "r1", None)), ErrorCode::InvalidGrant);
+}
+
+#[test]
+fn revoking_a_refresh_token_ends_its_grant() {
+    let mut kv = MemKv::default();
+    create(&mut kv, 100, false);
+    grant(&mut kv, 100, "g", "r0");
+    run(&mut kv, 100, grants::RevokeRefresh { refresh_hash: "r0".into() }).unwrap();
+    assert!(!live(&mut kv, 100, "g"));
+}
+
+#[test]
+fn failed_attempts_block_within_the_window_then_reset() {
+    let mut kv = MemKv::default();
+    for _ in 0..3 {
+        run(&mut kv, 120, counter::Reserve { limit: 3 }).unwrap();
+    }
+    let e = run(&mut kv, 125, counter::Reserve { limit: 3 }).unwrap_err();
+    assert_eq!(e.code, ErrorCode::RateLimited);
+    assert!(e.headers.contains(&("retry-after", "55".to_owned())), "{e:?}");
+    run(&mut kv, 181, counter::Reserve { limit: 3 }).unwrap();
+}
+
+/// Issue 13 item 5: check-and-count is one command, so however many guesses race, at most
+/// `limit` pass the check in a window; a success gives its attempt back.
+#[test]
+fn reserved_attempts_never_exceed_the_limit_and_success_releases() {
+    let mut kv = MemKv::default();
+    let passed = (0..30)
+        .filter(|_| run(&mut kv, 120, counter::Reserve { limit: 10 }).is_ok())
+        .count();
+    assert_eq!(passed, 10);
+    run(&mut kv, 121, counter::Release {}).unwrap();
+    run(&mut kv, 121, counter::Reserve { limit: 10 }).unwrap();
+    assert_eq!(code_of(run(&mut kv, 121, counter::Reserve { limit: 10 })), ErrorCode::RateLimited);
+    // Looking up an account reserves too, and a successful log-in gives the attempt back.
+    let mut kv = MemKv::default();
+    for _ in 0..2 {
+        assert_eq!(run(&mut kv, 0, account::Get { limit: 2 }).unwrap(), None);
+    }
+    assert_eq!(code_of(run(&mut kv, 0, account::Get { limit: 2 })), ErrorCode::RateLimited);
+    run(&mut kv, 0, account::ReleaseLogin {}).unwrap();
+    run(&mut kv, 0, account::Get { limit: 2 }).unwrap();
+}
+
+fn auth(kv: &mut MemKv, now: i64, secret: Option<&str>, address: &str) -> Result<app::Client> {
+    let op = app::Authenticate {
+        secret_hash: secret.map(str::to_owned),
+        rate_limit: 1000,
+        address: address.into(),
+        failure_limit: 3,
+    };
+    run(kv, now, op)
+}
+
+/// Issue 13 item 6: a stranger's wrong secrets get the stranger's address a 429; the real
+/// client, from another address, keeps working, and its successes are not failures.
+#[test]
+fn failed_authentication_is_counted_per_address_apart_from_successes() {
+    let mut kv = MemKv::default();
+    create(&mut kv, 0, false);
+    let good = "h".repeat(64);
+    for _ in 0..3 {
+        assert_eq!(code_of(auth(&mut kv, 10, Some("wrong"), "203.0.113.9")), ErrorCode::InvalidClient);
+    }
+    assert_eq!(code_of(auth(&mut kv, 10, Some(&good), "203.0.113.9")), ErrorCode::RateLimited);
+    for _ in 0..20 {
+        auth(&mut kv, 10, Some(&good), "198.51.100.1").unwrap();
+    }
+    auth(&mut kv, 70, Some(&good), "203.0.113.9").unwrap();
+}
+
+/// Issue 13 items 7 and 16: a secret is refused for an app that authenticates otherwise, and
+/// every failure says the same words.
+#[test]
+fn switching_to_private_key_jwt_drops_the_secret() {
+    let mut kv = MemKv::default();
+    create(&mut kv, 0, false);
+    let good = "h".repeat(64);
+    let mut app = app_record(false).app;
+    app.token_endpoint_auth_method = "private_key_jwt".into();
+    let updated = run(&mut kv, 5, app::Update { app: app.clone() }).unwrap();
+    assert_eq!(updated.epoch, 1, "changing the auth method ends earlier tokens");
+    for secret in ["wrong", good.as_str()] {
+        let e = auth(&mut kv, 6, Some(secret), "a").unwrap_err();
+        assert_eq!((e.code, e.description.as_str()), (ErrorCode::InvalidClient, "client authentication failed"));
+    }
+    // Back to a secret method: no secret until one is regenerated, and regeneration works.
+    app.token_endpoint_auth_method = "client_secret_basic".into();
+    run(&mut kv, 7, app::Update { app }).unwrap();
+    assert_eq!(code_of(auth(&mut kv, 8, Some(&good), "a")), ErrorCode::InvalidClient);
+    run(&mut kv, 8, app::RotateSecret { secret_hash: "n".repeat(64) }).unwrap();
+    auth(&mut kv, 9, Some(&"n".repeat(64)), "b").unwrap();
+}
+
+#[test]
+fn one_account_per_email() {
+    let mut kv = MemKv::default();
+    let rec = AccountRecord {
+        user_id: "u".into(),
+        email: "a@b.c".into(),
+        name: "A".into(),
+        password_hash: "x".into(),
+        created_at: 0,
+    };
+    run(&mut kv, 0, account::Create { record: rec.clone() }).unwrap();
+    assert_eq!(code_of(run(&mut kv, 0, account::Create { record: rec })), ErrorCode::LimitReached);
+}
+
+/// Names are made by each kind's module and keep the layout stored state already has.
+#[test]
+fn object_names_keep_their_stored_layout() {
+    assert_eq!(app::object("c1").as_str(), "app:c1");
+    assert_eq!(owner::object("o").as_str(), "owner:o");
+    assert_eq!(account::object("a@b.c").as_str(), "email:a@b.c");
+    assert_eq!(user::object("u").as_str(), "user:u");
+    assert_eq!(session::object("ab").as_str(), "session:ab");
+    assert_eq!(counter::login_address("1.2.3.4").as_str(), "ip:1.2.3.4");
+    assert_eq!(counter::registration_address("1.2.3.4").as_str(), "reg:1.2.3.4");
+    assert_eq!(issuer::rsa().as_str(), "issuer");
+    assert_eq!(issuer::ed25519().as_str(), "issuer:ed25519");
+}
+
+/// A malformed command, or one an object does not know, is a server error, never a panic.
+#[test]
+fn malformed_commands_are_refused() {
+    let mut kv = MemKv::default();
+    for bad in [&b""[..], b"{}", b"{\"op\":\"Nope\"}", b"{\"op\":\"AppGet\",\"x\":", b"\xff\xfe"] {
+        let e = protocol::decode::<()>(&protocol::run(&mut kv, 0, bad)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ServerError);
+    }
+    assert_eq!(protocol::decode::<()>("not json").unwrap_err().code, ErrorCode::ServerError);
+}

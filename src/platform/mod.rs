@@ -1,0 +1,72 @@
+//! The ports: what the core needs from the place it runs, one trait per capability. The core
+//! is plain Rust that awaits these ("ports and adapters"); `worker/` adapts them to Workers
+//! (`Date.now()`, `crypto.getRandomValues`, Durable Objects, Workers KV, `fetch`), and
+//! `memory` (tests and fuzz targets only) adapts them to memory.
+
+pub mod liveness;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
+
+use crate::config::Config;
+use crate::crypto::keys::SigningKeys;
+use crate::error::Result;
+use crate::model::App;
+use crate::objects::{Name, Op};
+pub use liveness::LivenessCache;
+
+pub trait Clock {
+    /// Unix seconds.
+    fn now(&self) -> i64;
+    /// Milliseconds, for measuring work inside a request (`Server-Timing`) and cache expiry.
+    fn now_ms(&self) -> f64;
+}
+
+pub trait Random {
+    /// Fills `buf` from the platform's CSPRNG; an error when it fails (callers fail closed).
+    fn fill_random(&self, buf: &mut [u8]) -> Result<()>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait Objects {
+    /// Runs one command in the named Durable Object, atomically, and returns its typed reply.
+    async fn call<O: Op>(&self, name: &Name<O::Kind>, op: O) -> Result<O::Reply>;
+}
+
+/// The directory of apps: public app metadata in Workers KV. May be up to 60 s stale, never
+/// authoritative for secrets, status or epoch (those come from the app's object).
+#[allow(async_fn_in_trait)]
+pub trait Directory {
+    async fn app_meta(&self, client_id: &str) -> Result<Option<App>>;
+    async fn put_app_meta(&self, app: &App) -> Result<()>;
+    async fn delete_app_meta(&self, client_id: &str) -> Result<()>;
+    /// All apps' ids in KV order, paged by an opaque cursor.
+    async fn list_app_ids(&self, cursor: Option<&str>, limit: usize)
+        -> Result<(Vec<String>, Option<String>)>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait Origin {
+    /// Sends a request to a protected origin (the gateway's only outbound call).
+    async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response>;
+}
+
+pub trait Audit {
+    /// One structured audit line (admin actions, hidden 5xx details); never a secret.
+    fn audit(&self, event: &serde_json::Value);
+}
+
+/// Everything one request runs on: the capabilities, plus the configuration and signing keys
+/// (parsed once per isolate) and the isolate's memory of token liveness.
+pub trait Platform: Clock + Random + Objects + Directory + Origin + Audit {
+    fn config(&self) -> &Config;
+    fn keys(&self) -> &SigningKeys;
+    fn liveness(&self) -> &LivenessCache;
+}
+
+/// `n` random bytes as base64url: 24 bytes → 32 characters (client ids, secrets, jtis, codes).
+/// Fails closed: a broken generator is an error, never a predictable token.
+pub fn random_token(p: &impl Random, bytes: usize) -> Result<String> {
+    let mut buf = vec![0u8; bytes];
+    p.fill_random(&mut buf)?;
+    Ok(crate::util::b64url(&buf))
+}
