@@ -1,6 +1,9 @@
 //! The one error type of the server. Every failure, whatever layer it starts in, ends as one of
-//! these and is rendered once (`http::response`) as RFC 6749 §5.2 JSON with the right status
-//! and, where the spec asks for one, a `WWW-Authenticate` challenge.
+//! these and is rendered once, by `routes::render`: as RFC 6749 §5.2 JSON with the right status
+//! and, where the spec asks for one, a `WWW-Authenticate` challenge; as a page for a person; or
+//! as an RFC 6749 §4.1.2.1 error redirect to a registered redirect URI ([`Shown`]). Why a
+//! request was refused is an enum where callers branch on it ([`AssertionRejection`]), mapped
+//! to its words here, once.
 
 use std::fmt;
 
@@ -20,6 +23,8 @@ pub enum ErrorCode {
     InsufficientScope,
     InvalidRedirectUri,
     InvalidClientMetadata,
+    /// A page needs a signed-in person (OpenID Connect's `login_required`).
+    LoginRequired,
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
@@ -48,6 +53,7 @@ impl ErrorCode {
             InsufficientScope => "insufficient_scope",
             InvalidRedirectUri => "invalid_redirect_uri",
             InvalidClientMetadata => "invalid_client_metadata",
+            LoginRequired => "login_required",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             LimitReached => "limit_reached",
@@ -60,7 +66,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidClient | InvalidToken => 401,
+            InvalidClient | InvalidToken | LoginRequired => 401,
             InsufficientScope | AccessDenied => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
@@ -84,6 +90,23 @@ pub enum Challenge {
     Bearer { scope: Option<String> },
 }
 
+/// How an error reaches the client.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Shown {
+    /// RFC 6749 §5.2 JSON (APIs).
+    #[default]
+    Json,
+    /// A page for a person in a browser, titled `title`, saying the description.
+    Page { title: &'static str },
+    /// Back to the client at its registered `uri` with `error`, `error_description`, `state`
+    /// and `iss` (RFC 9207). Only ever made with a URI that matched the app's registration.
+    Redirect {
+        uri: String,
+        state: Option<String>,
+        issuer: String,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     pub code: ErrorCode,
@@ -91,6 +114,7 @@ pub struct Error {
     pub challenge: Option<Challenge>,
     /// Extra response headers, e.g. `Allow` on 405 or `Retry-After` on 429.
     pub headers: Vec<(&'static str, String)>,
+    pub shown: Shown,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -102,7 +126,30 @@ impl Error {
             description: description.into(),
             challenge: None,
             headers: Vec::new(),
+            shown: Shown::Json,
         }
+    }
+    /// An error for a person: rendered as a page titled `title`.
+    pub fn page(code: ErrorCode, title: &'static str, message: impl Into<String>) -> Self {
+        Error {
+            shown: Shown::Page { title },
+            ..Self::new(code, message)
+        }
+    }
+    /// This error, sent back to the client's registered redirect URI (RFC 6749 §4.1.2.1).
+    pub fn redirected(self, uri: &str, state: Option<&str>, issuer: &str) -> Self {
+        Error {
+            shown: Shown::Redirect {
+                uri: uri.to_owned(),
+                state: state.map(str::to_owned),
+                issuer: issuer.to_owned(),
+            },
+            ..self
+        }
+    }
+    /// An assertion refused for `reason`, as the endpoint's error `code`.
+    pub fn assertion(code: ErrorCode, reason: AssertionRejection) -> Self {
+        Self::new(code, reason.describe())
     }
     pub fn with_challenge(mut self, c: Challenge) -> Self {
         self.challenge = Some(c);
@@ -174,6 +221,55 @@ impl Error {
 
     pub fn to_json(&self) -> String {
         serde_json::json!({"error": self.code.as_str(), "error_description": self.description}).to_string()
+    }
+}
+
+/// Why an app's signed JWT (app token, RFC 7523 grant, `private_key_jwt`) was refused. The
+/// endpoint decides the code (`invalid_token`, `invalid_grant`, `invalid_client`); the words
+/// are these, and none says which key was tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssertionRejection {
+    TooLong,
+    NotAJwt,
+    NotRs256,
+    Missing(&'static str),
+    NotSeconds(&'static str),
+    SubIsNotIss,
+    Expired,
+    IssuedInFuture,
+    /// Lives longer than this many seconds.
+    TooLongLived(i64),
+    NotYetValid,
+    ClockOutOfRange,
+    WrongAudience,
+    UnknownIssuer,
+    NoKeyVerifies,
+    BadJti,
+    /// Refused by the app's object (replay, key removed, app disabled): its words.
+    Refused(String),
+}
+
+impl AssertionRejection {
+    pub fn describe(&self) -> String {
+        use AssertionRejection::*;
+        match self {
+            TooLong => "the assertion is too long".into(),
+            NotAJwt => "the assertion is not a JWT (three base64url parts with JSON header and claims)".into(),
+            NotRs256 => "the assertion must be signed with RS256".into(),
+            Missing(claim) => format!("the assertion has no '{claim}' claim"),
+            NotSeconds(claim) => format!("'{claim}' must be a number of seconds"),
+            SubIsNotIss => "'sub' must equal 'iss' (the client id)".into(),
+            Expired => "the assertion has expired".into(),
+            IssuedInFuture => "'iat' is in the future".into(),
+            TooLongLived(max) => format!("the assertion lives longer than {max} seconds"),
+            NotYetValid => "the assertion is not valid yet ('nbf' is in the future)".into(),
+            ClockOutOfRange => "the clock is out of range".into(),
+            WrongAudience => "'aud' does not name this server".into(),
+            UnknownIssuer => "'iss' is not a known app".into(),
+            NoKeyVerifies => "the signature does not verify with any key registered for the app".into(),
+            BadJti => "'jti' must be a string of at most 256 characters".into(),
+            Refused(words) => words.clone(),
+        }
     }
 }
 

@@ -151,3 +151,12 @@ pub struct AppRecord {
     #[serde(default)]
     pub registration_hash: Option<String>,
 }
+
+/// Client ids we issue are 32 URL-safe characters; others (RFC 7591 may carry longer ones)
+/// are limited to 64 so garbage never reaches storage.
+pub fn valid_client_id(id: &str) -> bool {
+    (16..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}

@@ -7,7 +7,7 @@ pub mod validate;
 
 use validate::{AUTH_METHODS, GRANT_TYPES};
 use crate::model::{App, AppRecord, BotUser, Status};
-use crate::oauth::client_auth::valid_client_id;
+use crate::model::valid_client_id;
 use crate::error::{Error, Result};
 use crate::oauth::{redirect_uri, scope};
 use crate::platform::random_token;

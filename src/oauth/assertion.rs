@@ -1,10 +1,11 @@
 //! Verifying a JWT an app signed with its own RSA key: the app token (`/application/token`),
 //! the RFC 7523 jwt-bearer grant and `private_key_jwt` client authentication all use this.
-//! Every rejection names its reason in words; none says which key was tried.
+//! Every rejection is an [`AssertionRejection`]; its words are in `error.rs`, and none says
+//! which key was tried.
 
 use crate::crypto::{app_keys, jwt};
-use crate::model::App;
-use crate::oauth::client_auth::valid_client_id;
+use crate::error::AssertionRejection as R;
+use crate::model::{valid_client_id, App};
 use crate::objects::app;
 use crate::platform::Platform;
 use crate::util::{b64url, sha256};
@@ -34,61 +35,55 @@ pub struct Verified {
     pub kid: String,
 }
 
-/// Why an assertion was refused, in words fit for the client.
-pub type Rejection = String;
+pub use crate::error::AssertionRejection as Rejection;
 
 /// The time rules, in checked arithmetic: an assertion is live (`exp` after now), issued no
 /// later than `SKEW` from now, valid already (`nbf`), and lives at most `MAX_LIFETIME`
 /// (`exp - iat`, or `exp - now` without `iat`). A difference that overflows is refused, so
 /// `iat = i64::MIN, exp = i64::MAX` cannot pass as "never expires".
 pub fn check_times(now: i64, iat: Option<i64>, exp: i64, nbf: Option<i64>) -> Result<(), Rejection> {
-    let latest = now.checked_add(SKEW).ok_or("the clock is out of range")?;
+    let latest = now.checked_add(SKEW).ok_or(R::ClockOutOfRange)?;
     if exp <= now {
-        return Err("the assertion has expired".into());
+        return Err(R::Expired);
     }
     if iat.is_some_and(|iat| iat > latest) {
-        return Err("'iat' is in the future".into());
+        return Err(R::IssuedInFuture);
     }
     let lifetime = exp.checked_sub(iat.unwrap_or(now));
     if lifetime.is_none_or(|l| !(0..=MAX_LIFETIME).contains(&l)) {
-        return Err(format!("the assertion lives longer than {MAX_LIFETIME} seconds"));
+        return Err(R::TooLongLived(MAX_LIFETIME));
     }
     if nbf.is_some_and(|nbf| nbf > latest) {
-        return Err("the assertion is not valid yet ('nbf' is in the future)".into());
+        return Err(R::NotYetValid);
     }
     Ok(())
 }
 
 pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result<Verified, Rejection> {
     let t = jwt::decode(token).map_err(|e| match e {
-        jwt::DecodeError::TooLong => "the assertion is too long".to_owned(),
-        jwt::DecodeError::Malformed => {
-            "the assertion is not a JWT (three base64url parts with JSON header and claims)".to_owned()
-        }
+        jwt::DecodeError::TooLong => R::TooLong,
+        jwt::DecodeError::Malformed => R::NotAJwt,
     })?;
     if t.header.alg != "RS256" {
-        return Err("the assertion must be signed with RS256".into());
+        return Err(R::NotRs256);
     }
-    let iss = t.str_claim("iss").ok_or("the assertion has no 'iss' claim")?;
+    let iss = t.str_claim("iss").ok_or(R::Missing("iss"))?;
     if rules.require_sub_is_iss && t.str_claim("sub") != Some(iss) {
-        return Err("'sub' must equal 'iss' (the client id)".into());
+        return Err(R::SubIsNotIss);
     }
     if rules.require_sub && t.str_claim("sub").is_none_or(str::is_empty) {
-        return Err("the assertion has no 'sub' claim".into());
+        return Err(R::Missing("sub"));
     }
     let now = p.now();
-    let time = |name| {
-        t.time_claim(name)
-            .map_err(|_| format!("'{name}' must be a number of seconds"))
-    };
-    let exp = time("exp")?.ok_or("the assertion has no 'exp' claim")?;
+    let time = |name| t.time_claim(name).map_err(|_| R::NotSeconds(name));
+    let exp = time("exp")?.ok_or(R::Missing("exp"))?;
     let iat = time("iat")?;
     if rules.require_iat && iat.is_none() {
-        return Err("the assertion has no 'iat' claim".into());
+        return Err(R::Missing("iat"));
     }
     check_times(now, iat, exp, time("nbf")?)?;
     match t.claims.get("aud") {
-        None if rules.require_aud => return Err("the assertion has no 'aud' claim".into()),
+        None if rules.require_aud => return Err(R::Missing("aud")),
         None => {}
         Some(aud) => {
             let ok = match aud {
@@ -100,18 +95,18 @@ pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result
                 _ => false,
             };
             if !ok {
-                return Err("'aud' does not name this server".into());
+                return Err(R::WrongAudience);
             }
         }
     }
     if !valid_client_id(iss) {
-        return Err("'iss' is not a known app".into());
+        return Err(R::UnknownIssuer);
     }
     let app = p
         .app_meta(iss)
         .await
-        .map_err(|e| e.description)?
-        .ok_or("'iss' is not a known app")?;
+        .map_err(|e| R::Refused(e.description))?
+        .ok_or(R::UnknownIssuer)?;
     let kid = app
         .keys
         .iter()
@@ -120,14 +115,14 @@ pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result
         })
         .find(|k| app_keys::to_public_key(k).is_some_and(|pk| t.verify_rs256(&pk)))
         .and_then(|k| k.get("kid").and_then(|v| v.as_str()))
-        .ok_or("the signature does not verify with any key registered for the app")?
+        .ok_or(R::NoKeyVerifies)?
         .to_owned();
     // Without a jti the token itself is the replay identifier: the same bytes are accepted once.
     let jti = match t.claims.get("jti") {
         Some(serde_json::Value::String(j)) if !j.is_empty() && j.len() <= 256 => {
             b64url(&sha256(j.as_bytes()))
         }
-        Some(_) => return Err("'jti' must be a string of at most 256 characters".into()),
+        Some(_) => return Err(R::BadJti),
         None => format!("t.{}", b64url(&sha256(token.as_bytes()))),
     };
     match p
@@ -142,7 +137,7 @@ pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result
         .await
     {
         Ok(app::Client { app, epoch }) => Ok(Verified { app, epoch, kid }),
-        Err(e) => Err(e.description),
+        Err(e) => Err(R::Refused(e.description)),
     }
 }
 

@@ -10,10 +10,10 @@ use crate::accounts::{self, cookies};
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
 use crate::model::App;
-use crate::oauth::client_auth::valid_client_id;
+use crate::model::valid_client_id;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::{pkce, redirect_uri, resource, scope};
-use crate::pages::{self, consent, Csrf};
+use crate::pages::{consent, Csrf};
 use crate::platform::random_token;
 use crate::objects::grants::{CodeRecord, IssueCode};
 use crate::objects::session::SessionRecord;
@@ -50,7 +50,9 @@ pub fn redirect_with(uri: &str, pairs: &[(&str, &str)]) -> String {
     format!("{uri}{sep}{}", encode_form(pairs))
 }
 
-fn error_redirect(issuer: &str, uri: &str, state: Option<&str>, e: &Error) -> Response {
+/// The error redirect of RFC 6749 §4.1.2.1 with RFC 9207's `iss` (rendered by `routes::render`
+/// for errors made with [`Error::redirected`]).
+pub fn error_redirect(issuer: &str, uri: &str, state: Option<&str>, e: &Error) -> Response {
     let mut pairs = vec![
         ("error", e.code.as_str()),
         ("error_description", e.description.as_str()),
@@ -62,9 +64,12 @@ fn error_redirect(issuer: &str, uri: &str, state: Option<&str>, e: &Error) -> Re
     Response::redirect(&redirect_with(uri, &pairs))
 }
 
-/// Validates an authorization request. `Err` is the response to send (page or redirect).
-pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> std::result::Result<Authz, Response> {
-    let page = |msg: &str| pages::error_page(400, "Cannot continue", msg);
+const CANNOT: &str = "Cannot continue";
+
+/// Validates an authorization request. Until the redirect URI is known to be registered, a
+/// refusal is a page for the person; after, it goes back to the client (RFC 6749 §4.1.2.1).
+pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Authz> {
+    let page = |msg: &str| Error::page(ErrorCode::InvalidRequest, CANNOT, msg);
     let client_id = q
         .get("client_id")
         .ok_or_else(|| page("The request has no client_id."))?;
@@ -74,7 +79,7 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> std::resul
     let app = match p.app_meta(client_id).await {
         Ok(Some(app)) => app,
         Ok(None) => return Err(page("The application is not known here.")),
-        Err(e) => return Err(pages::error_page(503, "Unavailable", &e.description)),
+        Err(e) => return Err(Error::page(ErrorCode::TemporarilyUnavailable, "Unavailable", e.description)),
     };
     let sent = q.get("redirect_uri");
     let Some(uri) = redirect_uri::select(&app.redirect_uris, sent) else {
@@ -82,7 +87,7 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> std::resul
     };
     let uri = uri.to_owned();
     let state = q.get("state").map(str::to_owned);
-    let fail = |e: Error| error_redirect(issuer, &uri, state.as_deref(), &e);
+    let fail = |e: Error| e.redirected(&uri, state.as_deref(), issuer);
     if state.as_deref().is_some_and(|s| s.len() > 2000) {
         return Err(fail(Error::invalid_request("state is too long")));
     }
@@ -183,14 +188,8 @@ fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &Ses
 
 /// `GET /oauth/authorize`.
 pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
-    let q = match Params::from_query(req) {
-        Ok(q) => q,
-        Err(e) => return Ok(pages::error_page(400, "Cannot continue", &e.description)),
-    };
-    let a = match validate(p, issuer, &q).await {
-        Ok(a) => a,
-        Err(r) => return Ok(r),
-    };
+    let q = Params::from_query(req).map_err(|e| Error::page(ErrorCode::InvalidRequest, CANNOT, e.description))?;
+    let a = validate(p, issuer, &q).await?;
     let Some(session) = accounts::current_session(p, req).await? else {
         return Ok(login_redirect(req));
     };
@@ -205,31 +204,25 @@ pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Respo
 /// `POST /oauth/authorize`: the consent form's Allow or Deny.
 pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
-        return Ok(pages::error_page(
-            415,
-            "Cannot continue",
+        return Err(Error::page(
+            ErrorCode::UnsupportedMediaType,
+            CANNOT,
             "Submit the consent form from this site.",
         ));
     }
-    let f = match Params::parse_form(&req.body) {
-        Ok(f) => f,
-        Err(e) => return Ok(pages::error_page(400, "Cannot continue", &e.description)),
-    };
-    let a = match validate(p, issuer, &f).await {
-        Ok(a) => a,
-        Err(r) => return Ok(r),
-    };
+    let f = Params::parse_form(&req.body).map_err(|e| Error::page(ErrorCode::InvalidRequest, CANNOT, e.description))?;
+    let a = validate(p, issuer, &f).await?;
     if !cookies::csrf_ok(req, f.get("csrf")) {
-        return Ok(pages::error_page(
-            403,
-            "Cannot continue",
+        return Err(Error::page(
+            ErrorCode::AccessDenied,
+            CANNOT,
             "The form expired or came from another site. Start again from the application.",
         ));
     }
     let Some(session) = accounts::current_session(p, req).await? else {
-        return Ok(pages::error_page(
-            401,
-            "Cannot continue",
+        return Err(Error::page(
+            ErrorCode::LoginRequired,
+            CANNOT,
             "You are no longer signed in. Start again from the application.",
         ));
     };
@@ -242,12 +235,8 @@ pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
             p.call(&user::object(&session.user_id), cmd).await?;
             issue_code(p, issuer, &a, &session.user_id).await
         }
-        Some("deny") => Ok(error_redirect(
-            issuer,
-            &a.redirect_uri,
-            a.state.as_deref(),
-            &Error::new(ErrorCode::AccessDenied, "the person denied access"),
-        )),
-        _ => Ok(pages::error_page(400, "Cannot continue", "Choose Allow or Deny.")),
+        Some("deny") => Err(Error::new(ErrorCode::AccessDenied, "the person denied access")
+            .redirected(&a.redirect_uri, a.state.as_deref(), issuer)),
+        _ => Err(Error::page(ErrorCode::InvalidRequest, CANNOT, "Choose Allow or Deny.")),
     }
 }

@@ -5,9 +5,9 @@
 
 use crate::http::params::{percent_decode, Params};
 use crate::http::Request;
-use crate::model::App;
+use crate::model::{valid_client_id, App};
 use crate::oauth::assertion::{self, Rules};
-use crate::error::{Challenge, Error, Result};
+use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::objects::app;
 use crate::platform::Platform;
 use crate::util::sha256_hex;
@@ -34,14 +34,6 @@ pub struct Authenticated {
     pub method: &'static str,
 }
 
-/// Client ids we issue are 32 URL-safe characters; others (RFC 7591 may carry longer ones)
-/// are limited to 64 so garbage never reaches storage.
-pub fn valid_client_id(id: &str) -> bool {
-    (16..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
 
 /// Reads which credentials a request presents. `Ok(None)`: none at all.
 pub fn presented(req: &Request, params: &Params) -> Result<Option<Presented>> {
@@ -125,7 +117,7 @@ pub async fn authenticate(
             };
             let v = assertion::verify(p, &assertion, &rules)
                 .await
-                .map_err(Error::invalid_client)?;
+                .map_err(|r| Error::assertion(ErrorCode::InvalidClient, r))?;
             if id.is_some_and(|id| id != v.app.client_id) {
                 return Err(Error::invalid_client(
                     "client_id does not match the client assertion",

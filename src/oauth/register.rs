@@ -266,7 +266,7 @@ async fn managed(p: &impl Platform, id: &str, req: &Request) -> Result<App> {
     let token = req
         .bearer()
         .ok_or_else(|| bearer_error("the registration access token is required"))?;
-    if !crate::oauth::client_auth::valid_client_id(id) || token.len() > 256 {
+    if !crate::model::valid_client_id(id) || token.len() > 256 {
         return Err(bearer_error("the registration access token is not valid"));
     }
     match p

@@ -4,11 +4,11 @@
 use crate::http::{self, Request, Response};
 use crate::admin::apps;
 use crate::gateway;
-use crate::error::{Challenge, Error, ErrorCode, Result};
+use crate::error::{Challenge, Error, ErrorCode, Result, Shown};
 use crate::oauth::token::Endpoint;
 use crate::oauth::{authorize, discovery, grants, introspect, register, revoke, token, userinfo};
 use crate::pages::{self, login};
-use crate::platform::Platform;
+use crate::platform::{Audit, Platform};
 use crate::util::{ct_eq, sha256};
 
 /// Routes a browser on another origin may call (no credentials: `*` is safe). Never the
@@ -34,15 +34,17 @@ fn cors_allowed(req: &Request) -> bool {
 
 pub async fn handle(p: &impl Platform, req: &Request) -> Response {
     let mut resp = if req.body.len() > http::MAX_BODY {
-        Error::new(
-            ErrorCode::PayloadTooLarge,
-            format!("bodies are limited to {} bytes", http::MAX_BODY),
+        render(
+            p,
+            Error::new(
+                ErrorCode::PayloadTooLarge,
+                format!("bodies are limited to {} bytes", http::MAX_BODY),
+            ),
         )
-        .into()
     } else {
         match route(p, req).await {
             Ok(r) => r,
-            Err(e) => Response::from_error(&public_error(p, e)),
+            Err(e) => render(p, e),
         }
     };
     if cors_allowed(req) {
@@ -53,9 +55,30 @@ pub async fn handle(p: &impl Platform, req: &Request) -> Response {
     secure(resp)
 }
 
+/// The one place an error becomes a response, however it is shown ([`Shown`]): RFC 6749 JSON
+/// with its challenge and headers, a page for a person, or an error redirect to the client's
+/// registered redirect URI. 5xx details are logged and hidden; security headers are added.
+pub fn render(log: &impl Audit, e: Error) -> Response {
+    let e = public_error(log, e);
+    let resp = match &e.shown {
+        Shown::Json => Response::from_error(&e),
+        Shown::Page { title } => {
+            let mut r = pages::error_page(e.status(), title, &e.description);
+            for (k, v) in &e.headers {
+                r = r.header(k, v.clone());
+            }
+            r
+        }
+        Shown::Redirect { uri, state, issuer } => {
+            authorize::error_redirect(issuer, uri, state.as_deref(), &e)
+        }
+    };
+    secure(resp)
+}
+
 /// What a client may see of an error: 5xx details (storage keys, internal states) are logged
 /// and replaced by a fixed text; every other error is the client's own and shown as it is.
-fn public_error(p: &impl Platform, e: Error) -> Error {
+fn public_error(p: &impl Audit, e: Error) -> Error {
     if e.status() < 500 || e.code == ErrorCode::TemporarilyUnavailable {
         return e;
     }
@@ -66,8 +89,11 @@ fn public_error(p: &impl Platform, e: Error) -> Error {
     }
 }
 
-/// Headers every response carries, including those made before routing (e.g. 413).
-pub fn secure(resp: Response) -> Response {
+/// Headers every response carries (once, however many paths a response took).
+fn secure(resp: Response) -> Response {
+    if resp.get_header("x-content-type-options").is_some() {
+        return resp;
+    }
     resp.header("x-content-type-options", "nosniff")
         .header("referrer-policy", "no-referrer")
         .header("x-frame-options", "DENY")

@@ -46,27 +46,20 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
     let core = match convert_request(req).await {
         Ok(r) => Ok(r),
-        Err(e) => Err(crate::routes::secure(CoreResponse::from_error(&e))),
+        Err(e) => Err(crate::routes::render(&platform::Console, e)),
     };
     let resp = match core {
         Err(r) => r,
         Ok(core) => match platform::WorkerPlatform::load(env).await {
             Ok(p) => match CatchUnwind(Box::pin(crate::routes::handle(&p, &core))).await {
                 Ok(r) => r,
-                Err(()) => crate::routes::secure(CoreResponse::from_error(&Error::server(
-                    "internal error; it has been logged",
-                ))),
+                Err(()) => crate::routes::render(
+                    &platform::Console,
+                    Error::server("a panic; see the panic hook's log line"),
+                ),
             },
-            Err(e) => {
-                // A configuration problem: the detail goes to the log, never to the client.
-                worker::console_error!("{}", serde_json::json!({"error": e.code.as_str(), "detail": e.description}));
-                let shown = if e.status() >= 500 {
-                    Error::new(e.code, "the server is misconfigured; the detail has been logged")
-                } else {
-                    e
-                };
-                crate::routes::secure(CoreResponse::from_error(&shown))
-            }
+            // A configuration problem: the detail goes to the log, never to the client.
+            Err(e) => crate::routes::render(&platform::Console, e),
         },
     };
     log_request(&method, &path, &resp, worker::Date::now().as_millis() - started);

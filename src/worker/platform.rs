@@ -149,6 +149,16 @@ impl Random for WorkerPlatform {
 
 impl Audit for WorkerPlatform {
     fn audit(&self, event: &serde_json::Value) {
+        Console.audit(event);
+    }
+}
+
+/// The log, for errors met before there is a platform (a request that cannot be read, a
+/// configuration that does not load).
+pub struct Console;
+
+impl Audit for Console {
+    fn audit(&self, event: &serde_json::Value) {
         console_log!("{}", event);
     }
 }

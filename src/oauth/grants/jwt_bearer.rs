@@ -10,7 +10,7 @@ use super::super::token::{bearer_response, Endpoint};
 use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::oauth::assertion::{self, Rules, Verified};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::mint::{mint, Minted, TokenRequest};
 use crate::oauth::{resource, scope};
 use crate::platform::Platform;
@@ -66,7 +66,7 @@ pub async fn application_token(p: &impl Platform, ep: &Endpoint, req: &Request) 
     };
     let v = assertion::verify(p, token, &rules)
         .await
-        .map_err(Error::invalid_token)?;
+        .map_err(|r| Error::invalid_token(r.describe()))?;
     let id = v.app.client_id.clone();
     let (m, ttl) = mint_bot(p, ep, v, None).map_err(|e| Error::invalid_token(e.description))?;
     let body = serde_json::json!({
@@ -97,7 +97,7 @@ pub async fn handle(
     };
     let v = assertion::verify(p, assertion, &rules)
         .await
-        .map_err(Error::invalid_grant)?;
+        .map_err(|r| Error::assertion(ErrorCode::InvalidGrant, r))?;
     if params
         .get("client_id")
         .or(client)
