@@ -160,3 +160,50 @@ pub fn valid_client_id(id: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
+
+/// The grant types the token endpoint knows (RFC 6749 §4, RFC 7523).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+    Password,
+    JwtBearer,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 5] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+        GrantType::Password,
+        GrantType::JwtBearer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::Password => "password",
+            GrantType::JwtBearer => JWT_BEARER,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+
+    /// What `unauthorized_client` says when an app may not use this grant.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "this client may not use the authorization code grant",
+            GrantType::RefreshToken => "this client may not use refresh tokens",
+            GrantType::ClientCredentials => "this client may not use the client_credentials grant",
+            GrantType::Password => "this client may not use the password grant",
+            GrantType::JwtBearer => "this client may not use the jwt-bearer grant",
+        }
+    }
+}
+
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";

@@ -5,7 +5,7 @@
 
 pub mod validate;
 
-use validate::{AUTH_METHODS, GRANT_TYPES};
+use validate::AUTH_METHODS;
 use crate::model::{App, AppRecord, BotUser, Status};
 use crate::model::valid_client_id;
 use crate::error::{Error, Result};
@@ -94,7 +94,7 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
     if let Some(bad) = app
         .grant_types
         .iter()
-        .find(|g| !GRANT_TYPES.contains(&g.as_str()))
+        .find(|g| crate::model::GrantType::parse(g).is_none())
     {
         return Err(Error::invalid_request(format!(
             "unknown grant type '{}'",

@@ -1,14 +1,7 @@
-//! Field rules for app metadata, shared by the admin API and (later) self-service registration.
+//! Field rules for app metadata, shared by the admin API, RFC 7591 registration and the pages.
 
 use crate::error::{Error, Result};
 
-pub const GRANT_TYPES: [&str; 5] = [
-    "authorization_code",
-    "refresh_token",
-    "client_credentials",
-    "password",
-    "urn:ietf:params:oauth:grant-type:jwt-bearer",
-];
 pub const AUTH_METHODS: [&str; 4] = [
     "client_secret_basic",
     "client_secret_post",

@@ -9,7 +9,7 @@ use crate::http::{Request, Response};
 use crate::oauth::client_auth;
 use crate::error::{Error, Result};
 use crate::oauth::mint;
-use crate::oauth::token::Endpoint;
+use crate::oauth::endpoint::Endpoint;
 use crate::platform::Platform;
 
 pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request, admin_ok: bool) -> Result<Response> {

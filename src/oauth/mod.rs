@@ -5,6 +5,7 @@ pub mod assertion;
 pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
+pub mod endpoint;
 pub mod grants;
 pub mod introspect;
 pub mod mint;

@@ -7,7 +7,7 @@ use crate::http::{Request, Response};
 use crate::oauth::client_auth;
 use crate::error::{Error, Result};
 use crate::oauth::mint;
-use crate::oauth::token::Endpoint;
+use crate::oauth::endpoint::Endpoint;
 use crate::objects::{app, grants};
 use crate::platform::Platform;
 use crate::util::sha256_hex;

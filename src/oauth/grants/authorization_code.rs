@@ -6,7 +6,7 @@ use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
 use crate::error::{Error, Result};
-use crate::oauth::token::Endpoint;
+use crate::oauth::endpoint::Endpoint;
 use crate::objects::grants;
 use crate::platform::Platform;
 use crate::util::sha256_hex;
@@ -18,11 +18,6 @@ pub async fn handle(
     client: Authenticated,
 ) -> Result<Response> {
     let app = client.app;
-    if !app.allows_grant("authorization_code") {
-        return Err(Error::unauthorized_client(
-            "this client may not use the authorization code grant",
-        ));
-    }
     let code = params.require("code")?;
     if code.len() > 256 {
         return Err(Error::invalid_grant(

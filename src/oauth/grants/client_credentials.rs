@@ -1,7 +1,8 @@
 //! `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client acting for itself.
 //! No refresh token is issued.
 
-use super::super::token::{bearer_response, Endpoint};
+use crate::model::GrantType;
+use crate::oauth::endpoint::{bearer_response, Endpoint};
 use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
@@ -17,10 +18,10 @@ pub fn handle(p: &impl Platform, ep: &Endpoint, params: &Params, client: Authent
             "public clients cannot use client_credentials",
         ));
     }
-    if !app.operator_vetted() || !app.trusted || !app.allows_grant("client_credentials") {
-        return Err(Error::unauthorized_client(
-            "this client may not use the client_credentials grant",
-        ));
+    // Machine tokens only for trusted apps an operator created or approved (the grant itself
+    // is checked by the token endpoint).
+    if !app.operator_vetted() || !app.trusted {
+        return Err(Error::unauthorized_client(GrantType::ClientCredentials.refusal()));
     }
     let scopes = scope::resolve(params.get("scope"), &app.scopes, app.default_scopes())?;
     let aud = resource::audience(p, &ep.issuer, params.get("resource"))?;

@@ -6,7 +6,7 @@
 //!
 //! A registered public key is what allows an app to use them.
 
-use super::super::token::{bearer_response, Endpoint};
+use crate::oauth::endpoint::{bearer_response, Endpoint};
 use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::oauth::assertion::{self, Rules, Verified};

@@ -8,7 +8,7 @@ pub mod refresh_token;
 
 use super::mint::{mint, TokenRequest};
 use super::scope;
-use super::token::{bearer_response, Endpoint};
+use super::endpoint::{bearer_response, Endpoint};
 use crate::http::Response;
 use crate::model::App;
 use crate::error::Result;

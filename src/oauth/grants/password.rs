@@ -7,7 +7,7 @@ use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::oauth::client_auth::Authenticated;
 use crate::error::{Error, ErrorCode, Result};
-use crate::oauth::token::Endpoint;
+use crate::oauth::endpoint::Endpoint;
 use crate::oauth::{resource, scope};
 use crate::objects::grants;
 use crate::platform::Platform;
@@ -20,11 +20,6 @@ pub async fn handle(
     client: Authenticated,
 ) -> Result<Response> {
     let app = client.app;
-    if !app.allows_grant("password") {
-        return Err(Error::unauthorized_client(
-            "this client may not use the password grant",
-        ));
-    }
     let username = params.require("username")?;
     let password = params.require("password")?;
     let scopes = match params.get("scope") {

@@ -7,7 +7,7 @@ use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
 use crate::error::{Error, Result};
 use crate::oauth::scope;
-use crate::oauth::token::Endpoint;
+use crate::oauth::endpoint::Endpoint;
 use crate::platform::random_token;
 use crate::objects::grants;
 use crate::platform::Platform;
@@ -20,11 +20,6 @@ pub async fn handle(
     client: Authenticated,
 ) -> Result<Response> {
     let app = client.app;
-    if !app.allows_grant("refresh_token") {
-        return Err(Error::unauthorized_client(
-            "this client may not use refresh tokens",
-        ));
-    }
     let token = params.require("refresh_token")?;
     if token.len() > 256 {
         return Err(Error::invalid_grant("the refresh token is invalid or expired"));
