@@ -45,7 +45,7 @@ pub struct Config {
     /// `INITIAL_ACCESS_TOKEN` secret for the `token` policy (the admin token is also accepted).
     pub initial_access_token: Option<Secret>,
     /// `GATEWAY_ROUTES`: JSON array of protected routes (see `gateway.rs`).
-    pub gateway_routes: Vec<crate::gateway::Route>,
+    pub gateway_routes: Vec<Route>,
     /// Set when `GATEWAY_ROUTES` does not parse; every request then answers 503 saying so.
     pub gateway_error: Option<String>,
     /// `GATEWAY_CACHE_SECONDS` (default 30): how long the gateway trusts a liveness answer.
@@ -111,7 +111,7 @@ impl Config {
                 .collect()
         };
         let gateway = match get("GATEWAY_ROUTES") {
-            Some(json) => crate::gateway::parse_routes(&json),
+            Some(json) => parse_routes(&json),
             None => Ok(Vec::new()),
         };
         Config {
@@ -196,4 +196,38 @@ mod tests {
             serde_json::json!(["EdDSA"])
         );
     }
+}
+
+/// A protected route of the gateway (`GATEWAY_ROUTES`, see `gateway.rs`).
+#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Path prefix, matched on segment boundaries (`/api` matches `/api` and `/api/x`, not `/apix`).
+    pub prefix: String,
+    #[serde(default)]
+    pub methods: Vec<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Origin base URL; the request path and query are appended.
+    pub origin: String,
+}
+
+/// Parses `GATEWAY_ROUTES` (a JSON array); bad entries are an error the operator sees at start.
+pub fn parse_routes(json: &str) -> std::result::Result<Vec<Route>, String> {
+    let routes: Vec<Route> = serde_json::from_str(json).map_err(|e| format!("GATEWAY_ROUTES: {e}"))?;
+    for r in &routes {
+        if !r.prefix.starts_with('/') || r.prefix.len() < 2 {
+            return Err(format!(
+                "GATEWAY_ROUTES: prefix '{}' must start with / and not be /",
+                r.prefix
+            ));
+        }
+        if !(r.origin.starts_with("https://") || r.origin.starts_with("http://")) {
+            return Err(format!(
+                "GATEWAY_ROUTES: origin '{}' must be an http(s) URL",
+                r.origin
+            ));
+        }
+    }
+    Ok(routes)
 }

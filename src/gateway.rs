@@ -12,40 +12,7 @@ use crate::http::{Request, Response};
 use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::mint;
 use crate::platform::Platform;
-use serde::Deserialize;
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Route {
-    /// Path prefix, matched on segment boundaries (`/api` matches `/api` and `/api/x`, not `/apix`).
-    pub prefix: String,
-    #[serde(default)]
-    pub methods: Vec<String>,
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    /// Origin base URL; the request path and query are appended.
-    pub origin: String,
-}
-
-/// Parses `GATEWAY_ROUTES` (a JSON array); bad entries are an error the operator sees at start.
-pub fn parse_routes(json: &str) -> std::result::Result<Vec<Route>, String> {
-    let routes: Vec<Route> = serde_json::from_str(json).map_err(|e| format!("GATEWAY_ROUTES: {e}"))?;
-    for r in &routes {
-        if !r.prefix.starts_with('/') || r.prefix.len() < 2 {
-            return Err(format!(
-                "GATEWAY_ROUTES: prefix '{}' must start with / and not be /",
-                r.prefix
-            ));
-        }
-        if !(r.origin.starts_with("https://") || r.origin.starts_with("http://")) {
-            return Err(format!(
-                "GATEWAY_ROUTES: origin '{}' must be an http(s) URL",
-                r.origin
-            ));
-        }
-    }
-    Ok(routes)
-}
+pub use crate::config::{parse_routes, Route};
 
 /// Why a path cannot be taken to a protected route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -31,6 +31,7 @@ pub mod pages;
 pub mod routes;
 pub mod objects;
 pub mod platform;
+pub mod rules;
 pub mod util;
 
 #[cfg(target_arch = "wasm32")]

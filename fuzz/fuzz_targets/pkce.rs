@@ -6,7 +6,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
-use portcullis::oauth::pkce::{check_challenge, verify, well_formed};
+use portcullis::rules::pkce::{check_challenge, verify, well_formed};
 use sha2::{Digest, Sha256};
 
 fn model_well_formed(s: &str) -> bool {

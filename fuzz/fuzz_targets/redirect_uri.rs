@@ -8,7 +8,7 @@
 //!   loopback port may differ (RFC 8252 §7.3).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use portcullis::oauth::redirect_uri::{matches, select, validate};
+use portcullis::rules::redirect_uri::{matches, select, validate};
 
 fn browser_view(uri: &str) -> Option<url::Url> {
     url::Url::parse(uri).ok()

@@ -13,7 +13,7 @@
 use libfuzzer_sys::fuzz_target;
 use portcullis::http::{Request, Response};
 use portcullis::routes as router;
-use portcullis::oauth::redirect_uri;
+use portcullis::rules::redirect_uri;
 use portcullis::platform::memory::block_on;
 use portcullis_fuzz::{Fixture, ADMIN_TOKEN, CLIENT_ID, CSRF, ISSUER};
 use std::cell::OnceCell;

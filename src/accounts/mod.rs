@@ -15,7 +15,7 @@ use crate::util::sha256_hex;
 
 /// The one form of an email every lookup and limit uses (trim, NFKC, lower case).
 pub fn normalise_email(email: &str) -> String {
-    crate::apps::validate::normalise_identifier(email)
+    crate::rules::fields::normalise_identifier(email)
 }
 
 /// The client address as an object-name part (at most 64 characters, `unknown` when absent).
@@ -60,8 +60,8 @@ pub fn check_password_rules(password: &str) -> Result<()> {
 /// same: the KDF runs before the email's object is asked.
 pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str) -> Result<Option<Profile>> {
     let email = normalise_email(email);
-    crate::apps::validate::email("email", &email, true)?;
-    crate::apps::validate::name("name", name.trim(), 100)?;
+    crate::rules::fields::email("email", &email, true)?;
+    crate::rules::fields::name("name", name.trim(), 100)?;
     check_password_rules(password)?;
     let mut salt = [0u8; 16];
     p.fill_random(&mut salt)?;
@@ -113,7 +113,7 @@ pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &st
     // address share one counter. Input that cannot be an email has no account to guess.
     let email = normalise_email(email);
     let email_key = account::object(&email);
-    let valid = crate::apps::validate::email("email", &email, true).is_ok();
+    let valid = crate::rules::fields::email("email", &email, true).is_ok();
     let account = if valid {
         let cmd = account::Get {
             limit: cfg.login_limit_account,

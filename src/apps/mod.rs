@@ -3,13 +3,12 @@
 //! Order of writes: the owner's counter (the 1000-app limit, atomic), the app's Durable Object
 //! (authoritative), then the KV copy that the hot path reads.
 
-pub mod validate;
 
-use validate::AUTH_METHODS;
+use crate::rules::fields::{self as validate, AUTH_METHODS};
 use crate::model::{App, AppRecord, BotUser, Status};
 use crate::model::valid_client_id;
 use crate::error::{Error, Result};
-use crate::oauth::{redirect_uri, scope};
+use crate::rules::{redirect_uri, scope};
 use crate::platform::random_token;
 use crate::objects::{app as object, owner};
 use crate::platform::Platform;

@@ -8,7 +8,7 @@ use crate::http::{Request, Response};
 use crate::model::App;
 use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::model::JWT_BEARER;
-use crate::oauth::{redirect_uri, scope};
+use crate::rules::{redirect_uri, scope};
 use crate::objects::app;
 use crate::platform::Platform;
 use crate::util::{ct_eq, sha256, sha256_hex};

@@ -12,7 +12,7 @@ impl Kind for Account {
     const PREFIX: &'static str = "email";
 }
 
-/// The account object of an email, already normalised (`apps::validate::normalise_identifier`).
+/// The account object of an email, already normalised (`rules::fields::normalise_identifier`).
 pub fn object(email: &str) -> Name<Account> {
     Name::of(email)
 }

@@ -7,7 +7,7 @@ use super::app::{active, AppObject};
 use super::kv::Kv;
 use super::protocol::{load, save, Op};
 use crate::error::{Error, Result};
-use crate::oauth::pkce;
+use crate::rules::pkce;
 use serde::{Deserialize, Serialize};
 
 /// Used codes are kept this long after they expire, so a replay can still revoke the grant.

@@ -222,7 +222,7 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
     }
     let uri = g("redirect_uri");
     if !uri.is_empty() {
-        if let Err(e) = crate::oauth::redirect_uri::validate(&uri, true) {
+        if let Err(e) = crate::rules::redirect_uri::validate(&uri, true) {
             let (list, _) = apps::list(p, list_owner, None, 100).await?;
             return render(p, req, &who, &list, None, Some(&e.description));
         }

@@ -4,13 +4,14 @@
 
 use super::{esc, page, Csrf};
 use crate::accounts::{self, cookies};
-use crate::apps::validate;
+use crate::rules::fields as validate;
 use crate::apps;
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
 use crate::oauth::authorize::{mint_code, redirect_with, Authz};
 use crate::error::{Error, ErrorCode, Result};
-use crate::oauth::{redirect_uri, resource};
+use crate::oauth::resource;
+use crate::rules::redirect_uri;
 use crate::platform::Platform;
 
 /// The registration parameters, in the order they are echoed back.

@@ -8,7 +8,8 @@ use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
 use crate::error::{Error, Result};
 use crate::oauth::mint::{mint, TokenRequest};
-use crate::oauth::{resource, scope};
+use crate::oauth::resource;
+use crate::rules::scope;
 use crate::platform::Platform;
 
 pub fn handle(p: &impl Platform, ep: &Endpoint, params: &Params, client: Authenticated) -> Result<Response> {

@@ -12,7 +12,8 @@ use crate::http::{Request, Response};
 use crate::oauth::assertion::{self, Rules, Verified};
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::mint::{mint, Minted, TokenRequest};
-use crate::oauth::{resource, scope};
+use crate::oauth::resource;
+use crate::rules::scope;
 use crate::platform::Platform;
 use crate::util::rfc3339;
 

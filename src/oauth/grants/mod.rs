@@ -7,7 +7,7 @@ pub mod password;
 pub mod refresh_token;
 
 use super::mint::{mint, TokenRequest};
-use super::scope;
+use crate::rules::scope;
 use super::endpoint::{bearer_response, Endpoint};
 use crate::http::Response;
 use crate::model::App;

@@ -8,7 +8,8 @@ use crate::http::{Request, Response};
 use crate::oauth::client_auth::Authenticated;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::endpoint::Endpoint;
-use crate::oauth::{resource, scope};
+use crate::oauth::resource;
+use crate::rules::scope;
 use crate::objects::grants;
 use crate::platform::Platform;
 

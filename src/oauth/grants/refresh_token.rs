@@ -6,7 +6,7 @@ use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
 use crate::error::{Error, Result};
-use crate::oauth::scope;
+use crate::rules::scope;
 use crate::oauth::endpoint::Endpoint;
 use crate::platform::random_token;
 use crate::objects::grants;
