@@ -1,38 +1,24 @@
-//! The authorization endpoint (`GET`/`POST /oauth/authorize`, also `/oauth/v2/authorize`).
-//!
-//! Until the client and redirect URI are known good, errors are an HTML page and never a
-//! redirect. After that, errors go back to the client with `error`, `state` and `iss`
-//! (RFC 9207). A signed-in person sees the consent page unless they already consented to
-//! these scopes; Allow issues a single-use code bound to client, redirect URI, scopes, user
-//! and PKCE challenge.
+//! The authorization endpoint's protocol (RFC 6749 §4.1, RFC 9700): `validate` checks a
+//! request (client, exact redirect URI, `state`, `response_type`, scopes, PKCE, resource), and
+//! until the redirect URI is known to be registered every refusal is a page; after, errors go
+//! back to the client with `iss` (RFC 9207). Allow issues a single-use code bound to client,
+//! redirect URI, scopes, user and PKCE challenge. The pages that drive it are
+//! `pages::authorize`.
 
-use crate::accounts::{self, cookies};
 use crate::http::params::{encode_form, Params};
-use crate::http::{Request, Response};
+use crate::http::Response;
 use crate::model::App;
 use crate::model::valid_client_id;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::resource;
 use crate::rules::{pkce, redirect_uri, scope};
-use crate::pages::{consent, Csrf};
 use crate::platform::random_token;
 use crate::objects::grants::{CodeRecord, IssueCode};
-use crate::objects::session::SessionRecord;
 use crate::objects::{app, user};
 use crate::platform::Platform;
 use crate::util::sha256_hex;
 
 /// The parameters carried from the request to the consent form and back.
-const CARRIED: [&str; 8] = [
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "state",
-    "code_challenge",
-    "code_challenge_method",
-    "resource",
-];
 
 pub struct Authz {
     pub app: App,
@@ -65,7 +51,7 @@ pub fn error_redirect(issuer: &str, uri: &str, state: Option<&str>, e: &Error) -
     Response::redirect(&redirect_with(uri, &pairs))
 }
 
-const CANNOT: &str = "Cannot continue";
+pub const CANNOT: &str = "Cannot continue";
 
 /// Validates an authorization request. Until the redirect URI is known to be registered, a
 /// refusal is a page for the person; after, it goes back to the client (RFC 6749 §4.1.2.1).
@@ -150,7 +136,8 @@ pub async fn mint_code(p: &impl Platform, a: &Authz, user_id: &str) -> Result<St
     Ok(code)
 }
 
-async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, user_id: &str) -> Result<Response> {
+/// Issues a code and sends the browser back to the client with it (and `state`, `iss`).
+pub async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, user_id: &str) -> Result<Response> {
     let code = mint_code(p, a, user_id).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = &a.state {
@@ -160,7 +147,8 @@ async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, user_id: &str) -
     Ok(Response::redirect(&redirect_with(&a.redirect_uri, &pairs)).client(Some(&a.app.client_id)))
 }
 
-async fn consented(p: &impl Platform, user_id: &str, a: &Authz) -> Result<bool> {
+/// Whether the person already consented to every scope asked for.
+pub async fn consented(p: &impl Platform, user_id: &str, a: &Authz) -> Result<bool> {
     let cmd = user::GetConsent {
         client_id: a.app.client_id.clone(),
     };
@@ -168,76 +156,3 @@ async fn consented(p: &impl Platform, user_id: &str, a: &Authz) -> Result<bool> 
     Ok(a.scopes.iter().all(|s| scopes.contains(s)))
 }
 
-fn login_redirect(req: &Request) -> Response {
-    let here = if req.query.is_empty() {
-        req.path.clone()
-    } else {
-        format!("{}?{}", req.path, req.query)
-    };
-    Response::empty(303)
-        .header(
-            "location",
-            format!("/login?{}", encode_form(&[("return_to", &here)])),
-        )
-        .no_store()
-}
-
-fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &SessionRecord) -> Result<Response> {
-    let hidden: Vec<(&str, &str)> = CARRIED.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
-    Ok(consent::render(&a.app, &a.scopes, &hidden, s, &Csrf::for_request(p, req)?))
-}
-
-/// `GET /oauth/authorize`.
-pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
-    let q = Params::from_query(req).map_err(|e| Error::page(ErrorCode::InvalidRequest, CANNOT, e.description))?;
-    let a = validate(p, issuer, &q).await?;
-    let Some(session) = accounts::current_session(p, req).await? else {
-        return Ok(login_redirect(req));
-    };
-    // RFC 8252 §8.6: a public client's redirect can be claimed by any app on the device
-    // (any loopback port), so remembered consent never issues its codes silently.
-    if !a.app.is_public() && consented(p, &session.user_id, &a).await? {
-        return issue_code(p, issuer, &a, &session.user_id).await;
-    }
-    consent_page(p, req, &q, &a, &session)
-}
-
-/// `POST /oauth/authorize`: the consent form's Allow or Deny.
-pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
-    if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
-        return Err(Error::page(
-            ErrorCode::UnsupportedMediaType,
-            CANNOT,
-            "Submit the consent form from this site.",
-        ));
-    }
-    let f = Params::parse_form(&req.body).map_err(|e| Error::page(ErrorCode::InvalidRequest, CANNOT, e.description))?;
-    let a = validate(p, issuer, &f).await?;
-    if !cookies::csrf_ok(req, f.get("csrf")) {
-        return Err(Error::page(
-            ErrorCode::AccessDenied,
-            CANNOT,
-            "The form expired or came from another site. Start again from the application.",
-        ));
-    }
-    let Some(session) = accounts::current_session(p, req).await? else {
-        return Err(Error::page(
-            ErrorCode::LoginRequired,
-            CANNOT,
-            "You are no longer signed in. Start again from the application.",
-        ));
-    };
-    match f.get("decision") {
-        Some("allow") => {
-            let cmd = user::SaveConsent {
-                client_id: a.app.client_id.clone(),
-                scopes: a.scopes.clone(),
-            };
-            p.call(&user::object(&session.user_id), cmd).await?;
-            issue_code(p, issuer, &a, &session.user_id).await
-        }
-        Some("deny") => Err(Error::new(ErrorCode::AccessDenied, "the person denied access")
-            .redirected(&a.redirect_uri, a.state.as_deref(), issuer)),
-        _ => Err(Error::page(ErrorCode::InvalidRequest, CANNOT, "Choose Allow or Deny.")),
-    }
-}

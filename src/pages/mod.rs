@@ -2,6 +2,7 @@
 //! user-supplied string escaped, every form carrying a CSRF token.
 
 pub mod apps;
+pub mod authorize;
 pub mod consent;
 pub mod login;
 pub mod register;

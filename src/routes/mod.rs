@@ -169,9 +169,9 @@ async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
         "/oauth/authorize" | "/oauth/v2/authorize" => {
             method(req, &["GET", "POST"])?;
             if req.method == "GET" {
-                authorize::get(p, &issuer, req).await
+                pages::authorize::get(p, &issuer, req).await
             } else {
-                authorize::decide(p, &issuer, req).await
+                pages::authorize::decide(p, &issuer, req).await
             }
         }
         "/login" => {
