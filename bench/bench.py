@@ -538,7 +538,7 @@ CC_ENDPOINT = "POST /oauth/token (client_credentials)"
 # the password grant and the authorization endpoint, which that table does not list).
 REQUEST_COST = [
     ("`GET /.well-known/oauth-authorization-server`, `GET /.well-known/jwks.json`", "0", "0",
-     "`http/router.rs`: metadata from config; JWKS JSON made once per isolate with the keys"),
+     "`routes/mod.rs`: metadata from config; JWKS JSON made once per isolate with the keys"),
     ("`POST /oauth/token` client_credentials", "1 (app metadata, isolate-cached)",
      "1: `Authenticate` (app)", "`oauth/client_auth.rs` `authenticate`"),
     ("`POST /oauth/introspect`", "1 (isolate-cached)",

@@ -1,8 +1,10 @@
 //! Portcullis: an OAuth 2 authorization server for Cloudflare Workers.
 //!
-//! Everything except `worker/` is a sans-IO core: plain Rust over the [`store::Platform`]
-//! trait (storage, clock, randomness, keys), tested natively with `cargo test`.
-//! `worker/` is the only code that touches workers-rs types and is compiled for wasm32 only.
+//! Ports and adapters: everything except `worker/` is a core of plain Rust that awaits the
+//! capability traits of [`platform`] (clock, randomness, Durable Objects, the app directory in
+//! KV, the origin, the audit log), tested natively with `cargo test` over the in-memory
+//! platform. `worker/` is the only code that touches workers-rs types and is compiled for
+//! wasm32 only. The layers and what each may import are in docs/DESIGN.md.
 
 // Nothing on input may panic: no indexing, slicing, unwrap or expect in non-test code
 // (checked in every wasm build: scripts/build.sh runs clippy-driver as the rustc wrapper).

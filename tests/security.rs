@@ -62,7 +62,7 @@ fn item1_non_ascii_authorization_bytes_are_protocol_errors_not_500() {
     let log = s.log();
     let panics: Vec<&str> = log
         .lines()
-        .filter(|l| l.contains("panicked at") && !l.contains("src/http/router.rs"))
+        .filter(|l| l.contains("panicked at") && !l.contains("src/routes/mod.rs"))
         .collect();
     assert!(panics.is_empty(), "the worker panicked: {panics:?}");
 }

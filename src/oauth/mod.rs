@@ -1,5 +1,6 @@
-//! The sans-IO OAuth core. One rule, one file: PKCE in `pkce.rs`, redirect URIs in
-//! `redirect_uri.rs`, each grant in `grants/<grant>.rs`, and so on.
+//! The OAuth endpoints' protocol. One rule, one file: each grant in `grants/<grant>.rs`, client
+//! authentication in `client_auth.rs`, and so on; the pure rules they share (PKCE, redirect
+//! URIs, scopes) are in `rules/`.
 
 pub mod assertion;
 pub mod authorize;

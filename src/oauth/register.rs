@@ -301,7 +301,7 @@ pub async fn manage(p: &impl Platform, issuer: &str, id: &str, req: &Request) ->
             apply(p, &mut next, m)?;
             let wanted = next.keys.clone();
             let mut app = apps::update(p, next, "registration").await?;
-            // Keys change one by one in the app's shard, so racing edits cannot lose one.
+            // Keys change one by one in the app's object, so racing edits cannot lose one.
             let kid = |k: &serde_json::Value| {
                 k.get("kid")
                     .and_then(|v| v.as_str())

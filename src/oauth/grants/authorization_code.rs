@@ -1,5 +1,5 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, PKCE RFC 7636 §4.5). Redemption, the
-//! redirect-URI and PKCE checks and replay revocation all happen atomically in the app's shard.
+//! redirect-URI and PKCE checks and replay revocation all happen atomically in the app's object (`objects/grants.rs`, `RedeemCode`).
 
 use super::{granted, new_grant, person_tokens};
 use crate::http::params::Params;
