@@ -98,11 +98,9 @@ if [ "$BENCH_SKIP_BUILD" != "1" ]; then
   sh scripts/build.sh > "$RAW/build.log" 2>&1 || { tail -n 30 "$RAW/build.log" >&2; die "scripts/build.sh failed (log: $RAW/build.log)"; }
 fi
 [ -f build/worker/shim.mjs ] || die "build/worker/shim.mjs is missing: run without BENCH_SKIP_BUILD=1"
-# Serve a frozen copy of the build with a config that has no [build] section: wrangler dev
-# then neither rebuilds nor reloads when someone edits src/ or rebuilds build/ mid-run.
-mkdir -p "$TMP/worker"
-cp -R build "$TMP/worker/build"
-$PY worker-config wrangler.toml "$TMP/worker/wrangler.toml"
+# scripts/serve.sh serves a frozen copy of the build with a config that has no [build] section:
+# wrangler dev then neither rebuilds nor reloads when someone edits src/ or rebuilds build/.
+. scripts/serve-lib.sh
 
 # ---- 2. load generator -----------------------------------------------------------------------
 step "load generator (oha $BENCH_OHA_VERSION)"
@@ -124,29 +122,17 @@ WORKER_VARS="LOGIN_LIMIT_ACCOUNT:1000000 LOGIN_LIMIT_ADDRESS:1000000 TOKEN_RATE_
 start_worker() {
   log=$1
   shift
-  PORT=$($PY freeport)
-  IPORT=$($PY freeport)
   STATE=$(mktemp -d "$TMP/state.XXXXXX")
   ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  BASE="http://127.0.0.1:$PORT"
-  extra=""
-  for v in $WORKER_VARS "$@"; do extra="$extra --var $v"; done
-  # setsid: the worker (npx → node → workerd) gets its own process group, killed as one.
-  # shellcheck disable=SC2086 # $extra is split on purpose (values have no spaces)
-  set -- -c "$TMP/worker/wrangler.toml" --ip 127.0.0.1 --port "$PORT" --inspector-port "$IPORT" --persist-to "$STATE" \
-    --var "ADMIN_TOKEN:$ADMIN_TOKEN" $extra
+  set -- --var "ADMIN_TOKEN:$ADMIN_TOKEN" $(for v in $WORKER_VARS "$@"; do printf -- '--var %s ' "$v"; done)
   [ -n "$BENCH_LOG_LEVEL" ] && set -- "$@" --log-level "$BENCH_LOG_LEVEL"
-  PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false \
-    setsid npx --no-install wrangler dev "$@" >> "$log" 2>&1 < /dev/null &
-  WPID=$!
-  for _ in $(seq 1 120); do
-    if [ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$BASE/.well-known/jwks.json" || true)" = 200 ]; then
-      return 0
-    fi
-    kill -0 "$WPID" 2>/dev/null || break
-    sleep 0.5
-  done
-  stop_worker
+  # The one launcher: own port, own state, own process group (killed as one by stop_worker).
+  if serve_start "$log" "$STATE" --timeout 60 "$@"; then
+    WPID=$SERVE_PGID
+    BASE=$SERVE_URL
+    PORT=${BASE##*:}
+    return 0
+  fi
   return 1
 }
 # launch_worker LOG [VAR:VALUE...]: start_worker with up to 3 attempts.

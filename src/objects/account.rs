@@ -3,19 +3,13 @@
 
 use super::counter::{self, FAIL};
 use super::kv::Kv;
-use super::protocol::{load, save, Kind, Name, Op};
+use super::protocol::{kind, load, save, Op};
 use crate::error::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
 
-pub struct Account;
-impl Kind for Account {
-    const PREFIX: &'static str = "email";
-}
-
-/// The account object of an email, already normalised (`rules::fields::normalise_identifier`).
-pub fn object(email: &str) -> Name<Account> {
-    Name::of(email)
-}
+kind!(Account = "email",
+    /// The account object of an email, already normalised (`rules::fields::normalise_identifier`).
+    object);
 
 const ACCOUNT: &str = "account";
 

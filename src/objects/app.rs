@@ -4,20 +4,13 @@
 
 use super::counter;
 use super::kv::Kv;
-use super::protocol::{load, save, Kind, Name, Op};
+use super::protocol::{kind, load, save, Op};
 use crate::error::{Error, Result};
 use crate::model::{App, AppRecord, Status};
 use crate::util::ct_eq;
 use serde::{Deserialize, Serialize};
 
-pub struct AppObject;
-impl Kind for AppObject {
-    const PREFIX: &'static str = "app";
-}
-
-pub fn object(client_id: &str) -> Name<AppObject> {
-    Name::of(client_id)
-}
+kind!(AppObject = "app", object);
 
 /// What most app commands answer: the app as it now is, and its epoch (tokens minted under an
 /// older epoch are dead).
@@ -53,6 +46,16 @@ pub(super) fn active(kv: &dyn Kv) -> Result<AppRecord> {
         Some(r) if r.app.status == Status::Disabled => Err(Error::invalid_client("the client is disabled")),
         _ => Err(Error::invalid_client("unknown client")),
     }
+}
+
+/// Changes the record of an app that is not deleted, stamps `updated_at`, stores it and
+/// answers the app as it now is.
+fn edit(kv: &mut dyn Kv, now: i64, change: impl FnOnce(&mut AppRecord) -> Result<()>) -> Result<Client> {
+    let mut rec = live(kv)?;
+    change(&mut rec)?;
+    rec.app.updated_at = now;
+    store(kv, &rec)?;
+    Ok(client(&rec))
 }
 
 fn client(rec: &AppRecord) -> Client {
@@ -136,14 +139,13 @@ impl Op for Delete {
     type Kind = AppObject;
     type Reply = Client;
     fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
-        let mut rec = live(kv)?;
-        rec.app.status = Status::Deleted;
-        rec.app.keys.clear();
-        rec.app.updated_at = now;
-        rec.secret_hash = None;
-        rec.epoch += 1;
-        store(kv, &rec)?;
-        Ok(client(&rec))
+        edit(kv, now, |rec| {
+            rec.app.status = Status::Deleted;
+            rec.app.keys.clear();
+            rec.secret_hash = None;
+            rec.epoch += 1;
+            Ok(())
+        })
     }
 }
 
@@ -156,12 +158,11 @@ impl Op for RotateSecret {
     type Kind = AppObject;
     type Reply = Client;
     fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
-        let mut rec = live(kv)?;
-        rec.secret_hash = Some(self.secret_hash);
-        rec.epoch += 1;
-        rec.app.updated_at = now;
-        store(kv, &rec)?;
-        Ok(client(&rec))
+        edit(kv, now, |rec| {
+            rec.secret_hash = Some(self.secret_hash);
+            rec.epoch += 1;
+            Ok(())
+        })
     }
 }
 
@@ -174,23 +175,17 @@ impl Op for AddKey {
     type Kind = AppObject;
     type Reply = Client;
     fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
-        let mut rec = live(kv)?;
-        let kid = self
-            .jwk
-            .get("kid")
-            .and_then(|k| k.as_str())
-            .unwrap_or_default()
-            .to_owned();
-        if rec.app.key_ids().any(|k| k == kid) {
-            return Err(Error::invalid_request("this key is already registered"));
-        }
-        if rec.app.keys.len() >= 10 {
-            return Err(Error::invalid_request("an app holds at most 10 keys"));
-        }
-        rec.app.keys.push(self.jwk);
-        rec.app.updated_at = now;
-        store(kv, &rec)?;
-        Ok(client(&rec))
+        edit(kv, now, |rec| {
+            let kid = self.jwk.get("kid").and_then(|k| k.as_str()).unwrap_or_default();
+            if rec.app.key_ids().any(|k| k == kid) {
+                return Err(Error::invalid_request("this key is already registered"));
+            }
+            if rec.app.keys.len() >= 10 {
+                return Err(Error::invalid_request("an app holds at most 10 keys"));
+            }
+            rec.app.keys.push(self.jwk);
+            Ok(())
+        })
     }
 }
 
@@ -203,18 +198,17 @@ impl Op for RemoveKey {
     type Kind = AppObject;
     type Reply = Client;
     fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
-        let mut rec = live(kv)?;
-        let before = rec.app.keys.len();
-        let kid = self.kid.as_str();
-        rec.app
-            .keys
-            .retain(|k| k.get("kid").and_then(|v| v.as_str()) != Some(kid));
-        if rec.app.keys.len() == before {
-            return Err(Error::not_found("no such key"));
-        }
-        rec.app.updated_at = now;
-        store(kv, &rec)?;
-        Ok(client(&rec))
+        edit(kv, now, |rec| {
+            let before = rec.app.keys.len();
+            let kid = self.kid.as_str();
+            rec.app
+                .keys
+                .retain(|k| k.get("kid").and_then(|v| v.as_str()) != Some(kid));
+            if rec.app.keys.len() == before {
+                return Err(Error::not_found("no such key"));
+            }
+            Ok(())
+        })
     }
 }
 

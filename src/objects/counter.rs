@@ -4,7 +4,7 @@
 //! functions (an account's failed log-ins, an app's calls and failed authentications).
 
 use super::kv::Kv;
-use super::protocol::{Kind, Name, Op};
+use super::protocol::{kind, Name, Op};
 use crate::error::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
 
@@ -14,10 +14,7 @@ pub const WINDOW: i64 = 60;
 /// The counter of failed (or reserved) attempts: log-ins, registrations.
 pub const FAIL: &str = "fail";
 
-pub struct Counter;
-impl Kind for Counter {
-    const PREFIX: &'static str = "ip";
-}
+kind!(Counter = "ip");
 
 /// Log-in attempts from one client address.
 pub fn login_address(address: &str) -> Name<Counter> {

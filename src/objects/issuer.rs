@@ -3,14 +3,11 @@
 //! candidate it is offered.
 
 use super::kv::Kv;
-use super::protocol::{Kind, Name, Op};
+use super::protocol::{kind, Kind, Name, Op};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
-pub struct Issuer;
-impl Kind for Issuer {
-    const PREFIX: &'static str = "issuer";
-}
+kind!(Issuer = "issuer");
 
 /// The object holding the development RSA key (RS256).
 pub fn rsa() -> Name<Issuer> {

@@ -1,18 +1,11 @@
 //! `owner:<owner>`: which apps an owner holds, counted so the per-owner limit is exact under races.
 
 use super::kv::Kv;
-use super::protocol::{Kind, Name, Op};
+use super::protocol::{kind, Op};
 use crate::error::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
 
-pub struct Owner;
-impl Kind for Owner {
-    const PREFIX: &'static str = "owner";
-}
-
-pub fn object(owner: &str) -> Name<Owner> {
-    Name::of(owner)
-}
+kind!(Owner = "owner", object);
 
 const COUNT: &str = "count";
 

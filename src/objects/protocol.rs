@@ -47,6 +47,25 @@ impl<K: Kind> Name<K> {
     }
 }
 
+/// Declares a kind of object: its marker type and name prefix, and, with `object`, the
+/// function that names one object of the kind by its id.
+macro_rules! kind {
+    ($kind:ident = $prefix:literal) => {
+        pub struct $kind;
+        impl $crate::objects::protocol::Kind for $kind {
+            const PREFIX: &'static str = $prefix;
+        }
+    };
+    ($kind:ident = $prefix:literal, $(#[$doc:meta])* object) => {
+        kind!($kind = $prefix);
+        $(#[$doc])*
+        pub fn object(id: &str) -> $crate::objects::protocol::Name<$kind> {
+            $crate::objects::protocol::Name::of(id)
+        }
+    };
+}
+pub(super) use kind;
+
 /// One command of one kind of object, with its reply type and the code that runs inside the
 /// object. `apply` never awaits, so inside a Durable Object it runs atomically.
 pub trait Op: Serialize + Into<Command> {

@@ -1,19 +1,13 @@
 //! `session:<sha256 of the cookie>`: one log-in session. The cookie's value is never stored.
 
 use super::kv::Kv;
-use super::protocol::{load, save, Kind, Name, Op};
+use super::protocol::{kind, load, save, Op};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
-pub struct Session;
-impl Kind for Session {
-    const PREFIX: &'static str = "session";
-}
-
-/// The session object of a cookie value's SHA-256 (hex).
-pub fn object(token_hash: &str) -> Name<Session> {
-    Name::of(token_hash)
-}
+kind!(Session = "session",
+    /// The session object of a cookie value's SHA-256 (hex).
+    object);
 
 const SESSION: &str = "session";
 

@@ -1,18 +1,11 @@
 //! `user:<user id>`: one person's profile and the scopes they consented to, per app.
 
 use super::kv::Kv;
-use super::protocol::{load, save, Kind, Name, Op};
+use super::protocol::{kind, load, save, Op};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
-pub struct User;
-impl Kind for User {
-    const PREFIX: &'static str = "user";
-}
-
-pub fn object(user_id: &str) -> Name<User> {
-    Name::of(user_id)
-}
+kind!(User = "user", object);
 
 const PROFILE: &str = "profile";
 

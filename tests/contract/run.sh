@@ -29,30 +29,19 @@ fi
 export PATH="$HOME/.cargo/bin:$PATH"
 export PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
 export HYPOTHESIS_STORAGE_DIRECTORY="$ROOT/target/contract-hypothesis"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 mkdir -p target
 STATE=$(mktemp -d "$ROOT/target/contract-state.XXXXXX")
 LOG="$STATE.log"
 ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export ADMIN_TOKEN
-BASE="http://127.0.0.1:$PORT"
 
 REPORT=target/contract-report
 rm -rf "$REPORT"
-WPID=
+. scripts/serve-lib.sh
 cleanup() {
   status=$?
-  if [ -n "$WPID" ]; then
-    # The whole process group (npm, wrangler, workerd). No `--`: dash's kill refuses it.
-    kill -TERM "-$WPID" 2>/dev/null || true
-    i=0
-    while kill -0 "-$WPID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-    if kill -0 "-$WPID" 2>/dev/null; then
-      say "wrangler did not stop on TERM; killing its process group"
-      kill -KILL "-$WPID" 2>/dev/null || true
-    fi
-  fi
-  rm -rf "$STATE" "$STATE.wrangler.toml" "$STATE.build"
+  serve_stop
+  rm -rf "$STATE"
   # Keep the worker's request log (one JSON line per request) beside the reports.
   if [ -f "$LOG" ]; then mkdir -p "$REPORT" && mv "$LOG" "$REPORT/worker.log"; fi
   exit $status
@@ -62,43 +51,19 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 [ -f build/worker/shim.mjs ] || sh scripts/build.sh
-# Run a copy of build/ under a copy of wrangler.toml without its [build] table: wrangler then
-# neither rebuilds nor reloads the worker when src/ or build/ change during the run (a reload
-# answers in-flight requests with 503), and does not read the project's .dev.vars.
-cp -R build "$STATE.build"
-CONFIG="$STATE.wrangler.toml"
-awk -v main="$STATE.build/worker/shim.mjs" '
-  /^\[/ { skip = ($0 == "[build]") }
-  skip { next }
-  /^main *=/ { print "main = \"" main "\""; next }
-  { print }
-' wrangler.toml >"$CONFIG"
-
-say "starting wrangler dev on $BASE (log: $REPORT/worker.log afterwards)"
-# setsid: wrangler, workerd and esbuild form one process group, killed together on exit.
+say "starting the worker (scripts/serve.sh; log: $REPORT/worker.log afterwards)"
+# The one launcher (scripts/serve.sh): a private copy of build/ under a config without [build]
+# (a reload would answer in-flight requests with 503), own port and state, no .dev.vars.
 # The registration limit is raised so RFC 7591 registration is exercised past its 10th call
 # (429 is still documented and checked for).
-setsid npx --no-install wrangler dev --config "$CONFIG" --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" \
-  --var "ADMIN_TOKEN:$ADMIN_TOKEN" --var REGISTRATION_RATE_LIMIT:100000 \
-  >"$LOG" 2>&1 </dev/null &
-WPID=$!
-
-i=0
-until curl -fsS -o /dev/null "$BASE/.well-known/jwks.json" 2>/dev/null; do
-  if ! kill -0 "$WPID" 2>/dev/null; then
-    cat "$LOG" >&2
-    say "wrangler dev exited before it was ready"
-    exit 1
-  fi
-  i=$((i + 1))
-  if [ $i -gt 600 ]; then
-    cat "$LOG" >&2
-    say "wrangler dev was not ready after 60 s"
-    exit 1
-  fi
-  sleep 0.1
-done
-say "ready after $((i / 10)) s"
+start=$(date +%s)
+if ! serve_start "$LOG" "$STATE" --var "ADMIN_TOKEN:$ADMIN_TOKEN" --var REGISTRATION_RATE_LIMIT:100000; then
+  cat "$LOG" >&2
+  say "wrangler dev did not start"
+  exit 1
+fi
+BASE=$SERVE_URL
+say "ready at $BASE after $(($(date +%s) - start)) s"
 
 # 3. A trusted confidential app, so the token, introspection and revocation endpoints are
 #    exercised authenticated (clientBasic) and userinfo gets a real access token.

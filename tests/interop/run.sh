@@ -30,39 +30,24 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s tests/interop/requirements.txt "$venv
   cp tests/interop/requirements.txt "$venv/.requirements"
 fi
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-inspector=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p target/interop
 work=$(mktemp -d "$root/target/interop/run.XXXXXX")
 admin_token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 log="$work/wrangler.log"
 
-# wrangler in its own process group (setsid), so the whole group (workerd too) goes on exit.
-setsid npx --no-install wrangler dev --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
-  --persist-to "$work/state" --var "ADMIN_TOKEN:$admin_token" --show-interactive-dev-session=false \
-  </dev/null >"$log" 2>&1 &
-pgid=$!
+# The one launcher (scripts/serve.sh): own port, own state, no .dev.vars.
+. scripts/serve-lib.sh
 cleanup() {
-  kill -TERM -"$pgid" 2>/dev/null || true
-  i=0
-  while kill -0 -"$pgid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-  kill -KILL -"$pgid" 2>/dev/null || true
+  serve_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-issuer="http://127.0.0.1:$port"
 start=$(date +%s)
-until curl -fsS -o /dev/null "$issuer/.well-known/jwks.json" 2>/dev/null; do
-  case $(ps -o stat= -p "$pgid" 2>/dev/null || true) in '' | Z*)
-    say "wrangler dev exited before it was ready:"; cat "$log" >&2; exit 1 ;;
-  esac
-  if [ $(($(date +%s) - start)) -ge 60 ]; then
-    say "wrangler dev was not ready after 60 s:"; cat "$log" >&2; exit 1
-  fi
-  sleep 0.2
-done
+if ! serve_start "$log" "$work/server" --var "ADMIN_TOKEN:$admin_token"; then
+  say "the server did not start:"; cat "$log" >&2; exit 1
+fi
+issuer=$SERVE_URL
 say "server ready at $issuer in $(($(date +%s) - start)) s"
 
 status=0

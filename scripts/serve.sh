@@ -1,0 +1,97 @@
+#!/bin/sh
+# The one launcher of test and benchmark servers: the built worker under `wrangler dev` in an
+# instance directory of its own, on the port given, and nothing of the developer's.
+#
+#   sh scripts/serve.sh --dir DIR --port PORT [--inspector-port P] [--var NAME:VALUE]...
+#                       [--log-level LEVEL] [--timeout SECONDS]
+#
+# DIR gets a private copy of build/ (made once: a restart with the same DIR serves the same
+# worker and state), a wrangler.toml derived from the project's without its [build] table and
+# with `main` pointing at that copy (so wrangler neither rebuilds nor reloads when src/ or build/
+# change), the persisted state (DIR/state) and wrangler's own scratch (DIR/.wrangler). No
+# .dev.vars or .env sits beside that config, and loading them is switched off too, so a
+# developer's local secrets never reach a test server: every var comes from --var.
+#
+# Prints `[serve] ready at http://127.0.0.1:PORT` (stdout) once GET /.well-known/jwks.json
+# answers 200, then stays in the foreground until wrangler exits. Exits non-zero if wrangler
+# exits first or is not ready within --timeout (default 60 s). Callers run it in a process
+# group of their own (setsid / process_group(0)) and stop it by killing that group.
+set -eu
+cd "$(dirname "$0")/.."
+root=$PWD
+dir="" port="" inspector="" timeout=60
+set_vars=""
+loglevel=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dir) dir=$2; shift 2 ;;
+    --port) port=$2; shift 2 ;;
+    --inspector-port) inspector=$2; shift 2 ;;
+    --var) set_vars="$set_vars
+$2"; shift 2 ;;
+    --log-level) loglevel=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
+    *) echo "[serve] unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+say() { printf '[serve] %s\n' "$*" >&2; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+[ -n "$dir" ] || { say "--dir is required"; exit 2; }
+[ -n "$port" ] || port=$(free_port)
+# wrangler defaults the inspector to 9229 when that looks free: two servers starting together
+# race for it, so each gets its own.
+[ -n "$inspector" ] || inspector=$(free_port)
+if [ ! -f build/worker/shim.mjs ]; then
+  say "build/worker/shim.mjs is missing: build the worker first (sh scripts/build.sh)"
+  exit 1
+fi
+mkdir -p "$dir/state"
+dir=$(cd "$dir" && pwd)
+if [ ! -f "$dir/build/worker/shim.mjs" ]; then
+  rm -rf "$dir/build"
+  cp -R build "$dir/build"
+fi
+awk -v main="$dir/build/worker/shim.mjs" '
+  /^[[:space:]]*\[/ { skip = ($0 ~ /^[[:space:]]*\[build(\]|\.)/) }
+  skip { next }
+  /^[[:space:]]*main[[:space:]]*=/ { print "main = \"" main "\""; next }
+  { print }
+' wrangler.toml >"$dir/wrangler.toml"
+rm -f "$dir/.dev.vars" "$dir/.env"
+
+export PATH="$HOME/.cargo/bin:$PATH"
+export PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false NO_COLOR=1
+export CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV=false
+set -- --config "$dir/wrangler.toml" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
+  --persist-to "$dir/state" --show-interactive-dev-session=false
+[ -n "$loglevel" ] && set -- "$@" --log-level "$loglevel"
+old_ifs=$IFS
+IFS='
+'
+for v in $set_vars; do set -- "$@" --var "$v"; done
+IFS=$old_ifs
+
+npx --no-install wrangler dev "$@" </dev/null &
+wpid=$!
+trap 'kill -TERM "$wpid" 2>/dev/null || true; exit 143' TERM
+trap 'kill -TERM "$wpid" 2>/dev/null || true; exit 130' INT
+
+url="http://127.0.0.1:$port"
+start=$(date +%s)
+until curl -fsS -o /dev/null -m 10 "$url/.well-known/jwks.json" 2>/dev/null; do
+  if ! kill -0 "$wpid" 2>/dev/null; then
+    wait "$wpid" || true
+    say "wrangler dev exited before it was ready"
+    exit 1
+  fi
+  if [ $(($(date +%s) - start)) -ge "$timeout" ]; then
+    say "wrangler dev was not ready after $timeout s"
+    kill -TERM "$wpid" 2>/dev/null || true
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "[serve] ready at $url"
+wait "$wpid"
