@@ -680,7 +680,7 @@ pub fn server_pgid(port: u16) -> Option<i32> {
             continue;
         };
         let cmd = format!(" {} ", String::from_utf8_lossy(&cmd).replace('\0', " "));
-        if cmd.contains("wrangler") && cmd.contains(&needle) {
+        if (cmd.contains("wrangler") || cmd.contains("serve.sh")) && cmd.contains(&needle) {
             return Some(pid);
         }
     }
