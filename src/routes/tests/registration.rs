@@ -3,7 +3,7 @@
 use super::support::{expect_error, platform, req, send};
 use serde_json::{json, Value};
 
-fn register(p: &crate::store::memory::MemPlatform, body: &[u8]) -> crate::http::Response {
+fn register(p: &crate::platform::memory::MemPlatform, body: &[u8]) -> crate::http::Response {
     send(p, req("POST", "/oauth/register", &[("content-type", "application/json")], body))
 }
 

@@ -4,7 +4,7 @@ use crate::config::{Config, Secret};
 use crate::crypto::keys::{tests::test_pem, SigningKeys};
 use crate::http::{Request, Response};
 use crate::routes::handle;
-use crate::store::memory::{block_on, MemPlatform};
+use crate::platform::memory::{block_on, MemPlatform};
 use serde_json::Value;
 
 pub const ORIGIN: &str = "http://127.0.0.1:8787";
