@@ -18,8 +18,7 @@ use crate::objects::{app, user};
 use crate::platform::Platform;
 use crate::util::sha256_hex;
 
-/// The parameters carried from the request to the consent form and back.
-
+/// A validated authorization request.
 pub struct Authz {
     pub app: App,
     pub redirect_uri: String,

@@ -2,7 +2,7 @@
 //! bearer, sees and manages all): add, see App ID and secret (secret only right after creation
 //! or regeneration), regenerate the secret, remove. Destructive actions ask for confirmation.
 
-use super::{error_page, esc, page, Csrf};
+use super::{error_page, page, Csrf};
 use crate::accounts::{self, cookies};
 use crate::apps;
 use crate::http::params::{encode_form, Params};
@@ -10,6 +10,7 @@ use crate::http::{Request, Response};
 use crate::model::App;
 use crate::error::{ErrorCode, Result};
 use crate::platform::Platform;
+use maud::{html, Markup};
 
 /// Who is acting: a person (owner = their user id) or the operator.
 enum Actor {
@@ -46,59 +47,67 @@ fn login_redirect() -> Response {
     Response::see_other(&format!("/login?{}", encode_form(&[("return_to", "/apps")])))
 }
 
-fn add_form(csrf: &Csrf, error: Option<&str>, operator: bool) -> String {
-    let err = error
-        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
-        .unwrap_or_default();
-    let field = |id: &str, label: &str, kind: &str, extra: &str| {
-        format!(r#"<label for="{id}">{label}</label><input id="{id}" name="{id}" type="{kind}" {extra}>"#)
+fn add_form(csrf: &Csrf, error: Option<&str>, operator: bool) -> Markup {
+    let field = |id: &str, label: &str, kind: &str, required: bool, maxlength: Option<&str>, pattern: Option<&str>| {
+        html! {
+            label for=(id) { (label) }
+            input id=(id) name=(id) type=(kind) required[required] maxlength=[maxlength] pattern=[pattern];
+        }
     };
-    format!(
-        r#"<h2>Add an app</h2>{err}<form method="post" action="/apps">{}{}{}{}{}{}{}
-{}{}<button type="submit">Add app</button></form>"#,
-        csrf.field(),
-        field("name", "Name", "text", "required maxlength=\"100\""),
-        field("description", "Description", "text", "maxlength=\"1000\""),
-        field("homepage", "Homepage", "url", ""),
-        field("image_uri", "Image URL", "url", ""),
-        field("admin_email", "Admin email", "email", ""),
-        field("admin_phone", "Admin phone", "text", "maxlength=\"32\""),
-        field(
-            "redirect_uri",
-            "Redirect URL (https)",
-            "url",
-            "pattern=\"https://.*\""
-        ),
-        if operator {
-            r#"<p><input type="checkbox" id="trusted" name="trusted" value="yes"> <label for="trusted" class="inline">App is trusted (may use client_credentials without a person)</label></p>"#
-        } else {
-            r#"<p class="hint">Machine access (client credentials, bot tokens) and scopes beyond the basic ones need an operator's approval.</p>"#
-        },
-    )
+    html! {
+        h2 { "Add an app" }
+        @if let Some(e) = error { p class="error" role="alert" { (e) } }
+        form method="post" action="/apps" {
+            (csrf.field())
+            (field("name", "Name", "text", true, Some("100"), None))
+            (field("description", "Description", "text", false, Some("1000"), None))
+            (field("homepage", "Homepage", "url", false, None, None))
+            (field("image_uri", "Image URL", "url", false, None, None))
+            (field("admin_email", "Admin email", "email", false, None, None))
+            (field("admin_phone", "Admin phone", "text", false, Some("32"), None))
+            "\n"
+            (field("redirect_uri", "Redirect URL (https)", "url", false, None, Some("https://.*")))
+            @if operator {
+                p {
+                    input type="checkbox" id="trusted" name="trusted" value="yes";
+                    " "
+                    label for="trusted" class="inline" { "App is trusted (may use client_credentials without a person)" }
+                }
+            } @else {
+                p class="hint" {
+                    "Machine access (client credentials, bot tokens) and scopes beyond the basic ones need an operator's approval."
+                }
+            }
+            button type="submit" { "Add app" }
+        }
+    }
 }
 
-fn app_row(app: &App, csrf: &Csrf) -> String {
+fn app_row(app: &App, csrf: &Csrf) -> Markup {
     let form = |action: &str, label: &str| {
-        format!(
-            r#"<form method="post" action="/apps/{}/{action}" class="inline">{}<button type="submit" class="secondary">{label}</button></form>"#,
-            esc(&app.client_id),
-            csrf.field()
-        )
+        html! {
+            form method="post" action={ "/apps/" (app.client_id) "/" (action) } class="inline" {
+                (csrf.field())
+                button type="submit" class="secondary" { (label) }
+            }
+        }
     };
-    let approval = if app.operator_vetted() {
-        ""
-    } else {
-        r#"<span class="approval">Self-service: scopes and machine access beyond the basic ones wait for an operator's approval.</span><br>"#
-    };
-    format!(
-        "<li><strong>{}</strong><br>App ID: <code>{}</code><br>Redirect URL: {}<br>Trusted: {}<br>{approval}{}{}</li>",
-        esc(&app.name),
-        esc(&app.client_id),
-        esc(app.redirect_uris.first().map(String::as_str).unwrap_or("—")),
-        if app.trusted { "yes" } else { "no" },
-        form("regenerate", "Regenerate secret"),
-        form("remove", "Remove"),
-    )
+    html! {
+        li {
+            strong { (app.name) } br;
+            "App ID: " code { (app.client_id) } br;
+            "Redirect URL: " (app.redirect_uris.first().map(String::as_str).unwrap_or("—")) br;
+            "Trusted: " (if app.trusted { "yes" } else { "no" }) br;
+            @if !app.operator_vetted() {
+                span class="approval" {
+                    "Self-service: scopes and machine access beyond the basic ones wait for an operator's approval."
+                }
+                br;
+            }
+            (form("regenerate", "Regenerate secret"))
+            (form("remove", "Remove"))
+        }
+    }
 }
 
 /// `GET /apps`.
@@ -119,39 +128,40 @@ fn render(
     req: &Request,
     who: &Actor,
     list: &[App],
-    notice: Option<String>,
+    notice: Option<Markup>,
     error: Option<&str>,
 ) -> Result<Response> {
     let csrf = Csrf::for_request(p, req)?;
-    let heading = match who {
-        Actor::Person { name, .. } => format!("<p>Signed in as {}.</p>", esc(name)),
-        Actor::Operator => "<p>Operator view: every app.</p>".into(),
+    let operator = matches!(who, Actor::Operator);
+    let body = html! {
+        @match who {
+            Actor::Person { name, .. } => p { "Signed in as " (name) "." },
+            Actor::Operator => p { "Operator view: every app." },
+        }
+        @if let Some(n) = notice { (n) }
+        @if list.is_empty() {
+            p { "No apps yet." }
+        } @else {
+            ul { @for a in list { (app_row(a, &csrf)) } }
+        }
+        (add_form(&csrf, error, operator))
     };
-    let items: String = list.iter().map(|a| app_row(a, &csrf)).collect();
-    let apps_html = if items.is_empty() {
-        "<p>No apps yet.</p>".to_owned()
-    } else {
-        format!("<ul>{items}</ul>")
-    };
-    let body = format!(
-        "{heading}{}{apps_html}{}",
-        notice.unwrap_or_default(),
-        add_form(&csrf, error, matches!(who, Actor::Operator))
-    );
     Ok(page(
         if error.is_some() { 400 } else { 200 },
         "Your apps",
-        &body,
+        body,
         Some(&csrf),
     ))
 }
 
-fn credentials(app: &App, secret: &str) -> String {
-    format!(
-        r#"<div role="status"><p>Copy the secret now: it is not shown again.</p><p>App ID: <code id="app-id">{}</code></p><p>App secret: <code id="app-secret">{}</code></p></div>"#,
-        esc(&app.client_id),
-        esc(secret)
-    )
+fn credentials(app: &App, secret: &str) -> Markup {
+    html! {
+        div role="status" {
+            p { "Copy the secret now: it is not shown again." }
+            p { "App ID: " code id="app-id" { (app.client_id) } }
+            p { "App secret: " code id="app-secret" { (secret) } }
+        }
+    }
 }
 
 fn form_of(req: &Request) -> Option<Params> {
@@ -271,19 +281,19 @@ pub async fn act(
         } else {
             "Make a new secret? The old secret and every token the app holds stop working at once."
         };
-        let body = format!(
-            r#"<p><strong>{}</strong> (<code>{}</code>)</p><p>{what}</p><form method="post" action="/apps/{}/{action}">{}<input type="hidden" name="confirm" value="yes"><button type="submit">Yes, {}</button></form><p><a href="/apps">Cancel</a></p>"#,
-            esc(&app.name),
-            esc(&app.client_id),
-            esc(&app.client_id),
-            csrf.field(),
-            if action == "remove" {
-                "remove it"
-            } else {
-                "regenerate"
+        let body = html! {
+            p { strong { (app.name) } " (" code { (app.client_id) } ")" }
+            p { (what) }
+            form method="post" action={ "/apps/" (app.client_id) "/" (action) } {
+                (csrf.field())
+                input type="hidden" name="confirm" value="yes";
+                button type="submit" {
+                    "Yes, " (if action == "remove" { "remove it" } else { "regenerate" })
+                }
             }
-        );
-        return Ok(page(200, "Please confirm", &body, Some(&csrf)));
+            p { a href="/apps" { "Cancel" } }
+        };
+        return Ok(page(200, "Please confirm", body, Some(&csrf)));
     }
     if action == "remove" {
         apps::delete(p, id, &who.label()).await?;

@@ -1,9 +1,10 @@
 //! The consent page: which app asks, for what, in words; Allow or Deny.
 
-use super::{esc, page, Csrf};
+use super::{page, Csrf};
 use crate::http::Response;
 use crate::model::App;
 use crate::objects::session::SessionRecord;
+use maud::html;
 
 /// What a scope lets the app do, in words.
 pub fn describe(scope: &str) -> String {
@@ -31,36 +32,28 @@ pub fn render(
     session: &SessionRecord,
     csrf: &Csrf,
 ) -> Response {
-    let image = if app.image_uri.starts_with("https://") {
-        format!(r#"<img src="{}" alt="">"#, esc(&app.image_uri))
-    } else {
-        String::new()
+    let body = html! {
+        div class="app" {
+            @if app.image_uri.starts_with("https://") {
+                img src=(app.image_uri) alt="";
+            }
+            p { strong { (app.name) } " wants to access your account." }
+            @if !app.homepage.is_empty() {
+                p { "Homepage: " a href=(app.homepage) rel="noopener noreferrer" { (app.homepage) } }
+            }
+        }
+        "\n"
+        p { "Signed in as " (session.name) " (" (session.email) ")." }
+        p { "It will be able to:" }
+        ul class="scopes" { @for s in scopes { li { (describe(s)) } } }
+        "\n"
+        form method="post" action="/oauth/authorize" {
+            (csrf.field())
+            @for (k, v) in hidden { input type="hidden" name=(k) value=(v); }
+            "\n"
+            button type="submit" name="decision" value="allow" { "Allow" }
+            button type="submit" class="secondary" name="decision" value="deny" { "Deny" }
+        }
     };
-    let homepage = if app.homepage.is_empty() {
-        String::new()
-    } else {
-        format!(
-            r#"<p>Homepage: <a href="{0}" rel="noopener noreferrer">{0}</a></p>"#,
-            esc(&app.homepage)
-        )
-    };
-    let items: String = scopes
-        .iter()
-        .map(|s| format!("<li>{}</li>", esc(&describe(s))))
-        .collect();
-    let fields: String = hidden
-        .iter()
-        .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, esc(k), esc(v)))
-        .collect();
-    let body = format!(
-        r#"<div class="app">{image}<p><strong>{}</strong> wants to access your account.</p>{homepage}</div>
-<p>Signed in as {} ({}).</p><p>It will be able to:</p><ul class="scopes">{items}</ul>
-<form method="post" action="/oauth/authorize">{}{fields}
-<button type="submit" name="decision" value="allow">Allow</button><button type="submit" class="secondary" name="decision" value="deny">Deny</button></form>"#,
-        esc(&app.name),
-        esc(&session.name),
-        esc(&session.email),
-        csrf.field()
-    );
-    page(200, "Allow access?", &body, Some(csrf))
+    page(200, "Allow access?", body, Some(csrf))
 }

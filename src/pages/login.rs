@@ -1,60 +1,68 @@
 //! `/login`, `/signup`, `/logout` and the home page `/`.
 
-use super::{error_page, esc, page, safe_return_to, Csrf};
+use super::{error_page, page, safe_return_to, Csrf};
 use crate::accounts::{self, cookies};
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
 use crate::error::{ErrorCode, Result};
 use crate::platform::Platform;
+use maud::{html, Markup};
 
-fn login_form(csrf: &Csrf, return_to: &str, email: &str, error: Option<&str>) -> String {
-    let err = error
-        .map(|e| format!(r#"<p class="error" role="alert" id="err">{}</p>"#, esc(e)))
-        .unwrap_or_default();
+fn login_form(csrf: &Csrf, return_to: &str, email: &str, error: Option<&str>) -> Markup {
     let signup = format!("/signup?{}", encode_form(&[("return_to", return_to)]));
-    format!(
-        r#"{err}<form method="post" action="/login">{}<input type="hidden" name="return_to" value="{}">
-<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required value="{}">
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required minlength="8">
-<button type="submit">Log in</button></form><p>No account yet? <a href="{}">Sign up</a></p>"#,
-        csrf.field(),
-        esc(return_to),
-        esc(email),
-        esc(&signup)
-    )
+    html! {
+        @if let Some(e) = error { p class="error" role="alert" id="err" { (e) } }
+        form method="post" action="/login" {
+            (csrf.field())
+            input type="hidden" name="return_to" value=(return_to);
+            "\n"
+            label for="email" { "Email" }
+            input id="email" name="email" type="email" autocomplete="username" required value=(email);
+            "\n"
+            label for="password" { "Password" }
+            input id="password" name="password" type="password" autocomplete="current-password" required minlength="8";
+            "\n"
+            button type="submit" { "Log in" }
+        }
+        p { "No account yet? " a href=(signup) { "Sign up" } }
+    }
 }
 
-fn signup_form(csrf: &Csrf, return_to: &str, email: &str, name: &str, error: Option<&str>) -> String {
-    let err = error
-        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
-        .unwrap_or_default();
+fn signup_form(csrf: &Csrf, return_to: &str, email: &str, name: &str, error: Option<&str>) -> Markup {
     let login = format!("/login?{}", encode_form(&[("return_to", return_to)]));
-    format!(
-        r#"{err}<form method="post" action="/signup">{}<input type="hidden" name="return_to" value="{}">
-<label for="name">Display name</label><input id="name" name="name" type="text" autocomplete="name" required maxlength="100" value="{}">
-<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required value="{}">
-<label for="password">Password (at least 8 characters)</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="8">
-<button type="submit">Sign up</button></form><p>Have an account? <a href="{}">Log in</a></p>"#,
-        csrf.field(),
-        esc(return_to),
-        esc(name),
-        esc(email),
-        esc(&login)
-    )
+    html! {
+        @if let Some(e) = error { p class="error" role="alert" { (e) } }
+        form method="post" action="/signup" {
+            (csrf.field())
+            input type="hidden" name="return_to" value=(return_to);
+            "\n"
+            label for="name" { "Display name" }
+            input id="name" name="name" type="text" autocomplete="name" required maxlength="100" value=(name);
+            "\n"
+            label for="email" { "Email" }
+            input id="email" name="email" type="email" autocomplete="email" required value=(email);
+            "\n"
+            label for="password" { "Password (at least 8 characters)" }
+            input id="password" name="password" type="password" autocomplete="new-password" required minlength="8";
+            "\n"
+            button type="submit" { "Sign up" }
+        }
+        p { "Have an account? " a href=(login) { "Log in" } }
+    }
 }
 
 pub fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
     let csrf = Csrf::for_request(p, req)?;
     let body = login_form(&csrf, &safe_return_to(q.get("return_to")), "", None);
-    Ok(page(200, "Log in", &body, Some(&csrf)))
+    Ok(page(200, "Log in", body, Some(&csrf)))
 }
 
 pub fn signup_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
     let csrf = Csrf::for_request(p, req)?;
     let body = signup_form(&csrf, &safe_return_to(q.get("return_to")), "", "", None);
-    Ok(page(200, "Sign up", &body, Some(&csrf)))
+    Ok(page(200, "Sign up", body, Some(&csrf)))
 }
 
 fn form_params(req: &Request) -> std::result::Result<Params, Response> {
@@ -95,7 +103,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
             email,
             Some("Your form expired. Please try again."),
         );
-        return Ok(page(403, "Log in", &body, Some(&csrf)));
+        return Ok(page(403, "Log in", body, Some(&csrf)));
     }
     match accounts::log_in(p, req, email, f.get("password").unwrap_or("")).await {
         Ok(profile) => {
@@ -109,7 +117,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
                 email,
                 Some("Too many failed log-ins. Wait a minute and try again."),
             );
-            let mut r = page(429, "Log in", &body, Some(&csrf));
+            let mut r = page(429, "Log in", body, Some(&csrf));
             for (k, v) in e.headers {
                 r = r.header(k, v);
             }
@@ -117,7 +125,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
         }
         Err(e) if e.code == ErrorCode::AccessDenied => {
             let body = login_form(&csrf, &return_to, email, Some("The email or password is wrong."));
-            Ok(page(401, "Log in", &body, Some(&csrf)))
+            Ok(page(401, "Log in", body, Some(&csrf)))
         }
         Err(e) => Err(e),
     }
@@ -139,21 +147,23 @@ pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response>
             name,
             Some("Your form expired. Please try again."),
         );
-        return Ok(page(403, "Sign up", &body, Some(&csrf)));
+        return Ok(page(403, "Sign up", body, Some(&csrf)));
     }
     // A new account and an email that already has one get the same page (issue 13 item 16):
     // log in to continue. Sign-up never starts a session, so nothing shows which it was.
     match accounts::sign_up(p, email, f.get("password").unwrap_or(""), name).await {
         Ok(_) => {
-            let body = format!(
-                r#"<p role="status" id="signed-up">Your account is ready: log in to continue. If this email already had an account, use that account's password.</p>{}"#,
-                login_form(&csrf, &return_to, &accounts::normalise_email(email), None)
-            );
-            Ok(page(200, "Log in", &body, Some(&csrf)))
+            let body = html! {
+                p role="status" id="signed-up" {
+                    "Your account is ready: log in to continue. If this email already had an account, use that account's password."
+                }
+                (login_form(&csrf, &return_to, &accounts::normalise_email(email), None))
+            };
+            Ok(page(200, "Log in", body, Some(&csrf)))
         }
         Err(e) if e.code == ErrorCode::InvalidRequest => {
             let body = signup_form(&csrf, &return_to, email, name, Some(&e.description));
-            Ok(page(400, "Sign up", &body, Some(&csrf)))
+            Ok(page(400, "Sign up", body, Some(&csrf)))
         }
         Err(e) => Err(e),
     }
@@ -180,13 +190,17 @@ pub async fn logout(p: &impl Platform, req: &Request) -> Result<Response> {
 pub async fn home(p: &impl Platform, req: &Request) -> Result<Response> {
     let csrf = Csrf::for_request(p, req)?;
     let body = match accounts::current_session(p, req).await? {
-        Some(s) => format!(
-            r#"<p>Signed in as <strong>{}</strong> ({}).</p><form method="post" action="/logout">{}<button type="submit">Log out</button></form>"#,
-            esc(&s.name),
-            esc(&s.email),
-            csrf.field()
-        ),
-        None => r#"<p>Portcullis is an OAuth 2 authorization server.</p><p><a href="/login">Log in</a> or <a href="/signup">sign up</a>.</p>"#.to_owned(),
+        Some(s) => html! {
+            p { "Signed in as " strong { (s.name) } " (" (s.email) ")." }
+            form method="post" action="/logout" {
+                (csrf.field())
+                button type="submit" { "Log out" }
+            }
+        },
+        None => html! {
+            p { "Portcullis is an OAuth 2 authorization server." }
+            p { a href="/login" { "Log in" } " or " a href="/signup" { "sign up" } "." }
+        },
     };
-    Ok(page(200, "Portcullis", &body, Some(&csrf)))
+    Ok(page(200, "Portcullis", body, Some(&csrf)))
 }

@@ -2,7 +2,7 @@
 //! registers an app by following a link (GET) or posting a form; a signed-in person confirms
 //! with Register or Deny. Invalid input is a page listing each problem, never a redirect.
 
-use super::{esc, page, Csrf};
+use super::{page, Csrf};
 use crate::accounts::{self, cookies};
 use crate::rules::fields as validate;
 use crate::apps;
@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::resource;
 use crate::rules::redirect_uri;
 use crate::platform::Platform;
+use maud::{html, Markup};
 
 /// The registration parameters, in the order they are echoed back.
 const FIELDS: [&str; 9] = [
@@ -74,13 +75,13 @@ fn problems(q: &Params) -> Vec<String> {
 }
 
 fn problem_page(list: &[String]) -> Response {
-    let items: String = list.iter().map(|p| format!("<li>{}</li>", esc(p))).collect();
     page(
         400,
         "Registration problems",
-        &format!(
-            r#"<p class="error" role="alert">The registration request cannot be used:</p><ul>{items}</ul>"#
-        ),
+        html! {
+            p class="error" role="alert" { "The registration request cannot be used:" }
+            ul { @for p in list { li { (p) } } }
+        },
         None,
     )
 }
@@ -94,25 +95,24 @@ fn params_of(req: &Request) -> std::result::Result<Params, Response> {
     parsed.map_err(|e| problem_page(&[e.description]))
 }
 
-fn details(r: &Registration<'_>) -> String {
-    let row = |label: &str, v: &str| {
-        if v.is_empty() {
-            String::new()
-        } else {
-            format!("<dt>{}</dt><dd>{}</dd>", esc(label), esc(v))
+fn details(r: &Registration<'_>) -> Markup {
+    let rows = [
+        ("Name", r.get("name")),
+        ("Description", r.get("description")),
+        ("Homepage", r.get("homepage")),
+        ("Image", r.get("image_uri")),
+        ("Admin email", r.get("email")),
+        ("Admin phone", r.get("phone")),
+        ("Redirect URL", r.get("redirect_uri")),
+        ("API", r.api),
+    ];
+    html! {
+        dl {
+            @for (label, v) in rows {
+                @if !v.is_empty() { dt { (label) } dd { (v) } }
+            }
         }
-    };
-    format!(
-        "<dl>{}{}{}{}{}{}{}{}</dl>",
-        row("Name", r.get("name")),
-        row("Description", r.get("description")),
-        row("Homepage", r.get("homepage")),
-        row("Image", r.get("image_uri")),
-        row("Admin email", r.get("email")),
-        row("Admin phone", r.get("phone")),
-        row("Redirect URL", r.get("redirect_uri")),
-        row("API", r.api),
-    )
+    }
 }
 
 /// `GET` or form-`POST /oauth/register`: validate, then show the confirmation page.
@@ -133,28 +133,32 @@ pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
     let here = format!("/oauth/register?{}", encode_form(&pairs));
     let Some(session) = accounts::current_session(p, req).await? else {
         let login = format!("/login?{}", encode_form(&[("return_to", &here)]));
-        let body = format!(
-            r#"{}<p>Log in to register this app under your account.</p><p><a href="{}">Log in</a></p>"#,
-            details(&r),
-            esc(&login)
-        );
-        return Ok(page(200, "Register an app", &body, None));
+        let body = html! {
+            (details(&r))
+            p { "Log in to register this app under your account." }
+            p { a href=(login) { "Log in" } }
+        };
+        return Ok(page(200, "Register an app", body, None));
     };
     let csrf = Csrf::for_request(p, req)?;
-    let hidden: String = pairs
-        .iter()
-        .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, esc(k), esc(v)))
-        .collect();
-    let body = format!(
-        r#"{}<p>Signed in as {} ({}).</p><form method="post" action="/oauth/register/confirm">{}{hidden}
-<p><input type="checkbox" id="grant_access" name="grant_access" value="yes"> <label for="grant_access" class="inline">Grant access: let this app act for me right away</label></p>
-<button type="submit" name="decision" value="register">Register</button><button type="submit" class="secondary" name="decision" value="deny">Deny</button></form>"#,
-        details(&r),
-        esc(&session.name),
-        esc(&session.email),
-        csrf.field()
-    );
-    Ok(page(200, "Register an app", &body, Some(&csrf)))
+    let body = html! {
+        (details(&r))
+        p { "Signed in as " (session.name) " (" (session.email) ")." }
+        form method="post" action="/oauth/register/confirm" {
+            (csrf.field())
+            @for (k, v) in &pairs { input type="hidden" name=(k) value=(v); }
+            "\n"
+            p {
+                input type="checkbox" id="grant_access" name="grant_access" value="yes";
+                " "
+                label for="grant_access" class="inline" { "Grant access: let this app act for me right away" }
+            }
+            "\n"
+            button type="submit" name="decision" value="register" { "Register" }
+            button type="submit" class="secondary" name="decision" value="deny" { "Deny" }
+        }
+    };
+    Ok(page(200, "Register an app", body, Some(&csrf)))
 }
 
 /// `POST /oauth/register/confirm`: Register (create, then redirect with the credentials) or Deny.
