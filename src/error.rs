@@ -136,6 +136,14 @@ impl Error {
             ..Self::new(code, message)
         }
     }
+    /// This error (its code and headers, e.g. `Retry-After`) as a page saying `message`.
+    pub fn on_page(self, title: &'static str, message: impl Into<String>) -> Self {
+        Error {
+            shown: Shown::Page { title },
+            description: message.into(),
+            ..self
+        }
+    }
     /// This error, sent back to the client's registered redirect URI (RFC 6749 §4.1.2.1).
     pub fn redirected(self, uri: &str, state: Option<&str>, issuer: &str) -> Self {
         Error {

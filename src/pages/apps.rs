@@ -2,13 +2,13 @@
 //! bearer, sees and manages all): add, see App ID and secret (secret only right after creation
 //! or regeneration), regenerate the secret, remove. Destructive actions ask for confirmation.
 
-use super::{error_page, page, Csrf};
+use super::{page, Csrf};
 use crate::accounts::{self, cookies};
 use crate::apps;
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
 use crate::model::App;
-use crate::error::{ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::platform::Platform;
 use maud::{html, Markup};
 
@@ -170,38 +170,38 @@ fn form_of(req: &Request) -> Option<Params> {
         .flatten()
 }
 
-/// What every form post here starts with: who acts (or the log-in redirect), the form, and
-/// the CSRF check (the operator's bearer header cannot be sent cross-site, so it needs none).
+/// What every form post here starts with: who acts (`None`: nobody is signed in, send them to
+/// log in), the form, and the CSRF check (the operator's bearer header cannot be sent
+/// cross-site, so it needs none). A form that is missing or expired is an error page.
 async fn form_post(
     p: &impl Platform,
     req: &Request,
     operator: bool,
-) -> Result<std::result::Result<(Actor, Params), Response>> {
+) -> Result<Option<(Actor, Params)>> {
     let Some(who) = actor(p, req, operator).await? else {
-        return Ok(Err(login_redirect()));
+        return Ok(None);
     };
     let Some(f) = form_of(req) else {
-        return Ok(Err(error_page(
-            400,
+        return Err(Error::page(
+            ErrorCode::InvalidRequest,
             "Your apps",
             "Submit the form from this site.",
-        )));
+        ));
     };
     if !operator && !cookies::csrf_ok(req, f.get("csrf")) {
-        return Ok(Err(error_page(
-            403,
+        return Err(Error::page(
+            ErrorCode::AccessDenied,
             "Your apps",
             "The form expired. Go back and try again.",
-        )));
+        ));
     }
-    Ok(Ok((who, f)))
+    Ok(Some((who, f)))
 }
 
 /// `POST /apps`: add an app.
 pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Response> {
-    let (who, f) = match form_post(p, req, operator).await? {
-        Ok(v) => v,
-        Err(page) => return Ok(page),
+    let Some((who, f)) = form_post(p, req, operator).await? else {
+        return Ok(login_redirect());
     };
     let owner = match &who {
         Actor::Person { user_id, .. } => user_id.clone(),
@@ -266,13 +266,12 @@ pub async fn act(
     id: &str,
     action: &str,
 ) -> Result<Response> {
-    let (who, f) = match form_post(p, req, operator).await? {
-        Ok(v) => v,
-        Err(page) => return Ok(page),
+    let Some((who, f)) = form_post(p, req, operator).await? else {
+        return Ok(login_redirect());
     };
     let app = match apps::authoritative(p, id).await {
         Ok(app) if who.may_manage(&app) => app,
-        _ => return Ok(error_page(404, "Your apps", "No such app.")),
+        _ => return Err(Error::page(ErrorCode::NotFound, "Your apps", "No such app.")),
     };
     let csrf = Csrf::for_request(p, req)?;
     if f.get("confirm") != Some("yes") {

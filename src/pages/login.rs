@@ -1,10 +1,10 @@
 //! `/login`, `/signup`, `/logout` and the home page `/`.
 
-use super::{error_page, page, safe_return_to, Csrf};
+use super::{page, safe_return_to, Csrf};
 use crate::accounts::{self, cookies};
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
-use crate::error::{ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::platform::Platform;
 use maud::{html, Markup};
 
@@ -65,15 +65,17 @@ pub fn signup_page(p: &impl Platform, req: &Request) -> Result<Response> {
     Ok(page(200, "Sign up", body, Some(&csrf)))
 }
 
-fn form_params(req: &Request) -> std::result::Result<Params, Response> {
+/// The posted form, or the page that says why there is none.
+fn form_params(req: &Request) -> Result<Params> {
     if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
-        return Err(error_page(
-            415,
+        return Err(Error::page(
+            ErrorCode::UnsupportedMediaType,
             "Unsupported form",
             "Submit the form from this site.",
         ));
     }
-    Params::parse_form(&req.body).map_err(|e| error_page(400, "Bad request", &e.description))
+    Params::parse_form(&req.body)
+        .map_err(|e| Error::page(ErrorCode::InvalidRequest, "Bad request", e.description))
 }
 
 /// Logs the person in and sends them back where they came from.
@@ -89,10 +91,7 @@ fn logged_in(p: &impl Platform, req: &Request, token: &str, return_to: &str) -> 
 }
 
 pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> {
-    let f = match form_params(req) {
-        Ok(f) => f,
-        Err(r) => return Ok(r),
-    };
+    let f = form_params(req)?;
     let csrf = Csrf::for_request(p, req)?;
     let return_to = safe_return_to(f.get("return_to"));
     let email = f.get("email").unwrap_or("");
@@ -132,10 +131,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
 }
 
 pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response> {
-    let f = match form_params(req) {
-        Ok(f) => f,
-        Err(r) => return Ok(r),
-    };
+    let f = form_params(req)?;
     let csrf = Csrf::for_request(p, req)?;
     let return_to = safe_return_to(f.get("return_to"));
     let (email, name) = (f.get("email").unwrap_or(""), f.get("name").unwrap_or(""));
@@ -170,12 +166,13 @@ pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response>
 }
 
 pub async fn logout(p: &impl Platform, req: &Request) -> Result<Response> {
-    let f = match form_params(req) {
-        Ok(f) => f,
-        Err(r) => return Ok(r),
-    };
+    let f = form_params(req)?;
     if !cookies::csrf_ok(req, f.get("csrf")) {
-        return Ok(error_page(403, "Log out", "Your form expired. Please try again."));
+        return Err(Error::page(
+            ErrorCode::AccessDenied,
+            "Log out",
+            "Your form expired. Please try again.",
+        ));
     }
     accounts::end_session(p, req).await?;
     Ok(Response::empty(303)

@@ -86,13 +86,12 @@ fn problem_page(list: &[String]) -> Response {
     )
 }
 
-fn params_of(req: &Request) -> std::result::Result<Params, Response> {
-    let parsed = if req.method == "GET" {
+fn params_of(req: &Request) -> Result<Params> {
+    if req.method == "GET" {
         Params::from_query(req)
     } else {
         Params::parse_form(&req.body)
-    };
-    parsed.map_err(|e| problem_page(&[e.description]))
+    }
 }
 
 fn details(r: &Registration<'_>) -> Markup {
@@ -117,9 +116,10 @@ fn details(r: &Registration<'_>) -> Markup {
 
 /// `GET` or form-`POST /oauth/register`: validate, then show the confirmation page.
 pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
+    // Unreadable parameters are one more registration problem, listed on the same page.
     let q = match params_of(req) {
         Ok(q) => q,
-        Err(r) => return Ok(r),
+        Err(e) => return Ok(problem_page(&[e.description])),
     };
     let list = problems(&q);
     if !list.is_empty() {
@@ -177,15 +177,15 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
         return Ok(problem_page(&list));
     }
     if !cookies::csrf_ok(req, f.get("csrf")) {
-        return Ok(super::error_page(
-            403,
+        return Err(Error::page(
+            ErrorCode::AccessDenied,
             "Register an app",
             "The form expired or came from another site. Start again.",
         ));
     }
     let Some(session) = accounts::current_session(p, req).await? else {
-        return Ok(super::error_page(
-            401,
+        return Err(Error::page(
+            ErrorCode::LoginRequired,
             "Register an app",
             "You are no longer signed in. Start again.",
         ));
@@ -199,17 +199,12 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
         }
         return Ok(Response::see_other(&redirect_with(uri, &pairs)));
     }
-    if let Err(e) = accounts::count_registration(p, req).await {
-        let mut r = super::error_page(
-            429,
+    accounts::count_registration(p, req).await.map_err(|e| {
+        e.on_page(
             "Register an app",
             "Too many registrations from your address. Wait a minute and try again.",
-        );
-        for (k, v) in e.headers {
-            r = r.header(k, v);
-        }
-        return Ok(r);
-    }
+        )
+    })?;
     let mut app = apps::blank_self_service(p, &session.user_id)?;
     app.name = f.get("name").unwrap_or("").to_owned();
     app.description = f.get("description").unwrap_or("").to_owned();
@@ -223,11 +218,8 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
     let created = match apps::create(p, app, &format!("user:{}", session.user_id), false).await {
         Ok(c) => c,
         Err(e) if e.code == ErrorCode::LimitReached => {
-            return Ok(super::error_page(
-                409,
-                "Register an app",
-                &format!("You cannot register more apps: {}.", e.description),
-            ))
+            let message = format!("You cannot register more apps: {}.", e.description);
+            return Err(e.on_page("Register an app", message));
         }
         Err(e) => return Err(e),
     };
