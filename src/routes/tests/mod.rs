@@ -2,6 +2,7 @@
 //! HTTP surface): the rule tables, and whole flows. End-to-end tests keep what needs workerd.
 
 mod assertion;
+mod authorization;
 mod flows;
 mod registration;
 mod support;
