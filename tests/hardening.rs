@@ -1824,8 +1824,10 @@ fn percent_encoded_userinfo_in_redirect_uris_is_refused() {
 // CORS
 // ---------------------------------------------------------------------------------------------
 
+/// CORS is allowed on the API endpoints (token, revocation, metadata, JWKS, JSON registration,
+/// userinfo) and their preflights.
 #[test]
-fn cors_on_api_endpoints_never_on_authorize_or_pages() {
+fn cors_on_api_endpoints_and_their_preflights() {
     let s = s();
     let origin = ("origin", "https://spa.example");
     let app = s.trusted_app(&["public"]);
@@ -1907,6 +1909,17 @@ fn cors_on_api_endpoints_never_on_authorize_or_pages() {
             .unwrap_or("")
             .contains("authorization"));
     }
+}
+
+/// CORS is never allowed on the authorization endpoint (any answer), the HTML pages or the
+/// admin API.
+#[test]
+fn cors_never_on_authorize_pages_or_admin() {
+    let s = s();
+    let origin = ("origin", "https://spa.example");
+    let c = Client::web(s, &["public"]);
+    let (b, _) = Browser::signed_up(s, "cors-never");
+    let acao = |r: &Resp| r.header("access-control-allow-origin").map(str::to_owned);
 
     // Never: the authorization endpoint (any answer) and the HTML pages, nor the admin API.
     let never = [
