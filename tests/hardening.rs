@@ -753,54 +753,209 @@ fn nested_json(depth: usize) -> Vec<u8> {
     v
 }
 
-#[test]
-fn hostile_inputs_get_protocol_errors_and_change_nothing() {
-    let s = s();
-    let admin = bearer(s.admin_token.as_deref().unwrap());
-    let good = "https://good.example/cb";
-    // The targets whose stored state must not change.
-    let key = test_key(2);
-    let target = s.create_app(json!({
-        "name": "Hostile target",
-        "owner": owner("hostile"),
-        "redirect_uris": [good],
-        "trusted": true,
-        "public_key": key.public_jwk(),
-        "scopes": ["public", "users:read"],
-    }));
-    let pkjwt = s.create_app(json!({
-        "name": "Hostile pkjwt",
-        "owner": owner("hostile"),
-        "token_endpoint_auth_method": "private_key_jwt",
-        "public_key": key.public_jwk(),
-        "trusted": true,
-    }));
-    let dcr = s
-        .post_json(
-            "/oauth/register",
-            &json!({"redirect_uris": [good], "client_name": "Hostile DCR"}),
-        )
-        .expect_json(201);
-    let dcr_path = format!("/oauth/register/{}", dcr["client_id"].as_str().unwrap());
-    let rat = bearer(dcr["registration_access_token"].as_str().unwrap());
-    let client = Client {
-        app: target.clone(),
-        redirect_uri: good.into(),
-        public: false,
-    };
-    let (b, person) = Browser::signed_up(s, "hostile");
-    let (access, _refresh, _) = client.tokens(s, &b, "public users:read");
-    let before_target = s.get_app(&target.id);
-    let before_dcr = s.get_with(&dcr_path, &[("authorization", &rat)]).expect_json(200);
-    let created_owner = owner("hostile-created");
-    let id = target.id.as_str();
-    let target_auth = basic(id, target.secret());
+/// Redirect URIs no client may register or use.
+fn hostile_uris() -> [&'static str; 20] {
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "https://good.example@evil.example/cb",
+        "https://good.example/cb/../../evil",
+        "https://good.example/./cb",
+        "HTTPS://good.example/cb",
+        "https://Good.Example/cb",
+        "https://good.example./cb",
+        "https://gооd.example/cb", // Cyrillic о
+        "https://good.example/cb\u{202e}",
+        "https://good.example/cb#frag",
+        "https://good.example\\@evil.example/cb",
+        "//evil.example/cb",
+        "https:evil.example",
+        "http://evil.example/cb",
+        "https://good.example/cb\r\nX-Injected: 1",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "",
+    ]
+}
 
-    let mut cases: Vec<Case> = Vec::new();
+const GOOD: &str = "https://good.example/cb";
+
+/// What the hostile cases aim at, and its state before them: a trusted app with a key and a
+/// redirect URI, a private_key_jwt app, an RFC 7591 client, a signed-in person with tokens.
+/// Each hostile test makes its own, runs its cases, and checks that none of it changed.
+struct Hostile {
+    admin: String,
+    target: App,
+    pkjwt: App,
+    dcr: Value,
+    dcr_path: String,
+    rat: String,
+    b: Browser,
+    person: Person,
+    access: String,
+    before_target: Value,
+    before_dcr: Value,
+    created_owner: String,
+    target_auth: String,
+}
+
+impl Hostile {
+    fn new(s: &Server) -> Hostile {
+        let admin = bearer(s.admin_token.as_deref().unwrap());
+        let good = GOOD;
+        // The targets whose stored state must not change.
+        let key = test_key(2);
+        let target = s.create_app(json!({
+            "name": "Hostile target",
+            "owner": owner("hostile"),
+            "redirect_uris": [good],
+            "trusted": true,
+            "public_key": key.public_jwk(),
+            "scopes": ["public", "users:read"],
+        }));
+        let pkjwt = s.create_app(json!({
+            "name": "Hostile pkjwt",
+            "owner": owner("hostile"),
+            "token_endpoint_auth_method": "private_key_jwt",
+            "public_key": key.public_jwk(),
+            "trusted": true,
+        }));
+        let dcr = s
+            .post_json(
+                "/oauth/register",
+                &json!({"redirect_uris": [good], "client_name": "Hostile DCR"}),
+            )
+            .expect_json(201);
+        let dcr_path = format!("/oauth/register/{}", dcr["client_id"].as_str().unwrap());
+        let rat = bearer(dcr["registration_access_token"].as_str().unwrap());
+        let client = Client {
+            app: target.clone(),
+            redirect_uri: good.into(),
+            public: false,
+        };
+        let (b, person) = Browser::signed_up(s, "hostile");
+        let (access, _refresh, _) = client.tokens(s, &b, "public users:read");
+        let before_target = s.get_app(&target.id);
+        let before_dcr = s.get_with(&dcr_path, &[("authorization", &rat)]).expect_json(200);
+        let created_owner = owner("hostile-created");
+        let id = target.id.clone();
+        let target_auth = basic(&id, target.secret());
+        Hostile {
+            admin,
+            target,
+            pkjwt,
+            dcr,
+            dcr_path,
+            rat,
+            b,
+            person,
+            access,
+            before_target,
+            before_dcr,
+            created_owner,
+            target_auth,
+        }
+    }
+
+    fn id(&self) -> &str {
+        &self.target.id
+    }
+
+    /// Runs the cases (8 at a time), then checks that nothing changed and nothing panicked.
+    fn run(&self, s: &Server, cases: Vec<Case>) {
+        let Hostile { target, dcr_path, rat, b, person, access, before_target, before_dcr, created_owner, .. } = self;
+        let id = self.id();
+        let started = Instant::now();
+        let agent = browser::agent();
+        let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(c) = cases.get(i) else { return };
+                    let headers: Vec<(&str, &str)> =
+                        c.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    let url = format!("{}{}", s.base, c.path);
+                    match try_send(&agent, c.method, &url, &headers, c.body.as_deref()) {
+                        Ok(r) => {
+                            if let Some(why) = judge(c, &r) {
+                                failures.lock().unwrap().push(why);
+                            }
+                        }
+                        Err(e) => failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{}: transport error {e}", c.name)),
+                    }
+                });
+            }
+        });
+        eprintln!(
+            "[hostile] {} cases in {:.1} s",
+            cases.len(),
+            started.elapsed().as_secs_f64()
+        );
+
+        // Nothing changed.
+        let after_target = s.get_app(&target.id);
+        let after_dcr = s.get_with(&dcr_path, &[("authorization", &rat)]).expect_json(200);
+        let mut failures = failures.into_inner().unwrap();
+        if after_target != *before_target {
+            failures.push(format!(
+                "the target app changed:\nbefore {before_target}\nafter  {after_target}"
+            ));
+        }
+        if after_dcr != *before_dcr {
+            failures.push(format!(
+                "the registered client changed:\nbefore {before_dcr}\nafter  {after_dcr}"
+            ));
+        }
+        let created = s
+            .admin("GET", &format!("/admin/apps?owner={created_owner}"), None)
+            .expect_json(200);
+        if !created["apps"].as_array().unwrap().is_empty() {
+            failures.push(format!("hostile creations stored apps: {created}"));
+        }
+        if !s.is_active(&access) {
+            failures.push("a forged token's revocation revoked the real access token".into());
+        }
+        s.cc_basic(id, target.secret(), None).expect(200);
+        b.log_in(&person, None);
+        let log = s.log();
+        if log.contains("panicked") {
+            failures.push(format!(
+                "the worker panicked:\n{}",
+                log.lines()
+                    .filter(|l| l.contains("panicked"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} hostile cases failed:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+/// Every JSON/API endpoint: the body rules (size, encoding, duplicates, types, depth, media type,
+/// method), then the token endpoint's specifics.
+#[test]
+fn hostile_api_bodies_get_protocol_errors_and_change_nothing() {
+    let s = s();
+    let fx = Hostile::new(s);
+    let admin = &fx.admin;
+    let target_auth = &fx.target_auth;
+    let good = GOOD;
+    let id = fx.id();
     let mib = vec![b'a'; 1 << 20];
     let deep = nested_json(10_000);
-
-    // --- Every JSON/API endpoint: the body rules -----------------------------------------
+    let mut cases: Vec<Case> = Vec::new();
     type Endpoint<'a> = (&'a str, &'a str, Vec<(String, String)>);
     let api_posts: Vec<Endpoint> = vec![
         ("token", "/oauth/token", vec![]),
@@ -945,30 +1100,25 @@ fn hostile_inputs_get_protocol_errors_and_change_nothing() {
         "/.well-known/oauth-authorization-server",
         Want::Json(E405),
     ));
+    fx.run(s, cases);
+}
 
-    // --- RFC 7591/7592 and the admin API: hostile metadata --------------------------------
-    let hostile_uris = [
-        "javascript:alert(1)",
-        "JavaScript:alert(1)",
-        "data:text/html,<script>alert(1)</script>",
-        "https://good.example@evil.example/cb",
-        "https://good.example/cb/../../evil",
-        "https://good.example/./cb",
-        "HTTPS://good.example/cb",
-        "https://Good.Example/cb",
-        "https://good.example./cb",
-        "https://gооd.example/cb", // Cyrillic о
-        "https://good.example/cb\u{202e}",
-        "https://good.example/cb#frag",
-        "https://good.example\\@evil.example/cb",
-        "//evil.example/cb",
-        "https:evil.example",
-        "http://evil.example/cb",
-        "https://good.example/cb\r\nX-Injected: 1",
-        "vbscript:msgbox(1)",
-        "file:///etc/passwd",
-        "",
-    ];
+/// RFC 7591/7592 and the admin API: hostile metadata (redirect URIs, types, depth, control
+/// characters, sizes, tokens, traversal).
+#[test]
+fn hostile_metadata_gets_protocol_errors_and_changes_nothing() {
+    let s = s();
+    let fx = Hostile::new(s);
+    let admin = &fx.admin;
+    let rat = &fx.rat;
+    let dcr_path = &fx.dcr_path;
+    let good = GOOD;
+    let id = fx.id();
+    let created_owner = &fx.created_owner;
+    let dcr = &fx.dcr;
+    let mib = vec![b'a'; 1 << 20];
+    let hostile_uris = hostile_uris();
+    let mut cases: Vec<Case> = Vec::new();
     for u in hostile_uris {
         let tag: String = u.escape_debug().to_string().chars().take(40).collect();
         cases.push(
@@ -1168,8 +1318,22 @@ fn hostile_inputs_get_protocol_errors_and_change_nothing() {
             .header("authorization", rat.clone())
             .json("{}"),
     );
+    fx.run(s, cases);
+}
 
-    // --- Tokens: forged access tokens and app assertions -------------------------------------
+/// Tokens: forged access tokens at userinfo, introspection and revocation, and forged app
+/// assertions at both doors and as private_key_jwt client assertions.
+#[test]
+fn forged_tokens_and_assertions_get_protocol_errors_and_change_nothing() {
+    let s = s();
+    let fx = Hostile::new(s);
+    let admin = &fx.admin;
+    let target_auth = &fx.target_auth;
+    let id = fx.id();
+    let key = test_key(2);
+    let access = &fx.access;
+    let pkjwt = &fx.pkjwt;
+    let mut cases: Vec<Case> = Vec::new();
     let jwks = s.jwks();
     let jwk = &jwks["keys"][0];
     let server_keys = vec![
@@ -1315,8 +1479,22 @@ fn hostile_inputs_get_protocol_errors_and_change_nothing() {
         )
         .header("authorization", format!("Bearer {}", "j".repeat(30_000))),
     );
+    fx.run(s, cases);
+}
 
-    // --- The authorization endpoint and the pages (HTML) ------------------------------------
+/// The authorization endpoint and the pages (HTML): hostile queries, redirect URIs, forms,
+/// cookies and paths.
+#[test]
+fn hostile_authorize_and_page_inputs_get_protocol_errors_and_change_nothing() {
+    let s = s();
+    let fx = Hostile::new(s);
+    let admin = &fx.admin;
+    let good = GOOD;
+    let id = fx.id();
+    let person = &fx.person;
+    let mib = vec![b'a'; 1 << 20];
+    let hostile_uris = hostile_uris();
+    let mut cases: Vec<Case> = Vec::new();
     let az = |q: &str| format!("/oauth/authorize?{q}");
     for (name, q) in [
         ("missing client_id", "response_type=code".to_string()),
@@ -1598,82 +1776,7 @@ fn hostile_inputs_get_protocol_errors_and_change_nothing() {
         "/%2e%2e/%2e%2e/etc/passwd",
         Want::Json(E404),
     ));
-
-    // --- Run them all (8 at a time) -------------------------------------------------------
-    let started = Instant::now();
-    let agent = browser::agent();
-    let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..8 {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(c) = cases.get(i) else { return };
-                let headers: Vec<(&str, &str)> =
-                    c.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                let url = format!("{}{}", s.base, c.path);
-                match try_send(&agent, c.method, &url, &headers, c.body.as_deref()) {
-                    Ok(r) => {
-                        if let Some(why) = judge(c, &r) {
-                            failures.lock().unwrap().push(why);
-                        }
-                    }
-                    Err(e) => failures
-                        .lock()
-                        .unwrap()
-                        .push(format!("{}: transport error {e}", c.name)),
-                }
-            });
-        }
-    });
-    eprintln!(
-        "[hostile] {} cases in {:.1} s",
-        cases.len(),
-        started.elapsed().as_secs_f64()
-    );
-
-    // Nothing changed.
-    let after_target = s.get_app(&target.id);
-    let after_dcr = s.get_with(&dcr_path, &[("authorization", &rat)]).expect_json(200);
-    let mut failures = failures.into_inner().unwrap();
-    if after_target != before_target {
-        failures.push(format!(
-            "the target app changed:\nbefore {before_target}\nafter  {after_target}"
-        ));
-    }
-    if after_dcr != before_dcr {
-        failures.push(format!(
-            "the registered client changed:\nbefore {before_dcr}\nafter  {after_dcr}"
-        ));
-    }
-    let created = s
-        .admin("GET", &format!("/admin/apps?owner={created_owner}"), None)
-        .expect_json(200);
-    if !created["apps"].as_array().unwrap().is_empty() {
-        failures.push(format!("hostile creations stored apps: {created}"));
-    }
-    if !s.is_active(&access) {
-        failures.push("a forged token's revocation revoked the real access token".into());
-    }
-    s.cc_basic(id, target.secret(), None).expect(200);
-    b.log_in(&person, None);
-    let log = s.log();
-    if log.contains("panicked") {
-        failures.push(format!(
-            "the worker panicked:\n{}",
-            log.lines()
-                .filter(|l| l.contains("panicked"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ));
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} hostile cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    fx.run(s, cases);
 }
 
 /// A percent-encoded `@` in the host (`https://good.example%40evil.example/cb`) is refused like
@@ -1721,8 +1824,10 @@ fn percent_encoded_userinfo_in_redirect_uris_is_refused() {
 // CORS
 // ---------------------------------------------------------------------------------------------
 
+/// CORS is allowed on the API endpoints (token, revocation, metadata, JWKS, JSON registration,
+/// userinfo) and their preflights.
 #[test]
-fn cors_on_api_endpoints_never_on_authorize_or_pages() {
+fn cors_on_api_endpoints_and_their_preflights() {
     let s = s();
     let origin = ("origin", "https://spa.example");
     let app = s.trusted_app(&["public"]);
@@ -1804,6 +1909,17 @@ fn cors_on_api_endpoints_never_on_authorize_or_pages() {
             .unwrap_or("")
             .contains("authorization"));
     }
+}
+
+/// CORS is never allowed on the authorization endpoint (any answer), the HTML pages or the
+/// admin API.
+#[test]
+fn cors_never_on_authorize_pages_or_admin() {
+    let s = s();
+    let origin = ("origin", "https://spa.example");
+    let c = Client::web(s, &["public"]);
+    let (b, _) = Browser::signed_up(s, "cors-never");
+    let acao = |r: &Resp| r.header("access-control-allow-origin").map(str::to_owned);
 
     // Never: the authorization endpoint (any answer) and the HTML pages, nor the admin API.
     let never = [

@@ -362,7 +362,4 @@ fn bench_sign(p: &impl Platform, req: &Request) -> Response {
 }
 
 #[cfg(test)]
-mod flow_tests;
-
-#[cfg(test)]
 mod tests;

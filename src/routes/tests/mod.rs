@@ -1,5 +1,9 @@
-//! Rule tables over the in-memory platform, driven only through `routes::handle` (the stable
-//! HTTP surface). End-to-end tests keep what needs workerd.
+//! Native tests over the in-memory platform, driven only through `routes::handle` (the stable
+//! HTTP surface): the rule tables, and whole flows. End-to-end tests keep what needs workerd.
 
+mod apps;
+mod assertion;
+mod authorization;
+mod flows;
 mod registration;
 mod support;

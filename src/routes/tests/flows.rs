@@ -1,132 +1,11 @@
 //! Whole flows through the router over the in-memory platform: the same code paths as
 //! workerd, minus the I/O.
 
-use super::handle;
-use crate::http::{Request, Response};
+use super::support::*;
 use crate::config::{Config, Secret};
-use crate::crypto::keys::{tests::test_pem, SigningKeys};
-use crate::platform::memory::{block_on, MemPlatform};
+use crate::platform::memory::block_on;
 use crate::util::{b64url, sha256};
 use serde_json::Value;
-
-const ORIGIN: &str = "http://127.0.0.1:8787";
-
-fn platform() -> MemPlatform {
-    let mut cfg = Config::default();
-    cfg.admin_token = Some(Secret("admin-secret".into()));
-    MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap())
-}
-
-fn req(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Request {
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    Request {
-        method: method.into(),
-        path: path.into(),
-        query: query.into(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body: body.as_bytes().to_vec(),
-        origin: ORIGIN.into(),
-        remote_addr: "192.0.2.1".into(),
-    }
-}
-
-fn send(p: &MemPlatform, r: Request) -> Response {
-    block_on(handle(p, &r))
-}
-
-fn json(r: &Response) -> Value {
-    serde_json::from_slice(&r.body).unwrap_or(Value::Null)
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    crate::http::params::encode_form(pairs)
-}
-
-/// Pulls `name="csrf" value="…"` out of a page.
-fn csrf_of(r: &Response) -> String {
-    let html = String::from_utf8_lossy(&r.body);
-    let at = html.find(r#"name="csrf" value=""#).expect("csrf field") + r#"name="csrf" value=""#.len();
-    html[at..].split('"').next().unwrap().to_owned()
-}
-
-fn query_param(location: &str, name: &str) -> Option<String> {
-    let q = location.split_once('?')?.1;
-    let params = crate::http::params::Params::parse_form(q.as_bytes()).ok()?;
-    params.get(name).map(str::to_owned)
-}
-
-struct Browser {
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn headers(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-    fn take(&mut self, r: &Response) {
-        for (k, v) in &r.headers {
-            if k == "set-cookie" {
-                let (name, rest) = v.split_once('=').unwrap();
-                let value = rest.split(';').next().unwrap().to_owned();
-                self.cookies.retain(|(n, _)| n != name);
-                self.cookies.push((name.to_owned(), value));
-            }
-        }
-    }
-    fn get(&mut self, p: &MemPlatform, target: &str) -> Response {
-        let c = self.headers();
-        let r = send(p, req("GET", target, &[("cookie", &c)], ""));
-        self.take(&r);
-        r
-    }
-    fn post(&mut self, p: &MemPlatform, target: &str, body: &str) -> Response {
-        let c = self.headers();
-        let h = [
-            ("cookie", c.as_str()),
-            ("content-type", "application/x-www-form-urlencoded"),
-            ("origin", ORIGIN),
-        ];
-        let r = send(p, req("POST", target, &h, body));
-        self.take(&r);
-        r
-    }
-}
-
-fn create_app(p: &MemPlatform, body: Value) -> Value {
-    let r = send(
-        p,
-        req(
-            "POST",
-            "/admin/apps",
-            &[
-                ("authorization", "Bearer admin-secret"),
-                ("content-type", "application/json"),
-            ],
-            &body.to_string(),
-        ),
-    );
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    json(&r)
-}
-
-fn token(p: &MemPlatform, body: &str) -> Response {
-    send(
-        p,
-        req(
-            "POST",
-            "/oauth/token",
-            &[("content-type", "application/x-www-form-urlencoded")],
-            body,
-        ),
-    )
-}
 
 #[test]
 fn authorization_code_with_pkce_refresh_and_userinfo() {
@@ -448,15 +327,6 @@ fn sign_up_is_unique_per_email_case_insensitively() {
     assert!(block_on(crate::accounts::sign_up(&p, "short@example.com", "short", "S")).is_err());
 }
 
-fn json_req(method: &str, target: &str, bearer: Option<&str>, body: &Value) -> Request {
-    let auth = bearer.map(|b| format!("Bearer {b}"));
-    let mut h: Vec<(&str, &str)> = vec![("content-type", "application/json")];
-    if let Some(a) = &auth {
-        h.push(("authorization", a));
-    }
-    req(method, target, &h, &body.to_string())
-}
-
 #[test]
 fn rfc7591_and_7592_round_trip() {
     let p = platform();
@@ -558,7 +428,7 @@ fn registration_policy_token_and_off() {
     cfg.registration_policy = "token".into();
     cfg.initial_access_token = Some(Secret("iat-123".into()));
     cfg.public_client_registration = false;
-    let p = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
+    let p = platform_with(cfg);
     let meta = serde_json::json!({"redirect_uris": ["https://client.example/cb"]});
     assert_eq!(
         send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
@@ -578,38 +448,13 @@ fn registration_policy_token_and_off() {
     assert_eq!(json(&r)["error"], "invalid_client_metadata");
     let mut cfg = Config::default();
     cfg.registration_policy = "off".into();
-    let p = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
+    let p = platform_with(cfg);
     assert_eq!(
         send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
         403
     );
     let r = send(&p, req("GET", "/.well-known/oauth-authorization-server", &[], ""));
     assert!(json(&r).get("registration_endpoint").is_none());
-}
-
-fn signed_in(p: &MemPlatform, email: &str) -> Browser {
-    let mut b = Browser { cookies: vec![] };
-    let page = b.get(p, "/signup");
-    let csrf = csrf_of(&page);
-    let r = b.post(
-        p,
-        "/signup",
-        &form(&[
-            ("csrf", &csrf),
-            ("email", email),
-            ("password", "password123"),
-            ("name", "Dev"),
-        ]),
-    );
-    assert_eq!(r.status, 200);
-    let csrf = csrf_of(&r);
-    let r = b.post(
-        p,
-        "/login",
-        &form(&[("csrf", &csrf), ("email", email), ("password", "password123")]),
-    );
-    assert_eq!(r.status, 303);
-    b
 }
 
 #[test]
@@ -801,7 +646,7 @@ fn gateway_checks_tokens_scopes_and_liveness_before_the_origin() {
         r#"[{"prefix":"/api/users","methods":["GET"],"scopes":["users:read"],"origin":"http://127.0.0.1:9999"},{"prefix":"/api/write","scopes":["users:write"],"origin":"http://127.0.0.1:9999/base/"}]"#,
     )
     .unwrap();
-    let p = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
+    let p = platform_with(cfg);
     let app = create_app(
         &p,
         serde_json::json!({"name": "M2M", "trusted": true, "scopes": ["users:read", "users:write"]}),
@@ -953,7 +798,7 @@ fn token_endpoint_and_registration_are_rate_limited() {
     cfg.admin_token = Some(Secret("admin-secret".into()));
     cfg.token_rate_limit = 3;
     cfg.registration_rate_limit = 2;
-    let p = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
+    let p = platform_with(cfg);
     let app = create_app(&p, serde_json::json!({"name": "Busy", "trusted": true}));
     let body = form(&[
         ("grant_type", "client_credentials"),
