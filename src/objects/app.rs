@@ -4,7 +4,7 @@
 
 use super::counter;
 use super::kv::Kv;
-use super::protocol::{kind, load, save, Op};
+use super::protocol::{kind, load, op, save};
 use crate::error::{Error, Result};
 use crate::model::{App, AppRecord, Status};
 use crate::util::ct_eq;
@@ -65,47 +65,38 @@ fn client(rec: &AppRecord) -> Client {
     }
 }
 
-/// Stores a new app (`invalid_request` if the id is taken).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Create {
-    pub record: AppRecord,
-}
-impl Op for Create {
-    type Kind = AppObject;
-    type Reply = Client;
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Client> {
+op! {
+    /// Stores a new app (`invalid_request` if the id is taken).
+    Create in AppObject => Client {
+        pub record: AppRecord,
+    }
+    |cmd, kv, _now| {
         if record(kv)?.is_some() {
             return Err(Error::invalid_request("client_id already exists"));
         }
-        store(kv, &self.record)?;
-        Ok(client(&self.record))
+        store(kv, &cmd.record)?;
+        Ok(client(&cmd.record))
     }
 }
 
-/// The app, whatever its status (`not_found` if it never existed).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Get {}
-impl Op for Get {
-    type Kind = AppObject;
-    type Reply = Client;
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Client> {
+op! {
+    /// The app, whatever its status (`not_found` if it never existed).
+    Get in AppObject => Client {}
+    |_, kv, _now| {
         record(kv)?
             .map(|r| client(&r))
             .ok_or_else(|| Error::not_found("no such app"))
     }
 }
 
-/// Replaces the app's metadata. A new status or a new authentication method starts a new
-/// epoch, ending every token from before.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Update {
-    pub app: App,
-}
-impl Op for Update {
-    type Kind = AppObject;
-    type Reply = Client;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
-        let app = self.app;
+op! {
+    /// Replaces the app's metadata. A new status or a new authentication method starts a new
+    /// epoch, ending every token from before.
+    Update in AppObject => Client {
+        pub app: App,
+    }
+    |cmd, kv, now| {
+        let app = cmd.app;
         let mut rec = live(kv)?;
         if app.client_id != rec.app.client_id {
             return Err(Error::invalid_request("client_id cannot change"));
@@ -132,13 +123,10 @@ impl Op for Update {
     }
 }
 
-/// Marks the app deleted: keys and secret gone, every token dead.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Delete {}
-impl Op for Delete {
-    type Kind = AppObject;
-    type Reply = Client;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
+op! {
+    /// Marks the app deleted: keys and secret gone, every token dead.
+    Delete in AppObject => Client {}
+    |_, kv, now| {
         edit(kv, now, |rec| {
             rec.app.status = Status::Deleted;
             rec.app.keys.clear();
@@ -149,58 +137,49 @@ impl Op for Delete {
     }
 }
 
-/// A new secret (its hash) and a new epoch: every token of the app ends at once.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RotateSecret {
-    pub secret_hash: String,
-}
-impl Op for RotateSecret {
-    type Kind = AppObject;
-    type Reply = Client;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
+op! {
+    /// A new secret (its hash) and a new epoch: every token of the app ends at once.
+    RotateSecret in AppObject => Client {
+        pub secret_hash: String,
+    }
+    |cmd, kv, now| {
         edit(kv, now, |rec| {
-            rec.secret_hash = Some(self.secret_hash);
+            rec.secret_hash = Some(cmd.secret_hash);
             rec.epoch += 1;
             Ok(())
         })
     }
 }
 
-/// Registers a public key (JWK) for the app's assertions; at most 10.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct AddKey {
-    pub jwk: serde_json::Value,
-}
-impl Op for AddKey {
-    type Kind = AppObject;
-    type Reply = Client;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
+op! {
+    /// Registers a public key (JWK) for the app's assertions; at most 10.
+    AddKey in AppObject => Client {
+        pub jwk: serde_json::Value,
+    }
+    |cmd, kv, now| {
         edit(kv, now, |rec| {
-            let kid = self.jwk.get("kid").and_then(|k| k.as_str()).unwrap_or_default();
+            let kid = cmd.jwk.get("kid").and_then(|k| k.as_str()).unwrap_or_default();
             if rec.app.key_ids().any(|k| k == kid) {
                 return Err(Error::invalid_request("this key is already registered"));
             }
             if rec.app.keys.len() >= 10 {
                 return Err(Error::invalid_request("an app holds at most 10 keys"));
             }
-            rec.app.keys.push(self.jwk);
+            rec.app.keys.push(cmd.jwk);
             Ok(())
         })
     }
 }
 
-/// Removes a key: assertions signed with it, and tokens obtained with them, stop working.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RemoveKey {
-    pub kid: String,
-}
-impl Op for RemoveKey {
-    type Kind = AppObject;
-    type Reply = Client;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
+op! {
+    /// Removes a key: assertions signed with it, and tokens obtained with them, stop working.
+    RemoveKey in AppObject => Client {
+        pub kid: String,
+    }
+    |cmd, kv, now| {
         edit(kv, now, |rec| {
             let before = rec.app.keys.len();
-            let kid = self.kid.as_str();
+            let kid = cmd.kid.as_str();
             rec.app
                 .keys
                 .retain(|k| k.get("kid").and_then(|v| v.as_str()) != Some(kid));
@@ -212,34 +191,31 @@ impl Op for RemoveKey {
     }
 }
 
-/// Client authentication in the app's object: by secret hash, or (public clients) by id
-/// alone. A stranger's wrong guesses are counted per client address (`afail:<address>`,
-/// `failure_limit` a minute, then 429 for that address only), apart from the client's own
-/// successful calls (`call`, `rate_limit` a minute): hammering from one address gets that
-/// address a 429, never the real client. Every failure answers the same words, whatever the
-/// reason (unknown, disabled, wrong secret, a secret for an app that authenticates otherwise).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Authenticate {
-    pub secret_hash: Option<String>,
-    pub rate_limit: u32,
-    pub address: String,
-    pub failure_limit: u32,
-}
-impl Op for Authenticate {
-    type Kind = AppObject;
-    type Reply = Client;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Client> {
-        let failures = format!("afail:{}", self.address);
-        counter::check(kv, now, &failures, self.failure_limit)?;
+op! {
+    /// Client authentication in the app's object: by secret hash, or (public clients) by id
+    /// alone. A stranger's wrong guesses are counted per client address (`afail:<address>`,
+    /// `failure_limit` a minute, then 429 for that address only), apart from the client's own
+    /// successful calls (`call`, `rate_limit` a minute): hammering from one address gets that
+    /// address a 429, never the real client. Every failure answers the same words, whatever the
+    /// reason (unknown, disabled, wrong secret, a secret for an app that authenticates otherwise).
+    Authenticate in AppObject => Client {
+        pub secret_hash: Option<String>,
+        pub rate_limit: u32,
+        pub address: String,
+        pub failure_limit: u32,
+    }
+    |cmd, kv, now| {
+        let failures = format!("afail:{}", cmd.address);
+        counter::check(kv, now, &failures, cmd.failure_limit)?;
         let rec = record(kv)?;
         let stored = rec
             .as_ref()
             .and_then(|r| r.secret_hash.as_deref())
             .unwrap_or(DUMMY_HASH);
-        let presented = self.secret_hash.as_deref().unwrap_or("");
+        let presented = cmd.secret_hash.as_deref().unwrap_or("");
         let secret_ok = ct_eq(stored.as_bytes(), presented.as_bytes());
         let ok = match &rec {
-            Some(r) if r.app.status == Status::Active => match &self.secret_hash {
+            Some(r) if r.app.status == Status::Active => match &cmd.secret_hash {
                 // Only an app that authenticates by secret accepts one (issue 13 item 7).
                 Some(_) => r.app.uses_secret() && r.secret_hash.is_some() && secret_ok,
                 None => r.app.is_public(),
@@ -253,24 +229,21 @@ impl Op for Authenticate {
                 return Err(Error::invalid_client("client authentication failed"));
             }
         };
-        counter::reserve(kv, now, "call", self.rate_limit)?;
+        counter::reserve(kv, now, "call", cmd.rate_limit)?;
         Ok(client(&rec))
     }
 }
 
-/// RFC 7592: the app whose registration access token hashes to `token_hash`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CheckRegistration {
-    pub token_hash: String,
-}
-impl Op for CheckRegistration {
-    type Kind = AppObject;
-    type Reply = Client;
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Client> {
+op! {
+    /// RFC 7592: the app whose registration access token hashes to `token_hash`.
+    CheckRegistration in AppObject => Client {
+        pub token_hash: String,
+    }
+    |cmd, kv, _now| {
         let refused = || Error::invalid_token("the registration access token is not valid");
         let rec = live(kv).map_err(|_| refused())?;
         let stored = rec.registration_hash.as_deref().unwrap_or(DUMMY_HASH);
-        if ct_eq(stored.as_bytes(), self.token_hash.as_bytes()) && rec.registration_hash.is_some() {
+        if ct_eq(stored.as_bytes(), cmd.token_hash.as_bytes()) && rec.registration_hash.is_some() {
             Ok(client(&rec))
         } else {
             Err(refused())
@@ -278,53 +251,47 @@ impl Op for CheckRegistration {
     }
 }
 
-/// Accepts a signed assertion once: the key must still be registered, the `jti` unseen.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct UseAssertion {
-    pub jti: String,
-    pub exp: i64,
-    pub kid: String,
-}
-impl Op for UseAssertion {
-    type Kind = AppObject;
-    type Reply = Client;
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Client> {
+op! {
+    /// Accepts a signed assertion once: the key must still be registered, the `jti` unseen.
+    UseAssertion in AppObject => Client {
+        pub jti: String,
+        pub exp: i64,
+        pub kid: String,
+    }
+    |cmd, kv, _now| {
         let rec = active(kv)?;
-        if !rec.app.key_ids().any(|k| k == self.kid) {
+        if !rec.app.key_ids().any(|k| k == cmd.kid) {
             return Err(Error::invalid_client(
                 "the signing key is not registered for this app",
             ));
         }
-        let key = format!("jti:{}", self.jti);
+        let key = format!("jti:{}", cmd.jti);
         if kv.get(&key)?.is_some() {
             return Err(Error::invalid_client(
                 "the assertion was already used (jti replay)",
             ));
         }
-        kv.put(&key, "1", Some(self.exp))?;
+        kv.put(&key, "1", Some(cmd.exp))?;
         Ok(client(&rec))
     }
 }
 
-/// Is an access token minted under `epoch` (with assertion key `kid`, from grant `gid`) alive?
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CheckToken {
-    pub jti: String,
-    pub epoch: u64,
-    pub kid: Option<String>,
-    pub gid: Option<String>,
-}
-impl Op for CheckToken {
-    type Kind = AppObject;
-    type Reply = bool;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<bool> {
+op! {
+    /// Is an access token minted under `epoch` (with assertion key `kid`, from grant `gid`) alive?
+    CheckToken in AppObject => bool {
+        pub jti: String,
+        pub epoch: u64,
+        pub kid: Option<String>,
+        pub gid: Option<String>,
+    }
+    |cmd, kv, now| {
         Ok(match record(kv)? {
             Some(r) => {
                 r.app.status == Status::Active
-                    && r.epoch == self.epoch
-                    && self.kid.as_deref().is_none_or(|k| r.app.key_ids().any(|x| x == k))
-                    && kv.get(&revoked_key(&self.jti))?.is_none()
-                    && match &self.gid {
+                    && r.epoch == cmd.epoch
+                    && cmd.kid.as_deref().is_none_or(|k| r.app.key_ids().any(|x| x == k))
+                    && kv.get(&revoked_key(&cmd.jti))?.is_none()
+                    && match &cmd.gid {
                         Some(g) => super::grants::grant_alive(kv, now, g)?,
                         None => true,
                     }
@@ -338,16 +305,13 @@ fn revoked_key(jti: &str) -> String {
     format!("rev:{jti}")
 }
 
-/// RFC 7009: the access token `jti` is dead until it would have expired anyway.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RevokeJti {
-    pub jti: String,
-    pub exp: i64,
-}
-impl Op for RevokeJti {
-    type Kind = AppObject;
-    type Reply = ();
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<()> {
-        kv.put(&revoked_key(&self.jti), "1", Some(self.exp))
+op! {
+    /// RFC 7009: the access token `jti` is dead until it would have expired anyway.
+    RevokeJti in AppObject => () {
+        pub jti: String,
+        pub exp: i64,
+    }
+    |cmd, kv, _now| {
+        kv.put(&revoked_key(&cmd.jti), "1", Some(cmd.exp))
     }
 }

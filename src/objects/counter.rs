@@ -4,9 +4,8 @@
 //! functions (an account's failed log-ins, an app's calls and failed authentications).
 
 use super::kv::Kv;
-use super::protocol::{kind, Name, Op};
+use super::protocol::{kind, op, Name};
 use crate::error::{Error, ErrorCode, Result};
-use serde::{Deserialize, Serialize};
 
 /// Attempts are counted in fixed windows of this many seconds.
 pub const WINDOW: i64 = 60;
@@ -71,26 +70,20 @@ pub(super) fn release(kv: &mut dyn Kv, now: i64, counter: &str) -> Result<()> {
     }
 }
 
-/// Checks and counts one attempt in one step: 429 once `limit` are used this minute.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Reserve {
-    pub limit: u32,
-}
-impl Op for Reserve {
-    type Kind = Counter;
-    type Reply = ();
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<()> {
-        reserve(kv, now, FAIL, self.limit)
+op! {
+    /// Checks and counts one attempt in one step: 429 once `limit` are used this minute.
+    Reserve in Counter => () {
+        pub limit: u32,
+    }
+    |cmd, kv, now| {
+        reserve(kv, now, FAIL, cmd.limit)
     }
 }
 
-/// Gives back one reserved attempt (the log-in it was for succeeded).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Release {}
-impl Op for Release {
-    type Kind = Counter;
-    type Reply = ();
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<()> {
+op! {
+    /// Gives back one reserved attempt (the log-in it was for succeeded).
+    Release in Counter => () {}
+    |_, kv, now| {
         release(kv, now, FAIL)
     }
 }

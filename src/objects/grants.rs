@@ -5,7 +5,7 @@
 
 use super::app::{active, AppObject};
 use super::kv::Kv;
-use super::protocol::{load, save, Op};
+use super::protocol::{load, op, save};
 use crate::error::{Error, Result};
 use crate::rules::pkce;
 use serde::{Deserialize, Serialize};
@@ -117,19 +117,16 @@ fn start_grant(
     })
 }
 
-/// Stores a code (its hash) issued by the authorization endpoint for an active app.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct IssueCode {
-    pub code_hash: String,
-    pub record: CodeRecord,
-}
-impl Op for IssueCode {
-    type Kind = AppObject;
-    type Reply = ();
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<()> {
+op! {
+    /// Stores a code (its hash) issued by the authorization endpoint for an active app.
+    IssueCode in AppObject => () {
+        pub code_hash: String,
+        pub record: CodeRecord,
+    }
+    |cmd, kv, _now| {
         active(kv)?;
-        let exp = self.record.expires_at + USED_CODE_RETENTION;
-        save(kv, &code_key(&self.code_hash), &self.record, Some(exp))
+        let exp = cmd.record.expires_at + USED_CODE_RETENTION;
+        save(kv, &code_key(&cmd.code_hash), &cmd.record, Some(exp))
     }
 }
 
@@ -141,23 +138,20 @@ fn refresh_key(refresh_hash: &str) -> String {
     format!("rt:{refresh_hash}")
 }
 
-/// Redeems a code once (RFC 6749 §4.1.3, RFC 9700 §4.5): marked used before anything else is
-/// checked; a replay revokes the grant it was redeemed into; then expiry, the redirect URI of
-/// the authorization request, and the PKCE verifier (`oauth::pkce::verify`), here inside the
-/// object so two racing redemptions cannot both pass.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RedeemCode {
-    pub code_hash: String,
-    pub redirect_uri: Option<String>,
-    pub verifier: Option<String>,
-    pub new: NewGrant,
-}
-impl Op for RedeemCode {
-    type Kind = AppObject;
-    type Reply = Granted;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Granted> {
+op! {
+    /// Redeems a code once (RFC 6749 §4.1.3, RFC 9700 §4.5): marked used before anything else is
+    /// checked; a replay revokes the grant it was redeemed into; then expiry, the redirect URI of
+    /// the authorization request, and the PKCE verifier (`oauth::pkce::verify`), here inside the
+    /// object so two racing redemptions cannot both pass.
+    RedeemCode in AppObject => Granted {
+        pub code_hash: String,
+        pub redirect_uri: Option<String>,
+        pub verifier: Option<String>,
+        pub new: NewGrant,
+    }
+    |cmd, kv, now| {
         let app = active(kv)?;
-        let key = code_key(&self.code_hash);
+        let key = code_key(&cmd.code_hash);
         let Some(mut code) = load::<CodeRecord>(kv, &key)? else {
             return Err(Error::invalid_grant(
                 "the authorization code is invalid or expired",
@@ -177,7 +171,7 @@ impl Op for RedeemCode {
         if code.expires_at <= now {
             return Err(Error::invalid_grant("the authorization code has expired"));
         }
-        let uri_ok = match self.redirect_uri.as_deref() {
+        let uri_ok = match cmd.redirect_uri.as_deref() {
             Some(u) => u == code.redirect_uri,
             None => !code.redirect_uri_sent,
         };
@@ -189,7 +183,7 @@ impl Op for RedeemCode {
         pkce::verify(
             code.challenge.as_deref(),
             code.method.as_deref(),
-            self.verifier.as_deref(),
+            cmd.verifier.as_deref(),
         )?;
         let granted = start_grant(
             kv,
@@ -198,7 +192,7 @@ impl Op for RedeemCode {
             code.user_id.clone(),
             code.scopes.clone(),
             code.aud.clone(),
-            self.new,
+            cmd.new,
         )?;
         code.gid = Some(granted.gid.clone());
         save(kv, &key, &code, Some(code.expires_at + USED_CODE_RETENTION))?;
@@ -206,39 +200,33 @@ impl Op for RedeemCode {
     }
 }
 
-/// Starts a grant without a code (the password grant).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CreateGrant {
-    pub user_id: String,
-    pub scopes: Vec<String>,
-    pub aud: String,
-    pub new: NewGrant,
-}
-impl Op for CreateGrant {
-    type Kind = AppObject;
-    type Reply = Granted;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Granted> {
+op! {
+    /// Starts a grant without a code (the password grant).
+    CreateGrant in AppObject => Granted {
+        pub user_id: String,
+        pub scopes: Vec<String>,
+        pub aud: String,
+        pub new: NewGrant,
+    }
+    |cmd, kv, now| {
         let app = active(kv)?;
-        start_grant(kv, now, app.epoch, self.user_id, self.scopes, self.aud, self.new)
+        start_grant(kv, now, app.epoch, cmd.user_id, cmd.scopes, cmd.aud, cmd.new)
     }
 }
 
-/// Rotates a refresh token (RFC 9700 §4.14.2): the presented one is retired and a new one
-/// takes its place; a retired one coming back ends the whole grant. `scopes`, if given, must
-/// be within the grant (checked before rotating).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Refresh {
-    pub refresh_hash: String,
-    pub new_refresh_hash: String,
-    pub refresh_ttl: i64,
-    pub scopes: Option<Vec<String>>,
-}
-impl Op for Refresh {
-    type Kind = AppObject;
-    type Reply = Granted;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Granted> {
+op! {
+    /// Rotates a refresh token (RFC 9700 §4.14.2): the presented one is retired and a new one
+    /// takes its place; a retired one coming back ends the whole grant. `scopes`, if given, must
+    /// be within the grant (checked before rotating).
+    Refresh in AppObject => Granted {
+        pub refresh_hash: String,
+        pub new_refresh_hash: String,
+        pub refresh_ttl: i64,
+        pub scopes: Option<Vec<String>>,
+    }
+    |cmd, kv, now| {
         let app = active(kv)?;
-        let key = refresh_key(&self.refresh_hash);
+        let key = refresh_key(&cmd.refresh_hash);
         let Some(mut rt) = load::<RefreshRecord>(kv, &key)? else {
             return Err(Error::invalid_grant("the refresh token is invalid or expired"));
         };
@@ -262,7 +250,7 @@ impl Op for Refresh {
             ));
         }
         // Narrowing applies to the new access token only; the grant keeps what was consented.
-        let scopes = match self.scopes {
+        let scopes = match cmd.scopes {
             Some(n) if n.iter().any(|s| !grant.scopes.contains(s)) => {
                 return Err(Error::invalid_scope(
                     "a refresh may narrow the scope, never widen it",
@@ -276,9 +264,9 @@ impl Op for Refresh {
         let next = RefreshRecord {
             gid: rt.gid.clone(),
             current: true,
-            expires_at: (now + self.refresh_ttl).min(grant.expires_at),
+            expires_at: (now + cmd.refresh_ttl).min(grant.expires_at),
         };
-        save(kv, &refresh_key(&self.new_refresh_hash), &next, Some(grant.expires_at))?;
+        save(kv, &refresh_key(&cmd.new_refresh_hash), &next, Some(grant.expires_at))?;
         Ok(Granted {
             gid: rt.gid,
             user_id: grant.user_id,
@@ -289,16 +277,13 @@ impl Op for Refresh {
     }
 }
 
-/// RFC 7009 for a refresh token: the whole grant ends.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RevokeRefresh {
-    pub refresh_hash: String,
-}
-impl Op for RevokeRefresh {
-    type Kind = AppObject;
-    type Reply = ();
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<()> {
-        if let Some(rt) = load::<RefreshRecord>(kv, &refresh_key(&self.refresh_hash))? {
+op! {
+    /// RFC 7009 for a refresh token: the whole grant ends.
+    RevokeRefresh in AppObject => () {
+        pub refresh_hash: String,
+    }
+    |cmd, kv, _now| {
+        if let Some(rt) = load::<RefreshRecord>(kv, &refresh_key(&cmd.refresh_hash))? {
             revoke_grant(kv, &rt.gid)?;
         }
         Ok(())

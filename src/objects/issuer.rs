@@ -2,10 +2,7 @@
 //! `SIGNING_KEYS` secret is set. Racing isolates agree: the object keeps only the first
 //! candidate it is offered.
 
-use super::kv::Kv;
-use super::protocol::{kind, Kind, Name, Op};
-use crate::error::Result;
-use serde::{Deserialize, Serialize};
+use super::protocol::{kind, op, Kind, Name};
 
 kind!(Issuer = "issuer");
 
@@ -21,21 +18,18 @@ pub fn ed25519() -> Name<Issuer> {
 
 const DEV_KEY: &str = "dev_key";
 
-/// Returns the stored development key (PKCS#8 PEM), storing `candidate` first if there is none.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct DevKey {
-    pub candidate: Option<String>,
-}
-impl Op for DevKey {
-    type Kind = Issuer;
-    type Reply = Option<String>;
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Option<String>> {
+op! {
+    /// Returns the stored development key (PKCS#8 PEM), storing `candidate` first if there is none.
+    DevKey in Issuer => Option<String> {
+        pub candidate: Option<String>,
+    }
+    |cmd, kv, _now| {
         if let Some(pem) = kv.get(DEV_KEY)? {
             return Ok(Some(pem));
         }
-        if let Some(pem) = &self.candidate {
+        if let Some(pem) = &cmd.candidate {
             kv.put(DEV_KEY, pem, None)?;
         }
-        Ok(self.candidate)
+        Ok(cmd.candidate)
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Every object has a [`Kind`] (app, owner, account, user, session, counter, issuer) and a
 //! typed [`Name`] that only the kind's module can make, so no caller builds an object name from
-//! strings. Every command is a struct implementing [`Op`]: it names the kind it runs in and the
-//! type of its reply, and its `apply` is the code that runs inside the object. So
+//! strings. Every command is a struct implementing [`Op`] (declared with [`op!`]): it names the
+//! kind it runs in and the type of its reply, and its `apply` is the code that runs inside the
+//! object. So
 //! `objects.call(&app::object(id), app::Get {})` can only go to an app object and can only
 //! answer an [`app::Client`](super::app::Client): a wrong reply does not compile.
 //!
@@ -73,6 +74,39 @@ pub trait Op: Serialize + Into<Command> {
     type Reply: Serialize + DeserializeOwned;
     fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Self::Reply>;
 }
+
+/// Declares one command: the struct that travels to the object (its fields), the kind of object
+/// it runs in, its reply type, and the code that runs inside the object, given the command, the
+/// object's storage and the time (seconds):
+///
+/// ```ignore
+/// op! {
+///     /// Doc of the command.
+///     Get in App => Client {}
+///     |_, kv, _now| { load(kv, APP)?.ok_or_else(not_found) }
+/// }
+/// ```
+macro_rules! op {
+    ($(#[$doc:meta])* $name:ident in $kind:ty => $reply:ty { $($fields:tt)* }
+     |$cmd:pat_param, $kv:ident, $now:pat_param| $body:block) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Serialize, serde::Deserialize)]
+        pub struct $name { $($fields)* }
+        impl $crate::objects::protocol::Op for $name {
+            type Kind = $kind;
+            type Reply = $reply;
+            fn apply(
+                self,
+                $kv: &mut dyn $crate::objects::kv::Kv,
+                $now: i64,
+            ) -> $crate::error::Result<$reply> {
+                let $cmd = self;
+                $body
+            }
+        }
+    };
+}
+pub(super) use op;
 
 /// What an object answers: the command's reply, or the error it ended with.
 #[derive(Debug, Serialize, Deserialize)]
@@ -148,7 +182,12 @@ pub(super) fn load<T: DeserializeOwned>(kv: &dyn Kv, key: &str) -> Result<Option
     }
 }
 
-pub(super) fn save<T: Serialize>(kv: &mut dyn Kv, key: &str, value: &T, expires_at: Option<i64>) -> Result<()> {
+pub(super) fn save<T: Serialize>(
+    kv: &mut dyn Kv,
+    key: &str,
+    value: &T,
+    expires_at: Option<i64>,
+) -> Result<()> {
     let s = serde_json::to_string(value).map_err(|_| Error::server("cannot encode record"))?;
     kv.put(key, &s, expires_at)
 }

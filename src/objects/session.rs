@@ -1,8 +1,6 @@
 //! `session:<sha256 of the cookie>`: one log-in session. The cookie's value is never stored.
 
-use super::kv::Kv;
-use super::protocol::{kind, load, save, Op};
-use crate::error::Result;
+use super::protocol::{kind, load, op, save};
 use serde::{Deserialize, Serialize};
 
 kind!(Session = "session",
@@ -19,36 +17,27 @@ pub struct SessionRecord {
     pub expires_at: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Create {
-    pub record: SessionRecord,
-}
-impl Op for Create {
-    type Kind = Session;
-    type Reply = ();
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<()> {
-        let exp = self.record.expires_at;
-        save(kv, SESSION, &self.record, Some(exp))
+op! {
+    Create in Session => () {
+        pub record: SessionRecord,
+    }
+    |cmd, kv, _now| {
+        let exp = cmd.record.expires_at;
+        save(kv, SESSION, &cmd.record, Some(exp))
     }
 }
 
-/// The session while it lasts.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Get {}
-impl Op for Get {
-    type Kind = Session;
-    type Reply = Option<SessionRecord>;
-    fn apply(self, kv: &mut dyn Kv, now: i64) -> Result<Option<SessionRecord>> {
+op! {
+    /// The session while it lasts.
+    Get in Session => Option<SessionRecord> {}
+    |_, kv, now| {
         Ok(load::<SessionRecord>(kv, SESSION)?.filter(|s| s.expires_at > now))
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Delete {}
-impl Op for Delete {
-    type Kind = Session;
-    type Reply = ();
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<()> {
+op! {
+    Delete in Session => () {}
+    |_, kv, _now| {
         kv.delete(SESSION)
     }
 }

@@ -1,8 +1,6 @@
 //! `user:<user id>`: one person's profile and the scopes they consented to, per app.
 
-use super::kv::Kv;
-use super::protocol::{kind, load, save, Op};
-use crate::error::Result;
+use super::protocol::{kind, load, op, save};
 use serde::{Deserialize, Serialize};
 
 kind!(User = "user", object);
@@ -21,50 +19,38 @@ pub struct Profile {
     pub created_at: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PutProfile {
-    pub profile: Profile,
-}
-impl Op for PutProfile {
-    type Kind = User;
-    type Reply = ();
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<()> {
-        save(kv, PROFILE, &self.profile, None)
+op! {
+    PutProfile in User => () {
+        pub profile: Profile,
+    }
+    |cmd, kv, _now| {
+        save(kv, PROFILE, &cmd.profile, None)
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct GetProfile {}
-impl Op for GetProfile {
-    type Kind = User;
-    type Reply = Option<Profile>;
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Option<Profile>> {
+op! {
+    GetProfile in User => Option<Profile> {}
+    |_, kv, _now| {
         load(kv, PROFILE)
     }
 }
 
-/// The scopes the person consented to for `client_id` (empty when none).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct GetConsent {
-    pub client_id: String,
-}
-impl Op for GetConsent {
-    type Kind = User;
-    type Reply = Vec<String>;
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<Vec<String>> {
-        Ok(load(kv, &consent_key(&self.client_id))?.unwrap_or_default())
+op! {
+    /// The scopes the person consented to for `client_id` (empty when none).
+    GetConsent in User => Vec<String> {
+        pub client_id: String,
+    }
+    |cmd, kv, _now| {
+        Ok(load(kv, &consent_key(&cmd.client_id))?.unwrap_or_default())
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SaveConsent {
-    pub client_id: String,
-    pub scopes: Vec<String>,
-}
-impl Op for SaveConsent {
-    type Kind = User;
-    type Reply = ();
-    fn apply(self, kv: &mut dyn Kv, _now: i64) -> Result<()> {
-        save(kv, &consent_key(&self.client_id), &self.scopes, None)
+op! {
+    SaveConsent in User => () {
+        pub client_id: String,
+        pub scopes: Vec<String>,
+    }
+    |cmd, kv, _now| {
+        save(kv, &consent_key(&cmd.client_id), &cmd.scopes, None)
     }
 }
