@@ -102,21 +102,25 @@ impl App {
     }
 }
 
-#[cfg(test)]
 impl App {
-    /// A plain confidential app for rule tables.
-    pub fn example() -> App {
+    /// A new app with the defaults every app starts from (scope `public`, client_secret_basic,
+    /// active, nothing an operator must grant), its bot user named after the client id.
+    pub fn new(client_id: String, owner: &str, now: i64) -> App {
         App {
-            client_id: "c".repeat(32),
-            name: "Example".into(),
+            bot_user: BotUser {
+                id: format!("bot_{client_id}"),
+                name: String::new(),
+            },
+            client_id,
+            name: String::new(),
             description: String::new(),
             homepage: String::new(),
             image_uri: String::new(),
             admin_email: String::new(),
             admin_phone: String::new(),
-            owner: "operator".into(),
-            redirect_uris: vec!["https://a.example/cb".into()],
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            owner: owner.to_owned(),
+            redirect_uris: Vec::new(),
+            grant_types: Vec::new(),
             scopes: vec!["public".into()],
             default_scopes: None,
             trusted: false,
@@ -126,14 +130,25 @@ impl App {
             api: String::new(),
             token_lifetime: None,
             token_endpoint_auth_method: "client_secret_basic".into(),
-            keys: vec![],
+            keys: Vec::new(),
+            status: Status::Active,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// A plain confidential app for rule tables.
+    #[cfg(test)]
+    pub fn example() -> App {
+        App {
+            name: "Example".into(),
+            redirect_uris: vec!["https://a.example/cb".into()],
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
             bot_user: BotUser {
                 id: "bot".into(),
                 name: "Example (bot)".into(),
             },
-            status: Status::Active,
-            created_at: 0,
-            updated_at: 0,
+            ..App::new("c".repeat(32), "operator", 0)
         }
     }
 }

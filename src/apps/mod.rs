@@ -5,7 +5,7 @@
 
 
 use crate::rules::fields::{self as validate, AUTH_METHODS};
-use crate::model::{App, AppRecord, BotUser, Status};
+use crate::model::{App, AppRecord, Status};
 use crate::model::valid_client_id;
 use crate::error::{Error, Result};
 use crate::rules::{redirect_uri, scope};
@@ -16,36 +16,7 @@ use crate::util::sha256_hex;
 
 /// A new app with defaults, owned by `owner`; the caller fills in fields and calls [`create`].
 pub fn blank(p: &impl Platform, owner: &str) -> Result<App> {
-    let client_id = random_token(p, 24)?;
-    Ok(App {
-        bot_user: BotUser {
-            id: format!("bot_{client_id}"),
-            name: String::new(),
-        },
-        client_id,
-        name: String::new(),
-        description: String::new(),
-        homepage: String::new(),
-        image_uri: String::new(),
-        admin_email: String::new(),
-        admin_phone: String::new(),
-        owner: owner.to_owned(),
-        redirect_uris: Vec::new(),
-        grant_types: Vec::new(),
-        scopes: vec!["public".into()],
-        default_scopes: None,
-        trusted: false,
-        self_service: false,
-        approved: false,
-        introspection: false,
-        api: String::new(),
-        token_lifetime: None,
-        token_endpoint_auth_method: "client_secret_basic".into(),
-        keys: Vec::new(),
-        status: Status::Active,
-        created_at: p.now(),
-        updated_at: p.now(),
-    })
+    Ok(App::new(random_token(p, 24)?, owner, p.now()))
 }
 
 /// A new self-service app (RFC 7591, the registration page, a person on `/apps`): holds the
