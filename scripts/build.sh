@@ -1,20 +1,48 @@
 #!/bin/sh
-# Builds the wasm worker into build/ (wrangler's [build] command). Uses only tools the setup
-# script installed from crates.io and npm: no downloads from elsewhere.
+# Builds the worker into build/ (wrangler's [build] command): cargo to wasm32, wasm-bindgen's
+# library for the JS bindings (tools/bindgen), and our own entry module. wrangler bundles the
+# result. No worker-build and no wasm-bindgen CLI: the same steps, without the tool installs
+# that were most of a cold setup. Uses only what scripts/setup.sh installed.
 set -eu
 cd "$(dirname "$0")/.."
 if [ "${PORTCULLIS_SKIP_BUILD:-}" = "1" ] && [ -f build/worker/shim.mjs ]; then
   exit 0
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
-export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
-export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
+say() { printf '[build] %s\n' "$*" >&2; }
+bindgen=target/tools/release/portcullis-bindgen
+if [ ! -x "$bindgen" ]; then
+  sh scripts/setup.sh
+fi
+wasm=target/wasm32-unknown-unknown/release/portcullis.wasm
+say "compiling the worker (wasm32, release, panic=unwind)"
 # Clippy runs inside this very build (as the workspace's rustc wrapper, the way `cargo clippy`
 # does it): the crate's own `deny` lints (no indexing, slicing, unwrap, expect, panic: see
 # src/lib.rs) fail the build, for every module of the worker, at no extra compile.
-export RUSTC_WORKSPACE_WRAPPER="$(rustup which --toolchain nightly clippy-driver)"
-# --panic-unwind: std rebuilt with panic=unwind (nightly toolchain + rust-src, installed by
-# scripts/setup.sh), so a panic ends only its own request (src/worker/mod.rs, CatchUnwind).
-worker-build --release --no-opt --panic-unwind
-# Our entry module (panics answer as JSON 500s) replaces worker-build's re-export shim.
-cp src/worker/entry.mjs build/worker/shim.mjs
+# panic=unwind: std rebuilt with it (nightly + rust-src, installed by scripts/setup.sh), so a
+# panic ends only its own request (src/worker/mod.rs, CatchUnwind).
+# WASM_BINDGEN_USE_JS_SYS: wasm-bindgen's macros use js_sys' futures (as worker-build set it).
+RUSTC_WORKSPACE_WRAPPER="$(rustup which --toolchain nightly clippy-driver)" \
+WASM_BINDGEN_USE_JS_SYS=1 \
+RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-Cpanic=unwind" \
+  cargo +nightly build --quiet --lib --release --target wasm32-unknown-unknown \
+    -Z build-std=std,panic_unwind
+if [ -f build/worker/shim.mjs ] && [ build/worker/shim.mjs -nt "$wasm" ] \
+  && [ build/worker/shim.mjs -nt src/worker/entry.mjs ]; then
+  exit 0
+fi
+say "generating the JS bindings"
+# Into a fresh directory, swapped in at the end: a `wrangler dev` watching build/ never sees
+# half a build.
+rm -rf build.tmp
+mkdir -p build.tmp/worker
+"$bindgen" "$wasm" build.tmp
+# wasm-bindgen writes a source-phase import (`import source m from "./index_bg.wasm"`);
+# wrangler's bundler takes the plain form, which workerd also compiles to a WebAssembly.Module.
+sed 's/^import source /import /' build.tmp/index.js > build.tmp/index.js.new
+mv build.tmp/index.js.new build.tmp/index.js
+cp src/worker/entry.mjs build.tmp/worker/shim.mjs
+rm -rf build.old
+if [ -d build ]; then mv build build.old; fi
+mv build.tmp build
+rm -rf build.old

@@ -11,4 +11,19 @@ if [ ! -f .dev.vars ]; then
 fi
 echo "[dev] admin token: in $(pwd)/.dev.vars (ADMIN_TOKEN=...)" >&2
 export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
-exec npx --no-install wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" --persist-to .wrangler/state "$@"
+# Build once here, quietly (wrangler runs the same build again on start and on every change
+# under src/, which is then a no-op), and say when the server answers.
+sh scripts/build.sh
+port="${PORT:-8787}"
+(
+  i=0
+  while [ $i -lt 1200 ]; do
+    if curl -fsS -o /dev/null -m 5 "http://127.0.0.1:$port/.well-known/jwks.json" 2>/dev/null; then
+      echo "[dev] ready at http://127.0.0.1:$port" >&2
+      exit 0
+    fi
+    sleep 0.25
+    i=$((i + 1))
+  done
+) &
+exec npx --no-install wrangler dev --ip 127.0.0.1 --port "$port" --persist-to .wrangler/state "$@"

@@ -1,12 +1,11 @@
 #!/bin/sh
 # Installs whatever is missing, and nothing that is already there (fast when warm):
-# the wasm32 target, worker-build and wasm-bindgen-cli (exact versions), and npm packages
+# the wasm32 target, nightly with rust-src (a panic=unwind std), the bindings tool
+# (tools/bindgen), and npm packages
 # (wrangler, and Node 22 as a package because the machine's Node 20 is too old for wrangler).
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-WORKER_BUILD_VERSION=0.8.7
-WASM_BINDGEN_VERSION=0.2.130
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -14,7 +13,7 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown >&2
 fi
-# The wasm build rebuilds std with panic=unwind (worker-build --panic-unwind): that needs the
+# The wasm build rebuilds std with panic=unwind (-Z build-std): that needs the
 # nightly toolchain with rust-src and the wasm32 target.
 if ! rustc +nightly --version >/dev/null 2>&1; then
   say "installing the nightly toolchain (for a panic=unwind std)"
@@ -32,15 +31,13 @@ if ! rustup target list --toolchain nightly --installed 2>/dev/null | grep -qx w
   say "adding the wasm32-unknown-unknown target to nightly"
   rustup target add wasm32-unknown-unknown --toolchain nightly >&2
 fi
-if [ "$(worker-build --version 2>/dev/null || true)" != "$WORKER_BUILD_VERSION" ]; then
-  say "installing worker-build $WORKER_BUILD_VERSION (~3 min once)"
-  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked --force >&2
+# The wasm-bindgen step of the build: a small program over wasm-bindgen's library
+# (tools/bindgen, its own lockfile), built once into target/tools. Warm, cargo checks and exits.
+if [ ! -x target/tools/release/portcullis-bindgen ]; then
+  say "building tools/bindgen (wasm-bindgen's library; once, ~1 min)"
 fi
-if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
-  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (~2 min once)"
-  # Not --locked: its lockfile names a crate version the registry lacks.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force >&2
-fi
+cargo build --quiet --release --locked --manifest-path tools/bindgen/Cargo.toml \
+  --target-dir target/tools >&2
 # `npm ci` fails here (the lockfile lacks other platforms' workerd builds); `npm install`
 # honours package-lock.json. Re-run only when the lockfile changed.
 stamp=node_modules/.portcullis-lock
