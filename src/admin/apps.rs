@@ -115,7 +115,7 @@ fn key_from(
         (Some(_), Some(_)) => Err(Error::invalid_request("send either key or public_key, not both")),
         (Some("generate"), None) => {
             use rsa::pkcs8::DecodePrivateKey;
-            let pem = keys::generate_pem().map_err(Error::server)?;
+            let pem = keys::generate_pem()?;
             let private = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
                 .map_err(|_| Error::server("generated key unreadable"))?;
             let public = private.to_public_key();

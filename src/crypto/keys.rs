@@ -11,6 +11,55 @@ use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
+/// Why signing keys could not be made or read. Config errors: they reach the operator's log as
+/// a 5xx ([`crate::error::Error::server`]), never a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyProblem {
+    /// RSA keys must have at least 2048 bits.
+    TooShort,
+    /// PEM block `n` (1-based) is neither a PKCS#8 RSA nor an Ed25519 private key.
+    NotPkcs8(usize),
+    Unterminated,
+    NoKey,
+    /// No key of the kind that signs this algorithm.
+    NoKeyFor(AccessTokenAlg),
+    /// Key generation or encoding failed (the generator's own words).
+    Generate(String),
+}
+
+impl std::fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyProblem::TooShort => write!(f, "signing keys must be at least 2048 bits"),
+            KeyProblem::NotPkcs8(n) => {
+                write!(f, "signing key {n} is not a PKCS#8 RSA or Ed25519 private key")
+            }
+            KeyProblem::Unterminated => write!(f, "unterminated PEM block"),
+            KeyProblem::NoKey => write!(f, "no PKCS#8 private key found"),
+            KeyProblem::NoKeyFor(alg) => write!(
+                f,
+                "no {} key for ACCESS_TOKEN_ALG={}",
+                match alg {
+                    AccessTokenAlg::Rs256 => "RSA",
+                    AccessTokenAlg::EdDsa => "Ed25519",
+                },
+                alg.as_str()
+            ),
+            KeyProblem::Generate(e) => write!(f, "cannot make a key: {e}"),
+        }
+    }
+}
+
+impl From<KeyProblem> for crate::error::Error {
+    fn from(k: KeyProblem) -> Self {
+        crate::error::Error::server(k.to_string())
+    }
+}
+
+fn generation(e: impl std::fmt::Display) -> KeyProblem {
+    KeyProblem::Generate(e.to_string())
+}
+
 // One per key, kept for the isolate's lifetime: the size difference does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Kind {
@@ -101,36 +150,36 @@ pub fn rsa_public_jwk(key: &RsaPublicKey, kid: &str) -> serde_json::Value {
 }
 
 /// A fresh RSA-2048 private key as PKCS#8 PEM.
-pub fn generate_pem() -> Result<String, String> {
-    let key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(|e| e.to_string())?;
+pub fn generate_pem() -> Result<String, KeyProblem> {
+    let key = RsaPrivateKey::new(&mut rand_core::OsRng, 2048).map_err(generation)?;
     key.to_pkcs8_pem(LineEnding::LF)
         .map(|p| p.to_string())
-        .map_err(|e| e.to_string())
+        .map_err(generation)
 }
 
 /// A fresh Ed25519 private key as PKCS#8 PEM (the seed straight from `getrandom`).
-pub fn generate_ed25519_pem() -> Result<String, String> {
+pub fn generate_ed25519_pem() -> Result<String, KeyProblem> {
     use ed25519_dalek::pkcs8::EncodePrivateKey as _;
     let mut seed = zeroize::Zeroizing::new([0u8; 32]);
-    getrandom::getrandom(seed.as_mut()).map_err(|e| e.to_string())?;
+    getrandom::getrandom(seed.as_mut()).map_err(generation)?;
     ed25519_dalek::SigningKey::from_bytes(&seed)
         .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
         .map(|p| p.to_string())
-        .map_err(|e| e.to_string())
+        .map_err(generation)
 }
 
 /// A fresh private key of the kind that signs `alg`, as PKCS#8 PEM.
-pub fn generate_pem_for(alg: AccessTokenAlg) -> Result<String, String> {
+pub fn generate_pem_for(alg: AccessTokenAlg) -> Result<String, KeyProblem> {
     match alg {
         AccessTokenAlg::Rs256 => generate_pem(),
         AccessTokenAlg::EdDsa => generate_ed25519_pem(),
     }
 }
 
-fn parse_key(block: &str, index: usize) -> Result<SigningKey, String> {
+fn parse_key(block: &str, index: usize) -> Result<SigningKey, KeyProblem> {
     let (kind, kid, alg) = if let Ok(private) = RsaPrivateKey::from_pkcs8_pem(block) {
         if private.size() < 256 {
-            return Err("signing keys must be at least 2048 bits".into());
+            return Err(KeyProblem::TooShort);
         }
         let public = private.to_public_key();
         let kid = rsa_thumbprint(&public);
@@ -148,10 +197,7 @@ fn parse_key(block: &str, index: usize) -> Result<SigningKey, String> {
         let kid = ed25519_thumbprint(&verifying);
         (Kind::Ed25519 { signing, verifying }, kid, "EdDSA")
     } else {
-        return Err(format!(
-            "signing key {} is not a PKCS#8 RSA or Ed25519 private key",
-            index + 1
-        ));
+        return Err(KeyProblem::NotPkcs8(index + 1));
     };
     let header = serde_json::json!({"alg": alg, "typ": "at+jwt", "kid": kid});
     Ok(SigningKey {
@@ -163,36 +209,33 @@ fn parse_key(block: &str, index: usize) -> Result<SigningKey, String> {
 
 impl SigningKeys {
     /// Parses one or more PKCS#8 PEM blocks; the first RSA key signs (RS256), all are published.
-    pub fn from_pems(text: &str, development: bool) -> Result<Self, String> {
+    pub fn from_pems(text: &str, development: bool) -> Result<Self, KeyProblem> {
         Self::from_pems_for(text, AccessTokenAlg::Rs256, development)
     }
 
     /// Parses one or more PKCS#8 PEM blocks (RSA or Ed25519); the first key of the kind that
     /// signs `alg` signs, all are published and verify.
-    pub fn from_pems_for(text: &str, alg: AccessTokenAlg, development: bool) -> Result<Self, String> {
+    pub fn from_pems_for(
+        text: &str,
+        alg: AccessTokenAlg,
+        development: bool,
+    ) -> Result<Self, KeyProblem> {
         const BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
         const END: &str = "-----END PRIVATE KEY-----";
         let mut keys = Vec::new();
         let mut rest = text;
         while let Some((_, after)) = rest.split_once(BEGIN) {
-            let (body, next) = after.split_once(END).ok_or("unterminated PEM block")?;
+            let (body, next) = after.split_once(END).ok_or(KeyProblem::Unterminated)?;
             // Secrets set through a dashboard sometimes carry literal "\n".
             let block = format!("{BEGIN}{body}{END}").replace("\\n", "\n");
             keys.push(parse_key(&block, keys.len())?);
             rest = next;
         }
         if keys.is_empty() {
-            return Err("no PKCS#8 private key found".into());
+            return Err(KeyProblem::NoKey);
         }
         let Some(current) = keys.iter().position(|k| k.alg() == alg) else {
-            return Err(format!(
-                "no {} key for ACCESS_TOKEN_ALG={}",
-                match alg {
-                    AccessTokenAlg::Rs256 => "RSA",
-                    AccessTokenAlg::EdDsa => "Ed25519",
-                },
-                alg.as_str()
-            ));
+            return Err(KeyProblem::NoKeyFor(alg));
         };
         let current = keys.remove(current);
         let jwks: Vec<_> = std::iter::once(&current).chain(&keys).map(SigningKey::jwk).collect();

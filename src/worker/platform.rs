@@ -89,11 +89,11 @@ async fn load_keys(env: &Env) -> Result<SigningKeys> {
     };
     let mut pem = call(env, &object, issuer::DevKey { candidate: None }).await?;
     if pem.is_none() {
-        let fresh = keys::generate_pem_for(alg).map_err(Error::server)?;
+        let fresh = keys::generate_pem_for(alg)?;
         pem = call(env, &object, issuer::DevKey { candidate: Some(fresh) }).await?;
     }
     let pem = pem.ok_or_else(|| Error::server("no signing key"))?;
-    let keys = SigningKeys::from_pems_for(&pem, alg, true).map_err(Error::server)?;
+    let keys = SigningKeys::from_pems_for(&pem, alg, true)?;
     console_log!(
         "{}",
         serde_json::json!({"warning": "development signing key in use (set the SIGNING_KEYS secret in production)", "kid": keys.current_kid(), "alg": alg.as_str()})
