@@ -395,4 +395,68 @@ pub(crate) mod tests {
         v.validate_exp = false;
         assert!(jsonwebtoken::decode::<serde_json::Value>(&t, &key, &v).is_ok());
     }
+
+    /// A fixed RSA-2048 key (test only) and the RFC 8037 Ed25519 key: the tokens they sign
+    /// are pinned below, so a change in how tokens are encoded or signed shows up here.
+    const FIXED_RSA_PEM: &str = include_str!("testdata/rsa2048-test-only.pem");
+
+    fn fixed_claims() -> serde_json::Value {
+        serde_json::json!({
+            "iss": "https://auth.example", "sub": "user-1", "aud": "https://api.example",
+            "client_id": "app-1", "scope": "read write", "jti": "AAAAAAAAAAAAAAAAAAAAAA",
+            "iat": 1700000000, "exp": 1700003600, "ep": 0,
+        })
+    }
+
+    const PINNED_RS256: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6Il9Wd2FtMk03WmdKUkJDNk42a3RMdEIwWDExenlXc2ZHVnhoaDNzWE1jN00iLCJ0eXAiOiJhdCtqd3QifQ.eyJhdWQiOiJodHRwczovL2FwaS5leGFtcGxlIiwiY2xpZW50X2lkIjoiYXBwLTEiLCJlcCI6MCwiZXhwIjoxNzAwMDAzNjAwLCJpYXQiOjE3MDAwMDAwMDAsImlzcyI6Imh0dHBzOi8vYXV0aC5leGFtcGxlIiwianRpIjoiQUFBQUFBQUFBQUFBQUFBQUFBQUFBQSIsInNjb3BlIjoicmVhZCB3cml0ZSIsInN1YiI6InVzZXItMSJ9.HXzVOQWYbE76q-OkT0oiOXdboYHRIJcQBaG7Iq_MsAanWtR7m5He1-7a9rF0Q-0C-zuCAdRL_Q4O60wSML4tkV4NNcM5cVMTUyK4N0N7POiO2e3lj4VEQE0_BSSUPCv4UdJBF5RUtpN2ufPVQ13GIQLYn8eCKPb82-fk1ZOAC0_ETaBWCs3xqHZ8F0-TU0AD5giw76FticOAI5pSOBeteT5E3EFNHy-nkSTcKZm0o_18jGI3cW1ISV5ykNprryNIP8zC_EELST2BGwg7QDFUI91EivV8rijBzUfa46WNBKSPHu-CvrVjzW-qp4Xy1TfnQ2By5d98ObIQZXruDCX0Xg";
+    const PINNED_EDDSA: &str = "eyJhbGciOiJFZERTQSIsImtpZCI6ImtQcktfcW14VldhWVZBOXd3QkY2SXVvM3ZWeno3VHhIQ1R3WEJ5Z3JTNGsiLCJ0eXAiOiJhdCtqd3QifQ.eyJhdWQiOiJodHRwczovL2FwaS5leGFtcGxlIiwiY2xpZW50X2lkIjoiYXBwLTEiLCJlcCI6MCwiZXhwIjoxNzAwMDAzNjAwLCJpYXQiOjE3MDAwMDAwMDAsImlzcyI6Imh0dHBzOi8vYXV0aC5leGFtcGxlIiwianRpIjoiQUFBQUFBQUFBQUFBQUFBQUFBQUFBQSIsInNjb3BlIjoicmVhZCB3cml0ZSIsInN1YiI6InVzZXItMSJ9.rZxczevl-cNt3wEjHaVqfF7g6VHFKuoRvgU3k8iXDO9dzsR68DFU8SjL4653uxyug3op0bkoLUhUZZSc94mYDw";
+
+    #[test]
+    fn tokens_are_byte_identical_to_the_pinned_ones_and_to_the_rsa_reference() {
+        let rs = SigningKeys::from_pems(FIXED_RSA_PEM, false).unwrap();
+        let ed = SigningKeys::from_pems_for(&rfc8037_pem(), AccessTokenAlg::EdDsa, false).unwrap();
+        let t_rs = rs.sign_access_token(&fixed_claims());
+        let t_ed = ed.sign_access_token(&fixed_claims());
+        println!("RS256 {t_rs}\nEdDSA {t_ed}");
+        assert_eq!(t_rs, PINNED_RS256);
+        assert_eq!(t_ed, PINNED_EDDSA);
+        // The same token assembled by hand and signed by the `rsa` crate's PKCS#1 v1.5.
+        let private = RsaPrivateKey::from_pkcs8_pem(FIXED_RSA_PEM).unwrap();
+        let header = format!(r#"{{"alg":"RS256","kid":"{}","typ":"at+jwt"}}"#, rs.current_kid());
+        let input = format!("{}.{}", b64url(header.as_bytes()), b64url(fixed_claims().to_string().as_bytes()));
+        let sig = private
+            .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &sha256(input.as_bytes()))
+            .unwrap();
+        assert_eq!(t_rs, format!("{input}.{}", b64url(&sig)));
+    }
+
+    /// Per-token cost natively: `cargo test --release --lib per_token_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn per_token_cost() {
+        use std::time::Instant;
+        let rs = SigningKeys::from_pems(FIXED_RSA_PEM, false).unwrap();
+        let ed = SigningKeys::from_pems_for(&rfc8037_pem(), AccessTokenAlg::EdDsa, false).unwrap();
+        let claims = fixed_claims();
+        for (name, keys, n) in [("RS256", &rs, 2000u32), ("EdDSA", &ed, 20000)] {
+            let t = keys.sign_access_token(&claims);
+            let start = Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(keys.sign_access_token(std::hint::black_box(&claims)));
+            }
+            let sign = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+            let start = Instant::now();
+            for _ in 0..n {
+                let d = jwt::decode(std::hint::black_box(&t)).unwrap();
+                assert!(keys.verify(&d));
+            }
+            let verify = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+            let start = Instant::now();
+            for _ in 0..n * 10 {
+                std::hint::black_box(jwt::decode(std::hint::black_box(&t)).unwrap());
+            }
+            let decode = start.elapsed().as_secs_f64() * 1e6 / f64::from(n * 10);
+            println!("{name}: sign {sign:.2} us, decode+verify {verify:.2} us, decode only {decode:.2} us");
+        }
+    }
 }
