@@ -28,8 +28,8 @@ enum Kind {
 pub struct SigningKey {
     pub kid: String,
     kind: Kind,
-    /// `b64url({"alg":…,"typ":"at+jwt","kid":…})`
-    at_header: String,
+    /// `{"alg":…,"kid":…,"typ":"at+jwt"}` (jwt-compact adds `alg`)
+    at_header: jwt::SigningHeader,
 }
 
 impl SigningKey {
@@ -128,7 +128,7 @@ pub fn generate_pem_for(alg: AccessTokenAlg) -> Result<String, String> {
 }
 
 fn parse_key(block: &str, index: usize) -> Result<SigningKey, String> {
-    let (kind, kid, alg) = if let Ok(private) = RsaPrivateKey::from_pkcs8_pem(block) {
+    let (kind, kid) = if let Ok(private) = RsaPrivateKey::from_pkcs8_pem(block) {
         if private.size() < 256 {
             return Err("signing keys must be at least 2048 bits".into());
         }
@@ -139,23 +139,22 @@ fn parse_key(block: &str, index: usize) -> Result<SigningKey, String> {
             verifier: rs256::Verifier::new(&public),
             public,
         };
-        (kind, kid, "RS256")
+        (kind, kid)
     } else if let Ok(signing) = {
         use ed25519_dalek::pkcs8::DecodePrivateKey as _;
         ed25519_dalek::SigningKey::from_pkcs8_pem(block)
     } {
         let verifying = signing.verifying_key();
         let kid = ed25519_thumbprint(&verifying);
-        (Kind::Ed25519 { signing, verifying }, kid, "EdDSA")
+        (Kind::Ed25519 { signing, verifying }, kid)
     } else {
         return Err(format!(
             "signing key {} is not a PKCS#8 RSA or Ed25519 private key",
             index + 1
         ));
     };
-    let header = serde_json::json!({"alg": alg, "typ": "at+jwt", "kid": kid});
     Ok(SigningKey {
-        at_header: b64url(header.to_string().as_bytes()),
+        at_header: jwt::signing_header(&kid, "at+jwt"),
         kid,
         kind,
     })
@@ -223,8 +222,9 @@ impl SigningKeys {
         self.current.alg()
     }
 
-    /// Signs an RFC 9068 access token (`typ: at+jwt`) with the current key.
-    pub fn sign_access_token(&self, claims: &serde_json::Value) -> String {
+    /// Signs an RFC 9068 access token (`typ: at+jwt`) with the current key. Fails only if
+    /// `claims` is not a JSON object.
+    pub fn sign_access_token(&self, claims: &serde_json::Value) -> Result<String, String> {
         let k = &self.current;
         match &k.kind {
             Kind::Rsa { signer, .. } => jwt::sign_rs256(&k.at_header, claims, signer),
@@ -274,7 +274,7 @@ pub(crate) mod tests {
     #[test]
     fn signed_token_verifies_and_tampering_fails() {
         let keys = SigningKeys::from_pems(test_pem(), true).unwrap();
-        let t = keys.sign_access_token(&serde_json::json!({"sub": "x"}));
+        let t = keys.sign_access_token(&serde_json::json!({"sub": "x"})).unwrap();
         assert!(keys.verify(&jwt::decode(&t).unwrap()));
         let mut parts: Vec<&str> = t.split('.').collect();
         let other = b64url(br#"{"sub":"y"}"#);
@@ -355,14 +355,14 @@ pub(crate) mod tests {
         assert_eq!(jwks["keys"][0]["kid"], ed.current_kid());
         assert_eq!(jwks["keys"][1]["kid"], rs.current_kid());
 
-        let t = ed.sign_access_token(&serde_json::json!({"sub": "x"}));
+        let t = ed.sign_access_token(&serde_json::json!({"sub": "x"})).unwrap();
         let decoded = jwt::decode(&t).unwrap();
         assert_eq!(decoded.header.alg, "EdDSA");
         assert_eq!(decoded.header.typ.as_deref(), Some("at+jwt"));
         assert!(ed.verify(&decoded));
         // Tokens of either key verify under either configuration (rotation in both directions).
         assert!(rs.verify(&decoded));
-        let r = rs.sign_access_token(&serde_json::json!({"sub": "x"}));
+        let r = rs.sign_access_token(&serde_json::json!({"sub": "x"})).unwrap();
         assert!(ed.verify(&jwt::decode(&r).unwrap()));
 
         // Tampered claims fail; so does an EdDSA signature presented as RS256 under the same kid.
@@ -382,7 +382,7 @@ pub(crate) mod tests {
     fn rs256_tokens_match_the_reference_signer() {
         let keys = SigningKeys::from_pems(test_pem(), true).unwrap();
         assert_eq!(keys.matches_reference(3), Some(true));
-        let t = keys.sign_access_token(&serde_json::json!({"sub": "x"}));
+        let t = keys.sign_access_token(&serde_json::json!({"sub": "x"})).unwrap();
         // An independent verifier (jsonwebtoken, ring) accepts it.
         let private = RsaPrivateKey::from_pkcs8_pem(test_pem()).unwrap();
         let public = private.to_public_key();
@@ -415,8 +415,8 @@ pub(crate) mod tests {
     fn tokens_are_byte_identical_to_the_pinned_ones_and_to_the_rsa_reference() {
         let rs = SigningKeys::from_pems(FIXED_RSA_PEM, false).unwrap();
         let ed = SigningKeys::from_pems_for(&rfc8037_pem(), AccessTokenAlg::EdDsa, false).unwrap();
-        let t_rs = rs.sign_access_token(&fixed_claims());
-        let t_ed = ed.sign_access_token(&fixed_claims());
+        let t_rs = rs.sign_access_token(&fixed_claims()).unwrap();
+        let t_ed = ed.sign_access_token(&fixed_claims()).unwrap();
         println!("RS256 {t_rs}\nEdDSA {t_ed}");
         assert_eq!(t_rs, PINNED_RS256);
         assert_eq!(t_ed, PINNED_EDDSA);
@@ -439,10 +439,10 @@ pub(crate) mod tests {
         let ed = SigningKeys::from_pems_for(&rfc8037_pem(), AccessTokenAlg::EdDsa, false).unwrap();
         let claims = fixed_claims();
         for (name, keys, n) in [("RS256", &rs, 2000u32), ("EdDSA", &ed, 20000)] {
-            let t = keys.sign_access_token(&claims);
+            let t = keys.sign_access_token(&claims).unwrap();
             let start = Instant::now();
             for _ in 0..n {
-                std::hint::black_box(keys.sign_access_token(std::hint::black_box(&claims)));
+                std::hint::black_box(keys.sign_access_token(std::hint::black_box(&claims)).unwrap());
             }
             let sign = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
             let start = Instant::now();
