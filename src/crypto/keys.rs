@@ -77,8 +77,8 @@ enum Kind {
 pub struct SigningKey {
     pub kid: String,
     kind: Kind,
-    /// `b64url({"alg":…,"typ":"at+jwt","kid":…})`
-    at_header: String,
+    /// `{"alg":…,"kid":…,"typ":"at+jwt"}` (jwt-compact adds `alg`)
+    at_header: jwt::SigningHeader,
 }
 
 impl SigningKey {
@@ -177,7 +177,7 @@ pub fn generate_pem_for(alg: AccessTokenAlg) -> Result<String, KeyProblem> {
 }
 
 fn parse_key(block: &str, index: usize) -> Result<SigningKey, KeyProblem> {
-    let (kind, kid, alg) = if let Ok(private) = RsaPrivateKey::from_pkcs8_pem(block) {
+    let (kind, kid) = if let Ok(private) = RsaPrivateKey::from_pkcs8_pem(block) {
         if private.size() < 256 {
             return Err(KeyProblem::TooShort);
         }
@@ -188,20 +188,19 @@ fn parse_key(block: &str, index: usize) -> Result<SigningKey, KeyProblem> {
             verifier: rs256::Verifier::new(&public),
             public,
         };
-        (kind, kid, "RS256")
+        (kind, kid)
     } else if let Ok(signing) = {
         use ed25519_dalek::pkcs8::DecodePrivateKey as _;
         ed25519_dalek::SigningKey::from_pkcs8_pem(block)
     } {
         let verifying = signing.verifying_key();
         let kid = ed25519_thumbprint(&verifying);
-        (Kind::Ed25519 { signing, verifying }, kid, "EdDSA")
+        (Kind::Ed25519 { signing, verifying }, kid)
     } else {
         return Err(KeyProblem::NotPkcs8(index + 1));
     };
-    let header = serde_json::json!({"alg": alg, "typ": "at+jwt", "kid": kid});
     Ok(SigningKey {
-        at_header: b64url(header.to_string().as_bytes()),
+        at_header: jwt::signing_header(&kid, "at+jwt"),
         kid,
         kind,
     })
@@ -266,8 +265,9 @@ impl SigningKeys {
         self.current.alg()
     }
 
-    /// Signs an RFC 9068 access token (`typ: at+jwt`) with the current key.
-    pub fn sign_access_token(&self, claims: &serde_json::Value) -> String {
+    /// Signs an RFC 9068 access token (`typ: at+jwt`) with the current key. Fails only if
+    /// `claims` is not a JSON object.
+    pub fn sign_access_token(&self, claims: &serde_json::Value) -> Result<String, String> {
         let k = &self.current;
         match &k.kind {
             Kind::Rsa { signer, .. } => jwt::sign_rs256(&k.at_header, claims, signer),
@@ -317,7 +317,7 @@ pub(crate) mod tests {
     #[test]
     fn signed_token_verifies_and_tampering_fails() {
         let keys = SigningKeys::from_pems(test_pem(), true).unwrap();
-        let t = keys.sign_access_token(&serde_json::json!({"sub": "x"}));
+        let t = keys.sign_access_token(&serde_json::json!({"sub": "x"})).unwrap();
         assert!(keys.verify(&jwt::decode(&t).unwrap()));
         let mut parts: Vec<&str> = t.split('.').collect();
         let other = b64url(br#"{"sub":"y"}"#);
@@ -398,14 +398,14 @@ pub(crate) mod tests {
         assert_eq!(jwks["keys"][0]["kid"], ed.current_kid());
         assert_eq!(jwks["keys"][1]["kid"], rs.current_kid());
 
-        let t = ed.sign_access_token(&serde_json::json!({"sub": "x"}));
+        let t = ed.sign_access_token(&serde_json::json!({"sub": "x"})).unwrap();
         let decoded = jwt::decode(&t).unwrap();
         assert_eq!(decoded.header.alg, "EdDSA");
         assert_eq!(decoded.header.typ.as_deref(), Some("at+jwt"));
         assert!(ed.verify(&decoded));
         // Tokens of either key verify under either configuration (rotation in both directions).
         assert!(rs.verify(&decoded));
-        let r = rs.sign_access_token(&serde_json::json!({"sub": "x"}));
+        let r = rs.sign_access_token(&serde_json::json!({"sub": "x"})).unwrap();
         assert!(ed.verify(&jwt::decode(&r).unwrap()));
 
         // Tampered claims fail; so does an EdDSA signature presented as RS256 under the same kid.
@@ -425,7 +425,7 @@ pub(crate) mod tests {
     fn rs256_tokens_match_the_reference_signer() {
         let keys = SigningKeys::from_pems(test_pem(), true).unwrap();
         assert_eq!(keys.matches_reference(3), Some(true));
-        let t = keys.sign_access_token(&serde_json::json!({"sub": "x"}));
+        let t = keys.sign_access_token(&serde_json::json!({"sub": "x"})).unwrap();
         // An independent verifier (jsonwebtoken, ring) accepts it.
         let private = RsaPrivateKey::from_pkcs8_pem(test_pem()).unwrap();
         let public = private.to_public_key();
@@ -437,5 +437,69 @@ pub(crate) mod tests {
         v.required_spec_claims.clear();
         v.validate_exp = false;
         assert!(jsonwebtoken::decode::<serde_json::Value>(&t, &key, &v).is_ok());
+    }
+
+    /// A fixed RSA-2048 key (test only) and the RFC 8037 Ed25519 key: the tokens they sign
+    /// are pinned below, so a change in how tokens are encoded or signed shows up here.
+    const FIXED_RSA_PEM: &str = include_str!("testdata/rsa2048-test-only.pem");
+
+    fn fixed_claims() -> serde_json::Value {
+        serde_json::json!({
+            "iss": "https://auth.example", "sub": "user-1", "aud": "https://api.example",
+            "client_id": "app-1", "scope": "read write", "jti": "AAAAAAAAAAAAAAAAAAAAAA",
+            "iat": 1700000000, "exp": 1700003600, "ep": 0,
+        })
+    }
+
+    const PINNED_RS256: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6Il9Wd2FtMk03WmdKUkJDNk42a3RMdEIwWDExenlXc2ZHVnhoaDNzWE1jN00iLCJ0eXAiOiJhdCtqd3QifQ.eyJhdWQiOiJodHRwczovL2FwaS5leGFtcGxlIiwiY2xpZW50X2lkIjoiYXBwLTEiLCJlcCI6MCwiZXhwIjoxNzAwMDAzNjAwLCJpYXQiOjE3MDAwMDAwMDAsImlzcyI6Imh0dHBzOi8vYXV0aC5leGFtcGxlIiwianRpIjoiQUFBQUFBQUFBQUFBQUFBQUFBQUFBQSIsInNjb3BlIjoicmVhZCB3cml0ZSIsInN1YiI6InVzZXItMSJ9.HXzVOQWYbE76q-OkT0oiOXdboYHRIJcQBaG7Iq_MsAanWtR7m5He1-7a9rF0Q-0C-zuCAdRL_Q4O60wSML4tkV4NNcM5cVMTUyK4N0N7POiO2e3lj4VEQE0_BSSUPCv4UdJBF5RUtpN2ufPVQ13GIQLYn8eCKPb82-fk1ZOAC0_ETaBWCs3xqHZ8F0-TU0AD5giw76FticOAI5pSOBeteT5E3EFNHy-nkSTcKZm0o_18jGI3cW1ISV5ykNprryNIP8zC_EELST2BGwg7QDFUI91EivV8rijBzUfa46WNBKSPHu-CvrVjzW-qp4Xy1TfnQ2By5d98ObIQZXruDCX0Xg";
+    const PINNED_EDDSA: &str = "eyJhbGciOiJFZERTQSIsImtpZCI6ImtQcktfcW14VldhWVZBOXd3QkY2SXVvM3ZWeno3VHhIQ1R3WEJ5Z3JTNGsiLCJ0eXAiOiJhdCtqd3QifQ.eyJhdWQiOiJodHRwczovL2FwaS5leGFtcGxlIiwiY2xpZW50X2lkIjoiYXBwLTEiLCJlcCI6MCwiZXhwIjoxNzAwMDAzNjAwLCJpYXQiOjE3MDAwMDAwMDAsImlzcyI6Imh0dHBzOi8vYXV0aC5leGFtcGxlIiwianRpIjoiQUFBQUFBQUFBQUFBQUFBQUFBQUFBQSIsInNjb3BlIjoicmVhZCB3cml0ZSIsInN1YiI6InVzZXItMSJ9.rZxczevl-cNt3wEjHaVqfF7g6VHFKuoRvgU3k8iXDO9dzsR68DFU8SjL4653uxyug3op0bkoLUhUZZSc94mYDw";
+
+    #[test]
+    fn tokens_are_byte_identical_to_the_pinned_ones_and_to_the_rsa_reference() {
+        let rs = SigningKeys::from_pems(FIXED_RSA_PEM, false).unwrap();
+        let ed = SigningKeys::from_pems_for(&rfc8037_pem(), AccessTokenAlg::EdDsa, false).unwrap();
+        let t_rs = rs.sign_access_token(&fixed_claims()).unwrap();
+        let t_ed = ed.sign_access_token(&fixed_claims()).unwrap();
+        println!("RS256 {t_rs}\nEdDSA {t_ed}");
+        assert_eq!(t_rs, PINNED_RS256);
+        assert_eq!(t_ed, PINNED_EDDSA);
+        // The same token assembled by hand and signed by the `rsa` crate's PKCS#1 v1.5.
+        let private = RsaPrivateKey::from_pkcs8_pem(FIXED_RSA_PEM).unwrap();
+        let header = format!(r#"{{"alg":"RS256","kid":"{}","typ":"at+jwt"}}"#, rs.current_kid());
+        let input = format!("{}.{}", b64url(header.as_bytes()), b64url(fixed_claims().to_string().as_bytes()));
+        let sig = private
+            .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &sha256(input.as_bytes()))
+            .unwrap();
+        assert_eq!(t_rs, format!("{input}.{}", b64url(&sig)));
+    }
+
+    /// Per-token cost natively: `cargo test --release --lib per_token_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn per_token_cost() {
+        use std::time::Instant;
+        let rs = SigningKeys::from_pems(FIXED_RSA_PEM, false).unwrap();
+        let ed = SigningKeys::from_pems_for(&rfc8037_pem(), AccessTokenAlg::EdDsa, false).unwrap();
+        let claims = fixed_claims();
+        for (name, keys, n) in [("RS256", &rs, 2000u32), ("EdDSA", &ed, 20000)] {
+            let t = keys.sign_access_token(&claims).unwrap();
+            let start = Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(keys.sign_access_token(std::hint::black_box(&claims)).unwrap());
+            }
+            let sign = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+            let start = Instant::now();
+            for _ in 0..n {
+                let d = jwt::decode(std::hint::black_box(&t)).unwrap();
+                assert!(keys.verify(&d));
+            }
+            let verify = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+            let start = Instant::now();
+            for _ in 0..n * 10 {
+                std::hint::black_box(jwt::decode(std::hint::black_box(&t)).unwrap());
+            }
+            let decode = start.elapsed().as_secs_f64() * 1e6 / f64::from(n * 10);
+            println!("{name}: sign {sign:.2} us, decode+verify {verify:.2} us, decode only {decode:.2} us");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! (signature, `typ`, issuer, expiry, then liveness in the app's Durable Object).
 
 use crate::crypto::jwt;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::platform::random_token;
 use crate::objects::app;
 use crate::platform::Platform;
@@ -70,7 +70,7 @@ pub fn mint(p: &impl Platform, t: TokenRequest<'_>) -> Result<Minted> {
     };
     let value = serde_json::to_value(&claims).unwrap_or_default();
     let start = p.now_ms();
-    let token = p.keys().sign_access_token(&value);
+    let token = p.keys().sign_access_token(&value).map_err(Error::server)?;
     let sign_ms = p.now_ms() - start;
     Ok(Minted {
         token,

@@ -4,6 +4,14 @@
 //! loopback host (RFC 8252 §7.3), or a private-use scheme with a dot in it (RFC 8252 §7.1,
 //! `com.example.app:/cb`). Userinfo (`https://good@evil`) is refused outright. Matching is exact
 //! string comparison, except that loopback URIs match on any port.
+//!
+//! Two layers check a URI for registration: the raw-string rules below, then the WHATWG URL
+//! parser (`url`, what browsers follow a redirect with), which must read the same scheme, host
+//! and port as written, no userinfo, no fragment and (for https) no segment removed as a dot
+//! segment. WHATWG normalises what the raw rules refuse (`https:///cb` has host `cb`,
+//! `https://@host` empty userinfo, `\` is `/`, hosts are case-folded, `..` and `%2e%2e`
+//! resolved, an empty port dropped), so a URI it would read differently is refused. Matching
+//! stays on the registered string.
 
 use crate::error::{Error, ErrorCode, Result};
 
@@ -64,6 +72,44 @@ fn is_loopback_http(p: &Parts<'_>) -> bool {
 
 /// Validates a URI for registration. `https_only` is the rule of the interactive registration page.
 pub fn validate(uri: &str, https_only: bool) -> Result<()> {
+    validate_raw(uri, https_only)?;
+    check_structure(uri)
+}
+
+/// The WHATWG reading of `uri` (already valid by the raw rules) must agree with the raw one.
+fn check_structure(uri: &str) -> Result<()> {
+    let p = split(uri).ok_or_else(|| invalid("redirect URI must be absolute"))?;
+    let url = url::Url::parse(uri).map_err(|e| invalid(format!("redirect URI is not a valid URL ({e})")))?;
+    let host = host_of(p.authority);
+    let port = p.authority.get(host.len()..).and_then(|rest| rest.strip_prefix(':'));
+    let port_agrees = match port {
+        None => url.port().is_none(),
+        Some(digits) => digits.parse::<u16>().ok().is_some_and(|n| url.port_or_known_default() == Some(n)),
+    };
+    if url.scheme() != p.scheme
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.fragment().is_some()
+        || url.host_str().unwrap_or("") != host
+        || !port_agrees
+    {
+        return Err(invalid(
+            "redirect URI must read the same as a URL (WHATWG): scheme, host and port as written, no user information or fragment",
+        ));
+    }
+    if p.scheme == "https" {
+        // WHATWG drops `.` and `..` segments, percent-encoded (`%2e`) ones too: a segment fewer
+        // than written means the browser would go elsewhere.
+        let path = p.rest.split('?').next().unwrap_or("");
+        let written = path.strip_prefix('/').unwrap_or(path).split('/').count();
+        if url.path_segments().map_or(0, Iterator::count) != written {
+            return Err(invalid("redirect URI path must not contain dot segments"));
+        }
+    }
+    Ok(())
+}
+
+fn validate_raw(uri: &str, https_only: bool) -> Result<()> {
     if uri.is_empty() || uri.len() > MAX_LEN {
         return Err(invalid("redirect URI must be 1 to 2000 characters"));
     }
@@ -224,5 +270,75 @@ mod tests {
         let one = vec!["https://a.example/cb".to_string()];
         assert_eq!(select(&one, None), Some("https://a.example/cb"));
         assert_eq!(select(&one, Some("https://evil.example/cb")), None);
+    }
+
+    #[test]
+    fn whatwg_normalisations_are_refused_by_both_layers() {
+        // What the raw rules already refuse, and the URL layer would too on its own.
+        for bad in [
+            "https:///cb",                 // WHATWG: host `cb`
+            "https://@app.example/cb",     // empty userinfo
+            "https://user:pw@app.example/cb",
+            "https://app.example\\cb",     // `\` read as `/`
+            "https://app.example\\@evil.example/",
+            "https://APP.example/cb",      // case folded
+            "HTTPS://app.example/cb",
+            "https://app.example/a/../cb", // dot segments resolved
+            "https://app.example/./cb",
+            "https://app.example:/cb",     // empty port dropped
+            "https://app.example/cb#x",
+        ] {
+            assert!(validate(bad, false).is_err(), "{bad}");
+            assert!(check_structure(bad).is_err(), "structure alone: {bad}");
+        }
+    }
+
+    #[test]
+    fn what_only_the_url_layer_refuses() {
+        for bad in [
+            "https://app.example/a/%2e%2e/cb", // encoded dot segments: WHATWG resolves them too
+            "https://app.example/a/%2E/cb",
+            "https://app.example/a/.%2e/cb",
+            "https://app.example:65536/cb",    // port out of range
+            "https://app.example:99999/cb",
+            "https://127.1/cb",                // IPv4 shorthand: WHATWG host 127.0.0.1
+            "https://0x7f.0.0.1/cb",
+            "https://2130706433/cb",
+            "https://[0:0::1]/cb",             // IPv6 not in normal form ([::1])
+            "https://a<b.example/cb",          // forbidden host code point
+            "https://xn--a.example/cb",        // invalid punycode
+            "http://127.0.0.1:70000/cb",
+        ] {
+            assert!(validate_raw(bad, false).is_ok(), "raw rules accept {bad}");
+            assert!(validate(bad, false).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_url_layer_accepts_what_it_reads_the_same() {
+        for ok in [
+            "https://app.example",
+            "https://app.example?x=1",
+            "https://app.example/",
+            "https://app.example/a/b/",
+            "https://app.example:443/cb",
+            "https://app.example:8443/cb?x=1&y=%20",
+            "https://1.2.3.4/cb",
+            "https://[::1]/cb",
+            "https://xn--80ak6aa92e.example/cb",
+            "https://app.example/a..b/.c/%2ex",
+            "http://localhost/cb",
+            "http://[::1]/cb",
+            "http://127.0.0.1:65535/cb",
+            "com.example.app:/oauth2redirect",
+            "com.example.app://callback/x",
+            "com.example.app:cb",
+        ] {
+            assert!(validate(ok, false).is_ok(), "{ok}: {:?}", validate(ok, false).err());
+        }
+        // Matching is still on the registered string, not on its WHATWG form.
+        assert!(!matches("https://app.example:443/cb", "https://app.example/cb"));
+        assert!(!matches("https://app.example/cb", "https://app.example:443/cb"));
+        assert!(!matches("https://app.example", "https://app.example/"));
     }
 }
