@@ -1,11 +1,11 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, PKCE RFC 7636 §4.5). Redemption, the
 //! redirect-URI and PKCE checks and replay revocation all happen atomically in the app's object (`objects/grants.rs`, `RedeemCode`).
 
-use super::{granted, new_grant, person_tokens};
+use super::{granted, new_grant, person_tokens, presented};
 use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::oauth::endpoint::Endpoint;
 use crate::objects::grants;
 use crate::platform::Platform;
@@ -18,12 +18,7 @@ pub async fn handle(
     client: Authenticated,
 ) -> Result<Response> {
     let app = client.app;
-    let code = params.require("code")?;
-    if code.len() > 256 {
-        return Err(Error::invalid_grant(
-            "the authorization code is invalid or expired",
-        ));
-    }
+    let code = presented(params, "code", "the authorization code is invalid or expired")?;
     let (new, refresh) = new_grant(p)?;
     // Single use, redirect URI and PKCE are checked inside the app's object: objects/grants.rs `RedeemCode`.
     let cmd = grants::RedeemCode {

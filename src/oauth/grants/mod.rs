@@ -11,13 +11,24 @@ use crate::rules::scope;
 use super::endpoint::{bearer_response, Endpoint};
 use crate::http::Response;
 use crate::model::App;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::http::params::Params;
 use crate::platform::random_token;
 use crate::objects::app::{object, AppObject};
 use crate::objects::grants::{Granted, NewGrant};
 use crate::objects::Op;
 use crate::platform::Platform;
 use crate::util::sha256_hex;
+
+/// A one-time credential the client presents (`code`, `refresh_token`): required, and refused
+/// as `invalid_grant` saying `refusal` when longer than any we issue (nothing is looked up).
+fn presented<'a>(params: &'a Params, name: &str, refusal: &'static str) -> Result<&'a str> {
+    let value = params.require(name)?;
+    if value.len() > 256 {
+        return Err(Error::invalid_grant(refusal));
+    }
+    Ok(value)
+}
 
 /// A new grant's identifiers: its id and the first refresh token (returned; only its hash kept).
 fn new_grant(p: &impl Platform) -> Result<(NewGrant, String)> {

@@ -1,11 +1,11 @@
 //! `grant_type=refresh_token` (RFC 6749 §6): rotation on every use; a rotated-out token coming
 //! back revokes the whole grant (RFC 9700 §4.14.2). Scope may narrow, never widen.
 
-use super::{granted, person_tokens};
+use super::{granted, person_tokens, presented};
 use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::rules::scope;
 use crate::oauth::endpoint::Endpoint;
 use crate::platform::random_token;
@@ -20,10 +20,7 @@ pub async fn handle(
     client: Authenticated,
 ) -> Result<Response> {
     let app = client.app;
-    let token = params.require("refresh_token")?;
-    if token.len() > 256 {
-        return Err(Error::invalid_grant("the refresh token is invalid or expired"));
-    }
+    let token = presented(params, "refresh_token", "the refresh token is invalid or expired")?;
     let scopes = match params.get("scope") {
         Some(s) => Some(scope::parse(s)?).filter(|v| !v.is_empty()),
         None => None,
