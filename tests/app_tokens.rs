@@ -504,15 +504,7 @@ fn userinfo_for_a_bot_token() {
         assert_eq!(v["client_id"], app.id.as_str(), "{path}");
         assert!(v["name"].as_str().unwrap().contains("Userinfo Bot App"), "{v}");
     }
-    s.request(
-        "POST",
-        "/oauth/userinfo",
-        Req {
-            headers: &[("authorization", &auth)],
-            body: None,
-            ..Default::default()
-        },
-    )
+    s.with_bearer("POST", "/oauth/userinfo", &token, None)
     .expect(200);
     // The token in the URL is refused, even alongside the header.
     s.get(&format!("/oauth/userinfo?access_token={token}"))
@@ -539,12 +531,8 @@ fn userinfo_for_a_bot_token() {
     s.get_with("/oauth/userinfo", &[("authorization", &bearer(&cc))])
         .expect_error(401, "invalid_token");
     // A revoked bot token.
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", &token)],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect(200);
+    s.post_form_basic("/oauth/revoke", &[("token", &token)], &app.id, app.secret())
+        .expect(200);
     s.get_with("/oauth/userinfo", &[("authorization", &auth)])
         .expect_error(401, "invalid_token");
 }

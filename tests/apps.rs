@@ -16,28 +16,18 @@ fn s() -> &'static Server {
     S.get_or_init(|| Server::start_with(&[("AUTH_FAILURE_LIMIT", "1000000")]))
 }
 
-fn untrusted_app(s: &Server) -> App {
-    s.create_app(json!({"name": "e2e untrusted", "owner": owner("u")}))
+/// Asserts that client_credentials is refused with `status`/`code` under both client
+/// authentications (Basic, then client_secret_post); returns the Basic answer.
+#[track_caller]
+fn cc_refused(s: &Server, id: &str, secret: &str, status: u16, code: &str) -> Resp {
+    let r = s.cc_basic(id, secret, None);
+    r.expect_error(status, code);
+    s.cc_post(id, secret, None).expect_error(status, code);
+    r
 }
 
-fn owned_ids(s: &Server, owner: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            None => format!("/admin/apps?owner={owner}&limit=100"),
-            Some(c) => format!("/admin/apps?owner={owner}&limit=100&cursor={}", form_encode(c)),
-        };
-        let v = s.admin("GET", &path, None).expect_json(200);
-        for a in v["apps"].as_array().unwrap() {
-            assert_eq!(a["owner"], owner, "listing by owner returned another owner's app");
-            ids.push(a["client_id"].as_str().unwrap().to_owned());
-        }
-        match v["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return ids,
-        }
-    }
+fn untrusted_app(s: &Server) -> App {
+    s.create_app(json!({"name": "e2e untrusted", "owner": owner("u")}))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,7 +92,7 @@ fn create_get_patch_delete() {
     }
 
     // Listed under its owner.
-    assert_eq!(owned_ids(s, &own), vec![id.clone()]);
+    assert_eq!(s.owned_ids(&own), vec![id.clone()]);
 
     // PATCH changes only what it names.
     let r = s.patch_app(&id, json!({"name": "Renamed", "description": "changed"}));
@@ -138,13 +128,9 @@ fn create_get_patch_delete() {
         .expect_error(404, "not_found");
     s.admin("POST", &format!("/admin/apps/{id}/secret"), None)
         .expect_error(404, "not_found");
-    assert!(owned_ids(s, &own).is_empty());
-    s.post_form_with(
-        "/oauth/introspect",
-        &[("token", "x")],
-        &[("authorization", &basic(&id, secret))],
-    )
-    .expect_error(401, "invalid_client");
+    assert!(s.owned_ids(&own).is_empty());
+    s.post_form_basic("/oauth/introspect", &[("token", "x")], &id, secret)
+        .expect_error(401, "invalid_client");
 }
 
 #[test]
@@ -541,15 +527,9 @@ fn client_credentials_details() {
         .expect_json(200);
     assert_eq!(v["scope"], "users:read public");
     // A resource the server does not serve; an over-long scope.
-    s.post_form_with(
-        "/oauth/token",
-        &[
-            ("grant_type", "client_credentials"),
-            ("resource", "https://evil.example/api"),
-        ],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect_error(400, "invalid_target");
+    let evil = [("grant_type", "client_credentials"), ("resource", "https://evil.example/api")];
+    s.post_form_basic("/oauth/token", &evil, &app.id, app.secret())
+        .expect_error(400, "invalid_target");
     let long = vec!["public"; 500].join(" ");
     s.cc_basic(&app.id, app.secret(), Some(&long))
         .expect_error(400, "invalid_scope");
@@ -639,12 +619,8 @@ fn scope_subset_default_unknown_and_whitespace() {
 fn untrusted_app_is_unauthorized_client() {
     let s = s();
     let app = untrusted_app(s);
-    let v = s
-        .cc_basic(&app.id, app.secret(), None)
-        .expect_error(400, "unauthorized_client");
-    assert!(v.get("access_token").is_none());
-    s.cc_post(&app.id, app.secret(), None)
-        .expect_error(400, "unauthorized_client");
+    let r = cc_refused(s, &app.id, app.secret(), 400, "unauthorized_client");
+    assert!(r.json().get("access_token").is_none());
 }
 
 #[test]
@@ -695,14 +671,11 @@ fn wrong_secrets_are_401_invalid_client() {
         " ".into(),
     ];
     for w in &wrong {
-        let r = s.cc_basic(&app.id, w, None);
-        r.expect_error(401, "invalid_client");
+        let r = cc_refused(s, &app.id, w, 401, "invalid_client");
         let ch = r
             .header("www-authenticate")
             .unwrap_or_else(|| panic!("no Basic challenge for {w:.40}"));
         assert!(ch.starts_with("Basic"), "{ch}");
-        let r = s.cc_post(&app.id, w, None);
-        r.expect_error(401, "invalid_client");
     }
     // An empty Basic secret.
     s.cc_basic(&app.id, "", None).expect_error(401, "invalid_client");
@@ -714,10 +687,8 @@ fn wrong_secrets_are_401_invalid_client() {
         "bad id!".into(),
         other.id.to_uppercase(),
     ] {
-        let r = s.cc_basic(&id, secret, None);
-        r.expect_error(401, "invalid_client");
+        let r = cc_refused(s, &id, secret, 401, "invalid_client");
         assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
-        s.cc_post(&id, secret, None).expect_error(401, "invalid_client");
     }
     // The secret still works after all of that.
     s.cc_token(&app);
@@ -735,17 +706,10 @@ fn disabling_an_app_ends_its_tokens_and_credentials() {
     assert_eq!(v["status"], "disabled");
     assert_eq!(s.get_app(&app.id)["status"], "disabled");
     assert!(!s.is_active(&t));
-    s.cc_basic(&app.id, app.secret(), None)
-        .expect_error(401, "invalid_client");
-    s.cc_post(&app.id, app.secret(), None)
-        .expect_error(401, "invalid_client");
+    cc_refused(s, &app.id, app.secret(), 401, "invalid_client");
     // A disabled client cannot introspect or revoke either.
-    s.post_form_with(
-        "/oauth/introspect",
-        &[("token", &t)],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect_error(401, "invalid_client");
+    s.post_form_basic("/oauth/introspect", &[("token", &t)], &app.id, app.secret())
+        .expect_error(401, "invalid_client");
     // Re-enabled: the secret works again, the old token stays dead.
     s.patch_app(&app.id, json!({"status": "active"})).expect(200);
     let t2 = s.cc_token(&app);
@@ -765,12 +729,8 @@ fn deleting_an_app_ends_its_tokens_and_credentials() {
     let r = s.cc_basic(&app.id, app.secret(), None);
     r.expect_error(401, "invalid_client");
     assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", &t)],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect_error(401, "invalid_client");
+    s.post_form_basic("/oauth/revoke", &[("token", &t)], &app.id, app.secret())
+        .expect_error(401, "invalid_client");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -823,11 +783,7 @@ fn revocation() {
     // Errors: no client authentication, wrong secret, no token, unknown hint.
     s.post_form("/oauth/revoke", &[("token", &tb)])
         .expect_error(401, "invalid_client");
-    let r = s.post_form_with(
-        "/oauth/revoke",
-        &[("token", &tb)],
-        &[("authorization", &basic(&b.id, a.secret()))],
-    );
+    let r = s.post_form_basic("/oauth/revoke", &[("token", &tb)], &b.id, a.secret());
     r.expect_error(401, "invalid_client");
     assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
     s.post_form_with("/oauth/revoke", &[], &[("authorization", &b_auth)])
@@ -866,11 +822,7 @@ fn introspection_by_client_and_by_admin() {
     assert_eq!(by_admin["aud"], s.issuer());
     assert_eq!(by_admin["token_type"], "Bearer");
     // By the client itself (Basic and post), and by another client.
-    let r = s.post_form_with(
-        "/oauth/introspect",
-        &[("token", &t)],
-        &[("authorization", &basic(&a.id, a.secret()))],
-    );
+    let r = s.post_form_basic("/oauth/introspect", &[("token", &t)], &a.id, a.secret());
     assert_eq!(r.expect_no_store().expect_json(200), by_admin);
     // Another client sees nothing (RFC 7662 §4) until an operator allows it to introspect.
     let by_b = || {
@@ -890,12 +842,8 @@ fn introspection_by_client_and_by_admin() {
     // Errors.
     s.post_form("/oauth/introspect", &[("token", &t)])
         .expect_error(401, "invalid_client");
-    s.post_form_with(
-        "/oauth/introspect",
-        &[("token", &t)],
-        &[("authorization", &basic(&a.id, b.secret()))],
-    )
-    .expect_error(401, "invalid_client");
+    s.post_form_basic("/oauth/introspect", &[("token", &t)], &a.id, b.secret())
+        .expect_error(401, "invalid_client");
     s.post_form_with(
         "/oauth/introspect",
         &[],
@@ -922,7 +870,7 @@ fn app_limit_is_enforced_atomically() {
     ] {
         s.admin("POST", "/admin/apps", Some(&body)).expect(400);
     }
-    assert!(owned_ids(&s, &own).is_empty());
+    assert!(s.owned_ids(&own).is_empty());
     let mut ids: Vec<String> = (0..4)
         .map(|i| {
             s.create_app(json!({"name": format!("limit {i}"), "owner": own}))
@@ -950,7 +898,7 @@ fn app_limit_is_enforced_atomically() {
         }
     }
     assert_eq!(won, 1, "exactly one concurrent creation may take the last slot");
-    let mut listed = owned_ids(&s, &own);
+    let mut listed = s.owned_ids(&own);
     listed.sort();
     ids.sort();
     assert_eq!(listed, ids);
@@ -973,7 +921,7 @@ fn app_limit_is_enforced_atomically() {
         Some(&json!({"name": "again", "owner": own})),
     )
     .expect_error(409, "limit_reached");
-    assert_eq!(owned_ids(&s, &own).len(), 5);
+    assert_eq!(s.owned_ids(&own).len(), 5);
 }
 
 #[test]
@@ -1006,7 +954,7 @@ fn app_limit_of_1000_per_owner() {
         Some(&json!({"name": "app 1001", "owner": own})),
     )
     .expect_error(409, "limit_reached");
-    let listed: HashSet<String> = owned_ids(s, &own).into_iter().collect();
+    let listed: HashSet<String> = s.owned_ids(&own).into_iter().collect();
     assert_eq!(listed, all);
     eprintln!(
         "[app_limit_of_1000_per_owner] 1000 apps created in {created:.1?} ({:.1} ms each, 16 threads); total {:.1?}",
