@@ -396,11 +396,9 @@ fn concurrent_replays_of_one_jti_let_exactly_one_through() {
 #[test]
 fn server_generated_key_rotated_away() {
     let s = s();
-    let r = s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "rotating", "owner": owner("rot"), "key": "generate", "scopes": ["public"]})),
-    );
+    let rotating =
+        json!({"name": "rotating", "owner": owner("rot"), "key": "generate", "scopes": ["public"]});
+    let r = s.post_app(&rotating);
     let created = r.expect_json(201);
     r.expect_no_store();
     let app = App::from_json(created.clone());

@@ -38,19 +38,15 @@ fn untrusted_app(s: &Server) -> App {
 fn create_get_patch_delete() {
     let s = s();
     let own = owner("crud");
-    let r = s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({
-            "name": "Crud app",
-            "description": "made by the e2e tests",
-            "homepage": "https://app.example/",
-            "owner": own,
-            "scopes": ["public", "users:read"],
-            "redirect_uris": ["https://app.example/cb", "http://127.0.0.1:8080/cb", "com.example.app:/cb"],
-            "token_lifetime": 3600,
-        })),
-    );
+    let r = s.post_app(&json!({
+        "name": "Crud app",
+        "description": "made by the e2e tests",
+        "homepage": "https://app.example/",
+        "owner": own,
+        "scopes": ["public", "users:read"],
+        "redirect_uris": ["https://app.example/cb", "http://127.0.0.1:8080/cb", "com.example.app:/cb"],
+        "token_lifetime": 3600,
+    }));
     let created = r.expect_json(201);
     r.expect_no_store();
     let id = created["client_id"].as_str().unwrap().to_owned();
@@ -628,11 +624,8 @@ fn untrusted_app_cannot_be_granted_client_credentials_explicitly() {
     // client_credentials is for trusted apps only: asking for the grant in grant_types
     // must not be a way around `trusted`.
     let s = s();
-    let r = s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "sneaky", "owner": owner("sneaky"), "grant_types": ["client_credentials"]})),
-    );
+    let sneaky = json!({"name": "sneaky", "owner": owner("sneaky"), "grant_types": ["client_credentials"]});
+    let r = s.post_app(&sneaky);
     if r.status == 201 {
         let app = App::from_json(r.json());
         s.cc_basic(&app.id, app.secret(), None)
@@ -879,11 +872,7 @@ fn app_limit_is_enforced_atomically() {
         .collect();
     // Four exist: of 16 concurrent creations exactly one fits.
     let results = concurrently(16, |i| {
-        s.admin(
-            "POST",
-            "/admin/apps",
-            Some(&json!({"name": format!("race {i}"), "owner": own})),
-        )
+        s.post_app(&json!({"name": format!("race {i}"), "owner": own}))
     });
     let mut won = 0;
     for r in &results {
@@ -903,24 +892,16 @@ fn app_limit_is_enforced_atomically() {
     ids.sort();
     assert_eq!(listed, ids);
     // The sixth, sequentially.
-    s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "sixth", "owner": own})),
-    )
-    .expect_error(409, "limit_reached");
+    s.post_app(&json!({"name": "sixth", "owner": own}))
+        .expect_error(409, "limit_reached");
     // Another owner is not affected.
     s.create_app(json!({"name": "other owner", "owner": owner("limit-other")}));
     // Deleting one frees one slot.
     s.admin("DELETE", &format!("/admin/apps/{}", ids[0]), None)
         .expect(204);
     s.create_app(json!({"name": "replacement", "owner": own}));
-    s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "again", "owner": own})),
-    )
-    .expect_error(409, "limit_reached");
+    s.post_app(&json!({"name": "again", "owner": own}))
+        .expect_error(409, "limit_reached");
     assert_eq!(s.owned_ids(&own).len(), 5);
 }
 
@@ -937,23 +918,15 @@ fn app_limit_of_1000_per_owner() {
             if i >= 1000 {
                 return mine;
             }
-            let r = s.admin(
-                "POST",
-                "/admin/apps",
-                Some(&json!({"name": format!("app {i}"), "owner": own})),
-            );
+            let r = s.post_app(&json!({"name": format!("app {i}"), "owner": own}));
             mine.push(r.expect_json(201)["client_id"].as_str().unwrap().to_owned());
         }
     });
     let created = started.elapsed();
     let all: HashSet<String> = made.into_iter().flatten().collect();
     assert_eq!(all.len(), 1000);
-    s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "app 1001", "owner": own})),
-    )
-    .expect_error(409, "limit_reached");
+    s.post_app(&json!({"name": "app 1001", "owner": own}))
+        .expect_error(409, "limit_reached");
     let listed: HashSet<String> = s.owned_ids(&own).into_iter().collect();
     assert_eq!(listed, all);
     eprintln!(

@@ -117,22 +117,14 @@ fn sixty_four_concurrent_app_creations_at_990_of_1000_give_exactly_10() {
                 if i >= 990 {
                     return;
                 }
-                s.admin(
-                    "POST",
-                    "/admin/apps",
-                    Some(&json!({"name": format!("fill {i}"), "owner": o})),
-                )
-                .expect(201);
+                s.post_app(&json!({"name": format!("fill {i}"), "owner": o}))
+                    .expect(201);
             });
         }
     });
     let filled = started.elapsed();
     let results = concurrently(64, |i| {
-        s.admin(
-            "POST",
-            "/admin/apps",
-            Some(&json!({"name": format!("race {i}"), "owner": o})),
-        )
+        s.post_app(&json!({"name": format!("race {i}"), "owner": o}))
     });
     let created = results.iter().filter(|r| r.status == 201).count();
     assert_eq!(
@@ -146,12 +138,8 @@ fn sixty_four_concurrent_app_creations_at_990_of_1000_give_exactly_10() {
     }
     // 1000 listed, and one more is still refused.
     assert_eq!(s.owned_ids(&o).len(), 1000);
-    s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "one more", "owner": o})),
-    )
-    .expect_error(409, "limit_reached");
+    s.post_app(&json!({"name": "one more", "owner": o}))
+        .expect_error(409, "limit_reached");
     eprintln!(
         "[limit] 990 apps created at concurrency 16 in {:.1} s; the race of 64 and the listing in {:.1} s",
         filled.as_secs_f64(),
@@ -1761,11 +1749,7 @@ fn percent_encoded_userinfo_in_redirect_uris_is_refused() {
     let s = s();
     let uri = "https://good.example%40evil.example/cb";
     let mut problems = Vec::new();
-    let r = s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "pct", "owner": owner("pct"), "redirect_uris": [uri]})),
-    );
+    let r = s.post_app(&json!({"name": "pct", "owner": owner("pct"), "redirect_uris": [uri]}));
     if r.status != 400 || r.error() != "invalid_redirect_uri" {
         problems.push(format!("admin create: {} {}", r.status, r.text()));
     }

@@ -55,6 +55,12 @@ impl Server {
         }
     }
 
+    /// `POST /admin/apps` with `body`, whatever the answer.
+    #[track_caller]
+    pub fn post_app(&self, body: &Value) -> Resp {
+        self.admin("POST", "/admin/apps", Some(body))
+    }
+
     /// Creates an app (asserting 201) and returns what the server answered.
     #[track_caller]
     pub fn create_app(&self, body: Value) -> App {
