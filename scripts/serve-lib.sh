@@ -31,3 +31,50 @@ serve_stop() {
   wait "$SERVE_PGID" 2>/dev/null || true
   SERVE_PGID=""
 }
+
+# The node:test runners (tests/browser/run.sh, tests/interop/run.sh), from the repository root:
+#
+#   suite_init NAME        the environment of a run and the check that the worker is built
+#   suite_start            a fresh server (own port and state, random admin token) whose work files
+#                          go in target/NAME/run.*; exports ISSUER, ADMIN_TOKEN and SUITE_WORK;
+#                          the server is stopped and the work files removed on exit
+#   suite_node ARGS...     `node --test ARGS` one file at a time; on failure, the server's log
+suite_say() { printf '[%s] %s\n' "$SUITE_NAME" "$*" >&2; }
+suite_init() {
+  SUITE_NAME=$1
+  export PATH="$HOME/.cargo/bin:$PATH"
+  export PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false NO_COLOR=1
+  if [ ! -f build/worker/shim.mjs ]; then
+    suite_say "the worker is not built: run sh scripts/build.sh first"
+    exit 1
+  fi
+}
+suite_cleanup() {
+  serve_stop
+  rm -rf "$SUITE_WORK"
+}
+suite_start() {
+  mkdir -p "target/$SUITE_NAME"
+  SUITE_WORK=$(mktemp -d "$PWD/target/$SUITE_NAME/run.XXXXXX")
+  SUITE_LOG="$SUITE_WORK/wrangler.log"
+  ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  export SUITE_WORK ADMIN_TOKEN
+  trap suite_cleanup EXIT
+  trap 'exit 130' INT TERM
+  _start=$(date +%s)
+  if ! serve_start "$SUITE_LOG" "$SUITE_WORK/server" --var "ADMIN_TOKEN:$ADMIN_TOKEN"; then
+    suite_say "the server did not start:"; cat "$SUITE_LOG" >&2; exit 1
+  fi
+  ISSUER=$SERVE_URL
+  export ISSUER
+  suite_say "server ready at $ISSUER in $(($(date +%s) - _start)) s"
+}
+suite_node() {
+  _status=0
+  npx --no-install node --test --test-concurrency=1 "$@" || _status=$?
+  if [ "$_status" -ne 0 ]; then
+    suite_say "failed; the server's log:"
+    tail -n 60 "$SUITE_LOG" >&2
+  fi
+  return "$_status"
+}

@@ -396,11 +396,9 @@ fn concurrent_replays_of_one_jti_let_exactly_one_through() {
 #[test]
 fn server_generated_key_rotated_away() {
     let s = s();
-    let r = s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "rotating", "owner": owner("rot"), "key": "generate", "scopes": ["public"]})),
-    );
+    let rotating =
+        json!({"name": "rotating", "owner": owner("rot"), "key": "generate", "scopes": ["public"]});
+    let r = s.post_app(&rotating);
     let created = r.expect_json(201);
     r.expect_no_store();
     let app = App::from_json(created.clone());
@@ -504,15 +502,7 @@ fn userinfo_for_a_bot_token() {
         assert_eq!(v["client_id"], app.id.as_str(), "{path}");
         assert!(v["name"].as_str().unwrap().contains("Userinfo Bot App"), "{v}");
     }
-    s.request(
-        "POST",
-        "/oauth/userinfo",
-        Req {
-            headers: &[("authorization", &auth)],
-            body: None,
-            ..Default::default()
-        },
-    )
+    s.with_bearer("POST", "/oauth/userinfo", &token, None)
     .expect(200);
     // The token in the URL is refused, even alongside the header.
     s.get(&format!("/oauth/userinfo?access_token={token}"))
@@ -539,12 +529,8 @@ fn userinfo_for_a_bot_token() {
     s.get_with("/oauth/userinfo", &[("authorization", &bearer(&cc))])
         .expect_error(401, "invalid_token");
     // A revoked bot token.
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", &token)],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect(200);
+    s.post_form_basic("/oauth/revoke", &[("token", &token)], &app.id, app.secret())
+        .expect(200);
     s.get_with("/oauth/userinfo", &[("authorization", &auth)])
         .expect_error(401, "invalid_token");
 }

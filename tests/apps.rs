@@ -16,28 +16,18 @@ fn s() -> &'static Server {
     S.get_or_init(|| Server::start_with(&[("AUTH_FAILURE_LIMIT", "1000000")]))
 }
 
-fn untrusted_app(s: &Server) -> App {
-    s.create_app(json!({"name": "e2e untrusted", "owner": owner("u")}))
+/// Asserts that client_credentials is refused with `status`/`code` under both client
+/// authentications (Basic, then client_secret_post); returns the Basic answer.
+#[track_caller]
+fn cc_refused(s: &Server, id: &str, secret: &str, status: u16, code: &str) -> Resp {
+    let r = s.cc_basic(id, secret, None);
+    r.expect_error(status, code);
+    s.cc_post(id, secret, None).expect_error(status, code);
+    r
 }
 
-fn owned_ids(s: &Server, owner: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            None => format!("/admin/apps?owner={owner}&limit=100"),
-            Some(c) => format!("/admin/apps?owner={owner}&limit=100&cursor={}", form_encode(c)),
-        };
-        let v = s.admin("GET", &path, None).expect_json(200);
-        for a in v["apps"].as_array().unwrap() {
-            assert_eq!(a["owner"], owner, "listing by owner returned another owner's app");
-            ids.push(a["client_id"].as_str().unwrap().to_owned());
-        }
-        match v["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return ids,
-        }
-    }
+fn untrusted_app(s: &Server) -> App {
+    s.create_app(json!({"name": "e2e untrusted", "owner": owner("u")}))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -48,19 +38,15 @@ fn owned_ids(s: &Server, owner: &str) -> Vec<String> {
 fn create_get_patch_delete() {
     let s = s();
     let own = owner("crud");
-    let r = s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({
-            "name": "Crud app",
-            "description": "made by the e2e tests",
-            "homepage": "https://app.example/",
-            "owner": own,
-            "scopes": ["public", "users:read"],
-            "redirect_uris": ["https://app.example/cb", "http://127.0.0.1:8080/cb", "com.example.app:/cb"],
-            "token_lifetime": 3600,
-        })),
-    );
+    let r = s.post_app(&json!({
+        "name": "Crud app",
+        "description": "made by the e2e tests",
+        "homepage": "https://app.example/",
+        "owner": own,
+        "scopes": ["public", "users:read"],
+        "redirect_uris": ["https://app.example/cb", "http://127.0.0.1:8080/cb", "com.example.app:/cb"],
+        "token_lifetime": 3600,
+    }));
     let created = r.expect_json(201);
     r.expect_no_store();
     let id = created["client_id"].as_str().unwrap().to_owned();
@@ -102,7 +88,7 @@ fn create_get_patch_delete() {
     }
 
     // Listed under its owner.
-    assert_eq!(owned_ids(s, &own), vec![id.clone()]);
+    assert_eq!(s.owned_ids(&own), vec![id.clone()]);
 
     // PATCH changes only what it names.
     let r = s.patch_app(&id, json!({"name": "Renamed", "description": "changed"}));
@@ -138,13 +124,9 @@ fn create_get_patch_delete() {
         .expect_error(404, "not_found");
     s.admin("POST", &format!("/admin/apps/{id}/secret"), None)
         .expect_error(404, "not_found");
-    assert!(owned_ids(s, &own).is_empty());
-    s.post_form_with(
-        "/oauth/introspect",
-        &[("token", "x")],
-        &[("authorization", &basic(&id, secret))],
-    )
-    .expect_error(401, "invalid_client");
+    assert!(s.owned_ids(&own).is_empty());
+    s.post_form_basic("/oauth/introspect", &[("token", "x")], &id, secret)
+        .expect_error(401, "invalid_client");
 }
 
 #[test]
@@ -541,15 +523,9 @@ fn client_credentials_details() {
         .expect_json(200);
     assert_eq!(v["scope"], "users:read public");
     // A resource the server does not serve; an over-long scope.
-    s.post_form_with(
-        "/oauth/token",
-        &[
-            ("grant_type", "client_credentials"),
-            ("resource", "https://evil.example/api"),
-        ],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect_error(400, "invalid_target");
+    let evil = [("grant_type", "client_credentials"), ("resource", "https://evil.example/api")];
+    s.post_form_basic("/oauth/token", &evil, &app.id, app.secret())
+        .expect_error(400, "invalid_target");
     let long = vec!["public"; 500].join(" ");
     s.cc_basic(&app.id, app.secret(), Some(&long))
         .expect_error(400, "invalid_scope");
@@ -639,12 +615,8 @@ fn scope_subset_default_unknown_and_whitespace() {
 fn untrusted_app_is_unauthorized_client() {
     let s = s();
     let app = untrusted_app(s);
-    let v = s
-        .cc_basic(&app.id, app.secret(), None)
-        .expect_error(400, "unauthorized_client");
-    assert!(v.get("access_token").is_none());
-    s.cc_post(&app.id, app.secret(), None)
-        .expect_error(400, "unauthorized_client");
+    let r = cc_refused(s, &app.id, app.secret(), 400, "unauthorized_client");
+    assert!(r.json().get("access_token").is_none());
 }
 
 #[test]
@@ -652,11 +624,8 @@ fn untrusted_app_cannot_be_granted_client_credentials_explicitly() {
     // client_credentials is for trusted apps only: asking for the grant in grant_types
     // must not be a way around `trusted`.
     let s = s();
-    let r = s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "sneaky", "owner": owner("sneaky"), "grant_types": ["client_credentials"]})),
-    );
+    let sneaky = json!({"name": "sneaky", "owner": owner("sneaky"), "grant_types": ["client_credentials"]});
+    let r = s.post_app(&sneaky);
     if r.status == 201 {
         let app = App::from_json(r.json());
         s.cc_basic(&app.id, app.secret(), None)
@@ -695,14 +664,11 @@ fn wrong_secrets_are_401_invalid_client() {
         " ".into(),
     ];
     for w in &wrong {
-        let r = s.cc_basic(&app.id, w, None);
-        r.expect_error(401, "invalid_client");
+        let r = cc_refused(s, &app.id, w, 401, "invalid_client");
         let ch = r
             .header("www-authenticate")
             .unwrap_or_else(|| panic!("no Basic challenge for {w:.40}"));
         assert!(ch.starts_with("Basic"), "{ch}");
-        let r = s.cc_post(&app.id, w, None);
-        r.expect_error(401, "invalid_client");
     }
     // An empty Basic secret.
     s.cc_basic(&app.id, "", None).expect_error(401, "invalid_client");
@@ -714,10 +680,8 @@ fn wrong_secrets_are_401_invalid_client() {
         "bad id!".into(),
         other.id.to_uppercase(),
     ] {
-        let r = s.cc_basic(&id, secret, None);
-        r.expect_error(401, "invalid_client");
+        let r = cc_refused(s, &id, secret, 401, "invalid_client");
         assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
-        s.cc_post(&id, secret, None).expect_error(401, "invalid_client");
     }
     // The secret still works after all of that.
     s.cc_token(&app);
@@ -735,17 +699,10 @@ fn disabling_an_app_ends_its_tokens_and_credentials() {
     assert_eq!(v["status"], "disabled");
     assert_eq!(s.get_app(&app.id)["status"], "disabled");
     assert!(!s.is_active(&t));
-    s.cc_basic(&app.id, app.secret(), None)
-        .expect_error(401, "invalid_client");
-    s.cc_post(&app.id, app.secret(), None)
-        .expect_error(401, "invalid_client");
+    cc_refused(s, &app.id, app.secret(), 401, "invalid_client");
     // A disabled client cannot introspect or revoke either.
-    s.post_form_with(
-        "/oauth/introspect",
-        &[("token", &t)],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect_error(401, "invalid_client");
+    s.post_form_basic("/oauth/introspect", &[("token", &t)], &app.id, app.secret())
+        .expect_error(401, "invalid_client");
     // Re-enabled: the secret works again, the old token stays dead.
     s.patch_app(&app.id, json!({"status": "active"})).expect(200);
     let t2 = s.cc_token(&app);
@@ -765,12 +722,8 @@ fn deleting_an_app_ends_its_tokens_and_credentials() {
     let r = s.cc_basic(&app.id, app.secret(), None);
     r.expect_error(401, "invalid_client");
     assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", &t)],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect_error(401, "invalid_client");
+    s.post_form_basic("/oauth/revoke", &[("token", &t)], &app.id, app.secret())
+        .expect_error(401, "invalid_client");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -823,11 +776,7 @@ fn revocation() {
     // Errors: no client authentication, wrong secret, no token, unknown hint.
     s.post_form("/oauth/revoke", &[("token", &tb)])
         .expect_error(401, "invalid_client");
-    let r = s.post_form_with(
-        "/oauth/revoke",
-        &[("token", &tb)],
-        &[("authorization", &basic(&b.id, a.secret()))],
-    );
+    let r = s.post_form_basic("/oauth/revoke", &[("token", &tb)], &b.id, a.secret());
     r.expect_error(401, "invalid_client");
     assert!(r.header("www-authenticate").unwrap().starts_with("Basic"));
     s.post_form_with("/oauth/revoke", &[], &[("authorization", &b_auth)])
@@ -866,11 +815,7 @@ fn introspection_by_client_and_by_admin() {
     assert_eq!(by_admin["aud"], s.issuer());
     assert_eq!(by_admin["token_type"], "Bearer");
     // By the client itself (Basic and post), and by another client.
-    let r = s.post_form_with(
-        "/oauth/introspect",
-        &[("token", &t)],
-        &[("authorization", &basic(&a.id, a.secret()))],
-    );
+    let r = s.post_form_basic("/oauth/introspect", &[("token", &t)], &a.id, a.secret());
     assert_eq!(r.expect_no_store().expect_json(200), by_admin);
     // Another client sees nothing (RFC 7662 §4) until an operator allows it to introspect.
     let by_b = || {
@@ -890,12 +835,8 @@ fn introspection_by_client_and_by_admin() {
     // Errors.
     s.post_form("/oauth/introspect", &[("token", &t)])
         .expect_error(401, "invalid_client");
-    s.post_form_with(
-        "/oauth/introspect",
-        &[("token", &t)],
-        &[("authorization", &basic(&a.id, b.secret()))],
-    )
-    .expect_error(401, "invalid_client");
+    s.post_form_basic("/oauth/introspect", &[("token", &t)], &a.id, b.secret())
+        .expect_error(401, "invalid_client");
     s.post_form_with(
         "/oauth/introspect",
         &[],
@@ -922,7 +863,7 @@ fn app_limit_is_enforced_atomically() {
     ] {
         s.admin("POST", "/admin/apps", Some(&body)).expect(400);
     }
-    assert!(owned_ids(&s, &own).is_empty());
+    assert!(s.owned_ids(&own).is_empty());
     let mut ids: Vec<String> = (0..4)
         .map(|i| {
             s.create_app(json!({"name": format!("limit {i}"), "owner": own}))
@@ -931,11 +872,7 @@ fn app_limit_is_enforced_atomically() {
         .collect();
     // Four exist: of 16 concurrent creations exactly one fits.
     let results = concurrently(16, |i| {
-        s.admin(
-            "POST",
-            "/admin/apps",
-            Some(&json!({"name": format!("race {i}"), "owner": own})),
-        )
+        s.post_app(&json!({"name": format!("race {i}"), "owner": own}))
     });
     let mut won = 0;
     for r in &results {
@@ -950,30 +887,22 @@ fn app_limit_is_enforced_atomically() {
         }
     }
     assert_eq!(won, 1, "exactly one concurrent creation may take the last slot");
-    let mut listed = owned_ids(&s, &own);
+    let mut listed = s.owned_ids(&own);
     listed.sort();
     ids.sort();
     assert_eq!(listed, ids);
     // The sixth, sequentially.
-    s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "sixth", "owner": own})),
-    )
-    .expect_error(409, "limit_reached");
+    s.post_app(&json!({"name": "sixth", "owner": own}))
+        .expect_error(409, "limit_reached");
     // Another owner is not affected.
     s.create_app(json!({"name": "other owner", "owner": owner("limit-other")}));
     // Deleting one frees one slot.
     s.admin("DELETE", &format!("/admin/apps/{}", ids[0]), None)
         .expect(204);
     s.create_app(json!({"name": "replacement", "owner": own}));
-    s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "again", "owner": own})),
-    )
-    .expect_error(409, "limit_reached");
-    assert_eq!(owned_ids(&s, &own).len(), 5);
+    s.post_app(&json!({"name": "again", "owner": own}))
+        .expect_error(409, "limit_reached");
+    assert_eq!(s.owned_ids(&own).len(), 5);
 }
 
 #[test]
@@ -989,24 +918,16 @@ fn app_limit_of_1000_per_owner() {
             if i >= 1000 {
                 return mine;
             }
-            let r = s.admin(
-                "POST",
-                "/admin/apps",
-                Some(&json!({"name": format!("app {i}"), "owner": own})),
-            );
+            let r = s.post_app(&json!({"name": format!("app {i}"), "owner": own}));
             mine.push(r.expect_json(201)["client_id"].as_str().unwrap().to_owned());
         }
     });
     let created = started.elapsed();
     let all: HashSet<String> = made.into_iter().flatten().collect();
     assert_eq!(all.len(), 1000);
-    s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "app 1001", "owner": own})),
-    )
-    .expect_error(409, "limit_reached");
-    let listed: HashSet<String> = owned_ids(s, &own).into_iter().collect();
+    s.post_app(&json!({"name": "app 1001", "owner": own}))
+        .expect_error(409, "limit_reached");
+    let listed: HashSet<String> = s.owned_ids(&own).into_iter().collect();
     assert_eq!(listed, all);
     eprintln!(
         "[app_limit_of_1000_per_owner] 1000 apps created in {created:.1?} ({:.1} ms each, 16 threads); total {:.1?}",

@@ -23,15 +23,6 @@ fn s() -> &'static Server {
     S.get_or_init(|| Server::start_with(&roomy_vars()))
 }
 
-/// Failed attempts are counted in fixed 60 s windows: a test that needs N failures in one
-/// window starts early enough in a window.
-fn at_start_of_a_window(needed: Duration) {
-    let into = (now() % 60) as u64;
-    if into + needed.as_secs() + 5 >= 60 {
-        std::thread::sleep(Duration::from_secs(60 - into + 1));
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The whole flow
 // ---------------------------------------------------------------------------------------------
@@ -45,9 +36,7 @@ fn web_client_whole_flow_sign_up_consent_code_pkce_userinfo_refresh() {
     let path = c.authorize_path("public users:read", Some(&challenge));
 
     // Not signed in: the log-in page, which comes back to the request afterwards.
-    let r = b.get(&path);
-    r.expect(303);
-    let login = r.header("location").unwrap().to_owned();
+    let login = b.redirected(&path);
     assert!(login.starts_with("/login?"), "{login}");
     assert_eq!(query_param(&login, "return_to").as_deref(), Some(path.as_str()));
     let page = b.get(&login);
@@ -183,10 +172,7 @@ fn native_public_client_whole_flow_log_in_consent_code_refresh() {
     let b = Browser::new(s);
     let (verifier, challenge) = pkce();
     let path = c.authorize_path("public users:read", Some(&challenge));
-    let r = b.get(&path);
-    r.expect(303);
-    let login = r.header("location").unwrap().to_owned();
-    let page = b.get(&login);
+    let page = b.get(&b.redirected(&path));
     let r = b.submit(
         &page,
         "/login",
@@ -245,9 +231,8 @@ fn native_public_client_whole_flow_log_in_consent_code_refresh() {
 #[test]
 fn code_replay_fails_and_revokes_the_tokens_from_it() {
     let s = s();
-    for c in [Client::web(s, &["public"]), Client::native(s, &["public"])] {
-        let (b, _) = Browser::signed_up(s, "replay");
-        let (code, verifier) = c.code(s, &b, "public");
+    for c in Client::both(s) {
+        let (code, verifier) = c.code_for_new_person(s, "replay");
         let t = c.redeem(s, &code, Some(&verifier)).expect_json(200);
         let access = t["access_token"].as_str().unwrap();
         let refresh = t["refresh_token"].as_str().unwrap();
@@ -356,15 +341,8 @@ fn password_grant_only_when_allowed_and_rate_limited() {
     }));
     let not_allowed = Client::web(s, &["public"]);
     let pw = |app: &App, username: &str, password: &str, scope: Option<&str>| {
-        let mut pairs = vec![
-            ("grant_type", "password"),
-            ("username", username),
-            ("password", password),
-        ];
-        if let Some(sc) = scope {
-            pairs.push(("scope", sc));
-        }
-        token(s, &pairs, Some((&app.id, app.secret())))
+        let pairs = [("grant_type", "password"), ("username", username), ("password", password)];
+        token(s, &with_scope(&pairs, scope), Some((&app.id, app.secret())))
     };
     pw(&not_allowed.app, &person.email, &person.password, None).expect_error(400, "unauthorized_client");
 
@@ -567,6 +545,23 @@ fn failed_log_in_says_the_same_for_unknown_email_and_wrong_password() {
     assert!(r.text().contains("at least 8 characters"));
 }
 
+/// Submits `page`'s form to `action` with `Origin: null` (and `fields`); a status other than
+/// `expected` is noted in `problems`.
+fn post_null(
+    problems: &mut Vec<String>,
+    b: &Browser,
+    page: &Resp,
+    action: &str,
+    fields: &[(&str, &str)],
+    expected: u16,
+) -> Resp {
+    let r = b.submit_from(page, action, fields, Some("null"));
+    if r.status != expected {
+        problems.push(format!("POST {action} with Origin: null → {} (expected {expected})", r.status));
+    }
+    r
+}
+
 /// What a real browser sends. The pages carry `Referrer-Policy: no-referrer`, under which
 /// Chromium and Firefox send `Origin: null` with a form POST, even to the same origin (Fetch
 /// standard, "serializing a request origin"); Chromium does so for these very pages
@@ -615,42 +610,18 @@ fn form_posts_with_origin_null_from_no_referrer_pages_work() {
     // Log-in.
     let b2 = Browser::new(s);
     let page = b2.get("/login");
-    let r = b2.submit_from(
-        &page,
-        "/login",
-        &[("email", &person.email), ("password", &person.password)],
-        Some("null"),
-    );
-    if r.status != 303 {
-        problems.push(format!(
-            "POST /login with Origin: null → {} (expected 303)",
-            r.status
-        ));
-    }
-    // Consent.
+    let login = [("email", person.email.as_str()), ("password", &person.password)];
+    post_null(&mut problems, &b2, &page, "/login", &login, 303);
+    // Consent (Allow).
     let c = Client::web(s, &["public"]);
     let consent = b.get(&c.authorize_path("public", None));
     consent.expect(200);
-    let r = b.submit_from(
-        &consent,
-        "/oauth/authorize",
-        &[("decision", "allow")],
-        Some("null"),
-    );
-    if r.status != 302 {
-        problems.push(format!(
-            "POST /oauth/authorize (Allow) with Origin: null → {} (expected 302)",
-            r.status
-        ));
-    }
+    post_null(&mut problems, &b, &consent, "/oauth/authorize", &[("decision", "allow")], 302);
     // /apps.
     let page = b.get("/apps");
-    let r = b.submit_from(&page, "/apps", &[("name", "Null origin app")], Some("null"));
-    if r.status != 200 || !r.text().contains("app-secret") {
-        problems.push(format!(
-            "POST /apps with Origin: null → {} (expected 200 with the new app)",
-            r.status
-        ));
+    let r = post_null(&mut problems, &b, &page, "/apps", &[("name", "Null origin app")], 200);
+    if r.status == 200 && !r.text().contains("app-secret") {
+        problems.push("POST /apps with Origin: null → 200 without the new app".into());
     }
     // Interactive registration.
     let reg = b.get(&format!(
@@ -663,27 +634,10 @@ fn form_posts_with_origin_null_from_no_referrer_pages_work() {
         ])
     ));
     reg.expect(200);
-    let r = b.submit_from(
-        &reg,
-        "/oauth/register/confirm",
-        &[("decision", "register")],
-        Some("null"),
-    );
-    if r.status != 303 {
-        problems.push(format!(
-            "POST /oauth/register/confirm with Origin: null → {} (expected 303)",
-            r.status
-        ));
-    }
+    post_null(&mut problems, &b, &reg, "/oauth/register/confirm", &[("decision", "register")], 303);
     // Log-out.
     let home = b.get("/");
-    let r = b.submit_from(&home, "/logout", &[], Some("null"));
-    if r.status != 303 {
-        problems.push(format!(
-            "POST /logout with Origin: null → {} (expected 303)",
-            r.status
-        ));
-    }
+    post_null(&mut problems, &b, &home, "/logout", &[], 303);
     assert!(
         problems.is_empty(),
         "form posts as browsers send them are refused:\n{}",

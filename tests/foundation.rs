@@ -153,12 +153,8 @@ fn development_key_and_state_survive_a_restart() {
     let app = s.trusted_app(&["public"]);
     let token = s.cc_token(&app);
     let revoked = s.cc_token(&app);
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", &revoked)],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect(200);
+    s.post_form_basic("/oauth/revoke", &[("token", &revoked)], &app.id, app.secret())
+        .expect(200);
     assert!(s.is_active(&token));
     assert!(!s.is_active(&revoked));
     // An app assertion used once before the restart.
@@ -282,12 +278,8 @@ fn bodies_over_64_kib_are_413() {
     let s = s();
     // 70 KiB of form parameters, with a content length.
     let big = format!("grant_type=client_credentials&pad={}", "a".repeat(70 * 1024));
-    s.post_raw(
-        "/oauth/token",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        big.as_bytes(),
-    )
-    .expect_error(413, "invalid_request");
+    s.post_token_raw("application/x-www-form-urlencoded", big.as_bytes())
+        .expect_error(413, "invalid_request");
     // 1 MiB of JSON at the admin API.
     let huge = format!(r#"{{"name":"{}"}}"#, "x".repeat(1 << 20));
     let auth = bearer(s.admin_token.as_deref().unwrap());
@@ -333,11 +325,7 @@ fn bodies_over_64_kib_are_413() {
     // Exactly at the limit is not refused for its size.
     let at = format!("grant_type=client_credentials&pad={}", "a".repeat(64 * 1024 - 34));
     assert_eq!(at.len(), 64 * 1024);
-    let r = s.post_raw(
-        "/oauth/token",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        at.as_bytes(),
-    );
+    let r = s.post_token_raw("application/x-www-form-urlencoded", at.as_bytes());
     assert_ne!(r.status, 413, "a body of exactly 64 KiB must be read");
     r.expect_error(401, "invalid_client");
 }
@@ -346,12 +334,8 @@ fn bodies_over_64_kib_are_413() {
 fn unsupported_content_types_are_415() {
     let s = s();
     for ct in ["text/plain", "multipart/form-data; boundary=x", "application/xml"] {
-        s.post_raw(
-            "/oauth/token",
-            &[("content-type", ct)],
-            b"grant_type=client_credentials",
-        )
-        .expect(415);
+        s.post_token_raw(ct, b"grant_type=client_credentials")
+            .expect(415);
     }
     s.post_raw("/oauth/introspect", &[("content-type", "text/plain")], b"token=x")
         .expect(415);
@@ -367,12 +351,8 @@ fn unsupported_content_types_are_415() {
     )
     .expect(415);
     // Parameters on the content type are fine.
-    s.post_raw(
-        "/oauth/token",
-        &[("content-type", "application/x-www-form-urlencoded; charset=UTF-8")],
-        b"grant_type=nope",
-    )
-    .expect_error(400, "unsupported_grant_type");
+    s.post_token_raw("application/x-www-form-urlencoded; charset=UTF-8", b"grant_type=nope")
+        .expect_error(400, "unsupported_grant_type");
 }
 
 #[test]
@@ -400,12 +380,8 @@ fn duplicated_parameters_are_invalid_request() {
         ("client_id", &app.id),
         ("client_secret", app.secret()),
     ]);
-    s.post_raw(
-        "/oauth/token",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        body.as_bytes(),
-    )
-    .expect_error(400, "invalid_request");
+    s.post_token_raw("application/x-www-form-urlencoded", body.as_bytes())
+        .expect_error(400, "invalid_request");
 }
 
 #[test]
@@ -421,12 +397,8 @@ fn duplicated_json_members_are_invalid_request() {
         a.id,
         a.secret()
     );
-    s.post_raw(
-        "/oauth/token",
-        &[("content-type", "application/json")],
-        body.as_bytes(),
-    )
-    .expect_error(400, "invalid_request");
+    s.post_token_raw("application/json", body.as_bytes())
+        .expect_error(400, "invalid_request");
 }
 
 #[test]
@@ -451,12 +423,8 @@ fn non_utf8_bodies_are_invalid_request() {
             .expect_error(400, "invalid_request");
     }
     // JSON with invalid UTF-8 inside a string.
-    s.post_raw(
-        "/oauth/token",
-        &[("content-type", "application/json")],
-        b"{\"grant_type\":\"client_\xff\"}",
-    )
-    .expect_error(400, "invalid_request");
+    s.post_token_raw("application/json", b"{\"grant_type\":\"client_\xff\"}")
+        .expect_error(400, "invalid_request");
     // Non-UTF-8 at the admin API.
     let auth = bearer(s.admin_token.as_deref().unwrap());
     s.post_raw(

@@ -123,12 +123,8 @@ fn gateway_verifies_at_the_edge_and_forwards_with_identity_headers() {
     }
 
     // Revocation reaches the gateway within GATEWAY_CACHE_SECONDS.
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", &read)],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect(200);
+    s.post_form_basic("/oauth/revoke", &[("token", &read)], &app.id, app.secret())
+        .expect(200);
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert_eq!(
         s.get_with("/api/users/7", &[("authorization", &bearer(&read))])
@@ -207,7 +203,7 @@ fn gateway_path_confusion_header_spoofing_and_no_cache() {
     }
 
     // No liveness cache: a revoked token stops at once.
-    s.post_form_with("/oauth/revoke", &[("token", &t)], &[("authorization", &basic(&app.id, app.secret()))])
+    s.post_form_basic("/oauth/revoke", &[("token", &t)], &app.id, app.secret())
         .expect(200);
     assert_eq!(raw_get(&s, "/api/users/7", &with), 401);
 }

@@ -29,9 +29,8 @@ fn statuses(v: &[Resp]) -> Vec<u16> {
 #[test]
 fn sixty_four_concurrent_redemptions_of_one_code_give_one_token() {
     let s = s();
-    for c in [Client::web(s, &["public"]), Client::native(s, &["public"])] {
-        let (b, _) = Browser::signed_up(s, "race64");
-        let (code, verifier) = c.code(s, &b, "public");
+    for c in Client::both(s) {
+        let (code, verifier) = c.code_for_new_person(s, "race64");
         let results = concurrently(64, |_| c.redeem(s, &code, Some(&verifier)));
         let ok: Vec<&Resp> = results.iter().filter(|r| r.status == 200).collect();
         assert_eq!(ok.len(), 1, "exactly one redemption: {:?}", statuses(&results));
@@ -118,22 +117,14 @@ fn sixty_four_concurrent_app_creations_at_990_of_1000_give_exactly_10() {
                 if i >= 990 {
                     return;
                 }
-                s.admin(
-                    "POST",
-                    "/admin/apps",
-                    Some(&json!({"name": format!("fill {i}"), "owner": o})),
-                )
-                .expect(201);
+                s.post_app(&json!({"name": format!("fill {i}"), "owner": o}))
+                    .expect(201);
             });
         }
     });
     let filled = started.elapsed();
     let results = concurrently(64, |i| {
-        s.admin(
-            "POST",
-            "/admin/apps",
-            Some(&json!({"name": format!("race {i}"), "owner": o})),
-        )
+        s.post_app(&json!({"name": format!("race {i}"), "owner": o}))
     });
     let created = results.iter().filter(|r| r.status == 201).count();
     assert_eq!(
@@ -146,27 +137,9 @@ fn sixty_four_concurrent_app_creations_at_990_of_1000_give_exactly_10() {
         r.expect_error(409, "limit_reached");
     }
     // 1000 listed, and one more is still refused.
-    let mut count = 0;
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            None => format!("/admin/apps?owner={o}&limit=100"),
-            Some(c) => format!("/admin/apps?owner={o}&limit=100&cursor={}", form_encode(c)),
-        };
-        let v = s.admin("GET", &path, None).expect_json(200);
-        count += v["apps"].as_array().unwrap().len();
-        match v["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
-    assert_eq!(count, 1000);
-    s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "one more", "owner": o})),
-    )
-    .expect_error(409, "limit_reached");
+    assert_eq!(s.owned_ids(&o).len(), 1000);
+    s.post_app(&json!({"name": "one more", "owner": o}))
+        .expect_error(409, "limit_reached");
     eprintln!(
         "[limit] 990 apps created at concurrency 16 in {:.1} s; the race of 64 and the listing in {:.1} s",
         filled.as_secs_f64(),
@@ -211,12 +184,8 @@ fn acknowledge(s: &Server) -> Acknowledged {
         "{keyed_json}"
     );
     let revoked_token = s.cc_token(&keyed);
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", &revoked_token)],
-        &[("authorization", &basic(&keyed.id, keyed.secret()))],
-    )
-    .expect(200);
+    s.post_form_basic("/oauth/revoke", &[("token", &revoked_token)], &keyed.id, keyed.secret())
+        .expect(200);
     assert!(!s.is_active(&revoked_token));
     s.app_token(&key.sign(&app_claims(&keyed.id, None))).expect(200);
 
@@ -225,12 +194,8 @@ fn acknowledge(s: &Server) -> Acknowledged {
     let session = b.cookie(SESSION_COOKIE).unwrap();
     let (grant_access, grant_refresh, _) = web.tokens(s, &b, "public users:read");
     let (revoked_grant_access, revoked_grant_refresh, _) = web.tokens(s, &b, "public");
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", &revoked_grant_refresh)],
-        &[("authorization", &basic(web.id(), web.app.secret()))],
-    )
-    .expect(200);
+    s.post_form_basic("/oauth/revoke", &[("token", &revoked_grant_refresh)], web.id(), web.app.secret())
+        .expect(200);
     assert!(!s.is_active(&revoked_grant_access));
     let (code, verifier) = web.code(s, &b, "public");
     web.redeem(s, &code, Some(&verifier)).expect(200);
@@ -428,12 +393,8 @@ fn restart_after_sigint_and_after_sigkill_mid_load_keeps_everything_acknowledged
     for (id, secret) in &apps {
         assert_eq!(s.get_app(id)["owner"], load_owner.as_str());
         // The secret that was handed out works (client authentication at the revocation endpoint).
-        s.post_form_with(
-            "/oauth/revoke",
-            &[("token", "x")],
-            &[("authorization", &basic(id, secret))],
-        )
-        .expect(200);
+        s.post_form_basic("/oauth/revoke", &[("token", "x")], id, secret)
+            .expect(200);
     }
     // Nothing half-written: every listed app is whole; at most the one in flight is extra.
     let listed: Vec<String> = s
@@ -1788,11 +1749,7 @@ fn percent_encoded_userinfo_in_redirect_uris_is_refused() {
     let s = s();
     let uri = "https://good.example%40evil.example/cb";
     let mut problems = Vec::new();
-    let r = s.admin(
-        "POST",
-        "/admin/apps",
-        Some(&json!({"name": "pct", "owner": owner("pct"), "redirect_uris": [uri]})),
-    );
+    let r = s.post_app(&json!({"name": "pct", "owner": owner("pct"), "redirect_uris": [uri]}));
     if r.status != 400 || r.error() != "invalid_redirect_uri" {
         problems.push(format!("admin create: {} {}", r.status, r.text()));
     }

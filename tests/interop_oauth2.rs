@@ -13,11 +13,12 @@
 mod common;
 
 use common::*;
-use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenType};
+use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenResponse, BasicTokenType};
 use oauth2::url::Url;
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    HttpRequest, HttpResponse, IntrospectionUrl, PkceCodeChallenge, RedirectUrl, RequestTokenError, Scope,
+    HttpRequest, HttpResponse, IntrospectionUrl, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope,
     TokenIntrospectionResponse, TokenResponse, TokenUrl,
 };
 use std::sync::OnceLock;
@@ -49,12 +50,10 @@ fn http(req: HttpRequest) -> Result<HttpResponse, ureq::Error> {
     Ok(out)
 }
 
-fn client(
-    s: &Server,
-    id: &str,
-    secret: Option<&str>,
-    redirect: Option<&str>,
-) -> BasicClient<EndpointSet, EndpointNotSet, EndpointSet, EndpointNotSet, EndpointSet> {
+/// The crate's client with the authorization, token and introspection endpoints set.
+type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointSet, EndpointNotSet, EndpointSet>;
+
+fn client(s: &Server, id: &str, secret: Option<&str>, redirect: Option<&str>) -> Client {
     let mut c = BasicClient::new(ClientId::new(id.to_owned()))
         .set_auth_uri(AuthUrl::new(s.url("/oauth/authorize")).unwrap())
         .set_token_uri(TokenUrl::new(s.url("/oauth/token")).unwrap())
@@ -242,6 +241,39 @@ fn query(u: &Url, name: &str) -> Option<String> {
 
 // ---------------------------------------------------------------------------------------------
 
+/// Runs `c`'s authorization request for `scopes` (PKCE S256) through a fresh browser; returns
+/// the callback, whose `state` is checked, and the verifier.
+fn authorize(s: &Server, c: &Client, scopes: &[&str]) -> (Url, PkceCodeVerifier) {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf) = c
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(scopes.iter().map(|sc| Scope::new(sc.to_string())))
+        .set_pkce_challenge(challenge)
+        .url();
+    let callback = Browser::new(s).authorize(url.as_str());
+    assert_eq!(query(&callback, "state").as_deref(), Some(csrf.secret().as_str()));
+    (callback, verifier)
+}
+
+/// Redeems the callback's code with `verifier` (asserting success).
+fn redeem(c: &Client, callback: &Url, verifier: PkceCodeVerifier) -> BasicTokenResponse {
+    c.exchange_code(AuthorizationCode::new(query(callback, "code").expect("no code in the callback")))
+        .set_pkce_verifier(verifier)
+        .request(&http)
+        .unwrap_or_else(|e| panic!("code exchange: {e:?}"))
+}
+
+/// An app of the code flow with one redirect URI (owner `rs-…`) and the fields of `extra`.
+fn code_flow_app(s: &Server, redirect: &str, extra: Value) -> App {
+    let mut body = json!({"owner": owner("rs"), "redirect_uris": [redirect]});
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            body[k] = v;
+        }
+    }
+    s.create_app(body)
+}
+
 #[test]
 fn client_credentials_with_basic_and_post() {
     let s = Server::shared();
@@ -294,33 +326,18 @@ fn client_credentials_with_basic_and_post() {
 fn authorization_code_pkce_refresh_confidential_web_app() {
     let s = Server::shared();
     let redirect = "https://rust-web.example/callback";
-    let app = s.create_app(json!({
-        "name": "oauth2-rs web app",
-        "owner": owner("rs"),
-        "redirect_uris": [redirect],
-        "scopes": ["public", "users:read"],
-    }));
+    let web = json!({"name": "oauth2-rs web app", "scopes": ["public", "users:read"]});
+    let app = code_flow_app(s, redirect, web);
     let c = client(s, &app.id, Some(app.secret()), Some(redirect));
 
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, csrf) = c
-        .authorize_url(CsrfToken::new_random)
-        .add_scope(Scope::new("public".into()))
-        .add_scope(Scope::new("users:read".into()))
-        .set_pkce_challenge(challenge)
-        .url();
-    let callback = Browser::new(s).authorize(url.as_str());
+    // What the crate leaves to the application: state (checked by `authorize`), and the
+    // RFC 9207 issuer.
+    let (callback, verifier) = authorize(s, &c, &["public", "users:read"]);
     assert!(callback.as_str().starts_with(redirect), "{callback}");
-    // What the crate leaves to the application: state, and the RFC 9207 issuer.
-    assert_eq!(query(&callback, "state").as_deref(), Some(csrf.secret().as_str()));
     assert_eq!(query(&callback, "iss").as_deref(), Some(s.issuer()));
     let code = query(&callback, "code").expect("no code in the callback");
 
-    let t = c
-        .exchange_code(AuthorizationCode::new(code.clone()))
-        .set_pkce_verifier(verifier)
-        .request(&http)
-        .unwrap_or_else(|e| panic!("code exchange: {e:?}"));
+    let t = redeem(&c, &callback, verifier);
     assert_eq!(*t.token_type(), BasicTokenType::Bearer);
     assert_eq!(scope_list(t.scopes()), ["public", "users:read"]);
     let claims = s.verify_access_token(t.access_token().secret());
@@ -340,19 +357,8 @@ fn authorization_code_pkce_refresh_confidential_web_app() {
         other => panic!("a replayed code must fail with invalid_grant: {other:?}"),
     }
     // (Replaying the code revoked the grant, so start a fresh one for the refresh part.)
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, csrf) = c
-        .authorize_url(CsrfToken::new_random)
-        .add_scope(Scope::new("public".into()))
-        .set_pkce_challenge(challenge)
-        .url();
-    let callback = Browser::new(s).authorize(url.as_str());
-    assert_eq!(query(&callback, "state").as_deref(), Some(csrf.secret().as_str()));
-    let t = c
-        .exchange_code(AuthorizationCode::new(query(&callback, "code").unwrap()))
-        .set_pkce_verifier(verifier)
-        .request(&http)
-        .unwrap_or_else(|e| panic!("code exchange: {e:?}"));
+    let (callback, verifier) = authorize(s, &c, &["public"]);
+    let t = redeem(&c, &callback, verifier);
     // The replay ended the first grant: its refresh token is dead.
     assert!(c.exchange_refresh_token(&first_refresh).request(&http).is_err());
     let refresh = t.refresh_token().expect("no refresh token").clone();
@@ -369,12 +375,9 @@ fn authorization_code_pkce_refresh_confidential_web_app() {
     // Revoke the new refresh token: the grant ends. (Not with the crate: its revoke_token()
     // refuses a non-https endpoint, as RFC 7009 §2 says clients MUST, with no opt-out, and the
     // development issuer is http.)
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", next.secret()), ("token_type_hint", "refresh_token")],
-        &[("authorization", &basic(&app.id, app.secret()))],
-    )
-    .expect(200);
+    let revoke = [("token", next.secret().as_str()), ("token_type_hint", "refresh_token")];
+    s.post_form_basic("/oauth/revoke", &revoke, &app.id, app.secret())
+        .expect(200);
     match c.exchange_refresh_token(next).request(&http) {
         Err(RequestTokenError::ServerResponse(e)) => {
             assert_eq!(*e.error(), BasicErrorResponseType::InvalidGrant)
@@ -388,33 +391,18 @@ fn authorization_code_pkce_refresh_confidential_web_app() {
 fn authorization_code_pkce_refresh_public_native_app() {
     let s = Server::shared();
     let redirect = "com.example.rustapp:/oauth2redirect";
-    let app = s.create_app(json!({
-        "name": "oauth2-rs native app",
-        "owner": owner("rs"),
-        "redirect_uris": [redirect],
-        "token_endpoint_auth_method": "none",
-        "scopes": ["public"],
-    }));
+    let native =
+        json!({"name": "oauth2-rs native app", "token_endpoint_auth_method": "none", "scopes": ["public"]});
+    let app = code_flow_app(s, redirect, native);
     assert!(app.secret.is_none());
     // No secret: the crate sends client_id in the body (RFC 6749 §4.1.3, public client).
     let c = client(s, &app.id, None, Some(redirect)).set_auth_type(AuthType::RequestBody);
 
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, csrf) = c
-        .authorize_url(CsrfToken::new_random)
-        .add_scope(Scope::new("public".into()))
-        .set_pkce_challenge(challenge)
-        .url();
-    let callback = Browser::new(s).authorize(url.as_str());
+    let (callback, verifier) = authorize(s, &c, &["public"]);
     assert_eq!(callback.scheme(), "com.example.rustapp");
-    assert_eq!(query(&callback, "state").as_deref(), Some(csrf.secret().as_str()));
     assert_eq!(query(&callback, "iss").as_deref(), Some(s.issuer()));
 
-    let t = c
-        .exchange_code(AuthorizationCode::new(query(&callback, "code").unwrap()))
-        .set_pkce_verifier(verifier)
-        .request(&http)
-        .unwrap_or_else(|e| panic!("code exchange: {e:?}"));
+    let t = redeem(&c, &callback, verifier);
     s.verify_access_token(t.access_token().secret());
     let r = c
         .exchange_refresh_token(t.refresh_token().expect("no refresh token"))

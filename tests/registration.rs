@@ -38,6 +38,14 @@ fn as_pairs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)>
     v.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
+/// A fresh redirect URI and the interactive registration page for `registration_fields` of it,
+/// as `b` sees it.
+fn registration_page(b: &Browser) -> (String, Resp) {
+    let uri = redirect_uri();
+    let page = b.get(&format!("/oauth/register?{}", form(&as_pairs(&registration_fields(&uri)))));
+    (uri, page)
+}
+
 fn redirect_uri() -> String {
     format!("https://dev-{}.example/registered", rand_hex(3))
 }
@@ -55,13 +63,6 @@ fn apps_of(s: &Server, owner: &str) -> Vec<String> {
         .iter()
         .map(|a| a["client_id"].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn at_start_of_a_window(needed: Duration) {
-    let into = (now() % 60) as u64;
-    if into + needed.as_secs() + 5 >= 60 {
-        std::thread::sleep(Duration::from_secs(60 - into + 1));
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -252,29 +253,17 @@ fn interactive_register_redirects_with_every_parameter_and_the_credentials() {
     let owner_id = app["owner"].as_str().unwrap().to_owned();
     assert_eq!(apps_of(s, &owner_id), vec![id.clone()]);
     // The secret works (client authentication at the revocation endpoint), a wrong one does not.
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", "x")],
-        &[("authorization", &basic(&id, &secret))],
-    )
-    .expect(200);
-    s.post_form_with(
-        "/oauth/revoke",
-        &[("token", "x")],
-        &[("authorization", &basic(&id, &"w".repeat(32)))],
-    )
-    .expect(401);
+    s.post_form_basic("/oauth/revoke", &[("token", "x")], &id, &secret)
+        .expect(200);
+    s.post_form_basic("/oauth/revoke", &[("token", "x")], &id, &"w".repeat(32))
+        .expect(401);
 }
 
 #[test]
 fn interactive_deny_redirects_with_access_denied_and_creates_nothing() {
     let s = s();
     let (b, _) = Browser::signed_up(s, "deny");
-    let uri = redirect_uri();
-    let page = b.get(&format!(
-        "/oauth/register?{}",
-        form(&as_pairs(&registration_fields(&uri)))
-    ));
+    let (uri, page) = registration_page(&b);
     let r = b.submit(&page, "/oauth/register/confirm", &[("decision", "deny")]);
     r.expect(303);
     let loc = r.header("location").unwrap().to_owned();
@@ -300,11 +289,7 @@ fn interactive_deny_redirects_with_access_denied_and_creates_nothing() {
 fn interactive_grant_access_gives_a_code_redeemable_with_the_new_secret() {
     let s = s();
     let (b, person) = Browser::signed_up(s, "grant");
-    let uri = redirect_uri();
-    let page = b.get(&format!(
-        "/oauth/register?{}",
-        form(&as_pairs(&registration_fields(&uri)))
-    ));
+    let (uri, page) = registration_page(&b);
     let r = b.submit(
         &page,
         "/oauth/register/confirm",
@@ -362,21 +347,7 @@ fn manage(s: &Server, method: &str, reg: &Value, token: &str, body: Option<&Valu
     let path = uri
         .strip_prefix(s.issuer())
         .expect("registration_client_uri under the issuer");
-    let auth = bearer(token);
-    let text = body.map(|b| b.to_string());
-    let mut headers = vec![("authorization", auth.as_str())];
-    if text.is_some() {
-        headers.push(("content-type", "application/json"));
-    }
-    s.request(
-        method,
-        path,
-        Req {
-            headers: &headers,
-            body: text.as_deref().map(str::as_bytes),
-            ..Default::default()
-        },
-    )
+    s.with_bearer(method, path, token, body)
 }
 
 #[track_caller]

@@ -445,7 +445,7 @@ fn item12_a_client_cannot_read_another_clients_tokens() {
     let stranger = s.trusted_app(&["public"]);
     let t = s.cc_token(&owner_app);
     let ask = |app: &App| {
-        s.post_form_with("/oauth/introspect", &[("token", &t)], &[("authorization", &basic(&app.id, app.secret()))])
+        s.post_form_basic("/oauth/introspect", &[("token", &t)], &app.id, app.secret())
             .expect_json(200)
     };
     assert_eq!(ask(&owner_app)["active"], true);

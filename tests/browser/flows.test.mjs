@@ -19,6 +19,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { api } from '../interop/lib.mjs';
 
 const ISSUER = process.env.ISSUER;
 const ADMIN_TOKEN = process.env.ADMIN_TOKEN;
@@ -101,17 +102,6 @@ async function callbackServer(t) {
   };
 }
 
-async function api(method, path, { body, headers = {} } = {}) {
-  const r = await fetch(new URL(path, ISSUER), { method, headers, body });
-  const text = await r.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: r.status, json };
-}
 
 const admin = (method, path, body) =>
   api(method, path, {
@@ -121,6 +111,35 @@ const admin = (method, path, body) =>
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
   });
+
+/** Creates an app named `name` redirecting to `redirectUri`, with `fields`, by the admin API
+ * (asserting 201); returns the server's answer. */
+async function createApp(name, redirectUri, fields) {
+  const created = await admin('POST', '/admin/apps', {
+    name,
+    owner: `browser-${rand()}`,
+    redirect_uris: [redirectUri],
+    ...fields,
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  return created.json;
+}
+
+/** An authorization request (code, PKCE S256) for `clientId`; returns its href and verifier. */
+function authorizeRequest(clientId, redirectUri, scope, state) {
+  const verifier = b64url(randomBytes(32));
+  const u = new URL('/oauth/authorize', ISSUER);
+  u.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    scope,
+    state,
+    code_challenge: b64url(createHash('sha256').update(verifier).digest()),
+    code_challenge_method: 'S256',
+  }).toString();
+  return { href: u.href, verifier };
+}
 
 const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
@@ -199,15 +218,10 @@ function assertNoCspViolations(problems) {
 test('sign-up → log-in → consent → redirect with code', async (t) => {
   const cb = await callbackServer(t);
   const appName = `Browser app ${rand(3)}`;
-  const created = await admin('POST', '/admin/apps', {
-    name: appName,
-    owner: `browser-${rand()}`,
+  const { client_id: clientId, client_secret: clientSecret } = await createApp(appName, cb.uri, {
     homepage: 'https://browser.example/',
-    redirect_uris: [cb.uri],
     scopes: ['public', 'email', 'users:read'],
   });
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const { client_id: clientId, client_secret: clientSecret } = created.json;
   // Typed with capitals: sign-up and log-in normalise the email (lower case).
   const person = { name: 'Browser Person', email: `Browser-${rand()}@People.example`, password: `pw-${rand(8)}` };
   const email = person.email.toLowerCase();
@@ -226,19 +240,9 @@ test('sign-up → log-in → consent → redirect with code', async (t) => {
   assert.ok(!cookies.some((c) => c.name === 'portcullis_session'), 'log-out removes the session cookie');
 
   // The app sends the person to the authorization endpoint.
-  const verifier = b64url(randomBytes(32));
-  const challenge = b64url(createHash('sha256').update(verifier).digest());
   const state = `st-${rand(4)}`;
-  const authz = new URL('/oauth/authorize', ISSUER);
-  authz.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: clientId,
-    redirect_uri: cb.uri,
-    scope: 'public email users:read',
-    state,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-  }).toString();
+  const authz = authorizeRequest(clientId, cb.uri, 'public email users:read', state);
+  const { verifier } = authz;
   await page.goto(authz.href);
   // Not signed in: the log-in page, with a link to sign up.
   assert.ok(page.url().startsWith(`${ISSUER}/login?return_to=`), page.url());
@@ -297,32 +301,12 @@ test('sign-up → log-in → consent → redirect with code', async (t) => {
 test('a public client gets the consent page on every request', async (t) => {
   const cb = await callbackServer(t);
   const appName = `Public app ${rand(3)}`;
-  const created = await admin('POST', '/admin/apps', {
-    name: appName,
-    owner: `browser-${rand()}`,
-    redirect_uris: [cb.uri],
-    token_endpoint_auth_method: 'none',
-    scopes: ['public'],
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const clientId = created.json.client_id;
-  assert.equal(created.json.client_secret, undefined);
+  const created = await createApp(appName, cb.uri, { token_endpoint_auth_method: 'none', scopes: ['public'] });
+  const clientId = created.client_id;
+  assert.equal(created.client_secret, undefined);
   const person = { name: 'Public Person', email: `public-${rand()}@people.example`, password: `pw-${rand(8)}` };
   const { page, problems } = await browser(t);
-  const authorize = (state) => {
-    const verifier = b64url(randomBytes(32));
-    const u = new URL('/oauth/authorize', ISSUER);
-    u.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: cb.uri,
-      scope: 'public',
-      state,
-      code_challenge: b64url(createHash('sha256').update(verifier).digest()),
-      code_challenge_method: 'S256',
-    }).toString();
-    return { href: u.href, verifier };
-  };
+  const authorize = (state) => authorizeRequest(clientId, cb.uri, 'public', state);
   const nextCallback = async () => {
     let hit = await cb.next();
     while (hit.pathname !== '/cb') hit = await cb.next();

@@ -26,6 +26,15 @@ pub fn roomy_vars() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// Failed attempts are counted in fixed 60 s windows: a test that needs N failures in one
+/// window starts early enough in a window.
+pub fn at_start_of_a_window(needed: Duration) {
+    let into = (now() % 60) as u64;
+    if into + needed.as_secs() + 5 >= 60 {
+        std::thread::sleep(Duration::from_secs(60 - into + 1));
+    }
+}
+
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -47,58 +56,12 @@ pub fn try_send(
     body: Option<&[u8]>,
 ) -> Result<Resp, String> {
     let what = format!("{method} {}", url.split('?').next().unwrap_or(url));
-    let mut b = ureq::http::Request::builder().method(method).uri(url);
-    for (k, v) in headers {
-        b = b.header(*k, *v);
-    }
-    let result = match body {
-        Some(body) => agent.run(b.body(body).map_err(|e| e.to_string())?),
-        None => agent.run(b.body(()).map_err(|e| e.to_string())?),
-    };
-    let mut resp = result.map_err(|e| format!("{what}: {e}"))?;
-    let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let body = resp
-        .body_mut()
-        .with_config()
-        .limit(16 << 20)
-        .read_to_vec()
-        .map_err(|e| format!("{what}: body: {e}"))?;
-    Ok(Resp {
-        status,
+    let r = Req {
         headers,
         body,
-        what,
-    })
-}
-
-/// [`try_send`] that panics on a transport error and on any 5xx.
-#[track_caller]
-pub fn send(
-    agent: &ureq::Agent,
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<&[u8]>,
-) -> Resp {
-    let r = try_send(agent, method, url, headers, body).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        r.status < 500,
-        "{}: server error {} {}",
-        r.what,
-        r.status,
-        r.text()
-    );
-    r
+        chunked: false,
+    };
+    exchange(agent, what, method, url, r)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,6 +293,8 @@ impl Browser {
         }
     }
 
+    /// One exchange with this browser's cookies (taking the ones it sets); panics on a
+    /// transport error and on any 5xx.
     #[track_caller]
     pub fn request(&self, method: &str, target: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Resp {
         let cookie = self.cookie_header();
@@ -337,7 +302,8 @@ impl Browser {
         if !cookie.is_empty() {
             h.push(("cookie", &cookie));
         }
-        let r = send(&self.agent, method, &self.url(target), &h, body);
+        let r = try_send(&self.agent, method, &self.url(target), &h, body).unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.status < 500, "{}: server error {} {}", r.what, r.status, r.text());
         self.take(&r);
         r
     }
@@ -345,6 +311,14 @@ impl Browser {
     #[track_caller]
     pub fn get(&self, target: &str) -> Resp {
         self.request("GET", target, &[], None)
+    }
+
+    /// GETs `target`, asserts a 303 and returns its `Location`.
+    #[track_caller]
+    pub fn redirected(&self, target: &str) -> String {
+        let r = self.get(target);
+        r.expect(303);
+        r.header("location").unwrap().to_owned()
     }
 
     /// A form POST as a browser sends it (with this site's `Origin`).
@@ -563,6 +537,17 @@ impl Client {
         }
     }
 
+    /// A fresh code (scope `public`) for a person signed up just now (`tag`), and its verifier.
+    pub fn code_for_new_person(&self, s: &Server, tag: &str) -> (String, String) {
+        let (b, _) = Browser::signed_up(s, tag);
+        self.code(s, &b, "public")
+    }
+
+    /// A confidential web client and a public native client, both with the scope `public`.
+    pub fn both(s: &Server) -> [Client; 2] {
+        [Client::web(s, &["public"]), Client::native(s, &["public"])]
+    }
+
     pub fn id(&self) -> &str {
         &self.app.id
     }
@@ -650,6 +635,22 @@ pub fn userinfo(s: &Server, access_token: &str) -> Resp {
 // Processes
 // ---------------------------------------------------------------------------------------------
 
+/// Every process in /proc: its pid and the fields of its `stat` after `(comm)`
+/// (`state ppid pgrp …`).
+fn processes() -> Vec<(i32, Vec<String>)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_string_lossy().parse::<i32>().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (_, after) = stat.rsplit_once(')')?;
+            Some((pid, after.split_whitespace().map(str::to_owned).collect()))
+        })
+        .collect()
+}
+
 /// The process group of the `wrangler dev` this test process started on `port` (the harness
 /// starts each in its own group, led by the `npx` child).
 pub fn server_pgid(port: u16) -> Option<i32> {
@@ -657,18 +658,7 @@ pub fn server_pgid(port: u16) -> Option<i32> {
     // npm rewrites its process title ("npm exec wrangler dev … --port P …"), so the arguments
     // may be separated by spaces rather than NULs.
     let needle = format!(" --port {port} ");
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid pgrp ...
-        let Some(after) = stat.rsplit_once(')').map(|(_, a)| a) else {
-            continue;
-        };
-        let f: Vec<&str> = after.split_whitespace().collect();
+    for (pid, f) in processes() {
         let (ppid, pgrp) = (
             f.get(1).and_then(|v| v.parse::<i32>().ok()),
             f.get(2).and_then(|v| v.parse::<i32>().ok()),
@@ -712,26 +702,12 @@ pub fn signal_server(s: &Server, sig: i32) {
     }
 }
 
+/// Whether any member of the process group `pgid` is running (zombies do not count).
 fn group_running(pgid: i32) -> bool {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    for entry in dir.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let Some(after) = stat.rsplit_once(')').map(|(_, a)| a) else {
-            continue;
-        };
-        let f: Vec<&str> = after.split_whitespace().collect();
-        if f.get(2).and_then(|v| v.parse::<i32>().ok()) == Some(pgid) && f.first() != Some(&"Z") {
-            return true;
-        }
-    }
-    false
+    processes().iter().any(|(_, f)| {
+        let in_group = f.get(2).and_then(|v| v.parse::<i32>().ok()) == Some(pgid);
+        in_group && f.first().map(String::as_str) != Some("Z")
+    })
 }
 
 /// Milliseconds the worker reported for each request matching `method path status` in the

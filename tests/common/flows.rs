@@ -6,9 +6,10 @@ use super::*;
 impl Server {
     // --- Admin API ------------------------------------------------------------------------
 
+    /// A request with `Authorization: Bearer <token>` and, when given, a JSON body.
     #[track_caller]
-    pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
-        let auth = bearer(self.admin_token.as_deref().unwrap_or(""));
+    pub fn with_bearer(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
+        let auth = bearer(token);
         let text = body.map(|b| b.to_string());
         let mut headers = vec![("authorization", auth.as_str())];
         if text.is_some() {
@@ -23,6 +24,41 @@ impl Server {
                 ..Default::default()
             },
         )
+    }
+
+    /// An admin API request with the server's admin token (and a JSON body when given).
+    #[track_caller]
+    pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        self.with_bearer(method, path, self.admin_token.as_deref().unwrap_or(""), body)
+    }
+
+    /// The client_ids of every app of `owner`, paging through the admin listing (asserting
+    /// that it lists no other owner's app).
+    #[track_caller]
+    pub fn owned_ids(&self, owner: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                None => format!("/admin/apps?owner={owner}&limit=100"),
+                Some(c) => format!("/admin/apps?owner={owner}&limit=100&cursor={}", form_encode(c)),
+            };
+            let v = self.admin("GET", &path, None).expect_json(200);
+            for a in v["apps"].as_array().unwrap() {
+                assert_eq!(a["owner"], owner, "listing by owner returned another owner's app");
+                ids.push(a["client_id"].as_str().unwrap().to_owned());
+            }
+            match v["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return ids,
+            }
+        }
+    }
+
+    /// `POST /admin/apps` with `body`, whatever the answer.
+    #[track_caller]
+    pub fn post_app(&self, body: &Value) -> Resp {
+        self.admin("POST", "/admin/apps", Some(body))
     }
 
     /// Creates an app (asserting 201) and returns what the server answered.
@@ -76,26 +112,21 @@ impl Server {
     /// client_credentials with client_secret_basic (form body).
     #[track_caller]
     pub fn cc_basic(&self, id: &str, secret: &str, scope: Option<&str>) -> Resp {
-        let mut pairs = vec![("grant_type", "client_credentials")];
-        if let Some(s) = scope {
-            pairs.push(("scope", s));
-        }
-        let auth = basic(id, secret);
-        self.post_form_with("/oauth/token", &pairs, &[("authorization", &auth)])
+        let pairs = with_scope(&[("grant_type", "client_credentials")], scope);
+        self.post_form_basic("/oauth/token", &pairs, id, secret)
     }
 
     /// client_credentials with client_secret_post (form body).
     #[track_caller]
     pub fn cc_post(&self, id: &str, secret: &str, scope: Option<&str>) -> Resp {
-        let mut pairs = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", secret),
-        ];
-        if let Some(s) = scope {
-            pairs.push(("scope", s));
-        }
-        self.post_form("/oauth/token", &pairs)
+        let pairs = [("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)];
+        self.post_form("/oauth/token", &with_scope(&pairs, scope))
+    }
+
+    /// A form POST authenticated with client_secret_basic as `id`/`secret`.
+    #[track_caller]
+    pub fn post_form_basic(&self, path: &str, pairs: &[(&str, &str)], id: &str, secret: &str) -> Resp {
+        self.post_form_with(path, pairs, &[("authorization", &basic(id, secret))])
     }
 
     /// A client_credentials access token for a trusted app (asserting success).
@@ -130,16 +161,7 @@ impl Server {
     /// `POST /application/token` with the app JWT as bearer, no body.
     #[track_caller]
     pub fn app_token(&self, jwt: &str) -> Resp {
-        let auth = bearer(jwt);
-        self.request(
-            "POST",
-            "/application/token",
-            Req {
-                headers: &[("authorization", &auth)],
-                body: None,
-                ..Default::default()
-            },
-        )
+        self.with_bearer("POST", "/application/token", jwt, None)
     }
 
     /// The jwt-bearer grant at the token endpoint.

@@ -119,50 +119,14 @@ impl Server {
     #[track_caller]
     pub fn request(&self, method: &str, path: &str, r: Req<'_>) -> Resp {
         let what = format!("{method} {path}");
-        let mut b = ureq::http::Request::builder().method(method).uri(self.url(path));
-        for (k, v) in r.headers {
-            b = b.header(*k, *v);
-        }
-        let result = match (r.body, r.chunked) {
-            (Some(body), true) => {
-                // No Content-Length: the server learns the size only by reading.
-                let reader = std::io::Cursor::new(body.to_vec());
-                self.agent
-                    .run(b.body(ureq::SendBody::from_owned_reader(reader)).unwrap())
-            }
-            (Some(body), false) => self.agent.run(b.body(body).unwrap()),
-            (None, _) => self.agent.run(b.body(()).unwrap()),
-        };
-        let mut resp = result.unwrap_or_else(|e| panic!("{what}: transport error: {e}"));
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(16 << 20)
-            .read_to_vec()
-            .unwrap_or_else(|e| panic!("{what}: cannot read the body: {e}"));
-        let out = Resp {
-            status,
-            headers,
-            body,
-            what,
-        };
-        let allowed_503 = status == 503 && self.admin_token.is_none();
+        let url = self.url(path);
+        let out = exchange(&self.agent, what, method, &url, r).unwrap_or_else(|e| panic!("{e}"));
+        let allowed_503 = out.status == 503 && self.admin_token.is_none();
         assert!(
-            status < 500 || allowed_503,
+            out.status < 500 || allowed_503,
             "{}: server error {} {} (request headers {:?})",
             out.what,
-            status,
+            out.status,
             out.text(),
             r.headers
         );
@@ -201,6 +165,12 @@ impl Server {
         )
     }
 
+    /// POST to `/oauth/token` of a raw `body` with `content_type` and no other header.
+    #[track_caller]
+    pub fn post_token_raw(&self, content_type: &str, body: &[u8]) -> Resp {
+        self.post_raw("/oauth/token", &[("content-type", content_type)], body)
+    }
+
     #[track_caller]
     pub fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Resp {
         self.post_form_with(path, pairs, &[])
@@ -224,6 +194,55 @@ impl Server {
         h.extend_from_slice(headers);
         self.post_raw(path, &h, body.to_string().as_bytes())
     }
+}
+
+/// One HTTP exchange over `agent` (`what` names it in the response and in errors); transport
+/// errors and unreadable bodies are returned, not panics.
+pub fn exchange(
+    agent: &ureq::Agent,
+    what: String,
+    method: &str,
+    url: &str,
+    r: Req<'_>,
+) -> Result<Resp, String> {
+    let mut b = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in r.headers {
+        b = b.header(*k, *v);
+    }
+    let bad = |e: ureq::http::Error| format!("{what}: bad request: {e}");
+    let result = match (r.body, r.chunked) {
+        (Some(body), true) => {
+            // No Content-Length: the server learns the size only by reading.
+            let reader = std::io::Cursor::new(body.to_vec());
+            agent.run(b.body(ureq::SendBody::from_owned_reader(reader)).map_err(bad)?)
+        }
+        (Some(body), false) => agent.run(b.body(body).map_err(bad)?),
+        (None, _) => agent.run(b.body(()).map_err(bad)?),
+    };
+    let mut resp = result.map_err(|e| format!("{what}: transport error: {e}"))?;
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(16 << 20)
+        .read_to_vec()
+        .map_err(|e| format!("{what}: cannot read the body: {e}"))?;
+    Ok(Resp {
+        status,
+        headers,
+        body,
+        what,
+    })
 }
 
 /// One raw HTTP/1.1 request to `s`, the head sent byte for byte (any bytes, no client

@@ -62,6 +62,11 @@ pub fn basic(id: &str, secret: &str) -> String {
     )
 }
 
+/// `pairs`, then `("scope", scope)` when a scope is given.
+pub fn with_scope<'a>(pairs: &[(&'a str, &'a str)], scope: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    pairs.iter().copied().chain(scope.map(|sc| ("scope", sc))).collect()
+}
+
 pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }

@@ -11,20 +11,14 @@ import { randomBytes } from 'node:crypto';
 export const ISSUER = process.env.ISSUER;
 export const ADMIN_TOKEN = process.env.ADMIN_TOKEN;
 if (!ISSUER || !ADMIN_TOKEN) {
-  throw new Error('ISSUER and ADMIN_TOKEN must be set: run these tests with tests/interop/run.sh');
+  throw new Error('ISSUER and ADMIN_TOKEN must be set: run these tests with tests/interop/run.sh or tests/browser/run.sh');
 }
 
 export const rand = (n = 6) => randomBytes(n).toString('hex');
 
-/** A call to the admin API; returns [status, json]. */
-export async function admin(method, path, body) {
-  const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const r = await fetch(new URL(path, ISSUER), {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+/** One request to the server; returns { status, json } (the text where the body is not JSON). */
+export async function api(method, path, { body, headers = {} } = {}) {
+  const r = await fetch(new URL(path, ISSUER), { method, headers, body });
   const text = await r.text();
   let json;
   try {
@@ -32,7 +26,18 @@ export async function admin(method, path, body) {
   } catch {
     json = text;
   }
-  return [r.status, json];
+  return { status: r.status, json };
+}
+
+/** A call to the admin API; returns [status, json]. */
+export async function admin(method, path, body) {
+  const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const { status, json } = await api(method, path, {
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return [status, json];
 }
 
 /** Creates an app with the admin API (asserting 201); returns the server's answer. */

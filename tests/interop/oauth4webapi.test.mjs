@@ -38,6 +38,16 @@ async function clientCredentials(client, auth, params) {
   return oauth.processClientCredentialsResponse(as, client, r);
 }
 
+/** Refreshes with `tokens.refresh_token`, validates the new access token, then revokes the
+ * refreshed pair's `revoke` token ('access_token' or 'refresh_token'). */
+async function refreshThenRevoke(client, auth, tokens, revoke) {
+  const rr = await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token, insecure);
+  const refreshed = await oauth.processRefreshTokenResponse(as, client, rr);
+  await validateAccessToken(refreshed.access_token);
+  const rv = await oauth.revocationRequest(as, client, auth, refreshed[revoke], insecure);
+  await oauth.processRevocationResponse(rv);
+}
+
 async function introspect(client, auth, token) {
   const r = await oauth.introspectionRequest(as, client, auth, token, insecure);
   return oauth.processIntrospectionResponse(as, client, r);
@@ -219,12 +229,8 @@ test('authorization code + PKCE S256, public native client (custom scheme, auth 
   const { tokens, callback, browser } = await codeFlow({ client, auth, redirectUri, scope: 'public', consent: true });
   assert.equal(callback.protocol, 'com.example.interop:');
   await validateAccessToken(tokens.access_token);
-  const rr = await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token, insecure);
-  const refreshed = await oauth.processRefreshTokenResponse(as, client, rr);
-  await validateAccessToken(refreshed.access_token);
   // A public client may revoke its own tokens (auth none).
-  const rv = await oauth.revocationRequest(as, client, auth, refreshed.refresh_token, insecure);
-  await oauth.processRevocationResponse(rv);
+  await refreshThenRevoke(client, auth, tokens, 'refresh_token');
   // Consent is not remembered for a public client (RFC 8252 §8.6: another app on the device
   // could claim its redirect URI): the same person, same scope, sees the consent page again.
   const again = await codeFlow({ client, auth, redirectUri, scope: 'public', browser, consent: true });
@@ -351,11 +357,7 @@ test('RFC 7591 registration with jwks, then authorization code + PKCE with priva
   const auth = oauth.PrivateKeyJwt(privateKey);
   const { tokens } = await codeFlow({ client, auth, redirectUri, scope: 'public' });
   await validateAccessToken(tokens.access_token);
-  const rr = await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token, insecure);
-  const refreshed = await oauth.processRefreshTokenResponse(as, client, rr);
-  await validateAccessToken(refreshed.access_token);
-  const rv = await oauth.revocationRequest(as, client, auth, refreshed.access_token, insecure);
-  await oauth.processRevocationResponse(rv);
+  await refreshThenRevoke(client, auth, tokens, 'access_token');
   const [, info] = await admin('GET', `/admin/apps/${registered.client_id}`);
   assert.equal(info.client_id, registered.client_id);
   // A registered client is self-service: scopes limited to `public`, and no machine access

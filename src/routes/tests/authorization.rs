@@ -188,6 +188,18 @@ impl Client {
     }
 }
 
+/// The authorization request path of `c` with `response_type`, `extra` pairs and state `st-1`.
+fn request_with_state(c: &Client, response_type: &str, extra: &[(&str, &str)]) -> String {
+    let mut pairs = vec![
+        ("response_type", response_type),
+        ("client_id", c.id()),
+        ("redirect_uri", c.redirect_uri.as_str()),
+    ];
+    pairs.extend_from_slice(extra);
+    pairs.push(("state", "st-1"));
+    authorize_path(&pairs)
+}
+
 #[test]
 fn authorization_errors_pages_and_redirects() {
     let p = platform();
@@ -247,68 +259,26 @@ fn authorization_errors_pages_and_redirects() {
     }
 
     // Other errors go back to the registered URI with error, error_description, state, iss.
-    let mut redirect_error = |pairs: &[(&str, &str)], expected: &str| {
-        let r = b.get(&p, &authorize_path(pairs));
+    let mut redirect_error = |c: &Client, response_type: &str, extra: &[(&str, &str)], expected: &str| {
+        let r = b.get(&p, &request_with_state(c, response_type, extra));
         assert_eq!(r.status, 302, "{expected}: {}", text(&r));
         let loc = r.get_header("location").unwrap().to_owned();
-        assert!(
-            loc.starts_with(pairs.iter().find(|(k, _)| *k == "redirect_uri").unwrap().1),
-            "{loc}"
-        );
+        assert!(loc.starts_with(&c.redirect_uri), "{loc}");
         assert_eq!(query_param(&loc, "error").as_deref(), Some(expected), "{loc}");
         assert!(query_param(&loc, "error_description").is_some_and(|d| !d.is_empty()), "{loc}");
         assert_eq!(query_param(&loc, "state").as_deref(), Some("st-1"), "{loc}");
         assert_eq!(query_param(&loc, "iss").as_deref(), Some(ORIGIN), "{loc}");
         assert!(query_param(&loc, "code").is_none());
     };
-    redirect_error(
-        &[
-            ("response_type", "token"),
-            ("client_id", web.id()),
-            ("redirect_uri", &web.redirect_uri),
-            ("state", "st-1"),
-        ],
-        "unsupported_response_type",
-    );
+    redirect_error(&web, "token", &[], "unsupported_response_type");
     // A public client must send a code_challenge.
-    redirect_error(
-        &[
-            ("response_type", "code"),
-            ("client_id", native.id()),
-            ("redirect_uri", &native.redirect_uri),
-            ("state", "st-1"),
-        ],
-        "invalid_request",
-    );
-    redirect_error(
-        &[
-            ("response_type", "code"),
-            ("client_id", web.id()),
-            ("redirect_uri", &web.redirect_uri),
-            ("scope", "users:write"),
-            ("state", "st-1"),
-        ],
-        "invalid_scope",
-    );
-    redirect_error(
-        &[
-            ("response_type", "code"),
-            ("client_id", web.id()),
-            ("redirect_uri", &web.redirect_uri),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S512"),
-            ("state", "st-1"),
-        ],
-        "invalid_request",
-    );
+    redirect_error(&native, "code", &[], "invalid_request");
+    redirect_error(&web, "code", &[("scope", "users:write")], "invalid_scope");
+    let s512 = [("code_challenge", challenge.as_str()), ("code_challenge_method", "S512")];
+    redirect_error(&web, "code", &s512, "invalid_request");
 
     // Deny → access_denied with state and iss; no consent is remembered.
-    let path = authorize_path(&[
-        ("response_type", "code"),
-        ("client_id", web.id()),
-        ("redirect_uri", &web.redirect_uri),
-        ("state", "st-1"),
-    ]);
+    let path = request_with_state(&web, "code", &[]);
     let consent = b.get(&p, &path);
     let r = decide(&p, &mut b, &consent, "deny");
     assert_eq!(r.status, 302, "{}", text(&r));

@@ -7,6 +7,13 @@ use crate::platform::memory::block_on;
 use crate::util::{b64url, sha256};
 use serde_json::Value;
 
+/// The consent form's body: the authorization request's own parameters, the CSRF token and the
+/// person's `decision`.
+fn consent_form(authz: &str, csrf: &str, decision: &str) -> String {
+    let (_, query) = authz.split_once('?').unwrap();
+    format!("{query}&{}", form(&[("csrf", csrf), ("decision", decision)]))
+}
+
 #[test]
 fn authorization_code_with_pkce_refresh_and_userinfo() {
     let p = platform();
@@ -38,31 +45,18 @@ fn authorization_code_with_pkce_refresh_and_userinfo() {
     assert!(login.starts_with("/login?return_to="));
     let page = b.get(&p, &login);
     let csrf = csrf_of(&page);
-    let r = b.post(
-        &p,
-        "/signup",
-        &form(&[
-            ("csrf", &csrf),
-            ("return_to", &authz),
-            ("email", "Ann@Example.com"),
-            ("password", "hunter2hunter2"),
-            ("name", "Ann <b>"),
-        ]),
-    );
+    // Both forms carry the request to return to and the password.
+    let back = |csrf: &str, email: &str, more: &[(&str, &str)]| {
+        let mut pairs = vec![("csrf", csrf), ("return_to", &authz), ("email", email)];
+        pairs.push(("password", "hunter2hunter2"));
+        pairs.extend_from_slice(more);
+        form(&pairs)
+    };
+    let r = b.post(&p, "/signup", &back(&csrf, "Ann@Example.com", &[("name", "Ann <b>")]));
     // Sign-up answers with the log-in form (never a session: issue 13 item 16).
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert!(r.get_header("set-cookie").is_none_or(|c| !c.contains("portcullis_session=")));
-    let csrf = csrf_of(&r);
-    let r = b.post(
-        &p,
-        "/login",
-        &form(&[
-            ("csrf", &csrf),
-            ("return_to", &authz),
-            ("email", "ann@example.com"),
-            ("password", "hunter2hunter2"),
-        ]),
-    );
+    let r = b.post(&p, "/login", &back(&csrf_of(&r), "ann@example.com", &[]));
     assert_eq!(r.status, 303, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.get_header("location").unwrap(), authz);
     // Consent page names the app and escapes the person's name.
@@ -75,25 +69,7 @@ fn authorization_code_with_pkce_refresh_and_userinfo() {
         .unwrap()
         .contains("frame-ancestors 'none'"));
     let csrf = csrf_of(&page);
-    let mut fields: Vec<(String, String)> =
-        vec![("csrf".into(), csrf.clone()), ("decision".into(), "allow".into())];
-    for k in [
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "scope",
-        "state",
-        "code_challenge",
-        "code_challenge_method",
-    ] {
-        fields.push((k.into(), query_param(&authz, k).unwrap()));
-    }
-    let body = form(
-        &fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect::<Vec<_>>(),
-    );
+    let body = consent_form(&authz, &csrf, "allow");
     // A forged CSRF token is refused.
     let forged = body.replace(&csrf, "x".repeat(43).as_str());
     assert_eq!(b.post(&p, "/oauth/authorize", &forged).status, 403);
@@ -104,37 +80,27 @@ fn authorization_code_with_pkce_refresh_and_userinfo() {
     assert_eq!(query_param(&loc, "state").as_deref(), Some("st<>&"));
     assert_eq!(query_param(&loc, "iss").as_deref(), Some(ORIGIN));
     let code = query_param(&loc, "code").unwrap();
-    // Wrong verifier burns the code.
-    let bad = token(
-        &p,
-        &form(&[
+    // The code redeemed with a verifier (a form body for `token`).
+    let redeem_with = |code: &str, verifier: &str| {
+        form(&[
             ("grant_type", "authorization_code"),
             ("client_id", &client_id),
-            ("code", &code),
+            ("code", code),
             ("redirect_uri", "com.example.app:/cb"),
-            ("code_verifier", &"B2".repeat(30)),
-        ]),
-    );
+            ("code_verifier", verifier),
+        ])
+    };
+    // Wrong verifier burns the code.
+    let bad = token(&p, &redeem_with(&code, &"B2".repeat(30)));
     assert_eq!(json(&bad)["error"], "invalid_grant");
     // A public client (this one) sees the consent page every time (RFC 8252 §8.6): remembered
     // consent never issues its codes silently.
     let page = b.get(&p, &authz);
     assert_eq!(page.status, 200);
-    let csrf = csrf_of(&page);
-    let r = b.post(
-        &p,
-        "/oauth/authorize",
-        &format!("{}&{}", authz.split_once('?').unwrap().1, form(&[("csrf", &csrf), ("decision", "allow")])),
-    );
+    let r = b.post(&p, "/oauth/authorize", &consent_form(&authz, &csrf_of(&page), "allow"));
     assert_eq!(r.status, 302);
     let code = query_param(r.get_header("location").unwrap(), "code").unwrap();
-    let redeem = form(&[
-        ("grant_type", "authorization_code"),
-        ("client_id", &client_id),
-        ("code", &code),
-        ("redirect_uri", "com.example.app:/cb"),
-        ("code_verifier", &verifier),
-    ]);
+    let redeem = redeem_with(&code, &verifier);
     let r = token(&p, &redeem);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let t = json(&r);
@@ -143,68 +109,32 @@ fn authorization_code_with_pkce_refresh_and_userinfo() {
     let access = t["access_token"].as_str().unwrap().to_owned();
     let refresh = t["refresh_token"].as_str().unwrap().to_owned();
     // Userinfo with the header; refused in the query; 403 for another client_id.
-    let r = send(
-        &p,
-        req(
-            "GET",
-            "/oauth/userinfo",
-            &[("authorization", &format!("Bearer {access}"))],
-            "",
-        ),
-    );
+    let r = with_bearer(&p, "GET", "/oauth/userinfo", &access);
     assert_eq!(r.status, 200);
     // Claims follow the granted scopes (public users:read): the name, never the email.
     assert_eq!(json(&r)["name"], "Ann <b>");
     assert!(json(&r).get("email").is_none(), "{}", json(&r));
-    let r = send(
-        &p,
-        req(
-            "GET",
-            &format!("/oauth/v2/user?client_id={}", "x".repeat(32)),
-            &[("authorization", &format!("Bearer {access}"))],
-            "",
-        ),
-    );
+    let r = with_bearer(&p, "GET", &format!("/oauth/v2/user?client_id={}", "x".repeat(32)), &access);
     assert_eq!(r.status, 403);
-    let r = send(
-        &p,
-        req("GET", &format!("/oauth/userinfo?access_token={access}"), &[], ""),
-    );
+    let r = send(&p, req("GET", &format!("/oauth/userinfo?access_token={access}"), &[], ""));
     assert_eq!(r.status, 400);
     // Refresh rotates; narrowing works, widening does not.
-    let r = token(
-        &p,
-        &form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", &client_id),
-            ("refresh_token", &refresh),
-            ("scope", "public"),
-        ]),
-    );
+    let refresh_grant = |token: &str, extra: &[(&str, &str)]| {
+        let mut pairs =
+            vec![("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", token)];
+        pairs.extend_from_slice(extra);
+        token_with(&p, &pairs, &[])
+    };
+    let r = refresh_grant(&refresh, &[("scope", "public")]);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let t2 = json(&r);
     assert_eq!(t2["scope"], "public");
     let refresh2 = t2["refresh_token"].as_str().unwrap().to_owned();
     // Replaying the code revokes every token from it.
     assert_eq!(json(&token(&p, &redeem))["error"], "invalid_grant");
-    let r = send(
-        &p,
-        req(
-            "GET",
-            "/oauth/userinfo",
-            &[("authorization", &format!("Bearer {access}"))],
-            "",
-        ),
-    );
+    let r = with_bearer(&p, "GET", "/oauth/userinfo", &access);
     assert_eq!(r.status, 401);
-    let r = token(
-        &p,
-        &form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", &client_id),
-            ("refresh_token", &refresh2),
-        ]),
-    );
+    let r = refresh_grant(&refresh2, &[]);
     assert_eq!(json(&r)["error"], "invalid_grant");
 }
 
@@ -334,7 +264,7 @@ fn rfc7591_and_7592_round_trip() {
         "redirect_uris": ["https://client.example/cb"], "client_name": "Dyn", "grant_types": ["authorization_code", "refresh_token"],
         "scope": "public", "contacts": ["dev@client.example"], "unknown_field": 1
     });
-    let r = send(&p, json_req("POST", "/oauth/register", None, &meta));
+    let r = register(&p, None, &meta);
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let reg = json(&r);
     let id = reg["client_id"].as_str().unwrap().to_owned();
@@ -346,16 +276,10 @@ fn rfc7591_and_7592_round_trip() {
         .unwrap()
         .trim_start_matches(ORIGIN)
         .to_owned();
-    let r = send(
-        &p,
-        req("GET", &uri, &[("authorization", &format!("Bearer {rat}"))], ""),
-    );
+    let r = with_bearer(&p, "GET", &uri, &rat);
     assert_eq!(r.status, 200);
     assert_eq!(json(&r)["client_name"], "Dyn");
-    assert_eq!(
-        send(&p, req("GET", &uri, &[("authorization", "Bearer wrong")], "")).status,
-        401
-    );
+    assert_eq!(with_bearer(&p, "GET", &uri, "wrong").status, 401);
     let mut upd = meta.clone();
     upd["client_id"] = id.clone().into();
     upd["client_name"] = "Renamed".into();
@@ -363,63 +287,18 @@ fn rfc7591_and_7592_round_trip() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(json(&r)["client_name"], "Renamed");
     // Invalid metadata names the field; bad redirect URIs have their own code.
-    let r = send(
-        &p,
-        json_req(
-            "POST",
-            "/oauth/register",
-            None,
-            &serde_json::json!({"redirect_uris": ["http://evil.example/cb"]}),
-        ),
-    );
-    assert_eq!(json(&r)["error"], "invalid_redirect_uri");
-    let r = send(
-        &p,
-        json_req(
-            "POST",
-            "/oauth/register",
-            None,
-            &serde_json::json!({"redirect_uris": ["https://a.example/cb"], "scope": "root"}),
-        ),
-    );
-    assert_eq!(json(&r)["error"], "invalid_client_metadata");
-    let r = send(
-        &p,
-        json_req(
-            "POST",
-            "/oauth/register",
-            None,
-            &serde_json::json!({"redirect_uris": "https://a.example/cb"}),
-        ),
-    );
-    assert_eq!(json(&r)["error"], "invalid_client_metadata");
-    let r = send(
-        &p,
-        json_req(
-            "POST",
-            "/oauth/register",
-            None,
-            &serde_json::json!({"grant_types": ["client_credentials"]}),
-        ),
-    );
-    assert_eq!(json(&r)["error"], "invalid_client_metadata");
+    let metadata = "invalid_client_metadata";
+    for (meta, error) in [
+        (serde_json::json!({"redirect_uris": ["http://evil.example/cb"]}), "invalid_redirect_uri"),
+        (serde_json::json!({"redirect_uris": ["https://a.example/cb"], "scope": "root"}), metadata),
+        (serde_json::json!({"redirect_uris": "https://a.example/cb"}), metadata),
+        (serde_json::json!({"grant_types": ["client_credentials"]}), metadata),
+    ] {
+        assert_eq!(json(&register(&p, None, &meta))["error"], error, "{meta}");
+    }
     // Delete: the app is gone and its registration token with it.
-    assert_eq!(
-        send(
-            &p,
-            req("DELETE", &uri, &[("authorization", &format!("Bearer {rat}"))], "")
-        )
-        .status,
-        204
-    );
-    assert_eq!(
-        send(
-            &p,
-            req("GET", &uri, &[("authorization", &format!("Bearer {rat}"))], "")
-        )
-        .status,
-        401
-    );
+    assert_eq!(with_bearer(&p, "DELETE", &uri, &rat).status, 204);
+    assert_eq!(with_bearer(&p, "GET", &uri, &rat).status, 401);
 }
 
 #[test]
@@ -430,29 +309,17 @@ fn registration_policy_token_and_off() {
     cfg.public_client_registration = false;
     let p = platform_with(cfg);
     let meta = serde_json::json!({"redirect_uris": ["https://client.example/cb"]});
-    assert_eq!(
-        send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
-        401
-    );
-    assert_eq!(
-        send(&p, json_req("POST", "/oauth/register", Some("iat-124"), &meta)).status,
-        401
-    );
-    assert_eq!(
-        send(&p, json_req("POST", "/oauth/register", Some("iat-123"), &meta)).status,
-        201
-    );
+    assert_eq!(register(&p, None, &meta).status, 401);
+    assert_eq!(register(&p, Some("iat-124"), &meta).status, 401);
+    assert_eq!(register(&p, Some("iat-123"), &meta).status, 201);
     let public =
         serde_json::json!({"redirect_uris": ["com.example.app:/cb"], "token_endpoint_auth_method": "none"});
-    let r = send(&p, json_req("POST", "/oauth/register", Some("iat-123"), &public));
+    let r = register(&p, Some("iat-123"), &public);
     assert_eq!(json(&r)["error"], "invalid_client_metadata");
     let mut cfg = Config::default();
     cfg.registration_policy = "off".into();
     let p = platform_with(cfg);
-    assert_eq!(
-        send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
-        403
-    );
+    assert_eq!(register(&p, None, &meta).status, 403);
     let r = send(&p, req("GET", "/.well-known/oauth-authorization-server", &[], ""));
     assert!(json(&r).get("registration_endpoint").is_none());
 }
@@ -534,29 +401,13 @@ fn apps_page_add_regenerate_remove() {
     let page = b.get(&p, "/apps");
     assert_eq!(page.status, 200);
     let csrf = csrf_of(&page);
-    let r = b.post(
-        &p,
-        "/apps",
-        &form(&[
-            ("csrf", &csrf),
-            ("name", "Mine"),
-            ("redirect_uri", "https://mine.example/cb"),
-            ("trusted", "yes"),
-        ]),
-    );
+    let add = [("csrf", csrf.as_str()), ("name", "Mine"), ("redirect_uri", "https://mine.example/cb")];
+    let r = b.post(&p, "/apps", &form(&[&add[..], &[("trusted", "yes")]].concat()));
     // Issue 13 item 2: only operators make apps trusted.
     assert_eq!(r.status, 400);
     assert!(String::from_utf8_lossy(&r.body).contains("only operators"));
     assert!(!String::from_utf8_lossy(&b.get(&p, "/apps").body).contains("name=\"trusted\""));
-    let r = b.post(
-        &p,
-        "/apps",
-        &form(&[
-            ("csrf", &csrf),
-            ("name", "Mine"),
-            ("redirect_uri", "https://mine.example/cb"),
-        ]),
-    );
+    let r = b.post(&p, "/apps", &form(&add));
     assert_eq!(r.status, 200);
     let html = String::from_utf8_lossy(&r.body).into_owned();
     let grab = |id: &str| {
@@ -565,33 +416,14 @@ fn apps_page_add_regenerate_remove() {
     };
     let (id, secret) = (grab("app-id"), grab("app-secret"));
     assert_eq!((id.len(), secret.len()), (32, 32));
-    let cc = |s: &str| {
-        token(
-            &p,
-            &form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", &id),
-                ("client_secret", s),
-            ]),
-        )
-    };
+    let cc = |s: &str| client_credentials(&p, &id, s, &[]);
     // A person's app is self-service: no machine grant until an operator approves it, and
     // the page says so.
     assert!(html.contains("wait for an operator"));
     assert_eq!(json(&cc(&secret))["error"], "unauthorized_client");
-    let admin = |body: &str| {
-        send(
-            &p,
-            req(
-                "PATCH",
-                &format!("/admin/apps/{id}"),
-                &[("authorization", "Bearer admin-secret"), ("content-type", "application/json")],
-                body,
-            ),
-        )
-    };
-    assert_eq!(admin(r#"{"trusted": true}"#).status, 400, "trusted needs approval first");
-    assert_eq!(admin(r#"{"approved": true, "trusted": true}"#).status, 200);
+    let patch = |body: Value| admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&body));
+    assert_eq!(patch(serde_json::json!({"trusted": true})).status, 400, "trusted needs approval first");
+    assert_eq!(patch(serde_json::json!({"approved": true, "trusted": true})).status, 200);
     let t = json(&cc(&secret))["access_token"].as_str().unwrap().to_owned();
     // Someone else cannot touch it; the owner must confirm.
     let mut other = other;
@@ -616,18 +448,7 @@ fn apps_page_add_regenerate_remove() {
     );
     assert!(String::from_utf8_lossy(&r.body).contains("app-secret"));
     assert_eq!(cc(&secret).status, 401);
-    let r = send(
-        &p,
-        req(
-            "POST",
-            "/oauth/introspect",
-            &[
-                ("authorization", "Bearer admin-secret"),
-                ("content-type", "application/x-www-form-urlencoded"),
-            ],
-            &form(&[("token", &t)]),
-        ),
-    );
+    let r = post_form(&p, "/oauth/introspect", &[("token", &t)], &[("authorization", "Bearer admin-secret")]);
     assert_eq!(json(&r)["active"], false);
     let r = b.post(
         &p,
@@ -651,20 +472,10 @@ fn gateway_checks_tokens_scopes_and_liveness_before_the_origin() {
         &p,
         serde_json::json!({"name": "M2M", "trusted": true, "scopes": ["users:read", "users:write"]}),
     );
-    let (id, secret) = (
-        app["client_id"].as_str().unwrap(),
-        app["client_secret"].as_str().unwrap(),
-    );
+    let (id, secret) = credentials(&app);
+    let (id, secret) = (id.as_str(), secret.as_str());
     let tok = |scope: &str| {
-        let r = token(
-            &p,
-            &form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", id),
-                ("client_secret", secret),
-                ("scope", scope),
-            ]),
-        );
+        let r = client_credentials(&p, id, secret, &[("scope", scope)]);
         json(&r)["access_token"].as_str().unwrap().to_owned()
     };
     let read = tok("users:read");
@@ -676,15 +487,7 @@ fn gateway_checks_tokens_scopes_and_liveness_before_the_origin() {
         .unwrap()
         .contains("scope=\"users:read\""));
     // Wrong scope: 403 insufficient_scope.
-    let r = send(
-        &p,
-        req(
-            "POST",
-            "/api/write/x",
-            &[("authorization", &format!("Bearer {read}"))],
-            "",
-        ),
-    );
+    let r = with_bearer(&p, "POST", "/api/write/x", &read);
     assert_eq!(r.status, 403);
     assert!(r
         .get_header("www-authenticate")
@@ -692,32 +495,8 @@ fn gateway_checks_tokens_scopes_and_liveness_before_the_origin() {
         .contains("insufficient_scope"));
     // Forged token: 401 invalid_token.
     let forged = format!("{}x", &read[..read.len() - 1]);
-    assert_eq!(
-        send(
-            &p,
-            req(
-                "GET",
-                "/api/users/1",
-                &[("authorization", &format!("Bearer {forged}"))],
-                ""
-            )
-        )
-        .status,
-        401
-    );
-    assert_eq!(
-        send(
-            &p,
-            req(
-                "POST",
-                "/api/users/1",
-                &[("authorization", &format!("Bearer {read}"))],
-                ""
-            )
-        )
-        .status,
-        405
-    );
+    assert_eq!(with_bearer(&p, "GET", "/api/users/1", &forged).status, 401);
+    assert_eq!(with_bearer(&p, "POST", "/api/users/1", &read).status, 405);
     assert!(p.origin_requests.borrow().is_empty());
     // Good token: forwarded with identity headers; client-sent ones stripped.
     let r = send(
@@ -748,43 +527,16 @@ fn gateway_checks_tokens_scopes_and_liveness_before_the_origin() {
         assert_eq!(fwd.header("x-auth-scope"), Some("users:read"));
     }
     // Revocation reaches the gateway once the cached answer is older than the bound.
-    let r = send(
+    let r = post_form(
         &p,
-        req(
-            "POST",
-            "/oauth/revoke",
-            &[("content-type", "application/x-www-form-urlencoded")],
-            &form(&[("client_id", id), ("client_secret", secret), ("token", &read)]),
-        ),
+        "/oauth/revoke",
+        &[("client_id", id), ("client_secret", secret), ("token", &read)],
+        &[],
     );
     assert_eq!(r.status, 200);
-    assert_eq!(
-        send(
-            &p,
-            req(
-                "GET",
-                "/api/users/1",
-                &[("authorization", &format!("Bearer {read}"))],
-                ""
-            )
-        )
-        .status,
-        200
-    );
+    assert_eq!(with_bearer(&p, "GET", "/api/users/1", &read).status, 200);
     p.advance(31);
-    assert_eq!(
-        send(
-            &p,
-            req(
-                "GET",
-                "/api/users/1",
-                &[("authorization", &format!("Bearer {read}"))],
-                ""
-            )
-        )
-        .status,
-        401
-    );
+    assert_eq!(with_bearer(&p, "GET", "/api/users/1", &read).status, 401);
     let r = send(&p, req("GET", "/.well-known/oauth-protected-resource", &[], ""));
     assert_eq!(
         json(&r)["scopes_supported"],
@@ -815,18 +567,9 @@ fn token_endpoint_and_registration_are_rate_limited() {
     p.advance(60);
     assert_eq!(token(&p, &body).status, 200);
     let meta = serde_json::json!({"redirect_uris": ["https://client.example/cb"]});
-    assert_eq!(
-        send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
-        201
-    );
-    assert_eq!(
-        send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
-        201
-    );
-    assert_eq!(
-        send(&p, json_req("POST", "/oauth/register", None, &meta)).status,
-        429
-    );
+    for status in [201, 201, 429] {
+        assert_eq!(register(&p, None, &meta).status, status);
+    }
 }
 
 /// Issue 13 (code review): when the platform's generator fails, nothing is minted from
@@ -838,16 +581,8 @@ fn broken_randomness_fails_closed_and_5xx_hide_details() {
         &p,
         serde_json::json!({"name": "M2M", "trusted": true, "scopes": ["public"]}),
     );
-    let (id, secret) = (
-        app["client_id"].as_str().unwrap().to_owned(),
-        app["client_secret"].as_str().unwrap().to_owned(),
-    );
-    let cc = || {
-        token(
-            &p,
-            &form(&[("grant_type", "client_credentials"), ("client_id", &id), ("client_secret", &secret)]),
-        )
-    };
+    let (id, secret) = credentials(&app);
+    let cc = || client_credentials(&p, &id, &secret, &[]);
     p.broken_random.set(true);
     let r = cc();
     assert_eq!(r.status, 500);
@@ -870,37 +605,19 @@ fn broken_randomness_fails_closed_and_5xx_hide_details() {
 fn introspection_is_limited_to_the_tokens_client_or_permitted_apps() {
     let p = platform();
     let make = || {
-        let a = create_app(&p, serde_json::json!({"name": "M", "trusted": true, "scopes": ["public"]}));
-        (a["client_id"].as_str().unwrap().to_owned(), a["client_secret"].as_str().unwrap().to_owned())
+        credentials(&create_app(&p, serde_json::json!({"name": "M", "trusted": true, "scopes": ["public"]})))
     };
     let ((a, a_secret), (b, b_secret)) = (make(), make());
-    let r = token(
-        &p,
-        &form(&[("grant_type", "client_credentials"), ("client_id", &a), ("client_secret", &a_secret)]),
-    );
+    let r = client_credentials(&p, &a, &a_secret, &[]);
     let t = json(&r)["access_token"].as_str().unwrap().to_owned();
     let ask = |id: &str, secret: &str| {
-        json(&send(
-            &p,
-            req(
-                "POST",
-                "/oauth/introspect",
-                &[("content-type", "application/x-www-form-urlencoded")],
-                &form(&[("token", &t), ("client_id", id), ("client_secret", secret)]),
-            ),
-        ))
+        let pairs = [("token", t.as_str()), ("client_id", id), ("client_secret", secret)];
+        json(&post_form(&p, "/oauth/introspect", &pairs, &[]))
     };
     assert_eq!(ask(&a, &a_secret)["active"], true);
     assert_eq!(ask(&b, &b_secret), serde_json::json!({"active": false}));
-    let r = send(
-        &p,
-        req(
-            "PATCH",
-            &format!("/admin/apps/{b}"),
-            &[("authorization", "Bearer admin-secret"), ("content-type", "application/json")],
-            r#"{"introspection": true}"#,
-        ),
-    );
+    let permit = serde_json::json!({"introspection": true});
+    let r = admin(&p, "PATCH", &format!("/admin/apps/{b}"), Some(&permit));
     assert_eq!(r.status, 200);
     assert_eq!(ask(&b, &b_secret)["client_id"], a.as_str());
 }

@@ -86,11 +86,44 @@ pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-/// A form POST to `/oauth/token`, with extra headers.
-pub fn token_with(p: &MemPlatform, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Response {
+/// A form POST (`application/x-www-form-urlencoded`) of `pairs` to `target`, with extra headers.
+pub fn post_form(
+    p: &MemPlatform,
+    target: &str,
+    pairs: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> Response {
     let mut h = vec![("content-type", "application/x-www-form-urlencoded")];
     h.extend_from_slice(headers);
-    send(p, req("POST", "/oauth/token", &h, form(pairs)))
+    send(p, req("POST", target, &h, form(pairs)))
+}
+
+/// A form POST to `/oauth/token`, with extra headers.
+pub fn token_with(p: &MemPlatform, pairs: &[(&str, &str)], headers: &[(&str, &str)]) -> Response {
+    post_form(p, "/oauth/token", pairs, headers)
+}
+
+/// A body-less request with `Authorization: Bearer <token>`.
+pub fn with_bearer(p: &MemPlatform, method: &str, target: &str, token: &str) -> Response {
+    send(p, req(method, target, &[("authorization", &bearer(token))], ""))
+}
+
+/// `POST /oauth/register` with JSON client metadata (and an initial access token when given).
+pub fn register(p: &MemPlatform, token: Option<&str>, meta: &Value) -> Response {
+    send(p, json_req("POST", "/oauth/register", token, meta))
+}
+
+/// The client_credentials grant for `id`/`secret` (client_secret_post), with extra pairs.
+pub fn client_credentials(p: &MemPlatform, id: &str, secret: &str, extra: &[(&str, &str)]) -> Response {
+    let mut pairs = vec![("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)];
+    pairs.extend_from_slice(extra);
+    token_with(p, &pairs, &[])
+}
+
+/// An app's `client_id` and `client_secret`, as `create_app` returned them.
+pub fn credentials(app: &Value) -> (String, String) {
+    let field = |k: &str| app[k].as_str().unwrap().to_owned();
+    (field("client_id"), field("client_secret"))
 }
 
 /// A form body POSTed to `/oauth/token`.
