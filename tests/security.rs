@@ -9,6 +9,7 @@ mod common;
 use browser::*;
 use common::*;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 fn s() -> &'static Server {
     static S: OnceLock<Server> = OnceLock::new();
@@ -222,6 +223,8 @@ fn item3_an_assertion_that_never_expires_is_refused() {
 #[test]
 fn item4_padding_and_look_alikes_share_one_account_limit() {
     let s = s();
+    // The limits count in fixed one-minute windows: every attempt must land in one.
+    at_start_of_a_window(Duration::from_secs(20));
     let (_, p) = Browser::signed_up(s, "pad");
     let b = Browser::new(s);
     let upper = p.email.to_uppercase();
@@ -259,6 +262,8 @@ fn item4_padding_and_look_alikes_share_one_account_limit() {
 #[test]
 fn item5_racing_wrong_guesses_never_exceed_the_limit() {
     let s = s();
+    // The limits count in fixed one-minute windows: every attempt must land in one.
+    at_start_of_a_window(Duration::from_secs(20));
     let (_, p) = Browser::signed_up(s, "race");
     let browsers: Vec<(Browser, Resp)> = (0..30)
         .map(|_| {
@@ -287,6 +292,8 @@ fn item5_racing_wrong_guesses_never_exceed_the_limit() {
 #[test]
 fn item6_wrong_secrets_do_not_lock_out_the_real_client() {
     let s = s();
+    // The limits count in fixed one-minute windows: every attempt must land in one.
+    at_start_of_a_window(Duration::from_secs(15));
     let app = s.trusted_app(&["public"]);
     let stranger = format!("203.0.113.{}", 1 + rand_hex(1).len() * 7);
     let from = |ip: &str, secret: &str| {
