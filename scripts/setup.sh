@@ -43,6 +43,6 @@ cargo build --quiet --release --locked --manifest-path tools/bindgen/Cargo.toml 
 stamp=node_modules/.portcullis-lock
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   say "installing npm packages"
-  npm install --no-audit --no-fund >&2
+  npm install --no-audit --no-fund --loglevel=error >&2
   cp package-lock.json "$stamp"
 fi

@@ -196,6 +196,37 @@ mod tests {
             serde_json::json!(["EdDSA"])
         );
     }
+
+    #[test]
+    fn gateway_origins_are_plain_http_urls() {
+        let route = |origin: &str| {
+            parse_routes(&serde_json::json!([{"prefix": "/api", "origin": origin}]).to_string())
+        };
+        for ok in [
+            "https://origin.example",
+            "https://origin.example/base",
+            "http://127.0.0.1:9000",
+            "https://[::1]:8443/v1",
+        ] {
+            assert!(route(ok).is_ok(), "{ok} was refused");
+        }
+        for bad in [
+            "ftp://origin.example",
+            "https://",
+            "https://user:pw@origin.example",
+            "https://@origin.example",
+            "https://origin.example\\@evil.example",
+            "https://origin.example/?q=1",
+            "https://origin.example/#frag",
+            "https://origin.example:99999",
+            "https://exa mple.com",
+            "//origin.example",
+            "origin.example",
+        ] {
+            assert!(route(bad).is_err(), "{bad} was accepted");
+        }
+        assert!(parse_routes(r#"[{"prefix": "/", "origin": "https://o.example"}]"#).is_err());
+    }
 }
 
 /// A protected route of the gateway (`GATEWAY_ROUTES`, see `gateway.rs`).
@@ -213,6 +244,22 @@ pub struct Route {
 }
 
 /// Parses `GATEWAY_ROUTES` (a JSON array); bad entries are an error the operator sees at start.
+/// An origin the gateway may forward to: an absolute http(s) URL (WHATWG, the `url` crate) with
+/// a host, and no userinfo, query or fragment that a forwarded path would be glued onto. `@` and
+/// `\\` are refused as written too, since WHATWG parsing drops an empty userinfo and reads `\\` as `/`.
+fn origin_is_plain(origin: &str) -> bool {
+    (origin.starts_with("https://") || origin.starts_with("http://"))
+        && !origin.contains(['@', '\\'])
+        && url::Url::parse(origin).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.query().is_none()
+                && u.fragment().is_none()
+        })
+}
+
 pub fn parse_routes(json: &str) -> std::result::Result<Vec<Route>, String> {
     let routes: Vec<Route> = serde_json::from_str(json).map_err(|e| format!("GATEWAY_ROUTES: {e}"))?;
     for r in &routes {
@@ -222,9 +269,9 @@ pub fn parse_routes(json: &str) -> std::result::Result<Vec<Route>, String> {
                 r.prefix
             ));
         }
-        if !(r.origin.starts_with("https://") || r.origin.starts_with("http://")) {
+        if !origin_is_plain(&r.origin) {
             return Err(format!(
-                "GATEWAY_ROUTES: origin '{}' must be an http(s) URL",
+                "GATEWAY_ROUTES: origin '{}' must be an http(s) URL with a host and no user, query or fragment",
                 r.origin
             ));
         }

@@ -38,6 +38,10 @@ struct Extensions {
     crit: Option<serde_json::Value>,
 }
 
+/// A claim that should be a NumericDate (seconds) is something else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotSeconds;
+
 /// A JWS whose signature has not been checked yet.
 #[derive(Debug)]
 pub struct Untrusted<'a> {
@@ -124,7 +128,7 @@ impl Untrusted<'_> {
     }
 
     /// NumericDate claims must be integers (fractions are accepted and floored).
-    pub fn time_claim(&self, name: &str) -> Result<Option<i64>, ()> {
+    pub fn time_claim(&self, name: &str) -> Result<Option<i64>, NotSeconds> {
         match self.claims.get(name) {
             None => Ok(None),
             Some(v) => v
@@ -135,7 +139,7 @@ impl Untrusted<'_> {
                         .map(|f| f as i64)
                 })
                 .map(Some)
-                .ok_or(()),
+                .ok_or(NotSeconds),
         }
     }
 }
@@ -402,8 +406,8 @@ mod tests {
         let t = eddsa_signed(&b64url(br#"{"alg":"EdDSA"}"#), &b64url(claims));
         let d = decode(&t).unwrap();
         assert_eq!(d.time_claim("exp"), Ok(Some(1_700_000_000)));
-        assert_eq!(d.time_claim("nbf"), Err(()));
-        assert_eq!(d.time_claim("iat"), Err(()));
+        assert_eq!(d.time_claim("nbf"), Err(NotSeconds));
+        assert_eq!(d.time_claim("iat"), Err(NotSeconds));
         assert_eq!(d.time_claim("big"), Ok(Some(9_007_199_254_740_993)));
         assert_eq!(d.time_claim("n"), Ok(Some(-1)));
         assert_eq!(d.time_claim("absent"), Ok(None));
