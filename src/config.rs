@@ -243,10 +243,9 @@ pub struct Route {
     pub origin: String,
 }
 
-/// Parses `GATEWAY_ROUTES` (a JSON array); bad entries are an error the operator sees at start.
 /// An origin the gateway may forward to: an absolute http(s) URL (WHATWG, the `url` crate) with
 /// a host, and no userinfo, query or fragment that a forwarded path would be glued onto. `@` and
-/// `\\` are refused as written too, since WHATWG parsing drops an empty userinfo and reads `\\` as `/`.
+/// `\` are refused as written too: WHATWG parsing drops an empty userinfo and reads `\` as `/`.
 fn origin_is_plain(origin: &str) -> bool {
     (origin.starts_with("https://") || origin.starts_with("http://"))
         && !origin.contains(['@', '\\'])
@@ -260,6 +259,7 @@ fn origin_is_plain(origin: &str) -> bool {
         })
 }
 
+/// Parses `GATEWAY_ROUTES` (a JSON array); bad entries are an error the operator sees at start.
 pub fn parse_routes(json: &str) -> std::result::Result<Vec<Route>, String> {
     let routes: Vec<Route> = serde_json::from_str(json).map_err(|e| format!("GATEWAY_ROUTES: {e}"))?;
     for r in &routes {
