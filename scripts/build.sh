@@ -15,6 +15,29 @@ if [ ! -x "$bindgen" ]; then
   sh scripts/setup.sh
 fi
 wasm=target/wasm32-unknown-unknown/release/portcullis.wasm
+# One build at a time (the test command and a `wrangler dev` rebuild may start together): the
+# second waits for the first, then finds its work done.
+lock=target/build.lock
+mkdir -p target
+i=0
+until mkdir "$lock" 2>/dev/null; do
+  # A lock whose build is gone (killed hard, so its trap never ran) is taken over.
+  holder=$(cat "$lock/pid" 2>/dev/null || true)
+  if [ -n "$holder" ] && ! kill -0 "$holder" 2>/dev/null; then
+    rm -rf "$lock"
+    continue
+  fi
+  i=$((i + 1))
+  if [ $i -gt 1200 ]; then
+    say "another build has held $lock for 10 minutes; remove it if no build is running"
+    exit 1
+  fi
+  sleep 0.5
+done
+echo $$ > "$lock/pid"
+trap 'rm -rf "$lock"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 say "compiling the worker (wasm32, release, panic=unwind)"
 # Clippy runs inside this very build (as the workspace's rustc wrapper, the way `cargo clippy`
 # does it): the crate's own `deny` lints (no indexing, slicing, unwrap, expect, panic: see
@@ -27,10 +50,11 @@ WASM_BINDGEN_USE_JS_SYS=1 \
 RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-Cpanic=unwind" \
   cargo +nightly build --quiet --lib --release --target wasm32-unknown-unknown \
     -Z build-std=std,panic_unwind
-if [ -f build/worker/shim.mjs ] && [ build/worker/shim.mjs -nt "$wasm" ] \
-  && [ build/worker/shim.mjs -nt src/worker/entry.mjs ]; then
-  exit 0
-fi
+up_to_date=yes
+for input in "$wasm" src/worker/entry.mjs "$bindgen" scripts/build.sh; do
+  [ -f build/worker/shim.mjs ] && [ build/worker/shim.mjs -nt "$input" ] || up_to_date=no
+done
+[ "$up_to_date" = yes ] && exit 0
 say "generating the JS bindings"
 # Into a fresh directory, swapped in at the end: a `wrangler dev` watching build/ never sees
 # half a build.

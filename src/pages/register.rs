@@ -199,11 +199,12 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
         }
         return Ok(Response::see_other(&redirect_with(uri, &pairs)));
     }
-    accounts::count_registration(p, req).await.map_err(|e| {
-        e.on_page(
+    accounts::count_registration(p, req).await.map_err(|e| match e.code {
+        ErrorCode::RateLimited => e.on_page(
             "Register an app",
             "Too many registrations from your address. Wait a minute and try again.",
-        )
+        ),
+        _ => e,
     })?;
     let mut app = apps::blank_self_service(p, &session.user_id)?;
     app.name = f.get("name").unwrap_or("").to_owned();

@@ -102,7 +102,11 @@ fn check_structure(uri: &str) -> Result<()> {
         // than written means the browser would go elsewhere.
         let path = p.rest.split('?').next().unwrap_or("");
         let written = path.strip_prefix('/').unwrap_or(path).split('/').count();
-        if url.path_segments().map_or(0, Iterator::count) != written {
+        let dot = |seg: &str| {
+            let seg = seg.to_ascii_lowercase().replace("%2e", ".");
+            seg == "." || seg == ".."
+        };
+        if url.path_segments().map_or(0, Iterator::count) != written || path.split('/').any(dot) {
             return Err(invalid("redirect URI path must not contain dot segments"));
         }
     }
@@ -299,6 +303,8 @@ mod tests {
             "https://app.example/a/%2e%2e/cb", // encoded dot segments: WHATWG resolves them too
             "https://app.example/a/%2E/cb",
             "https://app.example/a/.%2e/cb",
+            "https://app.example/a/%2e",      // a trailing one: WHATWG reads /a/, same count
+            "https://app.example/a/%2E%2e",
             "https://app.example:65536/cb",    // port out of range
             "https://app.example:99999/cb",
             "https://127.1/cb",                // IPv4 shorthand: WHATWG host 127.0.0.1
