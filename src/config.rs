@@ -59,6 +59,10 @@ pub struct Config {
     /// `ACCESS_TOKEN_ALG`: `RS256` (default) or `EdDSA` (Ed25519). An unknown value is refused
     /// when the keys are loaded (see [`AccessTokenAlg::from_var`]).
     pub access_token_alg: AccessTokenAlg,
+    /// `ORG_DOMAIN` (e.g. `auth.example.com`, `localhost` locally): when set, `<label>.<ORG_DOMAIN>`
+    /// is the organisation `<label>` and hosts other than these name no tenant (see
+    /// [`crate::rules::tenant`]). Unset: one tenant, as before.
+    pub org_domain: Option<String>,
 }
 
 /// The JWS algorithm of the access tokens we sign.
@@ -146,6 +150,7 @@ impl Config {
             admin_token: get("ADMIN_TOKEN").map(Secret),
             access_token_alg: AccessTokenAlg::from_var(get("ACCESS_TOKEN_ALG").as_deref())
                 .unwrap_or_default(),
+            org_domain: get("ORG_DOMAIN").map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
         }
     }
 
@@ -158,6 +163,21 @@ impl Config {
         self.issuer
             .clone()
             .unwrap_or_else(|| origin.trim_end_matches('/').to_owned())
+    }
+
+    /// The issuer of `tenant` for a request that arrived at `origin`. The default tenant's is
+    /// [`Config::issuer_for`]; an organisation's is `<scheme>://<label>.<ORG_DOMAIN>`, the scheme
+    /// taken from `ISSUER`; in development (no `ISSUER`) it is the origin, which the tenant's
+    /// host already names (its port kept, so `http://acme.localhost:8787` works locally).
+    pub fn issuer_in(&self, tenant: &crate::model::Tenant, origin: &str) -> String {
+        match (tenant.label(), &self.issuer, &self.org_domain) {
+            (Some(label), Some(issuer), Some(domain)) => {
+                let scheme = issuer.split_once("://").map_or("https", |(s, _)| s);
+                format!("{scheme}://{label}.{domain}")
+            }
+            (Some(_), None, _) => origin.trim_end_matches('/').to_ascii_lowercase(),
+            _ => self.issuer_for(origin),
+        }
     }
 }
 

@@ -222,3 +222,32 @@ impl GrantType {
 }
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// Whose state a request may touch: the deployment's own (the default tenant, the only one
+/// without `ORG_DOMAIN`) or one organisation's, named by its host label (`acme` of
+/// `acme.<ORG_DOMAIN>`). Made by [`crate::rules::tenant::resolve`], so a label is always one
+/// lower-case DNS label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tenant {
+    Default,
+    Org(String),
+}
+
+impl Tenant {
+    /// The prefix of this tenant's storage names: empty for the default tenant (its names are
+    /// today's), `org:<label>:` for an organisation.
+    pub fn prefix(&self) -> String {
+        match self {
+            Tenant::Default => String::new(),
+            Tenant::Org(label) => format!("org:{label}:"),
+        }
+    }
+
+    /// The label of an organisation; `None` for the default tenant.
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            Tenant::Default => None,
+            Tenant::Org(label) => Some(label),
+        }
+    }
+}

@@ -42,6 +42,15 @@ impl<K: Kind> Name<K> {
             kind: PhantomData,
         }
     }
+    /// This object's name within `tenant`: unchanged for the default tenant, `org:<label>:<name>`
+    /// for an organisation. Only the tenant-bound platform (`platform::tenant::Scoped`) calls it,
+    /// on every object call, so no endpoint can name another tenant's object.
+    pub fn in_tenant(&self, tenant: &crate::model::Tenant) -> Name<K> {
+        match tenant {
+            crate::model::Tenant::Default => Self::raw(self.name.clone()),
+            crate::model::Tenant::Org(_) => Self::raw(format!("{}{}", tenant.prefix(), self.name)),
+        }
+    }
     /// The object's name as the Durable Object namespace sees it (`idFromName`).
     pub fn as_str(&self) -> &str {
         &self.name

@@ -5,7 +5,7 @@
 // the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{Audit, Clock, Directory, LivenessCache, Objects, Origin, Platform, Random};
+use super::{AppStore, Audit, Clock, Directory, LivenessCache, Objects, Origin, Platform, Random};
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
 use crate::error::Result;
@@ -98,29 +98,38 @@ impl Objects for MemPlatform {
     }
 }
 
-impl Directory for MemPlatform {
-    async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
-        Ok(self.kv.borrow().get(client_id).cloned())
+/// The default tenant's keys are bare client ids (as before tenancy); an organisation's are
+/// `org:<label>:<client id>` (client ids never contain `:`).
+impl AppStore for MemPlatform {
+    async fn get_app(&self, space: &str, client_id: &str) -> Result<Option<App>> {
+        Ok(self.kv.borrow().get(&format!("{space}{client_id}")).cloned())
     }
-    async fn put_app_meta(&self, app: &App) -> Result<()> {
-        self.kv.borrow_mut().insert(app.client_id.clone(), app.clone());
+    async fn put_app(&self, space: &str, app: &App) -> Result<()> {
+        self.kv
+            .borrow_mut()
+            .insert(format!("{space}{}", app.client_id), app.clone());
         Ok(())
     }
-    async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
-        self.kv.borrow_mut().remove(client_id);
+    async fn delete_app(&self, space: &str, client_id: &str) -> Result<()> {
+        self.kv.borrow_mut().remove(&format!("{space}{client_id}"));
         Ok(())
     }
-    async fn list_app_ids(
+    async fn list_apps(
         &self,
+        space: &str,
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<String>, Option<String>)> {
         let kv = self.kv.borrow();
         let mut ids: Vec<String> = kv
             .keys()
-            .filter(|k| cursor.is_none_or(|c| k.as_str() > c))
+            .filter_map(|k| {
+                let id = k.strip_prefix(space)?;
+                (!id.contains(':')).then_some(id)
+            })
+            .filter(|id| cursor.is_none_or(|c| *id > c))
             .take(limit + 1)
-            .cloned()
+            .map(str::to_owned)
             .collect();
         let next = if ids.len() > limit {
             ids.truncate(limit);
@@ -129,6 +138,26 @@ impl Directory for MemPlatform {
             None
         };
         Ok((ids, next))
+    }
+}
+
+/// Unbound, the memory platform is the default tenant's.
+impl Directory for MemPlatform {
+    async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
+        self.get_app("", client_id).await
+    }
+    async fn put_app_meta(&self, app: &App) -> Result<()> {
+        self.put_app("", app).await
+    }
+    async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
+        self.delete_app("", client_id).await
+    }
+    async fn list_app_ids(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<String>, Option<String>)> {
+        self.list_apps("", cursor, limit).await
     }
 }
 

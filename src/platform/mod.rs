@@ -6,6 +6,7 @@
 pub mod liveness;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
+pub mod tenant;
 
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
@@ -41,6 +42,19 @@ pub trait Directory {
     async fn delete_app_meta(&self, client_id: &str) -> Result<()>;
     /// All apps' ids in KV order, paged by an opaque cursor.
     async fn list_app_ids(&self, cursor: Option<&str>, limit: usize)
+        -> Result<(Vec<String>, Option<String>)>;
+}
+
+/// What an adapter stores the directory in: app metadata under a tenant's key prefix
+/// (`space`, [`crate::model::Tenant::prefix`]: empty for the default tenant). The core never
+/// calls this; it calls [`Directory`], which the tenant-bound platform
+/// ([`tenant::Scoped`]) answers with its own tenant's space. A listing sees only its space.
+#[allow(async_fn_in_trait)]
+pub trait AppStore {
+    async fn get_app(&self, space: &str, client_id: &str) -> Result<Option<App>>;
+    async fn put_app(&self, space: &str, app: &App) -> Result<()>;
+    async fn delete_app(&self, space: &str, client_id: &str) -> Result<()>;
+    async fn list_apps(&self, space: &str, cursor: Option<&str>, limit: usize)
         -> Result<(Vec<String>, Option<String>)>;
 }
 

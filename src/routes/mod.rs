@@ -8,7 +8,9 @@ use crate::error::{Challenge, Error, ErrorCode, Result, Shown};
 use crate::oauth::token::Endpoint;
 use crate::oauth::{authorize, discovery, grants, introspect, register, revoke, token, userinfo};
 use crate::pages::{self, login};
-use crate::platform::{Audit, Platform};
+use crate::platform::tenant::Scoped;
+use crate::platform::{AppStore, Audit, Platform};
+use crate::rules::tenant;
 use crate::util::{ct_eq, sha256};
 
 /// Routes a browser on another origin may call (no credentials: `*` is safe). Never the
@@ -32,7 +34,39 @@ fn cors_allowed(req: &Request) -> bool {
     )
 }
 
-pub async fn handle(p: &impl Platform, req: &Request) -> Response {
+/// Answers one request: resolves its tenant from the host it was sent to, then runs the whole
+/// request over the platform bound to that tenant ([`Scoped`]), so nothing below can name
+/// another tenant's state. A host that names no tenant gets a 404.
+pub async fn handle(p: &(impl Platform + AppStore), req: &Request) -> Response {
+    let host = tenant::host_of(&req.origin);
+    match tenant::resolve(p.config().org_domain.as_deref(), host) {
+        Some(t) => handle_in(&Scoped::new(p, t), req).await,
+        None => render(p, no_tenant(req)),
+    }
+}
+
+/// The answer to a host of no organisation: a page for a person, JSON for a client.
+fn no_tenant(req: &Request) -> Error {
+    let path = req.path.as_str();
+    let api = path.starts_with("/.well-known/")
+        || path.starts_with("/admin")
+        || path.starts_with("/application/")
+        || (path.starts_with("/oauth/")
+            && !matches!(path, "/oauth/authorize" | "/oauth/v2/authorize")
+            && !((path == "/oauth/register" || path == "/oauth/register.php")
+                && req.media_type().as_deref() != Some("application/json")));
+    if api {
+        Error::not_found("no organisation at this address")
+    } else {
+        Error::page(
+            ErrorCode::NotFound,
+            "No organisation at this address",
+            "No organisation is served at this address. Check the address you were given.",
+        )
+    }
+}
+
+async fn handle_in<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Response {
     let mut resp = if req.body.len() > http::MAX_BODY {
         render(
             p,
@@ -129,11 +163,11 @@ fn method(req: &Request, allowed: &[&str]) -> Result<()> {
     }
 }
 
-async fn route(p: &impl Platform, req: &Request) -> Result<Response> {
+async fn route<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Result<Response> {
     if let Some(e) = &p.config().gateway_error {
         return Err(Error::unavailable(format!("misconfigured: {e}")));
     }
-    let issuer = p.config().issuer_for(&req.origin);
+    let issuer = p.config().issuer_in(p.tenant(), &req.origin);
     let path = req.path.as_str();
     if req.method == "OPTIONS" && cors_allowed(req) {
         return Ok(Response::empty(204)

@@ -7,3 +7,4 @@ pub mod fields;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;
+pub mod tenant;

@@ -6,7 +6,7 @@ use crate::crypto::keys::{self, SigningKeys};
 use crate::model::App;
 use crate::error::{Error, Result};
 use crate::objects::{issuer, protocol, Name, Op};
-use crate::platform::{Audit, Clock, Directory, LivenessCache, Objects, Origin, Platform, Random};
+use crate::platform::{AppStore, Audit, Clock, Directory, LivenessCache, Objects, Origin, Platform, Random};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -169,12 +169,16 @@ impl Objects for WorkerPlatform {
     }
 }
 
-impl Directory for WorkerPlatform {
-    async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
+/// KV keys: `app:<client id>` for the default tenant (as before tenancy), `org:<label>:app:<client
+/// id>` for an organisation; a listing asks KV for its own tenant's prefix only. The isolate's
+/// cache is keyed by the whole KV key.
+impl AppStore for WorkerPlatform {
+    async fn get_app(&self, space: &str, client_id: &str) -> Result<Option<App>> {
+        let key = format!("{space}app:{client_id}");
         let now = worker::Date::now().as_millis();
         if let Some(hit) = META.with(|m| {
             m.borrow()
-                .get(client_id)
+                .get(&key)
                 .filter(|(t, _)| now < *t)
                 .map(|(_, a)| a.clone())
         }) {
@@ -182,7 +186,7 @@ impl Directory for WorkerPlatform {
         }
         let app: Option<App> = self
             .kv()?
-            .get(&format!("app:{client_id}"))
+            .get(&key)
             .json()
             .await
             .map_err(|_| Error::unavailable("KV is unavailable"))?;
@@ -191,43 +195,47 @@ impl Directory for WorkerPlatform {
             if m.len() > 10_000 {
                 m.clear();
             }
-            m.insert(client_id.to_owned(), (now + META_TTL_MS, app.clone()));
+            m.insert(key, (now + META_TTL_MS, app.clone()));
         });
         Ok(app)
     }
 
-    async fn put_app_meta(&self, app: &App) -> Result<()> {
+    async fn put_app(&self, space: &str, app: &App) -> Result<()> {
+        let key = format!("{space}app:{}", app.client_id);
         let json = serde_json::to_string(app).map_err(|_| Error::server("cannot encode app"))?;
         self.kv()?
-            .put(&format!("app:{}", app.client_id), json)
+            .put(&key, json)
             .map_err(|_| Error::server("cannot write KV"))?
             .execute()
             .await
             .map_err(|_| Error::unavailable("KV is unavailable"))?;
         META.with(|m| {
             m.borrow_mut().insert(
-                app.client_id.clone(),
+                key,
                 (worker::Date::now().as_millis() + META_TTL_MS, Some(app.clone())),
             )
         });
         Ok(())
     }
 
-    async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
+    async fn delete_app(&self, space: &str, client_id: &str) -> Result<()> {
+        let key = format!("{space}app:{client_id}");
         self.kv()?
-            .delete(&format!("app:{client_id}"))
+            .delete(&key)
             .await
             .map_err(|_| Error::unavailable("KV is unavailable"))?;
-        META.with(|m| m.borrow_mut().remove(client_id));
+        META.with(|m| m.borrow_mut().remove(&key));
         Ok(())
     }
 
-    async fn list_app_ids(
+    async fn list_apps(
         &self,
+        space: &str,
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<String>, Option<String>)> {
-        let mut q = self.kv()?.list().prefix("app:".into()).limit(limit as u64);
+        let prefix = format!("{space}app:");
+        let mut q = self.kv()?.list().prefix(prefix.clone()).limit(limit as u64);
         if let Some(c) = cursor {
             q = q.cursor(c.to_owned());
         }
@@ -238,9 +246,29 @@ impl Directory for WorkerPlatform {
         let ids = r
             .keys
             .into_iter()
-            .map(|k| k.name.trim_start_matches("app:").to_owned())
+            .map(|k| k.name.strip_prefix(&prefix).unwrap_or(&k.name).to_owned())
             .collect();
         Ok((ids, if r.list_complete { None } else { r.cursor }))
+    }
+}
+
+/// Unbound, the worker platform is the default tenant's.
+impl Directory for WorkerPlatform {
+    async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
+        self.get_app("", client_id).await
+    }
+    async fn put_app_meta(&self, app: &App) -> Result<()> {
+        self.put_app("", app).await
+    }
+    async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
+        self.delete_app("", client_id).await
+    }
+    async fn list_app_ids(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<String>, Option<String>)> {
+        self.list_apps("", cursor, limit).await
     }
 }
 

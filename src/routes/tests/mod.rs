@@ -7,3 +7,4 @@ mod authorization;
 mod flows;
 mod registration;
 mod support;
+mod tenancy;
