@@ -254,3 +254,33 @@ fn without_org_domain_names_are_as_before() {
     let r = send_at(&p, "http://acme.localhost:8787", req("GET", "/.well-known/oauth-authorization-server", &[], ""));
     assert_eq!(expect_json(&r, 200)["issuer"], json!("http://acme.localhost:8787"));
 }
+
+#[test]
+fn the_gateway_and_revocation_of_another_organisation_ignore_a_token() {
+    let mut cfg = Config::default();
+    cfg.admin_token = Some(Secret("admin-secret".into()));
+    cfg.org_domain = Some("localhost".into());
+    cfg.gateway_routes = crate::gateway::parse_routes(
+        r#"[{"prefix":"/api","scopes":["public"],"origin":"http://127.0.0.1:9999"}]"#,
+    )
+    .unwrap();
+    let p = platform_with(cfg);
+    let app = create_app_at(&p, ACME, json!({"name": "Acme", "scopes": ["public"], "grant_types": ["client_credentials"], "trusted": true}));
+    let (id, secret) = credentials(&app);
+    twin_in_beta(&p, &id);
+    let access = expect_json(&cc_at(&p, ACME, &id, &secret), 200)["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let api = |origin: &str| {
+        send_at(&p, origin, req("GET", "/api/x", &[("authorization", &bearer(&access))], ""))
+    };
+    assert_eq!(api(BETA).status, 401);
+    assert_eq!(api(ACME).status, 200);
+    assert_eq!(p.origin_requests.borrow().len(), 1);
+    // Revoked at beta by the twin's own credentials: nothing happens to it at acme.
+    let r = form_at(&p, BETA, "/oauth/revoke", &[("token", &access), ("client_id", &id), ("client_secret", &secret)]);
+    assert_eq!(r.status, 200, "{}", text(&r));
+    p.liveness.clear();
+    assert_eq!(api(ACME).status, 200);
+}
