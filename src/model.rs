@@ -225,7 +225,7 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// Whose state a request may touch: the deployment's own (the default tenant, the only one
 /// without `ORG_DOMAIN`) or one organisation's, named by its host label (`acme` of
-/// `acme.<ORG_DOMAIN>`). Made by [`crate::rules::tenant::resolve`], so a label is always one
+/// `acme.<ORG_DOMAIN>`). Made by `rules::tenant::resolve`, so a label is always one
 /// lower-case DNS label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tenant {
