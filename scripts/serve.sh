@@ -79,8 +79,13 @@ trap 'kill -TERM "$wpid" 2>/dev/null || true; exit 143' TERM
 trap 'kill -TERM "$wpid" 2>/dev/null || true; exit 130' INT
 
 url="http://127.0.0.1:$port"
+# With ORG_DOMAIN, 127.0.0.1 is no organisation's host (a 404): ask as the platform's own host.
+probe_host=""
+for v in $set_vars; do
+  case "$v" in ORG_DOMAIN:*) probe_host="${v#ORG_DOMAIN:}:$port" ;; esac
+done
 start=$(date +%s)
-until curl -fsS -o /dev/null -m 10 "$url/.well-known/jwks.json" 2>/dev/null; do
+until curl -fsS -o /dev/null -m 10 ${probe_host:+-H "Host: $probe_host"} "$url/.well-known/jwks.json" 2>/dev/null; do
   if ! kill -0 "$wpid" 2>/dev/null; then
     wait "$wpid" || true
     say "wrangler dev exited before it was ready"
