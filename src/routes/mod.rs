@@ -332,15 +332,16 @@ async fn route<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
         }
         // The registry of organisations: only the platform operator's, only on its own host.
         _ if path == "/admin/orgs" || path.starts_with("/admin/orgs/") => {
+            if *p.tenant() != Tenant::Default {
+                return Err(Error::not_found("no such admin endpoint"));
+            }
+            // Single-tenant: as every other unknown admin path, authorised first, then a 404.
+            admin_authorised(p, req)?;
             if p.config().org_domain.is_none() {
                 return Err(Error::not_found(
                     "no organisations: this deployment is single-tenant (set ORG_DOMAIN)",
                 ));
             }
-            if *p.tenant() != Tenant::Default {
-                return Err(Error::not_found("no such admin endpoint"));
-            }
-            admin_authorised(p, req)?;
             admin_orgs(p, req).await
         }
         _ if path == "/admin" || path.starts_with("/admin/") => {

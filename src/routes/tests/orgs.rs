@@ -136,6 +136,8 @@ fn the_org_api_needs_the_admin_token_and_the_platform_s_host() {
     let single = platform();
     expect_error(&send(&single, json_req("POST", "/admin/orgs", Some("admin-secret"), &body)), 404, "not_found");
     expect_error(&send(&single, json_req("GET", "/admin/orgs", Some("admin-secret"), &json!({}))), 404, "not_found");
+    // … and, as every admin path there, the admin token is asked for first.
+    expect_error(&send(&single, json_req("GET", "/admin/orgs", None, &json!({}))), 401, "invalid_token");
 }
 
 #[test]
