@@ -1,7 +1,8 @@
 //! Organisations end to end: one `wrangler dev` with `ORG_DOMAIN=localhost` serves the tenants
 //! `acme.localhost` and `beta.localhost` (the requests go to 127.0.0.1 with those `Host`
 //! headers, as a browser resolving `*.localhost` would send them). An app and its token of
-//! one organisation are refused by the other.
+//! one organisation are refused by the other. The platform operator creates both first (on
+//! `localhost`, the platform's host), then suspends, resumes and deletes them.
 
 mod common;
 use common::*;
@@ -80,4 +81,10 @@ fn an_app_and_its_token_are_refused_by_another_organisation() {
     assert_eq!(issuer(&beta), json!(format!("http://{beta}")));
     post_json(&platform, "/admin/orgs/acme/resume", "").expect_json(200);
     assert_eq!(active(&acme), json!(true));
+    // Deleted, beta is no organisation any more (the same 404 as an unknown host).
+    let h = [("host", platform.as_str()), ("authorization", admin.as_str())];
+    let r = s.request("DELETE", "/admin/orgs/beta", Req { headers: &h, body: None, chunked: false });
+    assert_eq!(r.status, 204);
+    s.get_with("/.well-known/oauth-authorization-server", &[("host", &beta)])
+        .expect_error(404, "not_found");
 }
