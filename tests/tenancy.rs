@@ -1,7 +1,8 @@
 //! Organisations end to end: one `wrangler dev` with `ORG_DOMAIN=localhost` serves the tenants
 //! `acme.localhost` and `beta.localhost` (the requests go to 127.0.0.1 with those `Host`
 //! headers, as a browser resolving `*.localhost` would send them). An app and its token of
-//! one organisation are refused by the other.
+//! one organisation are refused by the other. The platform operator creates both first (on
+//! `localhost`, the platform's host), then suspends, resumes and deletes them.
 
 mod common;
 use common::*;
@@ -13,6 +14,27 @@ fn an_app_and_its_token_are_refused_by_another_organisation() {
     let admin = bearer(s.admin_token.as_deref().unwrap());
     let acme = format!("acme.localhost:{}", s.port);
     let beta = format!("beta.localhost:{}", s.port);
+    let platform = format!("localhost:{}", s.port);
+    let json_h = |host: &str| [("host", host.to_owned()), ("authorization", admin.clone()), ("content-type", "application/json".to_owned())];
+    let post_json = |host: &str, path: &str, body: &str| {
+        let h = json_h(host);
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        s.post_raw(path, &h, body.as_bytes())
+    };
+    // Before it is created, acme is no organisation.
+    s.get_with("/.well-known/oauth-authorization-server", &[("host", &acme)])
+        .expect_error(404, "not_found");
+    // The platform operator creates both organisations on the platform's own host.
+    for label in ["acme", "beta"] {
+        let body = json!({"label": label, "name": format!("{label} Ltd")}).to_string();
+        let org = post_json(&platform, "/admin/orgs", &body).expect_json(201);
+        assert_eq!(org["status"], "active");
+    }
+    post_json(&platform, "/admin/orgs", &json!({"label": "acme", "name": "Again"}).to_string())
+        .expect_error(409, "limit_reached");
+    // The registry does not exist on an organisation's host.
+    post_json(&acme, "/admin/orgs", &json!({"label": "evil", "name": "Evil"}).to_string())
+        .expect_error(404, "not_found");
     // Each organisation's metadata names its own issuer (the Host the worker saw).
     let issuer = |host: &str| {
         s.get_with("/.well-known/oauth-authorization-server", &[("host", host)])
@@ -51,4 +73,18 @@ fn an_app_and_its_token_are_refused_by_another_organisation() {
     let r = s.get("/");
     assert_eq!(r.status, 404);
     assert!(r.text().contains("No organisation at this address"));
+    // Suspended, acme is refused whole; beta is still served; resumed, acme is served again.
+    let org = post_json(&platform, "/admin/orgs/acme/suspend", "").expect_json(200);
+    assert_eq!(org["status"], "suspended");
+    s.post_form_with("/oauth/token", &cc, &[("host", &acme)])
+        .expect_error(403, "access_denied");
+    assert_eq!(issuer(&beta), json!(format!("http://{beta}")));
+    post_json(&platform, "/admin/orgs/acme/resume", "").expect_json(200);
+    assert_eq!(active(&acme), json!(true));
+    // Deleted, beta is no organisation any more (the same 404 as an unknown host).
+    let h = [("host", platform.as_str()), ("authorization", admin.as_str())];
+    let r = s.request("DELETE", "/admin/orgs/beta", Req { headers: &h, body: None, chunked: false });
+    assert_eq!(r.status, 204);
+    s.get_with("/.well-known/oauth-authorization-server", &[("host", &beta)])
+        .expect_error(404, "not_found");
 }

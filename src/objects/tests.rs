@@ -347,6 +347,41 @@ fn object_names_keep_their_stored_layout() {
     assert_eq!(counter::registration_address("1.2.3.4").as_str(), "reg:1.2.3.4");
     assert_eq!(issuer::rsa().as_str(), "issuer");
     assert_eq!(issuer::ed25519().as_str(), "issuer:ed25519");
+    assert_eq!(org::object("acme").as_str(), "organisation:acme");
+    assert_eq!(org::index().as_str(), "organisations");
+}
+
+#[test]
+fn an_organisation_s_label_is_taken_once_and_its_status_changes_until_deleted() {
+    use org::{OrgRecord, OrgStatus, Quotas};
+    let mut kv = MemKv::default();
+    let record = OrgRecord {
+        label: "acme".into(),
+        name: "Acme".into(),
+        status: OrgStatus::Active,
+        created_at: 0,
+        quotas: Quotas { max_apps: 3 },
+    };
+    let made = run(&mut kv, 50, org::Create { record: record.clone() }).unwrap();
+    assert_eq!(made.created_at, 50);
+    assert_eq!(code_of(run(&mut kv, 60, org::Create { record })), ErrorCode::LimitReached);
+    assert_eq!(run(&mut kv, 60, org::Suspend {}).unwrap().status, OrgStatus::Suspended);
+    assert_eq!(run(&mut kv, 60, org::Resume {}).unwrap().status, OrgStatus::Active);
+    assert_eq!(run(&mut kv, 60, org::Delete {}).unwrap().status, OrgStatus::Deleted);
+    assert_eq!(code_of(run(&mut kv, 60, org::Resume {})), ErrorCode::NotFound);
+    assert_eq!(run(&mut kv, 60, org::Get {}).unwrap().unwrap().status, OrgStatus::Deleted);
+    let mut empty = MemKv::default();
+    assert_eq!(code_of(run(&mut empty, 60, org::Suspend {})), ErrorCode::NotFound);
+    assert!(run(&mut empty, 60, org::Get {}).unwrap().is_none());
+
+    let mut index = MemKv::default();
+    for l in ["b", "a", "c", "a"] {
+        run(&mut index, 0, org::IndexAdd { label: l.into() }).unwrap();
+    }
+    let page = run(&mut index, 0, org::IndexList { after: None, limit: 2 }).unwrap();
+    assert_eq!((page.labels, page.next.clone()), (vec!["a".to_owned(), "b".to_owned()], Some("b".to_owned())));
+    let rest = run(&mut index, 0, org::IndexList { after: page.next, limit: 2 }).unwrap();
+    assert_eq!((rest.labels, rest.next), (vec!["c".to_owned()], None));
 }
 
 /// A malformed command, or one an object does not know, is a server error, never a panic.

@@ -2,7 +2,7 @@
 //! once, for every route.
 
 use crate::http::{self, Request, Response};
-use crate::admin::apps;
+use crate::admin::{apps, orgs};
 use crate::gateway;
 use crate::error::{Challenge, Error, ErrorCode, Result, Shown};
 use crate::oauth::token::Endpoint;
@@ -10,6 +10,7 @@ use crate::oauth::{authorize, discovery, grants, introspect, register, revoke, t
 use crate::pages::{self, login};
 use crate::platform::tenant::Scoped;
 use crate::platform::{AppStore, Audit, Platform};
+use crate::model::Tenant;
 use crate::rules::tenant;
 use crate::util::{ct_eq, sha256};
 
@@ -40,13 +41,41 @@ fn cors_allowed(req: &Request) -> bool {
 pub async fn handle(p: &(impl Platform + AppStore), req: &Request) -> Response {
     let host = tenant::host_of(&req.origin);
     match tenant::resolve(p.config().org_domain.as_deref(), host) {
+        Some(Tenant::Org(label)) => match served(p, &label).await {
+            Ok(()) => handle_in(&Scoped::new(p, Tenant::Org(label)), req).await,
+            Err(e) => render(p, shown_as(req, e)),
+        },
         Some(t) => handle_in(&Scoped::new(p, t), req).await,
-        None => render(p, no_tenant(req)),
+        None => render(p, shown_as(req, no_tenant())),
     }
 }
 
-/// The answer to a host of no organisation: a page for a person, JSON for a client.
-fn no_tenant(req: &Request) -> Error {
+/// Whether the organisation `label` is served: it must be in the registry and active. Unknown
+/// and deleted organisations are the same 404 as a host of no tenant; a suspended one is a 403.
+/// One registry object call per request (no cache in this slice).
+async fn served(p: &impl Platform, label: &str) -> Result<()> {
+    use crate::objects::org::{self, OrgStatus};
+    match p.call(&org::object(label), org::Get {}).await? {
+        Some(r) if r.status == OrgStatus::Active => Ok(()),
+        Some(r) if r.status == OrgStatus::Suspended => Err(Error::page(
+            ErrorCode::AccessDenied,
+            "Organisation suspended",
+            "this organisation is suspended",
+        )),
+        _ => Err(no_tenant()),
+    }
+}
+
+fn no_tenant() -> Error {
+    Error::page(
+        ErrorCode::NotFound,
+        "No organisation at this address",
+        "No organisation is served at this address. Check the address you were given.",
+    )
+}
+
+/// An answer to a host that is not served, as a page for a person or JSON for a client.
+fn shown_as(req: &Request, e: Error) -> Error {
     let path = req.path.as_str();
     let api = path.starts_with("/.well-known/")
         || path.starts_with("/admin")
@@ -55,14 +84,17 @@ fn no_tenant(req: &Request) -> Error {
             && !matches!(path, "/oauth/authorize" | "/oauth/v2/authorize")
             && !((path == "/oauth/register" || path == "/oauth/register.php")
                 && req.media_type().as_deref() != Some("application/json")));
-    if api {
-        Error::not_found("no organisation at this address")
-    } else {
-        Error::page(
-            ErrorCode::NotFound,
-            "No organisation at this address",
-            "No organisation is served at this address. Check the address you were given.",
-        )
+    if !api || !matches!(e.shown, Shown::Page { .. }) {
+        return e;
+    }
+    let description = match e.code {
+        ErrorCode::NotFound => "no organisation at this address".to_owned(),
+        _ => e.description.clone(),
+    };
+    Error {
+        shown: Shown::Json,
+        description,
+        ..e
     }
 }
 
@@ -298,6 +330,20 @@ async fn route<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
             Ok(Response::json(200, &gateway::resource_metadata(p, &issuer))
                 .header("cache-control", "public, max-age=300"))
         }
+        // The registry of organisations: only the platform operator's, only on its own host.
+        _ if path == "/admin/orgs" || path.starts_with("/admin/orgs/") => {
+            if *p.tenant() != Tenant::Default {
+                return Err(Error::not_found("no such admin endpoint"));
+            }
+            // Single-tenant: as every other unknown admin path, authorised first, then a 404.
+            admin_authorised(p, req)?;
+            if p.config().org_domain.is_none() {
+                return Err(Error::not_found(
+                    "no organisations: this deployment is single-tenant (set ORG_DOMAIN)",
+                ));
+            }
+            admin_orgs(p, req).await
+        }
         _ if path == "/admin" || path.starts_with("/admin/") => {
             admin_authorised(p, req)?;
             admin(p, req).await
@@ -345,6 +391,33 @@ async fn admin(p: &impl Platform, req: &Request) -> Result<Response> {
         ["apps", id, "keys", kid] => {
             method(req, &["DELETE"])?;
             apps::remove_key(p, id, kid).await
+        }
+        _ => Err(Error::not_found("no such admin endpoint")),
+    }
+}
+
+async fn admin_orgs(p: &impl Platform, req: &Request) -> Result<Response> {
+    let parts: Vec<&str> = req.path.trim_start_matches("/admin/").split('/').collect();
+    match parts.as_slice() {
+        ["orgs"] | ["orgs", ""] => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "POST" {
+                orgs::create(p, req).await
+            } else {
+                orgs::list(p, req).await
+            }
+        }
+        ["orgs", label] => {
+            method(req, &["GET", "DELETE"])?;
+            if req.method == "GET" {
+                orgs::get(p, label).await
+            } else {
+                orgs::set_status(p, label, "delete").await
+            }
+        }
+        ["orgs", label, action @ ("suspend" | "resume")] => {
+            method(req, &["POST"])?;
+            orgs::set_status(p, label, action).await
         }
         _ => Err(Error::not_found("no such admin endpoint")),
     }

@@ -15,7 +15,25 @@ fn tenants() -> MemPlatform {
     let mut cfg = Config::default();
     cfg.admin_token = Some(Secret("admin-secret".into()));
     cfg.org_domain = Some("localhost".into());
-    platform_with(cfg)
+    with_orgs(platform_with(cfg))
+}
+
+/// The platform's own host, where the registry of organisations is.
+pub(super) const PLATFORM: &str = "http://localhost:8787";
+
+/// Creates the organisation `label` through the platform operator's API.
+pub(super) fn create_org(p: &MemPlatform, label: &str) -> Response {
+    let body = json!({"label": label, "name": format!("{label} Ltd")});
+    send_at(p, PLATFORM, json_req("POST", "/admin/orgs", Some("admin-secret"), &body))
+}
+
+/// `p` with the organisations acme and beta created.
+fn with_orgs(p: MemPlatform) -> MemPlatform {
+    for label in ["acme", "beta"] {
+        let r = create_org(&p, label);
+        assert_eq!(r.status, 201, "{}", text(&r));
+    }
+    p
 }
 
 fn at(origin: &str, mut r: Request) -> Request {
@@ -28,7 +46,7 @@ fn at(origin: &str, mut r: Request) -> Request {
     r
 }
 
-fn send_at(p: &MemPlatform, origin: &str, r: Request) -> Response {
+pub(super) fn send_at(p: &MemPlatform, origin: &str, r: Request) -> Response {
     send(p, at(origin, r))
 }
 
@@ -219,7 +237,11 @@ fn with_an_issuer_an_organisation_s_is_its_host_under_org_domain() {
     let mut cfg = Config::default();
     cfg.issuer = Some("https://auth.example.com".into());
     cfg.org_domain = Some("auth.example.com".into());
+    cfg.admin_token = Some(Secret("admin-secret".into()));
     let p = platform_with(cfg);
+    let body = json!({"label": "acme", "name": "Acme"});
+    let r = send_at(&p, "https://auth.example.com", json_req("POST", "/admin/orgs", Some("admin-secret"), &body));
+    assert_eq!(r.status, 201, "{}", text(&r));
     let issuer = |origin: &str| {
         let r = send_at(&p, origin, req("GET", "/.well-known/oauth-authorization-server", &[], ""));
         expect_json(&r, 200)["issuer"].clone()
@@ -230,7 +252,9 @@ fn with_an_issuer_an_organisation_s_is_its_host_under_org_domain() {
 
 #[test]
 fn a_host_of_no_organisation_is_a_404() {
-    let p = tenants();
+    let mut cfg = Config::default();
+    cfg.org_domain = Some("localhost".into());
+    let p = platform_with(cfg);
     for origin in ["http://127.0.0.1:8787", "http://a.b.localhost:8787", "http://evil.test"] {
         let r = send_at(&p, origin, req("GET", "/", &[], ""));
         assert_eq!(r.status, 404);
@@ -264,7 +288,7 @@ fn the_gateway_and_revocation_of_another_organisation_ignore_a_token() {
         r#"[{"prefix":"/api","scopes":["public"],"origin":"http://127.0.0.1:9999"}]"#,
     )
     .unwrap();
-    let p = platform_with(cfg);
+    let p = with_orgs(platform_with(cfg));
     let app = create_app_at(&p, ACME, json!({"name": "Acme", "scopes": ["public"], "grant_types": ["client_credentials"], "trusted": true}));
     let (id, secret) = credentials(&app);
     twin_in_beta(&p, &id);
