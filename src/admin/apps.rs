@@ -171,14 +171,7 @@ pub async fn get(p: &impl Platform, id: &str) -> Result<Response> {
 
 pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
-    let limit = match q.get("limit") {
-        None => 100,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| Error::invalid_request("limit must be 1 to 100"))?,
-    };
+    let limit = super::page_limit(&q)?;
     let cursor = q.get("cursor");
     if cursor.is_some_and(|c| c.len() > 512) {
         return Err(Error::invalid_request("cursor is too long"));

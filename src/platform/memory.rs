@@ -5,7 +5,7 @@
 // the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{AppStore, Audit, Clock, Directory, LivenessCache, Objects, Origin, Platform, Random};
+use super::{AppStore, Audit, Clock, LivenessCache, Objects, Origin, Platform, Random};
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
 use crate::error::Result;
@@ -138,26 +138,6 @@ impl AppStore for MemPlatform {
             None
         };
         Ok((ids, next))
-    }
-}
-
-/// Unbound, the memory platform is the default tenant's.
-impl Directory for MemPlatform {
-    async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
-        self.get_app("", client_id).await
-    }
-    async fn put_app_meta(&self, app: &App) -> Result<()> {
-        self.put_app("", app).await
-    }
-    async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
-        self.delete_app("", client_id).await
-    }
-    async fn list_app_ids(
-        &self,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<String>, Option<String>)> {
-        self.list_apps("", cursor, limit).await
     }
 }
 

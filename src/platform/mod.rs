@@ -58,6 +58,23 @@ pub trait AppStore {
         -> Result<(Vec<String>, Option<String>)>;
 }
 
+/// Unbound, a store is the default tenant's directory: its space is empty.
+impl<T: AppStore> Directory for T {
+    async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
+        self.get_app("", client_id).await
+    }
+    async fn put_app_meta(&self, app: &App) -> Result<()> {
+        self.put_app("", app).await
+    }
+    async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
+        self.delete_app("", client_id).await
+    }
+    async fn list_app_ids(&self, cursor: Option<&str>, limit: usize)
+        -> Result<(Vec<String>, Option<String>)> {
+        self.list_apps("", cursor, limit).await
+    }
+}
+
 #[allow(async_fn_in_trait)]
 pub trait Origin {
     /// Sends a request to a protected origin (the gateway's only outbound call).

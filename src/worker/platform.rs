@@ -6,7 +6,7 @@ use crate::crypto::keys::{self, SigningKeys};
 use crate::model::App;
 use crate::error::{Error, Result};
 use crate::objects::{issuer, protocol, Name, Op};
-use crate::platform::{AppStore, Audit, Clock, Directory, LivenessCache, Objects, Origin, Platform, Random};
+use crate::platform::{AppStore, Audit, Clock, LivenessCache, Objects, Origin, Platform, Random};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -249,26 +249,6 @@ impl AppStore for WorkerPlatform {
             .map(|k| k.name.strip_prefix(&prefix).unwrap_or(&k.name).to_owned())
             .collect();
         Ok((ids, if r.list_complete { None } else { r.cursor }))
-    }
-}
-
-/// Unbound, the worker platform is the default tenant's.
-impl Directory for WorkerPlatform {
-    async fn app_meta(&self, client_id: &str) -> Result<Option<App>> {
-        self.get_app("", client_id).await
-    }
-    async fn put_app_meta(&self, app: &App) -> Result<()> {
-        self.put_app("", app).await
-    }
-    async fn delete_app_meta(&self, client_id: &str) -> Result<()> {
-        self.delete_app("", client_id).await
-    }
-    async fn list_app_ids(
-        &self,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<(Vec<String>, Option<String>)> {
-        self.list_apps("", cursor, limit).await
     }
 }
 
