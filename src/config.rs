@@ -63,6 +63,46 @@ pub struct Config {
     /// is the organisation `<label>` and hosts other than these name no tenant (see
     /// [`crate::rules::tenant`]). Unset: one tenant, as before.
     pub org_domain: Option<String>,
+    /// `PASSWORD_GRANT` (`on`/`off`, default on): may apps that opted in use the password grant?
+    /// An organisation's policy sets it per tenant.
+    pub password_grant: bool,
+    /// Tenant-wide quotas, counted atomically (`None`: no limit). Unset for the default tenant
+    /// unless `MAX_APPS` / `MAX_PEOPLE` / `MAX_REQUESTS_PER_MINUTE` are set; an organisation's
+    /// come from its record (`objects::org`).
+    pub quotas: TenantQuotas,
+    /// What the pages show as the service's name, colour and logo (per tenant).
+    pub brand: Brand,
+    /// SHA-256 of each operator token of this tenant, besides `ADMIN_TOKEN` (an organisation's
+    /// operators; `ADMIN_TOKEN` itself is the platform operator's and is not set in an
+    /// organisation's configuration).
+    pub operator_token_hashes: Vec<[u8; 32]>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantQuotas {
+    pub max_apps: Option<u32>,
+    pub max_people: Option<u32>,
+    pub max_requests_per_minute: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brand {
+    /// Shown in every page's title and header (default `Portcullis`).
+    pub name: String,
+    /// A CSS colour for buttons and links, `#rgb` or `#rrggbb` only.
+    pub color: Option<String>,
+    /// An `https:` image URL shown above every page's heading.
+    pub logo_url: Option<String>,
+}
+
+impl Default for Brand {
+    fn default() -> Self {
+        Brand {
+            name: "Portcullis".to_owned(),
+            color: None,
+            logo_url: None,
+        }
+    }
 }
 
 /// The JWS algorithm of the access tokens we sign.
@@ -151,6 +191,17 @@ impl Config {
             access_token_alg: AccessTokenAlg::from_var(get("ACCESS_TOKEN_ALG").as_deref())
                 .unwrap_or_default(),
             org_domain: get("ORG_DOMAIN").map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
+            password_grant: get("PASSWORD_GRANT").as_deref() != Some("off"),
+            quotas: TenantQuotas {
+                max_apps: get("MAX_APPS").and_then(|v| v.parse().ok()),
+                max_people: get("MAX_PEOPLE").and_then(|v| v.parse().ok()),
+                max_requests_per_minute: get("MAX_REQUESTS_PER_MINUTE").and_then(|v| v.parse().ok()),
+            },
+            brand: Brand {
+                name: get("BRAND_NAME").unwrap_or_else(|| "Portcullis".to_owned()),
+                ..Brand::default()
+            },
+            operator_token_hashes: Vec::new(),
         }
     }
 
