@@ -67,7 +67,7 @@ pub struct Config {
     /// An organisation's policy sets it per tenant.
     pub password_grant: bool,
     /// Tenant-wide quotas, counted atomically (`None`: no limit). Unset for the default tenant
-    /// unless `MAX_APPS` / `MAX_PEOPLE` / `MAX_REQUESTS_PER_MINUTE` are set; an organisation's
+    /// unless `MAX_APPS` / `MAX_PEOPLE` are set; an organisation's
     /// come from its record (`objects::org`).
     pub quotas: TenantQuotas,
     /// What the pages show as the service's name, colour and logo (per tenant).
@@ -75,7 +75,7 @@ pub struct Config {
     /// SHA-256 of each operator token of this tenant, besides `ADMIN_TOKEN` (an organisation's
     /// operators; `ADMIN_TOKEN` itself is the platform operator's and is not set in an
     /// organisation's configuration).
-    pub operator_token_hashes: Vec<[u8; 32]>,
+    pub operator_token_hashes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -195,7 +195,8 @@ impl Config {
             quotas: TenantQuotas {
                 max_apps: get("MAX_APPS").and_then(|v| v.parse().ok()),
                 max_people: get("MAX_PEOPLE").and_then(|v| v.parse().ok()),
-                max_requests_per_minute: get("MAX_REQUESTS_PER_MINUTE").and_then(|v| v.parse().ok()),
+                // Counted on an organisation's host only (its registry object is called anyway).
+                max_requests_per_minute: None,
             },
             brand: Brand {
                 name: get("BRAND_NAME").unwrap_or_else(|| "Portcullis".to_owned()),
@@ -203,6 +204,23 @@ impl Config {
             },
             operator_token_hashes: Vec::new(),
         }
+    }
+
+    /// Whether `given` is an operator's token here: `ADMIN_TOKEN` (the platform operator's, valid
+    /// in every tenant) or one of this tenant's operators' (kept as SHA-256 hex). Constant time
+    /// in where the tokens differ.
+    pub fn is_operator_token(&self, given: &str) -> bool {
+        use crate::util::{ct_eq, sha256, sha256_hex};
+        let admin = self
+            .admin_token
+            .as_ref()
+            .is_some_and(|t| ct_eq(&sha256(given.as_bytes()), &sha256(t.0.as_bytes())));
+        let hashed = sha256_hex(given);
+        let operator = self
+            .operator_token_hashes
+            .iter()
+            .fold(false, |found, h| found | ct_eq(hashed.as_bytes(), h.as_bytes()));
+        admin | operator
     }
 
     pub fn dev(&self) -> bool {

@@ -34,6 +34,7 @@ pub mod routes;
 pub mod objects;
 pub mod platform;
 pub mod rules;
+pub mod tenancy;
 pub mod util;
 
 #[cfg(target_arch = "wasm32")]

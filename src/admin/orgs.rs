@@ -5,9 +5,11 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::params::Params;
 use crate::http::{Request, Response};
-use crate::objects::org::{self, OrgRecord, OrgStatus, Quotas};
+use crate::objects::org::{self, Operator, OrgRecord, OrgStatus, Policies, Quotas};
+use crate::platform::random_token;
+use crate::util::sha256_hex;
 use crate::platform::Platform;
-use crate::rules::{fields, tenant};
+use crate::rules::{fields, scope, tenant};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -15,21 +17,98 @@ use serde::Deserialize;
 struct OrgInput {
     label: String,
     name: String,
+    #[serde(default)]
+    quotas: Option<Quotas>,
+    #[serde(default)]
+    policies: Option<Policies>,
+}
+
+/// `PATCH`: each section given replaces that section as a whole.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrgChange {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    quotas: Option<Quotas>,
+    #[serde(default)]
+    policies: Option<Policies>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperatorInput {
+    name: String,
 }
 
 /// The longest display name of an organisation.
 const NAME_MAX: usize = 100;
+/// The most scopes an organisation's catalogue holds.
+const SCOPES_MAX: usize = 200;
+/// The largest quota that can be set (apps, people, requests per minute).
+const QUOTA_MAX: u32 = 10_000_000;
 
-fn parse_input(req: &Request) -> Result<OrgInput> {
+fn parse_json<T: serde::de::DeserializeOwned>(req: &Request, what: &str) -> Result<T> {
     if req.media_type().as_deref() != Some("application/json") {
         return Err(Error::new(ErrorCode::UnsupportedMediaType, "send application/json"));
     }
     serde_json::from_slice(&req.body).map_err(|e| {
         Error::invalid_request(format!(
-            "invalid organisation JSON: {}",
+            "invalid {what} JSON: {}",
             e.to_string().chars().take(200).collect::<String>()
         ))
     })
+}
+
+fn check_quotas(q: &Quotas) -> Result<()> {
+    for (field, v) in [
+        ("max_apps", q.max_apps),
+        ("max_people", q.max_people),
+        ("max_requests_per_minute", q.max_requests_per_minute),
+    ] {
+        if v.is_some_and(|v| v == 0 || v > QUOTA_MAX) {
+            return Err(Error::invalid_request(format!(
+                "quotas.{field} must be 1 to {QUOTA_MAX} (leave it out for no limit)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A scope list of a policy: RFC 6749 scope tokens, no duplicates, at most [`SCOPES_MAX`].
+fn check_scope_list(field: &str, list: &[String]) -> Result<()> {
+    if list.len() > SCOPES_MAX {
+        return Err(Error::invalid_request(format!("policies.{field} holds at most {SCOPES_MAX} scopes")));
+    }
+    for s in list {
+        let parsed = scope::parse(s).map_err(|_| Error::invalid_request(format!("policies.{field}: '{s}' is not a scope token")))?;
+        if parsed.len() != 1 || parsed.first() != Some(s) {
+            return Err(Error::invalid_request(format!("policies.{field}: '{s}' is not one scope token")));
+        }
+    }
+    if list.iter().enumerate().any(|(i, s)| list.iter().skip(i + 1).any(|t| t == s)) {
+        return Err(Error::invalid_request(format!("policies.{field} lists a scope twice")));
+    }
+    Ok(())
+}
+
+/// Policies must be coherent with the catalogue they end up with (`base` when not set).
+fn check_policies(pol: &Policies, base: &[String]) -> Result<()> {
+    if let Some(p) = &pol.registration_policy {
+        if !matches!(p.as_str(), "open" | "token" | "off") {
+            return Err(Error::invalid_request("policies.registration_policy must be open, token or off"));
+        }
+    }
+    if let Some(list) = &pol.scopes {
+        check_scope_list("scopes", list)?;
+    }
+    let catalogue = pol.scopes.as_deref().unwrap_or(base);
+    if let Some(list) = &pol.self_service_scopes {
+        check_scope_list("self_service_scopes", list)?;
+        scope::check_catalogue(list, catalogue)
+            .map_err(|e| Error::invalid_request(format!("policies.self_service_scopes: {}", e.description)))?;
+    }
+    Ok(())
 }
 
 fn check_label(label: &str) -> Result<()> {
@@ -47,17 +126,22 @@ fn view(r: &OrgRecord) -> serde_json::Value {
 }
 
 pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
-    let input = parse_input(req)?;
+    let input: OrgInput = parse_json(req, "organisation")?;
     check_label(&input.label)?;
     fields::name("name", &input.name, NAME_MAX)?;
+    let quotas = input.quotas.unwrap_or_default();
+    check_quotas(&quotas)?;
+    let policies = input.policies.unwrap_or_default();
+    check_policies(&policies, &p.config().scopes)?;
     let record = OrgRecord {
         label: input.label.clone(),
         name: input.name.trim().to_owned(),
         status: OrgStatus::Active,
         created_at: p.now(),
-        quotas: Quotas {
-            max_apps: p.config().max_apps_per_owner,
-        },
+        quotas,
+        policies,
+        brand: Default::default(),
+        version: 0,
     };
     // The index first (idempotent), so every recorded organisation is listed.
     p.call(&org::index(), org::IndexAdd { label: input.label.clone() }).await?;
@@ -96,6 +180,75 @@ pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
         }
     }
     Ok(Response::json(200, &serde_json::json!({"orgs": orgs, "next_cursor": page.next})).no_store())
+}
+
+/// `PATCH /admin/orgs/{label}`: the name, quotas and policies (each section as a whole).
+pub async fn update(p: &impl Platform, label: &str, req: &Request) -> Result<Response> {
+    check_label(label)?;
+    let change: OrgChange = parse_json(req, "organisation")?;
+    if let Some(n) = &change.name {
+        fields::name("name", n, NAME_MAX)?;
+    }
+    if let Some(q) = &change.quotas {
+        check_quotas(q)?;
+    }
+    if let Some(pol) = &change.policies {
+        check_policies(pol, &p.config().scopes)?;
+    }
+    let cmd = org::Update {
+        name: change.name.map(|n| n.trim().to_owned()),
+        quotas: change.quotas,
+        policies: change.policies,
+        brand: None,
+    };
+    let r = p.call(&org::object(label), cmd).await?;
+    p.audit(&serde_json::json!({"audit": "org_update", "actor": "admin", "org": r.label, "at": p.now()}));
+    Ok(Response::json(200, &view(&r)).no_store())
+}
+
+/// `POST /admin/orgs/{label}/keys` (or `/admin/keys` on the organisation's own host): a new
+/// signing key for the organisation; tokens signed by the previous ones keep verifying.
+pub async fn rotate_keys(p: &impl Platform, label: &str, actor: &str) -> Result<Response> {
+    check_label(label)?;
+    let kids = crate::tenancy::rotate_keys(p, label).await?;
+    p.audit(&serde_json::json!({"audit": "org_keys_rotate", "actor": actor, "org": label, "kid": kids.first(), "at": p.now()}));
+    Ok(Response::json(200, &serde_json::json!({"signing_kid": kids.first(), "kids": kids})).no_store())
+}
+
+/// `POST /admin/orgs/{label}/operators`: a new operator of the organisation. Its token is
+/// shown once, here; only its SHA-256 is kept.
+pub async fn add_operator(p: &impl Platform, label: &str, req: &Request) -> Result<Response> {
+    check_label(label)?;
+    let input: OperatorInput = parse_json(req, "operator")?;
+    fields::name("name", &input.name, NAME_MAX)?;
+    let token = random_token(p, 32)?;
+    let operator = Operator {
+        id: random_token(p, 12)?,
+        name: input.name.trim().to_owned(),
+        created_at: p.now(),
+        token_sha256: sha256_hex(&token),
+    };
+    let view = serde_json::json!({"id": operator.id, "name": operator.name, "created_at": operator.created_at, "token": token});
+    let id = operator.id.clone();
+    p.call(&org::object(label), org::AddOperator { operator }).await?;
+    p.audit(&serde_json::json!({"audit": "org_operator_add", "actor": "admin", "org": label, "operator": id, "at": p.now()}));
+    Ok(Response::json(201, &view).no_store())
+}
+
+pub async fn list_operators(p: &impl Platform, label: &str) -> Result<Response> {
+    check_label(label)?;
+    let operators = p.call(&org::object(label), org::ListOperators {}).await?;
+    Ok(Response::json(200, &serde_json::json!({"operators": operators})).no_store())
+}
+
+pub async fn remove_operator(p: &impl Platform, label: &str, id: &str) -> Result<Response> {
+    check_label(label)?;
+    if id.is_empty() || id.len() > 64 {
+        return Err(Error::not_found("no such operator"));
+    }
+    p.call(&org::object(label), org::RemoveOperator { id: id.to_owned() }).await?;
+    p.audit(&serde_json::json!({"audit": "org_operator_remove", "actor": "admin", "org": label, "operator": id, "at": p.now()}));
+    Ok(Response::empty(204))
 }
 
 pub async fn set_status(p: &impl Platform, label: &str, action: &str) -> Result<Response> {

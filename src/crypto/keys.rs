@@ -256,6 +256,11 @@ impl SigningKeys {
         &self.jwks_json
     }
 
+    /// Every key's `kid`, the signing one first.
+    pub fn kids(&self) -> Vec<String> {
+        self.all().map(|k| k.kid.clone()).collect()
+    }
+
     pub fn current_kid(&self) -> &str {
         &self.current.kid
     }

@@ -2,6 +2,14 @@
 
 use crate::config::Config;
 
+/// The grants served here: the password grant only where the policy allows it.
+fn grant_types(cfg: &Config) -> Vec<&'static str> {
+    ["authorization_code", "refresh_token", "client_credentials", "password", "urn:ietf:params:oauth:grant-type:jwt-bearer"]
+        .into_iter()
+        .filter(|g| cfg.password_grant || *g != "password")
+        .collect()
+}
+
 pub fn metadata(cfg: &Config, issuer: &str) -> serde_json::Value {
     let mut m = serde_json::json!({
         "issuer": issuer,
@@ -11,7 +19,7 @@ pub fn metadata(cfg: &Config, issuer: &str) -> serde_json::Value {
         "introspection_endpoint": format!("{issuer}/oauth/introspect"),
         "revocation_endpoint": format!("{issuer}/oauth/revoke"),
         "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password", "urn:ietf:params:oauth:grant-type:jwt-bearer"],
+        "grant_types_supported": grant_types(cfg),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "code_challenge_methods_supported": ["S256", "plain"],

@@ -230,7 +230,7 @@ pub async fn register(p: &impl Platform, issuer: &str, req: &Request) -> Result<
             let given = req
                 .bearer()
                 .ok_or_else(|| bearer_error("an initial access token is required"))?;
-            if !token_matches(given, &cfg.initial_access_token) && !token_matches(given, &cfg.admin_token) {
+            if !token_matches(given, &cfg.initial_access_token) && !cfg.is_operator_token(given) {
                 return Err(bearer_error("the initial access token is not valid"));
             }
             "dcr:operator".to_owned()

@@ -49,6 +49,9 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
     if !client.app.allows_grant(grant.as_str()) {
         return Err(Error::unauthorized_client(grant.refusal()));
     }
+    if grant == GrantType::Password && !p.config().password_grant {
+        return Err(Error::unauthorized_client("the password grant is switched off here"));
+    }
     let id = client.app.client_id.clone();
     let resp = match grant {
         GrantType::ClientCredentials => grants::client_credentials::handle(p, ep, &params, client)?,

@@ -256,6 +256,9 @@ commands! {
     CounterReserve = counter::Reserve, CounterRelease = counter::Release,
     IssuerDevKey = issuer::DevKey,
     OrgCreate = org::Create, OrgGet = org::Get, OrgSuspend = org::Suspend,
-    OrgResume = org::Resume, OrgDelete = org::Delete,
+    OrgResume = org::Resume, OrgDelete = org::Delete, OrgAdmit = org::Admit,
+    OrgOfferKey = org::OfferKey, OrgRotateKey = org::RotateKey, OrgUpdate = org::Update,
+    OrgAddOperator = org::AddOperator, OrgListOperators = org::ListOperators,
+    OrgRemoveOperator = org::RemoveOperator,
     OrgIndexAdd = org::IndexAdd, OrgIndexList = org::IndexList,
 }

@@ -360,7 +360,10 @@ fn an_organisation_s_label_is_taken_once_and_its_status_changes_until_deleted() 
         name: "Acme".into(),
         status: OrgStatus::Active,
         created_at: 0,
-        quotas: Quotas { max_apps: 3 },
+        quotas: Quotas { max_apps: Some(3), ..Quotas::default() },
+        policies: Default::default(),
+        brand: Default::default(),
+        version: 0,
     };
     let made = run(&mut kv, 50, org::Create { record: record.clone() }).unwrap();
     assert_eq!(made.created_at, 50);
@@ -382,6 +385,66 @@ fn an_organisation_s_label_is_taken_once_and_its_status_changes_until_deleted() 
     assert_eq!((page.labels, page.next.clone()), (vec!["a".to_owned(), "b".to_owned()], Some("b".to_owned())));
     let rest = run(&mut index, 0, org::IndexList { after: page.next, limit: 2 }).unwrap();
     assert_eq!((rest.labels, rest.next), (vec!["c".to_owned()], None));
+}
+
+/// Every change bumps the version; `Admit` sends the state only to a caller that does not hold
+/// the current version, counts requests against the per-minute quota, and sends nothing for a
+/// suspended or deleted organisation. Keys: the first offer wins, rotation keeps three.
+#[test]
+fn an_organisation_is_admitted_with_its_state_and_its_request_quota() {
+    use org::{Operator, OrgRecord, OrgStatus, Quotas};
+    let mut kv = MemKv::default();
+    let a = run(&mut kv, 0, org::Admit { known: None }).unwrap();
+    assert_eq!((a.status, a.snapshot), (None, None));
+    let record = OrgRecord {
+        label: "acme".into(),
+        name: "Acme".into(),
+        status: OrgStatus::Active,
+        created_at: 0,
+        quotas: Quotas { max_requests_per_minute: Some(2), ..Quotas::default() },
+        policies: Default::default(),
+        brand: Default::default(),
+        version: 7,
+    };
+    let made = run(&mut kv, 120, org::Create { record }).unwrap();
+    assert_eq!(made.version, 1);
+    let a = run(&mut kv, 120, org::Admit { known: None }).unwrap();
+    let snap = a.snapshot.unwrap();
+    assert_eq!((a.status, a.version, snap.keys.len()), (Some(OrgStatus::Active), 1, 0));
+    // The caller holds version 1 now: no state is sent again; the quota (2) is used up.
+    let b = run(&mut kv, 121, org::Admit { known: Some(1) }).unwrap();
+    assert_eq!((b.snapshot, b.retry_after), (None, None));
+    let c = run(&mut kv, 130, org::Admit { known: Some(1) }).unwrap();
+    assert_eq!(c.retry_after, Some(50));
+    // The next minute admits again.
+    assert_eq!(run(&mut kv, 180, org::Admit { known: Some(1) }).unwrap().retry_after, None);
+
+    let s = run(&mut kv, 180, org::OfferKey { pem: "first".into() }).unwrap();
+    assert_eq!((s.keys.clone(), s.record.version), (vec!["first".to_owned()], 2));
+    let s = run(&mut kv, 180, org::OfferKey { pem: "racing".into() }).unwrap();
+    assert_eq!((s.keys.clone(), s.record.version), (vec!["first".to_owned()], 2));
+    for k in ["k2", "k3", "k4"] {
+        run(&mut kv, 180, org::RotateKey { pem: k.into() }).unwrap();
+    }
+    let a = run(&mut kv, 180, org::Admit { known: Some(2) }).unwrap();
+    assert_eq!(a.snapshot.unwrap().keys, vec!["k4", "k3", "k2"]);
+
+    let op = Operator { id: "o1".into(), name: "Ops".into(), created_at: 0, token_sha256: "aa".into() };
+    run(&mut kv, 180, org::AddOperator { operator: op }).unwrap();
+    let listed = run(&mut kv, 180, org::ListOperators {}).unwrap();
+    assert_eq!((listed.len(), listed[0].token_sha256.as_str()), (1, ""));
+    let a = run(&mut kv, 180, org::Admit { known: Some(5) }).unwrap();
+    assert_eq!(a.snapshot.unwrap().operator_hashes, vec!["aa"]);
+    run(&mut kv, 180, org::RemoveOperator { id: "o1".into() }).unwrap();
+    assert_eq!(code_of(run(&mut kv, 180, org::RemoveOperator { id: "o1".into() })), ErrorCode::NotFound);
+
+    // Suspended: no state, no counting; deleted: keys and operators gone.
+    run(&mut kv, 180, org::Suspend {}).unwrap();
+    let a = run(&mut kv, 180, org::Admit { known: None }).unwrap();
+    assert_eq!((a.status, a.snapshot), (Some(OrgStatus::Suspended), None));
+    run(&mut kv, 180, org::Delete {}).unwrap();
+    assert_eq!(code_of(run(&mut kv, 180, org::OfferKey { pem: "x".into() })), ErrorCode::NotFound);
+    assert!(kv.get("keys").unwrap().is_none());
 }
 
 /// A malformed command, or one an object does not know, is a server error, never a panic.

@@ -27,6 +27,7 @@ pub struct MemPlatform {
     /// Makes `fill_random` fail, to test that every caller fails closed.
     pub broken_random: Cell<bool>,
     pub liveness: LivenessCache,
+    pub tenants: super::tenant::TenantCache,
     /// What the gateway sent to origins, and the fixed answer it gets.
     pub origin_requests: RefCell<Vec<(String, crate::http::Request)>>,
 }
@@ -43,6 +44,7 @@ impl MemPlatform {
             shard_calls: Cell::new(0),
             broken_random: Cell::new(false),
             liveness: LivenessCache::default(),
+            tenants: Default::default(),
             origin_requests: RefCell::default(),
         }
     }
@@ -60,6 +62,9 @@ impl Platform for MemPlatform {
     }
     fn liveness(&self) -> &LivenessCache {
         &self.liveness
+    }
+    fn tenants(&self) -> &super::tenant::TenantCache {
+        &self.tenants
     }
 }
 

@@ -92,6 +92,8 @@ pub trait Platform: Clock + Random + Objects + Directory + Origin + Audit {
     fn config(&self) -> &Config;
     fn keys(&self) -> &SigningKeys;
     fn liveness(&self) -> &LivenessCache;
+    /// The isolate's parsed organisations ([`tenant::TenantCache`]).
+    fn tenants(&self) -> &tenant::TenantCache;
 }
 
 /// `n` random bytes as base64url: 24 bytes → 32 characters (client ids, secrets, jtis, codes).

@@ -11,39 +11,103 @@ use crate::crypto::keys::SigningKeys;
 use crate::error::Result;
 use crate::model::{App, Tenant};
 use crate::objects::{Name, Op};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// What an isolate holds of one organisation: its configuration (the deployment's with the
+/// organisation's policies, quotas, brand and operators laid over it) and its own signing keys,
+/// as of `version` of its record (`crate::tenancy` makes it).
+pub struct TenantState {
+    pub version: u64,
+    pub config: Config,
+    pub keys: SigningKeys,
+}
+
+/// The isolate's organisations, by label. Each request asks the organisation's object whether
+/// the version held is current, so a change (suspension, a rotated key, a removed operator) is
+/// seen by the next request; what is reused is the parsed keys and configuration.
+#[derive(Default)]
+pub struct TenantCache {
+    map: RefCell<HashMap<String, Rc<TenantState>>>,
+}
+
+/// Organisations an isolate keeps at once; past this the cache starts over.
+const CACHED_TENANTS: usize = 1000;
+
+impl TenantCache {
+    pub fn get(&self, label: &str) -> Option<Rc<TenantState>> {
+        self.map.borrow().get(label).cloned()
+    }
+    pub fn put(&self, label: &str, state: Rc<TenantState>) {
+        let mut map = self.map.borrow_mut();
+        if map.len() >= CACHED_TENANTS && !map.contains_key(label) {
+            map.clear();
+        }
+        map.insert(label.to_owned(), state);
+    }
+}
 
 pub struct Scoped<'a, P> {
     inner: &'a P,
     tenant: Tenant,
     space: String,
+    /// An organisation's own configuration and keys; `None` for the default tenant.
+    state: Option<Rc<TenantState>>,
 }
 
 impl<'a, P: Platform + AppStore> Scoped<'a, P> {
-    pub fn new(inner: &'a P, tenant: Tenant) -> Self {
-        let space = tenant.prefix();
+    /// The default tenant: the deployment's configuration and keys.
+    pub fn default_tenant(inner: &'a P) -> Self {
         Scoped {
             inner,
+            tenant: Tenant::Default,
+            space: String::new(),
+            state: None,
+        }
+    }
+    /// The organisation `label`, served with its own configuration and keys.
+    pub fn org(inner: &'a P, label: String, state: Rc<TenantState>) -> Self {
+        let tenant = Tenant::Org(label);
+        Scoped {
+            inner,
+            space: tenant.prefix(),
             tenant,
-            space,
+            state: Some(state),
         }
     }
     pub fn tenant(&self) -> &Tenant {
         &self.tenant
     }
+    /// The deployment's platform, unscoped: only for the registry of organisations, which
+    /// lives in the default tenant (an organisation's operators rotating its own keys).
+    pub fn deployment(&self) -> &P {
+        self.inner
+    }
 }
 
 impl<P: Platform + AppStore> Platform for Scoped<'_, P> {
     fn config(&self) -> &Config {
-        self.inner.config()
+        match &self.state {
+            Some(s) => &s.config,
+            None => self.inner.config(),
+        }
     }
-    // One key set per deployment in this slice; every token check still compares `iss` with
-    // this tenant's issuer, so a token of one tenant is refused by every other.
+    /// An organisation's own key set: its tokens verify nowhere else (and every token check
+    /// also compares `iss` with this tenant's issuer).
     fn keys(&self) -> &SigningKeys {
-        self.inner.keys()
+        match &self.state {
+            Some(s) => &s.keys,
+            None => self.inner.keys(),
+        }
     }
-    // Keyed by `jti` (random), consulted only after the token's `iss` matched this tenant.
+    // Keyed by `jti` (random), consulted only after the token's `iss` and signature matched
+    // this tenant.
     fn liveness(&self) -> &LivenessCache {
         self.inner.liveness()
+    }
+    fn tenants(&self) -> &TenantCache {
+        self.inner.tenants()
     }
 }
 

@@ -12,7 +12,7 @@ use crate::platform::tenant::Scoped;
 use crate::platform::{AppStore, Audit, Platform};
 use crate::model::Tenant;
 use crate::rules::tenant;
-use crate::util::{ct_eq, sha256};
+use crate::tenancy;
 
 /// Routes a browser on another origin may call (no credentials: `*` is safe). Never the
 /// authorization endpoint or HTML pages; registration only in its JSON (RFC 7591) form.
@@ -37,41 +37,18 @@ fn cors_allowed(req: &Request) -> bool {
 
 /// Answers one request: resolves its tenant from the host it was sent to, then runs the whole
 /// request over the platform bound to that tenant ([`Scoped`]), so nothing below can name
-/// another tenant's state. A host that names no tenant gets a 404.
+/// another tenant's state. A host that names no tenant gets a 404; an organisation is served
+/// with its own configuration and keys, when it is admitted ([`tenancy::admit`]).
 pub async fn handle(p: &(impl Platform + AppStore), req: &Request) -> Response {
     let host = tenant::host_of(&req.origin);
     match tenant::resolve(p.config().org_domain.as_deref(), host) {
-        Some(Tenant::Org(label)) => match served(p, &label).await {
-            Ok(()) => handle_in(&Scoped::new(p, Tenant::Org(label)), req).await,
+        Some(Tenant::Org(label)) => match tenancy::admit(p, &label).await {
+            Ok(state) => handle_in(&Scoped::org(p, label, state), req).await,
             Err(e) => render(p, shown_as(req, e)),
         },
-        Some(t) => handle_in(&Scoped::new(p, t), req).await,
-        None => render(p, shown_as(req, no_tenant())),
+        Some(Tenant::Default) => handle_in(&Scoped::default_tenant(p), req).await,
+        None => render(p, shown_as(req, tenancy::no_tenant())),
     }
-}
-
-/// Whether the organisation `label` is served: it must be in the registry and active. Unknown
-/// and deleted organisations are the same 404 as a host of no tenant; a suspended one is a 403.
-/// One registry object call per request (no cache in this slice).
-async fn served(p: &impl Platform, label: &str) -> Result<()> {
-    use crate::objects::org::{self, OrgStatus};
-    match p.call(&org::object(label), org::Get {}).await? {
-        Some(r) if r.status == OrgStatus::Active => Ok(()),
-        Some(r) if r.status == OrgStatus::Suspended => Err(Error::page(
-            ErrorCode::AccessDenied,
-            "Organisation suspended",
-            "this organisation is suspended",
-        )),
-        _ => Err(no_tenant()),
-    }
-}
-
-fn no_tenant() -> Error {
-    Error::page(
-        ErrorCode::NotFound,
-        "No organisation at this address",
-        "No organisation is served at this address. Check the address you were given.",
-    )
 }
 
 /// An answer to a host that is not served, as a page for a person or JSON for a client.
@@ -166,16 +143,16 @@ fn secure(resp: Response) -> Response {
         .header("referrer-policy", "no-referrer")
         .header("x-frame-options", "DENY")
 }
-/// Checks `Authorization: Bearer <ADMIN_TOKEN>` in constant time. 503 when no token is configured.
+/// Checks `Authorization: Bearer <operator token>` in constant time: `ADMIN_TOKEN` in every
+/// tenant, an organisation's operator token on its own host. 503 when there are no operators.
 fn admin_authorised(p: &impl Platform, req: &Request) -> Result<()> {
-    let Some(expected) = &p.config().admin_token else {
+    let cfg = p.config();
+    if cfg.admin_token.is_none() && cfg.operator_token_hashes.is_empty() {
         return Err(Error::unavailable(
             "the admin API is off: set the ADMIN_TOKEN secret",
         ));
-    };
-    let given = req.bearer().unwrap_or("");
-    // Hashing both sides makes the comparison independent of the given token's length.
-    if ct_eq(&sha256(given.as_bytes()), &sha256(expected.0.as_bytes())) {
+    }
+    if cfg.is_operator_token(req.bearer().unwrap_or("")) {
         Ok(())
     } else {
         Err(
@@ -361,9 +338,21 @@ async fn route<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
     }
 }
 
-async fn admin(p: &impl Platform, req: &Request) -> Result<Response> {
+async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Result<Response> {
     let parts: Vec<&str> = req.path.trim_start_matches("/admin/").split('/').collect();
     match parts.as_slice() {
+        // An organisation's operators rotate its signing keys on its own host; the default
+        // tenant's keys are the deployment's (`SIGNING_KEYS`).
+        ["keys"] => {
+            method(req, &["POST"])?;
+            match p.tenant() {
+                // The registry object is the deployment's; the label is this tenant's own.
+                Tenant::Org(label) => orgs::rotate_keys(p.deployment(), label, "operator").await,
+                Tenant::Default => Err(Error::invalid_request(
+                    "this deployment's signing keys are the SIGNING_KEYS secret; rotate them there",
+                )),
+            }
+        }
         ["apps"] | ["apps", ""] => {
             method(req, &["GET", "POST"])?;
             if req.method == "POST" {
@@ -408,12 +397,28 @@ async fn admin_orgs(p: &impl Platform, req: &Request) -> Result<Response> {
             }
         }
         ["orgs", label] => {
-            method(req, &["GET", "DELETE"])?;
-            if req.method == "GET" {
-                orgs::get(p, label).await
-            } else {
-                orgs::set_status(p, label, "delete").await
+            method(req, &["GET", "PATCH", "DELETE"])?;
+            match req.method.as_str() {
+                "GET" => orgs::get(p, label).await,
+                "PATCH" => orgs::update(p, label, req).await,
+                _ => orgs::set_status(p, label, "delete").await,
             }
+        }
+        ["orgs", label, "keys"] => {
+            method(req, &["POST"])?;
+            orgs::rotate_keys(p, label, "admin").await
+        }
+        ["orgs", label, "operators"] => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "POST" {
+                orgs::add_operator(p, label, req).await
+            } else {
+                orgs::list_operators(p, label).await
+            }
+        }
+        ["orgs", label, "operators", id] => {
+            method(req, &["DELETE"])?;
+            orgs::remove_operator(p, label, id).await
         }
         ["orgs", label, action @ ("suspend" | "resume")] => {
             method(req, &["POST"])?;

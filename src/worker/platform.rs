@@ -6,6 +6,7 @@ use crate::crypto::keys::{self, SigningKeys};
 use crate::model::App;
 use crate::error::{Error, Result};
 use crate::objects::{issuer, protocol, Name, Op};
+use crate::platform::tenant::TenantCache;
 use crate::platform::{AppStore, Audit, Clock, LivenessCache, Objects, Origin, Platform, Random};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -24,6 +25,8 @@ thread_local! {
     static META: RefCell<HashMap<String, (u64, Option<App>)>> = RefCell::new(HashMap::new());
     /// The isolate's memory of token liveness (the policy is `platform::liveness`).
     static LIVENESS: &'static LivenessCache = Box::leak(Box::default());
+    /// The isolate's organisations (the policy is `platform::tenant::TenantCache`).
+    static TENANTS: &'static TenantCache = Box::leak(Box::default());
 }
 
 pub struct WorkerPlatform {
@@ -128,6 +131,9 @@ impl Platform for WorkerPlatform {
     }
     fn liveness(&self) -> &LivenessCache {
         LIVENESS.with(|l| *l)
+    }
+    fn tenants(&self) -> &TenantCache {
+        TENANTS.with(|t| *t)
     }
 }
 

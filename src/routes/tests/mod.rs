@@ -5,6 +5,7 @@ mod apps;
 mod assertion;
 mod authorization;
 mod flows;
+mod org_settings;
 mod orgs;
 mod registration;
 mod support;

@@ -34,7 +34,9 @@ fn the_operator_creates_lists_gets_suspends_resumes_and_deletes_organisations() 
     assert_eq!(acme["label"], "acme");
     assert_eq!(acme["name"], "acme Ltd");
     assert_eq!(acme["status"], "active");
-    assert_eq!(acme["quotas"], json!({"max_apps": 7}));
+    // No quotas unless set (null: no limit); the deployment's policies and brand.
+    assert_eq!(acme["quotas"], json!({"max_apps": null, "max_people": null, "max_requests_per_minute": null}));
+    assert_eq!((&acme["policies"], &acme["brand"]), (&json!({}), &json!({})));
     assert!(acme["created_at"].as_i64().unwrap() > 0);
     expect_no_store(&r);
     expect_json(&create_org(&p, "beta"), 201);

@@ -1,0 +1,226 @@
+//! What each organisation has of its own, set by the platform operator: signing keys (made on
+//! first use, rotated), operators (their tokens work on their organisation's host only),
+//! policies (registration, password grant, scope catalogue) and a per-minute request quota.
+
+use super::support::*;
+use super::tenancy::{create_org, send_at, PLATFORM};
+use crate::config::{Config, Secret};
+use crate::http::Response;
+use crate::platform::memory::MemPlatform;
+use serde_json::{json, Value};
+
+const ACME: &str = "http://acme.localhost:8787";
+const BETA: &str = "http://beta.localhost:8787";
+
+fn orgs() -> MemPlatform {
+    let mut cfg = Config::default();
+    cfg.admin_token = Some(Secret("admin-secret".into()));
+    cfg.org_domain = Some("localhost".into());
+    let p = platform_with(cfg);
+    for label in ["acme", "beta"] {
+        expect_json(&create_org(&p, label), 201);
+    }
+    p
+}
+
+fn call(p: &MemPlatform, origin: &str, method: &str, path: &str, token: Option<&str>, body: &Value) -> Response {
+    send_at(p, origin, json_req(method, path, token, body))
+}
+
+fn platform_op(p: &MemPlatform, method: &str, path: &str, body: &Value) -> Response {
+    call(p, PLATFORM, method, path, Some("admin-secret"), body)
+}
+
+fn jwks(p: &MemPlatform, origin: &str) -> Value {
+    expect_json(&send_at(p, origin, req("GET", "/.well-known/jwks.json", &[], "")), 200)
+}
+
+fn kids(p: &MemPlatform, origin: &str) -> Vec<String> {
+    jwks(p, origin)["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn cc_app(p: &MemPlatform, origin: &str, token: &str) -> (String, String) {
+    let body = json!({"name": "M", "scopes": ["public"], "grant_types": ["client_credentials"], "trusted": true});
+    credentials(&expect_json(&call(p, origin, "POST", "/admin/apps", Some(token), &body), 201))
+}
+
+fn cc(p: &MemPlatform, origin: &str, id: &str, secret: &str) -> Response {
+    let h = [("content-type", "application/x-www-form-urlencoded")];
+    let body = form(&[("grant_type", "client_credentials"), ("client_id", id), ("client_secret", secret)]);
+    send_at(p, origin, req("POST", "/oauth/token", &h, body))
+}
+
+fn active(p: &MemPlatform, origin: &str, token: &str) -> Value {
+    let h = [("content-type", "application/x-www-form-urlencoded"), ("authorization", "Bearer admin-secret")];
+    let r = send_at(p, origin, req("POST", "/oauth/introspect", &h, form(&[("token", token)])));
+    expect_json(&r, 200)["active"].clone()
+}
+
+fn kid_of(token: &str) -> String {
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&crate::util::b64url_decode(header).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn each_organisation_signs_with_its_own_keys_and_rotates_them() {
+    let p = orgs();
+    let (acme, beta, platform) = (kids(&p, ACME), kids(&p, BETA), kids(&p, PLATFORM));
+    assert_eq!((acme.len(), beta.len()), (1, 1));
+    assert!(acme != beta && acme != platform && beta != platform);
+    // Stable across requests (made once, kept by the organisation's object).
+    assert_eq!(kids(&p, ACME), acme);
+    let (id, secret) = cc_app(&p, ACME, "admin-secret");
+    let old = expect_json(&cc(&p, ACME, &id, &secret), 200)["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(kid_of(&old), acme[0]);
+
+    // Rotation: a new signing key, the old one still published and verifying.
+    let r = expect_json(&platform_op(&p, "POST", "/admin/orgs/acme/keys", &json!({})), 200);
+    let rotated = kids(&p, ACME);
+    assert_eq!(rotated.len(), 2);
+    assert_eq!(rotated[1], acme[0]);
+    assert_eq!(r["signing_kid"], json!(rotated[0]));
+    let new = expect_json(&cc(&p, ACME, &id, &secret), 200)["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(kid_of(&new), rotated[0]);
+    assert_eq!((active(&p, ACME, &old), active(&p, ACME, &new)), (json!(true), json!(true)));
+    assert_eq!(kids(&p, BETA), beta, "beta's keys are its own");
+    // At most three are kept: after three more rotations the first key is gone, its tokens too.
+    for _ in 0..3 {
+        expect_json(&platform_op(&p, "POST", "/admin/orgs/acme/keys", &json!({})), 200);
+    }
+    assert_eq!(kids(&p, ACME).len(), 3);
+    assert!(!kids(&p, ACME).contains(&acme[0]));
+    assert_eq!(active(&p, ACME, &old), json!(false));
+    // The default tenant's keys are the deployment's.
+    let r = call(&p, PLATFORM, "POST", "/admin/keys", Some("admin-secret"), &json!({}));
+    expect_error(&r, 400, "invalid_request");
+    expect_error(&platform_op(&p, "POST", "/admin/orgs/nope/keys", &json!({})), 404, "not_found");
+}
+
+#[test]
+fn an_organisation_s_operators_act_on_its_host_only() {
+    let p = orgs();
+    let r = platform_op(&p, "POST", "/admin/orgs/acme/operators", &json!({"name": "Acme IT"}));
+    let op = expect_json(&r, 201);
+    expect_no_store(&r);
+    let token = op["token"].as_str().unwrap().to_owned();
+    let id = op["id"].as_str().unwrap().to_owned();
+    // Listed without its token or hash.
+    let list = expect_json(&platform_op(&p, "GET", "/admin/orgs/acme/operators", &json!({})), 200);
+    assert_eq!(list["operators"][0]["name"], "Acme IT");
+    assert!(!list.to_string().contains(&token) && !list.to_string().contains("token_sha256"), "{list}");
+    // It creates and manages acme's apps, and rotates acme's keys.
+    let (app_id, secret) = cc_app(&p, ACME, &token);
+    expect_json(&cc(&p, ACME, &app_id, &secret), 200);
+    expect_json(&call(&p, ACME, "GET", "/admin/apps", Some(&token), &json!({})), 200);
+    expect_json(&call(&p, ACME, "POST", "/admin/keys", Some(&token), &json!({})), 200);
+    // Nothing elsewhere: not beta, not the platform's host, not the registry.
+    for (origin, path) in [(BETA, "/admin/apps"), (PLATFORM, "/admin/apps"), (PLATFORM, "/admin/orgs")] {
+        expect_error(&call(&p, origin, "GET", path, Some(&token), &json!({})), 401, "invalid_token");
+    }
+    expect_error(&call(&p, BETA, "POST", "/admin/keys", Some(&token), &json!({})), 401, "invalid_token");
+    expect_error(&call(&p, ACME, "GET", "/admin/orgs", Some(&token), &json!({})), 404, "not_found");
+    // Removed, its token stops working at once.
+    let r = platform_op(&p, "DELETE", &format!("/admin/orgs/acme/operators/{id}"), &json!({}));
+    assert_eq!(r.status, 204, "{}", text(&r));
+    expect_error(&call(&p, ACME, "GET", "/admin/apps", Some(&token), &json!({})), 401, "invalid_token");
+    let r = platform_op(&p, "DELETE", &format!("/admin/orgs/acme/operators/{id}"), &json!({}));
+    expect_error(&r, 404, "not_found");
+    // Bad input.
+    expect_error(&platform_op(&p, "POST", "/admin/orgs/acme/operators", &json!({"name": ""})), 400, "invalid_request");
+    expect_error(&platform_op(&p, "POST", "/admin/orgs/acme/operators", &json!({"name": "x", "token": "mine"})), 400, "invalid_request");
+}
+
+#[test]
+fn policies_are_per_organisation() {
+    let p = orgs();
+    let policies = json!({"policies": {
+        "registration_policy": "off",
+        "password_grant": false,
+        "scopes": ["public", "orders:read"],
+        "self_service_scopes": ["public"],
+    }});
+    let r = expect_json(&platform_op(&p, "PATCH", "/admin/orgs/acme", &policies), 200);
+    assert_eq!(r["policies"]["registration_policy"], "off");
+    let meta = |origin: &str| {
+        expect_json(&send_at(&p, origin, req("GET", "/.well-known/oauth-authorization-server", &[], "")), 200)
+    };
+    let (acme, beta) = (meta(ACME), meta(BETA));
+    assert_eq!(acme["scopes_supported"], json!(["public", "orders:read"]));
+    assert!(acme.get("registration_endpoint").is_none());
+    assert!(!acme["grant_types_supported"].as_array().unwrap().contains(&json!("password")));
+    assert!(beta["registration_endpoint"].is_string());
+    assert!(beta["grant_types_supported"].as_array().unwrap().contains(&json!("password")));
+    // Registration off at acme, open at beta (development default).
+    let meta_body = json!({"client_name": "Dyn", "redirect_uris": ["https://dyn.example/cb"]});
+    expect_error(&call(&p, ACME, "POST", "/oauth/register", None, &meta_body), 403, "access_denied");
+    expect_json(&call(&p, BETA, "POST", "/oauth/register", None, &meta_body), 201);
+    // The catalogue: acme knows orders:read, beta does not.
+    let app = |origin: &str| {
+        let body = json!({"name": "C", "scopes": ["orders:read"], "grant_types": ["client_credentials"], "trusted": true});
+        call(&p, origin, "POST", "/admin/apps", Some("admin-secret"), &body)
+    };
+    expect_json(&app(ACME), 201);
+    expect_error(&app(BETA), 400, "invalid_request");
+    // The password grant: off at acme even for an app that opted in.
+    let body = json!({"name": "Pw", "grant_types": ["password"], "scopes": ["public"]});
+    let pw_app = expect_json(&call(&p, ACME, "POST", "/admin/apps", Some("admin-secret"), &body), 201);
+    let (id, secret) = credentials(&pw_app);
+    let h = [("content-type", "application/x-www-form-urlencoded")];
+    let grant = form(&[("grant_type", "password"), ("client_id", &id), ("client_secret", &secret), ("username", "a@example.com"), ("password", "x")]);
+    let r = send_at(&p, ACME, req("POST", "/oauth/token", &h, grant));
+    let v = expect_error(&r, 400, "unauthorized_client");
+    assert!(v["error_description"].as_str().unwrap().contains("switched off"), "{v}");
+    // Incoherent policies are refused.
+    for bad in [
+        json!({"policies": {"registration_policy": "sometimes"}}),
+        json!({"policies": {"scopes": ["a b"]}}),
+        json!({"policies": {"scopes": ["a", "a"]}}),
+        json!({"policies": {"self_service_scopes": ["nope"]}}),
+        json!({"policies": {"scopes": ["a"], "self_service_scopes": ["public"]}}),
+        json!({"quotas": {"max_apps": 0}}),
+        json!({"quotas": {"max_people": 100000000}}),
+        json!({"policies": {"unknown": true}}),
+        json!({"status": "active"}),
+    ] {
+        let r = platform_op(&p, "PATCH", "/admin/orgs/acme", &bad);
+        assert_eq!(r.status, 400, "{bad} was accepted: {}", text(&r));
+    }
+    expect_error(&platform_op(&p, "PATCH", "/admin/orgs/nope", &json!({"name": "N"})), 404, "not_found");
+    let r = expect_json(&platform_op(&p, "PATCH", "/admin/orgs/acme", &json!({"name": "Acme Corp"})), 200);
+    assert_eq!((&r["name"], &r["policies"]["password_grant"]), (&json!("Acme Corp"), &json!(false)));
+}
+
+#[test]
+fn an_organisation_s_requests_per_minute_are_counted() {
+    let p = orgs();
+    let body = json!({"quotas": {"max_requests_per_minute": 3}});
+    expect_json(&platform_op(&p, "PATCH", "/admin/orgs/acme", &body), 200);
+    let meta = |origin: &str| send_at(&p, origin, req("GET", "/.well-known/oauth-authorization-server", &[], ""));
+    let start = now(&p);
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(meta(ACME).status);
+    }
+    // The window may turn over during the loop (a minute boundary): then more pass.
+    if now(&p) / 60 == start / 60 {
+        assert_eq!(statuses, vec![200, 200, 200, 429, 429]);
+        let r = meta(ACME);
+        expect_error(&r, 429, "rate_limited");
+        let after: i64 = r.get_header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=60).contains(&after));
+        let page = send_at(&p, ACME, req("GET", "/login", &[], ""));
+        assert_eq!(page.status, 429);
+        assert!(text(&page).contains("Too many requests"));
+    }
+    // beta and the platform are not counted against acme's quota.
+    for _ in 0..5 {
+        assert_eq!(meta(BETA).status, 200);
+        assert_eq!(meta(PLATFORM).status, 200);
+    }
+}

@@ -1,0 +1,128 @@
+//! Serving an organisation: whether its host is served (its registry object's [`org::Admit`],
+//! one call per request), and the state an isolate serves it with: the deployment's
+//! configuration with the organisation's policies, quotas, brand and operators laid over it
+//! ([`config_for`]), and its own signing keys, made on first use ([`org::OfferKey`]) and
+//! rotated by its operators ([`rotate_keys`]).
+
+use crate::config::{Brand, Config, TenantQuotas};
+use crate::crypto::keys::{self, KeyProblem, SigningKeys};
+use crate::error::{Error, ErrorCode, Result};
+use crate::objects::org::{self, OrgRecord, OrgStatus, Snapshot};
+use crate::platform::tenant::TenantState;
+use crate::platform::Platform;
+use std::rc::Rc;
+
+/// The answer to a host that names no organisation (also an unknown or deleted one).
+pub fn no_tenant() -> Error {
+    Error::page(
+        ErrorCode::NotFound,
+        "No organisation at this address",
+        "No organisation is served at this address. Check the address you were given.",
+    )
+}
+
+/// Admits one request to the organisation `label` and answers the state to serve it with:
+/// 404 when there is no such organisation (or it was deleted), 403 when it is suspended, 429
+/// when its requests for this minute are used up.
+pub async fn admit(p: &impl Platform, label: &str) -> Result<Rc<TenantState>> {
+    let held = p.tenants().get(label);
+    let known = held.as_ref().map(|s| s.version);
+    let a = p.call(&org::object(label), org::Admit { known }).await?;
+    match a.status {
+        Some(OrgStatus::Active) => {}
+        Some(OrgStatus::Suspended) => {
+            return Err(Error::page(
+                ErrorCode::AccessDenied,
+                "Organisation suspended",
+                "this organisation is suspended",
+            ))
+        }
+        _ => return Err(no_tenant()),
+    }
+    if let Some(after) = a.retry_after {
+        return Err(Error::page(
+            ErrorCode::RateLimited,
+            "Too many requests",
+            "this organisation's requests for this minute are used up; try again shortly",
+        )
+        .with_header("retry-after", after.to_string()));
+    }
+    match (a.snapshot, held) {
+        (Some(snapshot), _) => state(p, label, snapshot).await,
+        (None, Some(held)) => Ok(held),
+        (None, None) => Err(Error::server("the organisation object sent no state")),
+    }
+}
+
+/// Parses a snapshot into the state an isolate serves with (keys made first if there are
+/// none) and keeps it for the next request.
+async fn state(p: &impl Platform, label: &str, mut snapshot: Snapshot) -> Result<Rc<TenantState>> {
+    let alg = p.config().access_token_alg;
+    if snapshot.keys.is_empty() {
+        let pem = keys::generate_pem_for(alg)?;
+        snapshot = p.call(&org::object(label), org::OfferKey { pem }).await?;
+    }
+    let keys = match SigningKeys::from_pems_for(&snapshot.keys.join("\n"), alg, false) {
+        // ACCESS_TOKEN_ALG changed since the keys were made: a key of the new kind signs, the
+        // old ones still verify.
+        Err(KeyProblem::NoKeyFor(_)) => {
+            let pem = keys::generate_pem_for(alg)?;
+            snapshot = p.call(&org::object(label), org::RotateKey { pem }).await?;
+            SigningKeys::from_pems_for(&snapshot.keys.join("\n"), alg, false)?
+        }
+        other => other?,
+    };
+    let state = Rc::new(TenantState {
+        version: snapshot.record.version,
+        config: config_for(p.config(), &snapshot.record, &snapshot.operator_hashes),
+        keys,
+    });
+    p.tenants().put(label, state.clone());
+    Ok(state)
+}
+
+/// The organisation's configuration: the deployment's, with what its record sets laid over.
+/// The deployment's `INITIAL_ACCESS_TOKEN` is not an organisation's; its operators' tokens are
+/// (`operator_token_hashes`). `ADMIN_TOKEN`, the platform operator's, works everywhere.
+pub fn config_for(base: &Config, r: &OrgRecord, operator_hashes: &[String]) -> Config {
+    let mut c = base.clone();
+    let pol = &r.policies;
+    if let Some(v) = &pol.scopes {
+        c.scopes = v.clone();
+    }
+    if let Some(v) = &pol.self_service_scopes {
+        c.self_service_scopes = v.clone();
+    }
+    if let Some(v) = &pol.registration_policy {
+        c.registration_policy = v.clone();
+    }
+    if let Some(v) = pol.public_client_registration {
+        c.public_client_registration = v;
+    }
+    if let Some(v) = pol.password_grant {
+        c.password_grant = v;
+    }
+    c.quotas = TenantQuotas {
+        max_apps: r.quotas.max_apps,
+        max_people: r.quotas.max_people,
+        max_requests_per_minute: r.quotas.max_requests_per_minute,
+    };
+    c.brand = Brand {
+        name: r.brand.name.clone().unwrap_or_else(|| r.name.clone()),
+        color: r.brand.color.clone(),
+        logo_url: r.brand.logo_url.clone(),
+    };
+    c.initial_access_token = None;
+    c.operator_token_hashes = operator_hashes.to_vec();
+    c
+}
+
+/// Makes a new signing key for the organisation `label`; the previous ones keep verifying
+/// (up to [`org::KEYS_KEPT`]). Answers the kids of the key set, the signing one first.
+pub async fn rotate_keys(p: &impl Platform, label: &str) -> Result<Vec<String>> {
+    let alg = p.config().access_token_alg;
+    let pem = keys::generate_pem_for(alg)?;
+    let snapshot = p.call(&org::object(label), org::RotateKey { pem }).await?;
+    let keys = SigningKeys::from_pems_for(&snapshot.keys.join("\n"), alg, false)?;
+    Ok(keys.kids())
+}
