@@ -250,6 +250,21 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The issuer of an organisation served on its custom domain `domain` (already
+    /// normalised): `<scheme>://<domain>`, the scheme taken from `ISSUER`; in development (no
+    /// `ISSUER`) the origin itself, port kept.
+    pub fn issuer_at_domain(&self, domain: &str, origin: &str) -> String {
+        match &self.issuer {
+            Some(issuer) => {
+                let scheme = issuer.split_once("://").map_or("https", |(s, _)| s);
+                format!("{scheme}://{domain}")
+            }
+            None => origin.trim_end_matches('/').to_ascii_lowercase(),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self::from_vars(|_| None)

@@ -76,6 +76,7 @@ async fn state(p: &impl Platform, label: &str, mut snapshot: Snapshot) -> Result
         version: snapshot.record.version,
         config: config_for(p.config(), &snapshot.record, &snapshot.operator_hashes),
         keys,
+        domains: snapshot.record.domains.clone(),
     });
     p.tenants().put(label, state.clone());
     Ok(state)

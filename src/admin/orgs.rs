@@ -6,7 +6,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::objects::org::{self, Operator, OrgRecord, OrgStatus, Policies, Quotas};
-use crate::platform::random_token;
+use crate::platform::{random_token, DomainMap};
 use crate::util::sha256_hex;
 use crate::platform::Platform;
 use crate::rules::{fields, scope, tenant};
@@ -33,6 +33,12 @@ struct OrgChange {
     quotas: Option<Quotas>,
     #[serde(default)]
     policies: Option<Policies>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DomainInput {
+    domain: String,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +147,7 @@ pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
         quotas,
         policies,
         brand: Default::default(),
+        domains: Vec::new(),
         version: 0,
     };
     // The index first (idempotent), so every recorded organisation is listed.
@@ -251,7 +258,54 @@ pub async fn remove_operator(p: &impl Platform, label: &str, id: &str) -> Result
     Ok(Response::empty(204))
 }
 
-pub async fn set_status(p: &impl Platform, label: &str, action: &str) -> Result<Response> {
+fn check_domain(p: &impl Platform, host: &str) -> Result<String> {
+    let org_domain = p.config().org_domain.as_deref().unwrap_or_default();
+    tenant::custom_domain(org_domain, host).ok_or_else(|| {
+        Error::invalid_request(
+            "domain must be a host name of two or more DNS labels (a-z, 0-9, '-'; no punycode, no IP address, no port), outside ORG_DOMAIN",
+        )
+    })
+}
+
+/// `POST /admin/orgs/{label}/domains`: `{"domain": "login.acme.com"}` serves the organisation at
+/// that host too (point its DNS, or a Cloudflare for SaaS custom hostname, at this worker).
+/// Claimed atomically: one organisation per domain.
+pub async fn add_domain(p: &(impl Platform + DomainMap), label: &str, req: &Request) -> Result<Response> {
+    check_label(label)?;
+    let input: DomainInput = parse_json(req, "domain")?;
+    let host = check_domain(p, &input.domain)?;
+    p.call(&org::domain(&host), org::Claim { label: label.to_owned() }).await?;
+    let record = match p.call(&org::object(label), org::AddDomain { host: host.clone() }).await {
+        Ok(r) => r,
+        Err(e) => {
+            p.call(&org::domain(&host), org::Release { label: label.to_owned() }).await?;
+            return Err(e);
+        }
+    };
+    p.put_domain(&host, label).await?;
+    p.audit(&serde_json::json!({"audit": "org_domain_add", "actor": "admin", "org": label, "domain": host, "at": p.now()}));
+    Ok(Response::json(201, &view(&record)).no_store())
+}
+
+/// `DELETE /admin/orgs/{label}/domains/{host}`: the host stops serving the organisation at once
+/// (its record no longer lists it) and is free for another.
+pub async fn remove_domain(p: &(impl Platform + DomainMap), label: &str, host: &str) -> Result<Response> {
+    check_label(label)?;
+    let host = check_domain(p, host).map_err(|_| Error::not_found("no such domain for this organisation"))?;
+    p.call(&org::object(label), org::RemoveDomain { host: host.clone() }).await?;
+    release_domain(p, label, &host).await?;
+    p.audit(&serde_json::json!({"audit": "org_domain_remove", "actor": "admin", "org": label, "domain": host, "at": p.now()}));
+    Ok(Response::empty(204))
+}
+
+async fn release_domain(p: &(impl Platform + DomainMap), label: &str, host: &str) -> Result<()> {
+    if p.domain_org(host).await?.as_deref() == Some(label) {
+        p.delete_domain(host).await?;
+    }
+    p.call(&org::domain(host), org::Release { label: label.to_owned() }).await
+}
+
+pub async fn set_status(p: &(impl Platform + DomainMap), label: &str, action: &str) -> Result<Response> {
     check_label(label)?;
     let o = org::object(label);
     let r = match action {
@@ -259,6 +313,12 @@ pub async fn set_status(p: &impl Platform, label: &str, action: &str) -> Result<
         "resume" => p.call(&o, org::Resume {}).await?,
         _ => p.call(&o, org::Delete {}).await?,
     };
+    if action == "delete" {
+        // A deleted organisation's domains are free again at once.
+        for host in &r.domains {
+            release_domain(p, label, host).await?;
+        }
+    }
     p.audit(&serde_json::json!({"audit": format!("org_{action}"), "actor": "admin", "org": r.label, "at": p.now()}));
     if action == "delete" {
         return Ok(Response::empty(204));

@@ -11,6 +11,13 @@ kind!(Org = "organisation",
     /// The registry object of the organisation `label`.
     object);
 kind!(OrgIndex = "organisations");
+kind!(Domain = "domain");
+
+/// The claim object of the custom domain `host` (normalised by `rules::tenant::custom_domain`):
+/// one organisation holds a domain at a time.
+pub fn domain(host: &str) -> Name<Domain> {
+    Name::of(host)
+}
 
 /// The index of every organisation's label.
 pub fn index() -> Name<OrgIndex> {
@@ -85,6 +92,9 @@ pub struct OrgRecord {
     pub policies: Policies,
     #[serde(default)]
     pub brand: Branding,
+    /// Custom domains that serve this organisation (each claimed in its [`domain`] object).
+    #[serde(default)]
+    pub domains: Vec<String>,
     /// Bumped by every change to the record, its keys or its operators: an isolate that holds
     /// this version holds the organisation's current state ([`Admit`]).
     #[serde(default)]
@@ -308,6 +318,76 @@ op! {
         }
         save(kv, OPERATORS, &operators, None)?;
         bump(kv, record).map(|_| ())
+    }
+}
+
+op! {
+    /// Lists `host` among the organisation's domains (at most `rules::tenant::MAX_DOMAINS`).
+    AddDomain in Org => OrgRecord {
+        pub host: String,
+    }
+    |cmd, kv, _now| {
+        let mut record = live(kv)?;
+        if record.domains.contains(&cmd.host) {
+            return Ok(record);
+        }
+        let max = crate::rules::tenant::MAX_DOMAINS;
+        if record.domains.len() >= max {
+            return Err(Error::new(
+                ErrorCode::LimitReached,
+                format!("an organisation has at most {max} custom domains"),
+            ));
+        }
+        record.domains.push(cmd.host);
+        bump(kv, record)
+    }
+}
+
+op! {
+    /// Takes `host` off the organisation's domains (`not_found` when it is not one).
+    RemoveDomain in Org => OrgRecord {
+        pub host: String,
+    }
+    |cmd, kv, _now| {
+        let mut record = live(kv)?;
+        if !record.domains.contains(&cmd.host) {
+            return Err(Error::not_found("no such domain for this organisation"));
+        }
+        record.domains.retain(|d| d != &cmd.host);
+        bump(kv, record)
+    }
+}
+
+const HOLDER: &str = "org";
+
+op! {
+    /// Claims the domain for the organisation `label`: first come, first served (idempotent
+    /// for its holder; `limit_reached` when another organisation holds it).
+    Claim in Domain => () {
+        pub label: String,
+    }
+    |cmd, kv, _now| {
+        match kv.get(HOLDER)? {
+            Some(holder) if holder != cmd.label => Err(Error::new(
+                ErrorCode::LimitReached,
+                "this domain already serves another organisation",
+            )),
+            Some(_) => Ok(()),
+            None => kv.put(HOLDER, &cmd.label, None),
+        }
+    }
+}
+
+op! {
+    /// Gives up the domain, if `label` holds it.
+    Release in Domain => () {
+        pub label: String,
+    }
+    |cmd, kv, _now| {
+        if kv.get(HOLDER)?.as_deref() == Some(cmd.label.as_str()) {
+            kv.delete(HOLDER)?;
+        }
+        Ok(())
     }
 }
 

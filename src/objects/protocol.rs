@@ -259,6 +259,7 @@ commands! {
     OrgResume = org::Resume, OrgDelete = org::Delete, OrgAdmit = org::Admit,
     OrgOfferKey = org::OfferKey, OrgRotateKey = org::RotateKey, OrgUpdate = org::Update,
     OrgAddOperator = org::AddOperator, OrgListOperators = org::ListOperators,
-    OrgRemoveOperator = org::RemoveOperator,
+    OrgRemoveOperator = org::RemoveOperator, OrgAddDomain = org::AddDomain,
+    OrgRemoveDomain = org::RemoveDomain, DomainClaim = org::Claim, DomainRelease = org::Release,
     OrgIndexAdd = org::IndexAdd, OrgIndexList = org::IndexList,
 }

@@ -363,6 +363,7 @@ fn an_organisation_s_label_is_taken_once_and_its_status_changes_until_deleted() 
         quotas: Quotas { max_apps: Some(3), ..Quotas::default() },
         policies: Default::default(),
         brand: Default::default(),
+        domains: Vec::new(),
         version: 0,
     };
     let made = run(&mut kv, 50, org::Create { record: record.clone() }).unwrap();
@@ -404,6 +405,7 @@ fn an_organisation_is_admitted_with_its_state_and_its_request_quota() {
         quotas: Quotas { max_requests_per_minute: Some(2), ..Quotas::default() },
         policies: Default::default(),
         brand: Default::default(),
+        domains: Vec::new(),
         version: 7,
     };
     let made = run(&mut kv, 120, org::Create { record }).unwrap();

@@ -5,7 +5,7 @@
 // the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{AppStore, Audit, Clock, LivenessCache, Objects, Origin, Platform, Random};
+use super::{AppStore, Audit, DomainMap, Clock, LivenessCache, Objects, Origin, Platform, Random};
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
 use crate::error::Result;
@@ -22,6 +22,8 @@ pub struct MemPlatform {
     pub clock: Cell<i64>,
     pub shards: RefCell<HashMap<String, MemKv>>,
     pub kv: RefCell<BTreeMap<String, App>>,
+    /// Custom domain → organisation label (`DomainMap`).
+    pub domains: RefCell<HashMap<String, String>>,
     pub audit_log: RefCell<Vec<serde_json::Value>>,
     pub shard_calls: Cell<u32>,
     /// Makes `fill_random` fail, to test that every caller fails closed.
@@ -40,6 +42,7 @@ impl MemPlatform {
             clock: Cell::new(1_795_000_000),
             shards: RefCell::default(),
             kv: RefCell::default(),
+            domains: RefCell::default(),
             audit_log: RefCell::default(),
             shard_calls: Cell::new(0),
             broken_random: Cell::new(false),
@@ -162,5 +165,19 @@ pub fn block_on<F: Future>(fut: F) -> F::Output {
         if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
             return v;
         }
+    }
+}
+
+impl DomainMap for MemPlatform {
+    async fn domain_org(&self, host: &str) -> Result<Option<String>> {
+        Ok(self.domains.borrow().get(host).cloned())
+    }
+    async fn put_domain(&self, host: &str, label: &str) -> Result<()> {
+        self.domains.borrow_mut().insert(host.to_owned(), label.to_owned());
+        Ok(())
+    }
+    async fn delete_domain(&self, host: &str) -> Result<()> {
+        self.domains.borrow_mut().remove(host);
+        Ok(())
     }
 }

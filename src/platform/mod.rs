@@ -75,6 +75,17 @@ impl<T: AppStore> Directory for T {
     }
 }
 
+/// Which organisation a custom domain is mapped to: a lookup hint in Workers KV (`domain:<host>`,
+/// may be up to 60 s stale). Never authoritative: the organisation's own record lists its
+/// domains, and a request is served only when that record lists the host (`routes::handle`).
+/// Deployment-wide: only the registry of organisations writes it.
+#[allow(async_fn_in_trait)]
+pub trait DomainMap {
+    async fn domain_org(&self, host: &str) -> Result<Option<String>>;
+    async fn put_domain(&self, host: &str, label: &str) -> Result<()>;
+    async fn delete_domain(&self, host: &str) -> Result<()>;
+}
+
 #[allow(async_fn_in_trait)]
 pub trait Origin {
     /// Sends a request to a protected origin (the gateway's only outbound call).

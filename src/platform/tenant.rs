@@ -22,6 +22,8 @@ pub struct TenantState {
     pub version: u64,
     pub config: Config,
     pub keys: SigningKeys,
+    /// The custom domains its record lists (authoritative; KV's map is only a hint).
+    pub domains: Vec<String>,
 }
 
 /// The isolate's organisations, by label. Each request asks the organisation's object whether
@@ -54,6 +56,8 @@ pub struct Scoped<'a, P> {
     space: String,
     /// An organisation's own configuration and keys; `None` for the default tenant.
     state: Option<Rc<TenantState>>,
+    /// The issuer when the request came on one of the organisation's custom domains.
+    custom_issuer: Option<String>,
 }
 
 impl<'a, P: Platform + AppStore> Scoped<'a, P> {
@@ -64,6 +68,7 @@ impl<'a, P: Platform + AppStore> Scoped<'a, P> {
             tenant: Tenant::Default,
             space: String::new(),
             state: None,
+            custom_issuer: None,
         }
     }
     /// The organisation `label`, served with its own configuration and keys.
@@ -74,6 +79,22 @@ impl<'a, P: Platform + AppStore> Scoped<'a, P> {
             space: tenant.prefix(),
             tenant,
             state: Some(state),
+            custom_issuer: None,
+        }
+    }
+    /// The organisation served on one of its custom domains, whose issuer is that domain's
+    /// origin (`issuer`).
+    pub fn org_at(inner: &'a P, label: String, state: Rc<TenantState>, issuer: String) -> Self {
+        Scoped {
+            custom_issuer: Some(issuer),
+            ..Self::org(inner, label, state)
+        }
+    }
+    /// This tenant's issuer for a request that arrived at `origin`.
+    pub fn issuer(&self, origin: &str) -> String {
+        match &self.custom_issuer {
+            Some(i) => i.clone(),
+            None => self.config().issuer_in(&self.tenant, origin),
         }
     }
     pub fn tenant(&self) -> &Tenant {

@@ -9,7 +9,7 @@ use crate::oauth::token::Endpoint;
 use crate::oauth::{authorize, discovery, grants, introspect, register, revoke, token, userinfo};
 use crate::pages::{self, login};
 use crate::platform::tenant::Scoped;
-use crate::platform::{AppStore, Audit, Platform};
+use crate::platform::{AppStore, Audit, DomainMap, Platform};
 use crate::model::Tenant;
 use crate::rules::tenant;
 use crate::tenancy;
@@ -39,16 +39,40 @@ fn cors_allowed(req: &Request) -> bool {
 /// request over the platform bound to that tenant ([`Scoped`]), so nothing below can name
 /// another tenant's state. A host that names no tenant gets a 404; an organisation is served
 /// with its own configuration and keys, when it is admitted ([`tenancy::admit`]).
-pub async fn handle(p: &(impl Platform + AppStore), req: &Request) -> Response {
+pub async fn handle(p: &(impl Platform + AppStore + DomainMap), req: &Request) -> Response {
     let host = tenant::host_of(&req.origin);
-    match tenant::resolve(p.config().org_domain.as_deref(), host) {
+    let org_domain = p.config().org_domain.as_deref();
+    match tenant::resolve(org_domain, host) {
         Some(Tenant::Org(label)) => match tenancy::admit(p, &label).await {
             Ok(state) => handle_in(&Scoped::org(p, label, state), req).await,
             Err(e) => render(p, shown_as(req, e)),
         },
         Some(Tenant::Default) => handle_in(&Scoped::default_tenant(p), req).await,
-        None => render(p, shown_as(req, tenancy::no_tenant())),
+        None => match org_domain.and_then(|d| tenant::custom_domain(d, host)) {
+            Some(domain) => match on_custom_domain(p, &domain).await {
+                Ok((label, state)) => {
+                    let issuer = p.config().issuer_at_domain(&domain, &req.origin);
+                    handle_in(&Scoped::org_at(p, label, state, issuer), req).await
+                }
+                Err(e) => render(p, shown_as(req, e)),
+            },
+            None => render(p, shown_as(req, tenancy::no_tenant())),
+        },
     }
+}
+
+/// The organisation a custom domain serves: KV's map names it, its own record must list the
+/// domain (a removed domain stops at once, whatever KV still says).
+async fn on_custom_domain(
+    p: &(impl Platform + DomainMap),
+    domain: &str,
+) -> Result<(String, std::rc::Rc<crate::platform::tenant::TenantState>)> {
+    let label = p.domain_org(domain).await?.ok_or_else(tenancy::no_tenant)?;
+    let state = tenancy::admit(p, &label).await?;
+    if !state.domains.iter().any(|d| d == domain) {
+        return Err(tenancy::no_tenant());
+    }
+    Ok((label, state))
 }
 
 /// An answer to a host that is not served, as a page for a person or JSON for a client.
@@ -75,7 +99,7 @@ fn shown_as(req: &Request, e: Error) -> Error {
     }
 }
 
-async fn handle_in<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Response {
+async fn handle_in<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Request) -> Response {
     let mut resp = if req.body.len() > http::MAX_BODY {
         render(
             p,
@@ -172,11 +196,11 @@ fn method(req: &Request, allowed: &[&str]) -> Result<()> {
     }
 }
 
-async fn route<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Result<Response> {
+async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Request) -> Result<Response> {
     if let Some(e) = &p.config().gateway_error {
         return Err(Error::unavailable(format!("misconfigured: {e}")));
     }
-    let issuer = p.config().issuer_in(p.tenant(), &req.origin);
+    let issuer = p.issuer(&req.origin);
     let path = req.path.as_str();
     if req.method == "OPTIONS" && cors_allowed(req) {
         return Ok(Response::empty(204)
@@ -319,7 +343,8 @@ async fn route<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
                     "no organisations: this deployment is single-tenant (set ORG_DOMAIN)",
                 ));
             }
-            admin_orgs(p, req).await
+            // The registry is the deployment's (this is the default tenant's own host).
+            admin_orgs(p.deployment(), req).await
         }
         _ if path == "/admin" || path.starts_with("/admin/") => {
             admin_authorised(p, req)?;
@@ -385,7 +410,7 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
     }
 }
 
-async fn admin_orgs(p: &impl Platform, req: &Request) -> Result<Response> {
+async fn admin_orgs(p: &(impl Platform + DomainMap), req: &Request) -> Result<Response> {
     let parts: Vec<&str> = req.path.trim_start_matches("/admin/").split('/').collect();
     match parts.as_slice() {
         ["orgs"] | ["orgs", ""] => {
@@ -415,6 +440,14 @@ async fn admin_orgs(p: &impl Platform, req: &Request) -> Result<Response> {
             } else {
                 orgs::list_operators(p, label).await
             }
+        }
+        ["orgs", label, "domains"] => {
+            method(req, &["POST"])?;
+            orgs::add_domain(p, label, req).await
+        }
+        ["orgs", label, "domains", host] => {
+            method(req, &["DELETE"])?;
+            orgs::remove_domain(p, label, host).await
         }
         ["orgs", label, "operators", id] => {
             method(req, &["DELETE"])?;

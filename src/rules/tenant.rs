@@ -42,6 +42,27 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
+/// The most custom domains one organisation maps to itself.
+pub const MAX_DOMAINS: usize = 10;
+
+/// A host that may be an organisation's custom domain (Cloudflare for SaaS custom hostnames
+/// arrive the same way: the worker reads the host), normalised: lowercase, no port, no
+/// trailing dot. At least two DNS labels of `[a-z0-9-]` (no punycode), at most 253 characters,
+/// not an IP address, and neither `ORG_DOMAIN` nor a name under it (those are the platform's).
+pub fn custom_domain(org_domain: &str, host: &str) -> Option<String> {
+    let domain = org_domain.trim_end_matches('.').to_ascii_lowercase();
+    let host = strip_port(host).trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = host.split('.').collect();
+    let valid = host.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| is_label(l))
+        // The last label of a name is never all digits (RFC 3696 §2): this also refuses IPv4.
+        && labels.last().is_some_and(|l| !l.bytes().all(|b| b.is_ascii_digit()))
+        && host != domain
+        && !host.ends_with(&format!(".{domain}"));
+    valid.then_some(host)
+}
+
 /// One DNS label an organisation may be named by.
 pub fn is_label(label: &str) -> bool {
     (1..=63).contains(&label.len())
@@ -104,6 +125,36 @@ mod tests {
         for (host, want) in table {
             assert_eq!(resolve(d, &host), want, "{host}");
         }
+    }
+
+    #[test]
+    fn custom_domains_are_plain_host_names_outside_org_domain() {
+        let d = "auth.example.com";
+        let long = format!("{}.com", "a.".repeat(125));
+        for (host, want) in [
+            ("login.acme.com", Some("login.acme.com")),
+            ("LOGIN.Acme.com.:443", Some("login.acme.com")),
+            ("acme.com", Some("acme.com")),
+            ("auth.example.com", None),
+            ("acme.auth.example.com", None),
+            ("x.acme.auth.example.com", None),
+            ("com", None),
+            ("127.0.0.1", None),
+            ("127.0.0.1:8787", None),
+            ("[::1]", None),
+            ("a..com", None),
+            ("-a.com", None),
+            ("xn--bcher-kva.com", None),
+            ("bücher.com", None),
+            ("a_b.com", None),
+            ("", None),
+            (long.as_str(), None),
+        ] {
+            assert_eq!(custom_domain(d, host).as_deref(), want, "{host}");
+        }
+        // Evil look-alikes of the platform's domain are ordinary names, not the platform's.
+        assert_eq!(custom_domain(d, "auth.example.com.evil.test").as_deref(), Some("auth.example.com.evil.test"));
+        assert_eq!(custom_domain(d, "evilauth.example.com").as_deref(), Some("evilauth.example.com"));
     }
 
     #[test]

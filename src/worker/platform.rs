@@ -7,7 +7,7 @@ use crate::model::App;
 use crate::error::{Error, Result};
 use crate::objects::{issuer, protocol, Name, Op};
 use crate::platform::tenant::TenantCache;
-use crate::platform::{AppStore, Audit, Clock, LivenessCache, Objects, Origin, Platform, Random};
+use crate::platform::{AppStore, Audit, DomainMap, Clock, LivenessCache, Objects, Origin, Platform, Random};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -23,6 +23,8 @@ thread_local! {
     static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
     static KEYS: RefCell<Option<Rc<SigningKeys>>> = const { RefCell::new(None) };
     static META: RefCell<HashMap<String, (u64, Option<App>)>> = RefCell::new(HashMap::new());
+    /// Custom domain → organisation, as KV answered it (a hint; see `DomainMap`).
+    static DOMAINS: RefCell<HashMap<String, (u64, Option<String>)>> = RefCell::new(HashMap::new());
     /// The isolate's memory of token liveness (the policy is `platform::liveness`).
     static LIVENESS: &'static LivenessCache = Box::leak(Box::default());
     /// The isolate's organisations (the policy is `platform::tenant::TenantCache`).
@@ -255,6 +257,56 @@ impl AppStore for WorkerPlatform {
             .map(|k| k.name.strip_prefix(&prefix).unwrap_or(&k.name).to_owned())
             .collect();
         Ok((ids, if r.list_complete { None } else { r.cursor }))
+    }
+}
+
+/// KV keys `domain:<host>` → label. Lookups (also misses) are kept for `META_TTL_MS`, so a
+/// flood of requests for unknown hosts costs one KV read per host per isolate.
+impl DomainMap for WorkerPlatform {
+    async fn domain_org(&self, host: &str) -> Result<Option<String>> {
+        let key = format!("domain:{host}");
+        let now = worker::Date::now().as_millis();
+        if let Some(hit) = DOMAINS.with(|m| {
+            m.borrow().get(&key).filter(|(t, _)| now < *t).map(|(_, l)| l.clone())
+        }) {
+            return Ok(hit);
+        }
+        let label = self
+            .kv()?
+            .get(&key)
+            .text()
+            .await
+            .map_err(|_| Error::unavailable("KV is unavailable"))?;
+        DOMAINS.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(key, (now + META_TTL_MS, label.clone()));
+        });
+        Ok(label)
+    }
+
+    async fn put_domain(&self, host: &str, label: &str) -> Result<()> {
+        let key = format!("domain:{host}");
+        self.kv()?
+            .put(&key, label)
+            .map_err(|_| Error::server("cannot write KV"))?
+            .execute()
+            .await
+            .map_err(|_| Error::unavailable("KV is unavailable"))?;
+        DOMAINS.with(|m| m.borrow_mut().remove(&key));
+        Ok(())
+    }
+
+    async fn delete_domain(&self, host: &str) -> Result<()> {
+        let key = format!("domain:{host}");
+        self.kv()?
+            .delete(&key)
+            .await
+            .map_err(|_| Error::unavailable("KV is unavailable"))?;
+        DOMAINS.with(|m| m.borrow_mut().remove(&key));
+        Ok(())
     }
 }
 

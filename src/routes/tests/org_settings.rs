@@ -224,3 +224,50 @@ fn an_organisation_s_requests_per_minute_are_counted() {
         assert_eq!(meta(PLATFORM).status, 200);
     }
 }
+
+#[test]
+fn a_custom_domain_serves_its_organisation_with_its_own_issuer() {
+    let p = orgs();
+    const CUSTOM: &str = "http://login.acme.test:8787";
+    let meta = |origin: &str| send_at(&p, origin, req("GET", "/.well-known/oauth-authorization-server", &[], ""));
+    expect_error(&meta(CUSTOM), 404, "not_found");
+    let add = |label: &str, domain: &str| {
+        platform_op(&p, "POST", &format!("/admin/orgs/{label}/domains"), &json!({"domain": domain}))
+    };
+    let r = expect_json(&add("acme", "Login.Acme.test"), 201);
+    assert_eq!(r["domains"], json!(["login.acme.test"]));
+    assert_eq!(expect_json(&meta(CUSTOM), 200)["issuer"], CUSTOM);
+    // acme's app and keys, on either host (each host its own issuer).
+    let (id, secret) = cc_app(&p, ACME, "admin-secret");
+    let t = expect_json(&cc(&p, CUSTOM, &id, &secret), 200)["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(kids(&p, CUSTOM), kids(&p, ACME));
+    assert_eq!(active(&p, CUSTOM, &t), json!(true));
+    assert_eq!(active(&p, ACME, &t), json!(false), "another issuer");
+    // One organisation per domain; the platform's own names are not custom domains.
+    expect_error(&add("beta", "login.acme.test"), 409, "limit_reached");
+    for bad in ["acme.localhost", "localhost", "127.0.0.1", "x", "a..b", "login.acme.test:443/x"] {
+        expect_error(&add("beta", bad), 400, "invalid_request");
+    }
+    expect_error(&add("nope", "other.test"), 404, "not_found");
+    // A stale map entry (KV lags up to 60 s) does not serve a domain the record does not list.
+    p.domains.borrow_mut().insert("stale.test".into(), "acme".into());
+    expect_error(&meta("http://stale.test"), 404, "not_found");
+    // Removed: 404 at once, and free for beta.
+    let r = platform_op(&p, "DELETE", "/admin/orgs/acme/domains/login.acme.test", &json!({}));
+    assert_eq!(r.status, 204, "{}", text(&r));
+    expect_error(&meta(CUSTOM), 404, "not_found");
+    expect_json(&add("beta", "login.acme.test"), 201);
+    assert_eq!(kids(&p, CUSTOM), kids(&p, BETA));
+    // Deleting beta frees its domains.
+    assert_eq!(platform_op(&p, "DELETE", "/admin/orgs/beta", &json!({})).status, 204);
+    expect_error(&meta(CUSTOM), 404, "not_found");
+    expect_json(&add("acme", "login.acme.test"), 201);
+    // At most ten.
+    for i in 0..9 {
+        expect_json(&add("acme", &format!("d{i}.acme.test")), 201);
+    }
+    expect_error(&add("acme", "d10.acme.test"), 409, "limit_reached");
+    // The failed eleventh left no claim behind: beta is gone, but a new org can take it.
+    expect_json(&create_org(&p, "gamma"), 201);
+    expect_json(&add("gamma", "d10.acme.test"), 201);
+}
