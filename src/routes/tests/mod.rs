@@ -6,6 +6,7 @@ mod assertion;
 mod authorization;
 mod flows;
 mod orgs;
+mod quotas;
 mod registration;
 mod support;
 mod tenancy;
