@@ -124,7 +124,7 @@ fn refused_creations_take_no_slot_of_the_app_quota() {
 }
 
 #[test]
-fn the_apps_page_shows_a_full_app_quota_on_the_page() {
+fn the_apps_and_registration_pages_show_a_full_app_quota_on_the_page() {
     let p = quota_platform(Some(1), None);
     create_app(&p, json!({"name": "only", "owner": "op"}));
     let mut b = signed_in(&p, "owner@dev.example");
@@ -133,6 +133,22 @@ fn the_apps_page_shows_a_full_app_quota_on_the_page() {
     let r = b.post(&p, "/apps", &form(&add));
     assert_eq!(r.status, 400, "{}", text(&r));
     assert!(text(&r).contains("limit is 1"), "{}", text(&r));
+    // The registration page's Register: a 409 page, no redirect with credentials.
+    let fields = [
+        ("name", "Registered"),
+        ("homepage", "https://dev.example"),
+        ("email", "dev@dev.example"),
+        ("redirect_uri", "https://dev.example/cb"),
+    ];
+    let page = b.get(&p, &format!("/oauth/register?{}", form(&fields)));
+    assert_eq!(page.status, 200, "{}", text(&page));
+    let csrf = csrf_of(&page);
+    let mut confirm = fields.to_vec();
+    confirm.extend([("csrf", csrf.as_str()), ("decision", "register")]);
+    let r = b.post(&p, "/oauth/register/confirm", &form(&confirm));
+    assert_eq!(r.status, 409, "{}", text(&r));
+    assert!(r.get_header("location").is_none());
+    assert!(text(&r).contains("You cannot register more apps"), "{}", text(&r));
     assert_eq!(used(&p, Resource::Apps), 1);
 }
 
