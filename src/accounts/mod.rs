@@ -10,6 +10,7 @@ use crate::objects::account::{self, AccountRecord};
 use crate::objects::session::{self, SessionRecord};
 use crate::objects::user::{self, Profile};
 use crate::objects::counter;
+use crate::objects::quota;
 use crate::platform::Platform;
 use crate::util::sha256_hex;
 
@@ -57,7 +58,8 @@ pub fn check_password_rules(password: &str) -> Result<()> {
 /// Creates an account; the email's object makes the email unique even under racing sign-ups.
 /// `Ok(None)`: the email already has an account. Callers answer that exactly as they answer a
 /// new account (sign-up must not tell anyone which emails have accounts), and the cost is the
-/// same: the KDF runs before the email's object is asked.
+/// same: the KDF runs before the email's object is asked. `limit_reached` when the tenant's
+/// people quota is full (for every email alike).
 pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str) -> Result<Option<Profile>> {
     let email = normalise_email(email);
     crate::rules::fields::email("email", &email, true)?;
@@ -74,7 +76,28 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
         password_hash,
         created_at: p.now(),
     };
-    match p.call(&account::object(&email), account::Create { record }).await {
+    // The tenant's people quota (`MAX_PEOPLE` or the organisation's) is counted first, in one
+    // atomic step, keyed by the new user id; an email that already has an account, or a
+    // creation that fails, gives the place back. When the quota is full every sign-up is
+    // refused alike, so the refusal says nothing about which emails have accounts.
+    let people_limit = p.config().quotas.max_people;
+    if let Some(limit) = people_limit {
+        let cmd = quota::Reserve {
+            resource: quota::Resource::People,
+            member: user_id.clone(),
+            limit,
+        };
+        p.call(&quota::object(), cmd).await?;
+    }
+    let created = p.call(&account::object(&email), account::Create { record }).await;
+    if created.is_err() && people_limit.is_some() {
+        let cmd = quota::Release {
+            resource: quota::Resource::People,
+            member: user_id.clone(),
+        };
+        p.call(&quota::object(), cmd).await.ok();
+    }
+    match created {
         Ok(_) => {}
         Err(e) if e.code == ErrorCode::LimitReached => return Ok(None),
         Err(e) => return Err(e),

@@ -1,7 +1,9 @@
 //! The app registry: creating, reading, updating, removing apps and regenerating secrets.
 //! Shared by the admin API, RFC 7591 registration, the registration page and `/apps`.
-//! Order of writes: the owner's counter (the 1000-app limit, atomic), the app's Durable Object
-//! (authoritative), then the KV copy that the hot path reads.
+//! Order of writes: the tenant's quota (`MAX_APPS` or the organisation's, atomic, when set),
+//! the owner's counter (the 1000-app limit, atomic), the app's Durable Object (authoritative),
+//! then the KV copy that the hot path reads. A step that fails gives back what the steps before
+//! it counted.
 
 
 use crate::rules::fields::{self as validate, AUTH_METHODS};
@@ -10,7 +12,7 @@ use crate::model::valid_client_id;
 use crate::error::{Error, Result};
 use crate::rules::{redirect_uri, scope};
 use crate::platform::random_token;
-use crate::objects::{app as object, owner};
+use crate::objects::{app as object, owner, quota};
 use crate::platform::Platform;
 use crate::util::sha256_hex;
 
@@ -136,6 +138,30 @@ pub fn audit(p: &impl Platform, actor: &str, action: &str, id: &str) {
     p.audit(&serde_json::json!({"audit": action, "actor": actor, "client_id": id, "at": p.now()}));
 }
 
+/// Counts the app against the tenant's app quota, when it has one (`limit_reached` when full).
+async fn reserve_in_quota(p: &impl Platform, id: &str) -> Result<()> {
+    let Some(limit) = p.config().quotas.max_apps else {
+        return Ok(());
+    };
+    let cmd = quota::Reserve {
+        resource: quota::Resource::Apps,
+        member: id.to_owned(),
+        limit,
+    };
+    p.call(&quota::object(), cmd).await
+}
+
+/// Gives the app's place in the tenant's quota back. Asked whether or not a limit is set now
+/// (an app counted under an earlier limit still frees its place); an uncounted app changes
+/// nothing.
+async fn release_from_quota(p: &impl Platform, id: &str) -> Result<()> {
+    let cmd = quota::Release {
+        resource: quota::Resource::Apps,
+        member: id.to_owned(),
+    };
+    p.call(&quota::object(), cmd).await
+}
+
 /// Creates a checked app. `actor` names who did it in the audit log.
 pub async fn create(
     p: &impl Platform,
@@ -147,16 +173,22 @@ pub async fn create(
     let id = app.client_id.clone();
     let secret = app.uses_secret().then(|| random_token(p, 24)).transpose()?;
     let registration_token = registration_token.then(|| random_token(p, 32)).transpose()?;
+    reserve_in_quota(p, &id).await?;
     let owner_object = owner::object(&app.owner);
     let limit = p.config().max_apps_per_owner;
-    p.call(
-        &owner_object,
-        owner::Reserve {
-            app_id: id.clone(),
-            limit,
-        },
-    )
-    .await?;
+    let reserved = p
+        .call(
+            &owner_object,
+            owner::Reserve {
+                app_id: id.clone(),
+                limit,
+            },
+        )
+        .await;
+    if let Err(e) = reserved {
+        release_from_quota(p, &id).await.ok();
+        return Err(e);
+    }
     let record = AppRecord {
         app: app.clone(),
         secret_hash: secret.as_deref().map(sha256_hex),
@@ -167,6 +199,7 @@ pub async fn create(
         p.call(&owner_object, owner::Release { app_id: id.clone() })
             .await
             .ok();
+        release_from_quota(p, &id).await.ok();
         return Err(e);
     }
     p.put_app_meta(&app).await?;
@@ -199,7 +232,8 @@ pub async fn update(p: &impl Platform, mut app: App, actor: &str) -> Result<App>
     Ok(app)
 }
 
-/// Removes an app: its tokens die at once (new epoch), its slot under the owner is freed.
+/// Removes an app: its tokens die at once (new epoch), its slots under the owner and in the
+/// tenant's quota are freed.
 pub async fn delete(p: &impl Platform, id: &str, actor: &str) -> Result<()> {
     let app = authoritative(p, id).await?;
     p.call(&object::object(id), object::Delete {}).await?;
@@ -211,6 +245,7 @@ pub async fn delete(p: &impl Platform, id: &str, actor: &str) -> Result<()> {
         },
     )
     .await?;
+    release_from_quota(p, id).await?;
     audit(p, actor, "app.delete", id);
     Ok(())
 }

@@ -10,6 +10,7 @@
 //! | `session:<sha256>`  | `session`   | one log-in session                                            |
 //! | `ip:<address>`, `reg:<address>` | `counter` | log-in attempts, registrations from one client address |
 //! | `issuer`, `issuer:ed25519` | `issuer` | the development signing keys, when no `SIGNING_KEYS` secret is set |
+//! | `quota`           | `quota`     | the tenant's counted apps and people (`MAX_APPS`, `MAX_PEOPLE`, an organisation's quotas) |
 //! | `organisation:<label>`, `organisations` | `org` | an organisation's record (status, quotas); the index of labels (default tenant only) |
 //!
 //! `protocol` is the typed wire between the core and the objects: a command can only be sent
@@ -24,6 +25,7 @@ pub mod kv;
 pub mod org;
 pub mod owner;
 pub mod protocol;
+pub mod quota;
 pub mod session;
 pub mod user;
 

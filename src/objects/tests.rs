@@ -103,6 +103,57 @@ fn reserve_stops_at_the_limit_and_release_frees_a_slot() {
     assert_eq!(code_of(reserve(&mut kv, "a4", 3)), ErrorCode::LimitReached);
 }
 
+fn quota_reserve(kv: &mut MemKv, resource: quota::Resource, member: &str, limit: u32) -> Result<()> {
+    run(kv, 0, quota::Reserve { resource, member: member.into(), limit })
+}
+
+fn quota_release(kv: &mut MemKv, resource: quota::Resource, member: &str) {
+    run(kv, 0, quota::Release { resource, member: member.into() }).unwrap();
+}
+
+fn quota_used(kv: &mut MemKv, resource: quota::Resource) -> u32 {
+    run(kv, 0, quota::Used { resource }).unwrap().used
+}
+
+/// The tenant quota stops exactly at its limit; a retried reservation or a repeated release
+/// of one member does not move the count; apps and people are counted apart.
+#[test]
+fn tenant_quota_reserve_and_release_are_idempotent_per_member() {
+    use quota::Resource::{Apps, People};
+    let mut kv = MemKv::default();
+    for i in 0..3 {
+        quota_reserve(&mut kv, Apps, &format!("a{i}"), 3).unwrap();
+    }
+    // A retried reservation of a counted member succeeds (even when full) and counts nothing.
+    quota_reserve(&mut kv, Apps, "a1", 3).unwrap();
+    assert_eq!(quota_used(&mut kv, Apps), 3);
+    let full = quota_reserve(&mut kv, Apps, "a3", 3).expect_err("full");
+    assert_eq!(full.code, ErrorCode::LimitReached);
+    assert!(full.description.contains("limit is 3"), "{}", full.description);
+    assert_eq!(quota_used(&mut kv, Apps), 3);
+    // Released twice, freed once.
+    quota_release(&mut kv, Apps, "a1");
+    quota_release(&mut kv, Apps, "a1");
+    assert_eq!(quota_used(&mut kv, Apps), 2);
+    // Releasing a member never counted changes nothing.
+    quota_release(&mut kv, Apps, "never");
+    assert_eq!(quota_used(&mut kv, Apps), 2);
+    quota_reserve(&mut kv, Apps, "a3", 3).unwrap();
+    assert_eq!(code_of(quota_reserve(&mut kv, Apps, "a4", 3)), ErrorCode::LimitReached);
+    // People have their own count, and the same member id means nothing across resources.
+    assert_eq!(quota_used(&mut kv, People), 0);
+    quota_reserve(&mut kv, People, "a0", 1).unwrap();
+    assert_eq!(code_of(quota_reserve(&mut kv, People, "u2", 1)), ErrorCode::LimitReached);
+    assert_eq!(quota_used(&mut kv, Apps), 3);
+    // A lowered limit refuses new members but keeps the ones counted.
+    assert_eq!(code_of(quota_reserve(&mut kv, Apps, "a5", 2)), ErrorCode::LimitReached);
+    quota_reserve(&mut kv, Apps, "a0", 2).unwrap();
+    assert_eq!(quota_used(&mut kv, Apps), 3);
+    // A limit of 0 refuses everyone new.
+    let mut empty = MemKv::default();
+    assert_eq!(code_of(quota_reserve(&mut empty, Apps, "x", 0)), ErrorCode::LimitReached);
+}
+
 #[test]
 fn list_owned_pages() {
     let mut kv = MemKv::default();
@@ -349,6 +400,7 @@ fn object_names_keep_their_stored_layout() {
     assert_eq!(issuer::ed25519().as_str(), "issuer:ed25519");
     assert_eq!(org::object("acme").as_str(), "organisation:acme");
     assert_eq!(org::index().as_str(), "organisations");
+    assert_eq!(quota::object().as_str(), "quota");
 }
 
 #[test]

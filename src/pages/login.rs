@@ -161,6 +161,13 @@ pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response>
             let body = signup_form(&csrf, &return_to, email, name, Some(&e.description));
             Ok(page(400, "Sign up", body, Some(&csrf)))
         }
+        // The tenant's people quota is full: refused alike for every email.
+        Err(e) if e.code == ErrorCode::LimitReached => Err(e.on_page(
+            "Sign up",
+            "No new accounts can be made here: this service has as many people as its limit \
+             allows. If you already have an account, log in; otherwise ask the service's \
+             operator.",
+        )),
         Err(e) => Err(e),
     }
 }

@@ -7,6 +7,7 @@ mod authorization;
 mod flows;
 mod org_settings;
 mod orgs;
+mod quotas;
 mod registration;
 mod support;
 mod tenancy;
