@@ -76,21 +76,20 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
         password_hash,
         created_at: p.now(),
     };
-    // The tenant's people quota (`MAX_PEOPLE` or the organisation's) is counted first, in one
-    // atomic step, keyed by the new user id; an email that already has an account, or a
+    // The tenant's people quota (`MAX_PEOPLE` or the organisation's; counted with no limit too)
+    // is counted first, in one atomic step, keyed by the new user id with the email noted (the
+    // tenant's inventory of people, for erasure); an email that already has an account, or a
     // creation that fails, gives the place back. When the quota is full every sign-up is
     // refused alike, so the refusal says nothing about which emails have accounts.
-    let people_limit = p.config().quotas.max_people;
-    if let Some(limit) = people_limit {
-        let cmd = quota::Reserve {
-            resource: quota::Resource::People,
-            member: user_id.clone(),
-            limit,
-        };
-        p.call(&quota::object(), cmd).await?;
-    }
+    let cmd = quota::Reserve {
+        resource: quota::Resource::People,
+        member: user_id.clone(),
+        limit: p.config().quotas.max_people.unwrap_or(u32::MAX),
+        note: email.clone(),
+    };
+    p.call(&quota::object(), cmd).await?;
     let created = p.call(&account::object(&email), account::Create { record }).await;
-    if created.is_err() && people_limit.is_some() {
+    if created.is_err() {
         let cmd = quota::Release {
             resource: quota::Resource::People,
             member: user_id.clone(),

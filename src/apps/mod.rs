@@ -138,15 +138,14 @@ pub fn audit(p: &impl Platform, actor: &str, action: &str, id: &str) {
     p.audit(&serde_json::json!({"audit": action, "actor": actor, "client_id": id, "at": p.now()}));
 }
 
-/// Counts the app against the tenant's app quota, when it has one (`limit_reached` when full).
+/// Counts the app against the tenant's app quota (`limit_reached` when full). Counted with no
+/// limit too, so a limit set later counts the apps that exist.
 async fn reserve_in_quota(p: &impl Platform, id: &str) -> Result<()> {
-    let Some(limit) = p.config().quotas.max_apps else {
-        return Ok(());
-    };
     let cmd = quota::Reserve {
         resource: quota::Resource::Apps,
         member: id.to_owned(),
-        limit,
+        limit: p.config().quotas.max_apps.unwrap_or(u32::MAX),
+        note: String::new(),
     };
     p.call(&quota::object(), cmd).await
 }

@@ -255,7 +255,7 @@ commands! {
     SessionCreate = session::Create, SessionGet = session::Get, SessionDelete = session::Delete,
     CounterReserve = counter::Reserve, CounterRelease = counter::Release,
     IssuerDevKey = issuer::DevKey,
-    QuotaReserve = quota::Reserve, QuotaRelease = quota::Release, QuotaUsed = quota::Used,
+    QuotaReserve = quota::Reserve, QuotaRelease = quota::Release, QuotaUsed = quota::Used, QuotaMembers = quota::Members,
     OrgCreate = org::Create, OrgGet = org::Get, OrgSuspend = org::Suspend,
     OrgResume = org::Resume, OrgDelete = org::Delete, OrgAdmit = org::Admit,
     OrgOfferKey = org::OfferKey, OrgRotateKey = org::RotateKey, OrgUpdate = org::Update,

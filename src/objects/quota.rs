@@ -4,7 +4,9 @@
 //! there is one fixed name here, as for `issuer`.
 //!
 //! Each counted member (an app's client id, a person's user id) has its own key, next to a
-//! count per resource: reserving a member twice or releasing it twice changes nothing.
+//! count per resource: reserving a member twice or releasing it twice changes nothing. Every
+//! app and person is counted, limit or not, so a limit set later counts what exists; the
+//! members are also the tenant's inventory when an organisation's data is erased ([`Members`]).
 
 use super::kv::Kv;
 use super::protocol::{kind, op, Kind, Name};
@@ -70,6 +72,9 @@ op! {
         pub resource: Resource,
         pub member: String,
         pub limit: u32,
+        /// Kept with the member (a person's normalised email, so erasure finds their account).
+        #[serde(default)]
+        pub note: String,
     }
     |cmd, kv, _now| {
         let key = cmd.resource.member_key(&cmd.member);
@@ -87,7 +92,7 @@ op! {
                 ),
             ));
         }
-        kv.put(&key, "1", None)?;
+        kv.put(&key, &cmd.note, None)?;
         kv.put(&cmd.resource.count_key(), &n.saturating_add(1).to_string(), None)
     }
 }
@@ -117,5 +122,38 @@ op! {
     }
     |cmd, kv, _now| {
         Ok(Usage { used: count(kv, cmd.resource)? })
+    }
+}
+
+/// One page of members, in key order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberPage {
+    /// (member, note)
+    pub members: Vec<(String, String)>,
+    pub next: Option<String>,
+}
+
+op! {
+    /// The members of `resource` after `after`, at most `limit`.
+    Members in Quota => MemberPage {
+        pub resource: Resource,
+        pub after: Option<String>,
+        pub limit: usize,
+    }
+    |cmd, kv, _now| {
+        let prefix = cmd.resource.member_key("");
+        let after = cmd.after.map(|a| cmd.resource.member_key(&a));
+        let rows = kv.list(&prefix, after.as_deref(), cmd.limit.saturating_add(1))?;
+        let mut members: Vec<(String, String)> = rows
+            .into_iter()
+            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|m| (m.to_owned(), v)))
+            .collect();
+        let next = if members.len() > cmd.limit {
+            members.truncate(cmd.limit);
+            members.last().map(|(m, _)| m.clone())
+        } else {
+            None
+        };
+        Ok(MemberPage { members, next })
     }
 }

@@ -104,7 +104,7 @@ fn reserve_stops_at_the_limit_and_release_frees_a_slot() {
 }
 
 fn quota_reserve(kv: &mut MemKv, resource: quota::Resource, member: &str, limit: u32) -> Result<()> {
-    run(kv, 0, quota::Reserve { resource, member: member.into(), limit })
+    run(kv, 0, quota::Reserve { resource, member: member.into(), limit, note: String::new() })
 }
 
 fn quota_release(kv: &mut MemKv, resource: quota::Resource, member: &str) {

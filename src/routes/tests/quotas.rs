@@ -190,7 +190,7 @@ fn the_people_quota_refuses_sign_up_with_a_page_and_duplicates_take_no_slot() {
 }
 
 #[test]
-fn no_quota_is_counted_when_none_is_set() {
+fn without_a_limit_everything_is_counted_and_nothing_refused() {
     let p = quota_platform(None, None);
     let mut ids = Vec::new();
     for i in 0..5 {
@@ -198,8 +198,8 @@ fn no_quota_is_counted_when_none_is_set() {
         ids.push(v["client_id"].as_str().unwrap().to_owned());
         assert_signed_up(&sign_up(&p, &format!("p{i}@people.example")));
     }
-    assert_eq!(used(&p, Resource::Apps), 0);
-    assert_eq!(used(&p, Resource::People), 0);
+    assert_eq!(used(&p, Resource::Apps), 5);
+    assert_eq!(used(&p, Resource::People), 5);
     for id in &ids {
         assert_eq!(admin(&p, "DELETE", &format!("/admin/apps/{id}"), None).status, 204);
     }
