@@ -8,8 +8,10 @@ use crate::config::{Brand, Config, TenantQuotas};
 use crate::crypto::keys::{self, KeyProblem, SigningKeys};
 use crate::error::{Error, ErrorCode, Result};
 use crate::objects::org::{self, OrgRecord, OrgStatus, Snapshot};
-use crate::platform::tenant::TenantState;
-use crate::platform::Platform;
+use crate::objects::erase::{any, Erase};
+use crate::objects::{app, issuer, owner, quota, user, account, Kind, Name};
+use crate::platform::tenant::{Scoped, TenantState};
+use crate::platform::{AppStore, Directory, Objects, Platform};
 use std::rc::Rc;
 
 /// The answer to a host that names no organisation (also an unknown or deleted one).
@@ -126,4 +128,80 @@ pub async fn rotate_keys(p: &impl Platform, label: &str) -> Result<Vec<String>> 
     let snapshot = p.call(&org::object(label), org::RotateKey { pem }).await?;
     let keys = SigningKeys::from_pems_for(&snapshot.keys.join("\n"), alg, false)?;
     Ok(keys.kids())
+}
+
+/// Object calls one erasure pass may make (a Worker request has a budget of subrequests).
+pub const ERASE_BUDGET: u32 = 400;
+
+/// How far an erasure pass got.
+pub struct Erased {
+    /// Objects erased in this pass.
+    pub objects: u32,
+    /// Nothing of the organisation is left but what expires by itself.
+    pub done: bool,
+}
+
+/// Erases a deleted organisation's data, under its own names (the platform bound to it, so
+/// nothing of another tenant can be reached): each app's object (its record, secrets' hashes,
+/// codes, grants, refresh tokens) and owner object and directory entry; each person's account
+/// and profile (found in the tenant's quota object, which counts every person); then the quota
+/// and development key objects. At most [`ERASE_BUDGET`] object calls per pass; call again
+/// until `done`. Sessions and attempt counters are left to expire (at most `SESSION_TTL`): they
+/// name only people whose profile is gone, on a host that answers 404.
+pub async fn erase<P: Platform + AppStore>(deployment: &P, label: &str) -> Result<Erased> {
+    let p = Scoped::erasing(deployment, label.to_owned());
+    let mut calls: u32 = 0;
+    let mut objects: u32 = 0;
+    async fn wipe<K: Kind>(p: &impl Platform, name: &Name<K>, calls: &mut u32, objects: &mut u32) -> Result<()> {
+        p.call(&any(name), Erase {}).await?;
+        *calls += 1;
+        *objects += 1;
+        Ok(())
+    }
+    // Apps: the directory lists them; each entry goes last, so a pass cut short resumes.
+    while calls < ERASE_BUDGET {
+        let (ids, _) = p.list_app_ids(None, 50).await?;
+        if ids.is_empty() {
+            break;
+        }
+        for id in ids {
+            if calls >= ERASE_BUDGET {
+                break;
+            }
+            if let Some(a) = p.app_meta(&id).await? {
+                wipe(&p, &owner::object(&a.owner), &mut calls, &mut objects).await?;
+            }
+            wipe(&p, &app::object(&id), &mut calls, &mut objects).await?;
+            p.delete_app_meta(&id).await?;
+        }
+    }
+    // People: the quota object lists every one with their email.
+    while calls < ERASE_BUDGET {
+        let page_cmd = quota::Members { resource: quota::Resource::People, after: None, limit: 50 };
+        let page = p.call(&quota::object(), page_cmd).await?;
+        calls += 1;
+        if page.members.is_empty() {
+            break;
+        }
+        for (user_id, email) in page.members {
+            if calls >= ERASE_BUDGET {
+                break;
+            }
+            wipe(&p, &user::object(&user_id), &mut calls, &mut objects).await?;
+            if !email.is_empty() {
+                wipe(&p, &account::object(&email), &mut calls, &mut objects).await?;
+            }
+            let release = quota::Release { resource: quota::Resource::People, member: user_id };
+            p.call(&quota::object(), release).await?;
+            calls += 1;
+        }
+    }
+    if calls >= ERASE_BUDGET {
+        return Ok(Erased { objects, done: false });
+    }
+    wipe(&p, &quota::object(), &mut calls, &mut objects).await?;
+    wipe(&p, &issuer::rsa(), &mut calls, &mut objects).await?;
+    wipe(&p, &issuer::ed25519(), &mut calls, &mut objects).await?;
+    deployment.call(&org::object(label), org::MarkErased {}).await?;
+    Ok(Erased { objects, done: true })
 }

@@ -6,7 +6,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::objects::org::{self, Operator, OrgRecord, OrgStatus, Policies, Quotas};
-use crate::platform::{random_token, DomainMap};
+use crate::platform::{random_token, AppStore, DomainMap};
 use crate::util::sha256_hex;
 use crate::platform::Platform;
 use crate::rules::{fields, scope, tenant};
@@ -148,6 +148,7 @@ pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
         policies,
         brand: Default::default(),
         domains: Vec::new(),
+        erased_at: None,
         version: 0,
     };
     // The index first (idempotent), so every recorded organisation is listed.
@@ -305,7 +306,7 @@ async fn release_domain(p: &(impl Platform + DomainMap), label: &str, host: &str
     p.call(&org::domain(host), org::Release { label: label.to_owned() }).await
 }
 
-pub async fn set_status(p: &(impl Platform + DomainMap), label: &str, action: &str) -> Result<Response> {
+pub async fn set_status(p: &(impl Platform + AppStore + DomainMap), label: &str, action: &str) -> Result<Response> {
     check_label(label)?;
     let o = org::object(label);
     let r = match action {
@@ -321,7 +322,25 @@ pub async fn set_status(p: &(impl Platform + DomainMap), label: &str, action: &s
     }
     p.audit(&serde_json::json!({"audit": format!("org_{action}"), "actor": "admin", "org": r.label, "at": p.now()}));
     if action == "delete" {
-        return Ok(Response::empty(204));
+        // Its data goes now; a large organisation's in several passes (202 until done).
+        return erase(p, label).await;
     }
     Ok(Response::json(200, &view(&r)).no_store())
+}
+
+/// `POST /admin/orgs/{label}/erase`: one more pass of erasing a deleted organisation's data.
+/// 204 when nothing is left; 202 with `{"done": false}` when another pass is needed.
+pub async fn erase(p: &(impl Platform + AppStore), label: &str) -> Result<Response> {
+    check_label(label)?;
+    let r = record(p, label).await?;
+    if r.status != OrgStatus::Deleted {
+        return Err(Error::invalid_request("only a deleted organisation's data is erased"));
+    }
+    let pass = crate::tenancy::erase(p, label).await?;
+    p.audit(&serde_json::json!({"audit": "org_erase", "actor": "admin", "org": label, "objects": pass.objects, "done": pass.done, "at": p.now()}));
+    if pass.done {
+        return Ok(Response::empty(204));
+    }
+    let body = serde_json::json!({"done": false, "objects_erased": pass.objects, "next": format!("POST /admin/orgs/{label}/erase")});
+    Ok(Response::json(202, &body).no_store())
 }

@@ -11,7 +11,10 @@
 //! | `ip:<address>`, `reg:<address>` | `counter` | log-in attempts, registrations from one client address |
 //! | `issuer`, `issuer:ed25519` | `issuer` | the development signing keys, when no `SIGNING_KEYS` secret is set |
 //! | `quota`           | `quota`     | the tenant's counted apps and people (`MAX_APPS`, `MAX_PEOPLE`, an organisation's quotas) |
-//! | `organisation:<label>`, `organisations` | `org` | an organisation's record (status, quotas); the index of labels (default tenant only) |
+//! | `organisation:<label>`, `organisations` | `org` | an organisation's record (status, quotas, policies, brand, domains), its signing keys and operators' token hashes; the index of labels (default tenant only) |
+//! | `domain:<host>`     | `org`       | which organisation holds a custom domain (default tenant only) |
+//!
+//! Any object can be erased whole (`erase`), which is how a deleted organisation's data goes.
 //!
 //! `protocol` is the typed wire between the core and the objects: a command can only be sent
 //! to its kind of object and can only answer its own reply type.
@@ -19,6 +22,7 @@
 pub mod account;
 pub mod app;
 pub mod counter;
+pub mod erase;
 pub mod grants;
 pub mod issuer;
 pub mod kv;

@@ -95,6 +95,9 @@ pub struct OrgRecord {
     /// Custom domains that serve this organisation (each claimed in its [`domain`] object).
     #[serde(default)]
     pub domains: Vec<String>,
+    /// When a deleted organisation's data was all erased (`crate::tenancy::erase`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<i64>,
     /// Bumped by every change to the record, its keys or its operators: an isolate that holds
     /// this version holds the organisation's current state ([`Admit`]).
     #[serde(default)]
@@ -417,6 +420,17 @@ op! {
         kv.delete(KEYS)?;
         kv.delete(OPERATORS)?;
         Ok(record)
+    }
+}
+
+op! {
+    /// Records that a deleted organisation's data is all erased (only a deleted one).
+    MarkErased in Org => OrgRecord {}
+    |_, kv, now| {
+        let record = load::<OrgRecord>(kv, RECORD)?
+            .filter(|r| r.status == OrgStatus::Deleted)
+            .ok_or_else(no_such_org)?;
+        bump(kv, OrgRecord { erased_at: Some(now), ..record })
     }
 }
 

@@ -416,6 +416,7 @@ fn an_organisation_s_label_is_taken_once_and_its_status_changes_until_deleted() 
         policies: Default::default(),
         brand: Default::default(),
         domains: Vec::new(),
+        erased_at: None,
         version: 0,
     };
     let made = run(&mut kv, 50, org::Create { record: record.clone() }).unwrap();
@@ -458,6 +459,7 @@ fn an_organisation_is_admitted_with_its_state_and_its_request_quota() {
         policies: Default::default(),
         brand: Default::default(),
         domains: Vec::new(),
+        erased_at: None,
         version: 7,
     };
     let made = run(&mut kv, 120, org::Create { record }).unwrap();

@@ -82,6 +82,18 @@ impl<'a, P: Platform + AppStore> Scoped<'a, P> {
             custom_issuer: None,
         }
     }
+    /// The organisation `label` with no state of its own (the deployment's configuration and
+    /// keys): only to erase a deleted organisation's data, under its names.
+    pub fn erasing(inner: &'a P, label: String) -> Self {
+        let tenant = Tenant::Org(label);
+        Scoped {
+            inner,
+            space: tenant.prefix(),
+            tenant,
+            state: None,
+            custom_issuer: None,
+        }
+    }
     /// The organisation served on one of its custom domains, whose issuer is that domain's
     /// origin (`issuer`).
     pub fn org_at(inner: &'a P, label: String, state: Rc<TenantState>, issuer: String) -> Self {

@@ -410,7 +410,7 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
     }
 }
 
-async fn admin_orgs(p: &(impl Platform + DomainMap), req: &Request) -> Result<Response> {
+async fn admin_orgs(p: &(impl Platform + AppStore + DomainMap), req: &Request) -> Result<Response> {
     let parts: Vec<&str> = req.path.trim_start_matches("/admin/").split('/').collect();
     match parts.as_slice() {
         ["orgs"] | ["orgs", ""] => {
@@ -440,6 +440,10 @@ async fn admin_orgs(p: &(impl Platform + DomainMap), req: &Request) -> Result<Re
             } else {
                 orgs::list_operators(p, label).await
             }
+        }
+        ["orgs", label, "erase"] => {
+            method(req, &["POST"])?;
+            orgs::erase(p, label).await
         }
         ["orgs", label, "domains"] => {
             method(req, &["POST"])?;

@@ -271,3 +271,88 @@ fn a_custom_domain_serves_its_organisation_with_its_own_issuer() {
     expect_json(&create_org(&p, "gamma"), 201);
     expect_json(&add("gamma", "d10.acme.test"), 201);
 }
+
+/// What of `label` is still stored: KV keys, and objects that hold anything (sessions and
+/// attempt counters excepted: they expire by themselves).
+fn left_of(p: &MemPlatform, label: &str) -> Vec<String> {
+    use crate::objects::kv::Kv;
+    let prefix = format!("org:{label}:");
+    let mut left: Vec<String> = p.kv.borrow().keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
+    for (name, kv) in p.shards.borrow().iter() {
+        let rest = name.strip_prefix(&prefix);
+        let expiring = rest.is_some_and(|r| r.starts_with("session:") || r.starts_with("ip:") || r.starts_with("reg:"));
+        if rest.is_some() && !expiring && !kv.list("", None, 1).unwrap().is_empty() {
+            left.push(name.clone());
+        }
+    }
+    left.sort();
+    left
+}
+
+#[test]
+fn deleting_an_organisation_erases_its_data_and_only_its_own() {
+    let p = orgs();
+    for origin in [ACME, BETA] {
+        cc_app(&p, origin, "admin-secret");
+        let meta = json!({"client_name": "Dyn", "redirect_uris": ["https://dyn.example/cb"]});
+        expect_json(&call(&p, origin, "POST", "/oauth/register", None, &meta), 201);
+        let _ = signed_in_at(&p, origin, "ann@example.com");
+    }
+    let before = left_of(&p, "acme");
+    assert!(before.iter().any(|k| k.contains(":email:")) && before.iter().any(|k| k.contains(":user:")), "{before:?}");
+    assert!(before.iter().any(|k| k.contains(":app:")) && before.iter().any(|k| k.contains(":owner:")), "{before:?}");
+    let beta_before = left_of(&p, "beta");
+
+    let r = platform_op(&p, "DELETE", "/admin/orgs/acme", &json!({}));
+    assert_eq!(r.status, 204, "{}", text(&r));
+    assert_eq!(left_of(&p, "acme"), Vec::<String>::new());
+    assert_eq!(left_of(&p, "beta"), beta_before, "beta untouched");
+    let rec = expect_json(&platform_op(&p, "GET", "/admin/orgs/acme", &json!({})), 200);
+    assert_eq!(rec["status"], "deleted");
+    assert!(rec["erased_at"].is_i64(), "{rec}");
+    // The label stays taken; erasing again is harmless; only a deleted organisation is erased.
+    expect_error(&create_org(&p, "acme"), 409, "limit_reached");
+    assert_eq!(platform_op(&p, "POST", "/admin/orgs/acme/erase", &json!({})).status, 204);
+    expect_error(&platform_op(&p, "POST", "/admin/orgs/beta/erase", &json!({})), 400, "invalid_request");
+}
+
+#[test]
+fn a_large_organisation_is_erased_in_several_passes() {
+    let p = orgs();
+    // Each app costs two object calls (its object and its owner's): more than one pass.
+    for i in 0..210 {
+        let body = json!({"name": format!("a{i}"), "owner": format!("o{i}"), "scopes": ["public"], "grant_types": ["client_credentials"], "trusted": true});
+        expect_json(&call(&p, ACME, "POST", "/admin/apps", Some("admin-secret"), &body), 201);
+    }
+    let r = platform_op(&p, "DELETE", "/admin/orgs/acme", &json!({}));
+    assert_eq!(r.status, 202, "{}", text(&r));
+    assert_eq!(json(&r)["done"], json!(false));
+    assert!(!left_of(&p, "acme").is_empty());
+    let r = platform_op(&p, "POST", "/admin/orgs/acme/erase", &json!({}));
+    assert_eq!(r.status, 204, "{}", text(&r));
+    assert_eq!(left_of(&p, "acme"), Vec::<String>::new());
+}
+
+/// A browser signed up and logged in as `email` at `origin`.
+fn signed_in_at(p: &MemPlatform, origin: &str, email: &str) -> Browser {
+    let mut b = Browser::default();
+    let get = |b: &mut Browser, target: &str| {
+        let r = send_at(p, origin, req("GET", target, &[("cookie", &b.headers())], ""));
+        b.take(&r);
+        r
+    };
+    let post = |b: &mut Browser, target: &str, body: String| {
+        let c = b.headers();
+        let h = [("cookie", c.as_str()), ("content-type", "application/x-www-form-urlencoded"), ("origin", origin)];
+        let r = send_at(p, origin, req("POST", target, &h, body));
+        b.take(&r);
+        r
+    };
+    let csrf = csrf_of(&get(&mut b, "/signup"));
+    let r = post(&mut b, "/signup", form(&[("csrf", &csrf), ("email", email), ("password", "password123"), ("name", "Ann")]));
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let csrf = csrf_of(&r);
+    let r = post(&mut b, "/login", form(&[("csrf", &csrf), ("email", email), ("password", "password123")]));
+    assert_eq!(r.status, 303, "{}", text(&r));
+    b
+}
