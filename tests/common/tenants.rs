@@ -147,7 +147,11 @@ impl Host<'_> {
     #[track_caller]
     pub fn cc(&self, id: &str, secret: &str) -> Resp {
         let auth = basic(id, secret);
-        self.post_form("/oauth/token", &[("grant_type", "client_credentials")], &[("authorization", &auth)])
+        self.post_form(
+            "/oauth/token",
+            &[("grant_type", "client_credentials")],
+            &[("authorization", &auth)],
+        )
     }
 
     /// A client_credentials access token of `app` at this host (asserting success).
@@ -162,7 +166,11 @@ impl Host<'_> {
     pub fn is_active(&self, token: &str) -> bool {
         let auth = bearer(self.s.admin_token.as_deref().expect("no admin token"));
         let v = self
-            .post_form("/oauth/introspect", &[("token", token)], &[("authorization", &auth)])
+            .post_form(
+                "/oauth/introspect",
+                &[("token", token)],
+                &[("authorization", &auth)],
+            )
             .expect_json(200);
         match v["active"] {
             Value::Bool(b) => b,
@@ -179,7 +187,8 @@ impl Host<'_> {
     /// This host's authorization-server metadata (asserting 200).
     #[track_caller]
     pub fn metadata(&self) -> Value {
-        self.get("/.well-known/oauth-authorization-server").expect_json(200)
+        self.get("/.well-known/oauth-authorization-server")
+            .expect_json(200)
     }
 
     /// This host's JWKS (asserting 200).
@@ -196,5 +205,6 @@ pub fn jwt_claims(token: &str) -> Value {
         .split('.')
         .nth(1)
         .unwrap_or_else(|| panic!("not a JWT: {token}"));
-    serde_json::from_slice(&b64url_decode(payload)).unwrap_or_else(|e| panic!("JWT claims unreadable ({e}): {token}"))
+    serde_json::from_slice(&b64url_decode(payload))
+        .unwrap_or_else(|e| panic!("JWT claims unreadable ({e}): {token}"))
 }
