@@ -34,6 +34,7 @@ pub use flows::*;
 pub use http::*;
 pub use jwt::*;
 pub use server::*;
+#[allow(unused_imports)] // only tests/tenancy.rs uses the tenants' hosts
 pub use tenants::*;
 pub use util::*;
 
