@@ -105,13 +105,22 @@ fn an_app_and_its_token_are_refused_by_another_organisation() {
 // Issue 15: one organisation's credentials are refused by every other
 // ---------------------------------------------------------------------------------------------
 
-/// A one-thread HTTP/1.1 origin behind the gateway: answers every request 200 "from origin".
+/// What the origin received: (request line, lower-cased headers), in order.
+static SEEN: std::sync::Mutex<Vec<(String, Vec<(String, String)>)>> = std::sync::Mutex::new(Vec::new());
+
+/// A one-thread HTTP/1.1 origin behind the gateway: records each request in [`SEEN`] and
+/// answers 200 "from origin".
 fn origin() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut headers = Vec::new();
             let mut length = 0usize;
             loop {
                 let mut h = String::new();
@@ -119,18 +128,32 @@ fn origin() -> u16 {
                     break;
                 }
                 if let Some((k, v)) = h.trim_end().split_once(':') {
-                    if k.trim().eq_ignore_ascii_case("content-length") {
-                        length = v.trim().parse().unwrap_or(0);
+                    let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                    if k == "content-length" {
+                        length = v.parse().unwrap_or(0);
                     }
+                    headers.push((k, v));
                 }
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
+            SEEN.lock().unwrap().push((line.trim_end().to_owned(), headers));
             let mut s = stream;
             let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 11\r\nconnection: close\r\n\r\nfrom origin");
         }
     });
     port
+}
+
+/// The headers the origin received with the request for `path`.
+#[track_caller]
+fn seen(path: &str) -> Vec<(String, String)> {
+    let seen = SEEN.lock().unwrap();
+    seen.iter()
+        .find(|(line, _)| line.split(' ').nth(1) == Some(path))
+        .unwrap_or_else(|| panic!("the origin never received {path}"))
+        .1
+        .clone()
 }
 
 /// The server of the issue-15 tests: organisations on `*.localhost`, the per-address limits
@@ -802,7 +825,11 @@ fn sessions_cookies_and_people_of_one_organisation_are_unknown_to_another() {
     for target in [format!("{}/apps", acme.issuer()), format!("//{}/apps", acme.host)] {
         let page = btab.get(&format!("/login?{}", form(&[("return_to", &target)])));
         page.expect(200);
-        let r = btab.submit(&page, "/login", &[("email", &twin.email), ("password", &twin.password)]);
+        let r = btab.submit(
+            &page,
+            "/login",
+            &[("email", &twin.email), ("password", &twin.password)],
+        );
         r.expect(303);
         assert_eq!(r.header("location"), Some("/"), "return_to {target}");
     }
@@ -1113,4 +1140,38 @@ fn with_an_issuer_each_organisation_has_one_canonical_issuer_of_its_own() {
     assert_eq!(jwt_claims(&pt)["iss"], "http://localhost");
     assert!(platform.is_active(&pt));
     assert!(!acme.is_active(&pt), "the platform's token is active at acme");
+}
+
+/// The gateway's routes are the deployment's, so acme's and beta's tokens reach the same
+/// origin; each passes only at its own host (tested above). But the forwarded request names no
+/// organisation: `Host` and `Authorization` are stripped and only `x-auth-subject`,
+/// `x-auth-client-id` and `x-auth-scope` are added, so an origin serving several organisations
+/// cannot tell whose person or app is calling, and whatever it grants by scope it grants to every
+/// organisation's tokens alike.
+#[test]
+#[ignore = "BUG: the gateway forwards no organisation (issuer or label) to the origin; tenants are indistinguishable there"]
+fn the_gateway_tells_the_origin_which_organisation_a_request_is_for() {
+    let s = s();
+    let (acme, beta) = two_orgs(s);
+    for h in [&acme, &beta] {
+        let app = h.trusted_app(&["users:read"]);
+        let t = h.cc_token(&app);
+        let path = format!("/api/users/{}", rand_hex(6));
+        let r = h.with_bearer("GET", &path, &t, None);
+        r.expect(200);
+        assert_eq!(r.text(), "from origin");
+        let headers = seen(&path);
+        assert!(
+            headers
+                .iter()
+                .any(|(k, v)| k == "x-auth-client-id" && *v == app.id),
+            "{headers:?}"
+        );
+        let label = h.host.split('.').next().unwrap();
+        assert!(
+            headers.iter().any(|(_, v)| *v == h.issuer() || *v == label),
+            "{}: nothing the origin received names the organisation: {headers:?}",
+            h.host
+        );
+    }
 }
