@@ -598,6 +598,34 @@ fn an_app_token_of_one_organisation_is_refused_by_every_other() {
     app_door(&beta, &key.sign(&app_claims(&b_app.id, None))).expect_json(200);
     app_door(&beta, &key.sign(&app_claims(&a_app.id, None))).expect_error(401, "invalid_token");
     app_door(&acme, &key.sign(&app_claims(&b_app.id, None))).expect_error(401, "invalid_token");
+
+    // private_key_jwt client authentication: an assertion for acme's token endpoint is refused
+    // by beta's (where the client is unknown, and by acme's own client of the same key there)
+    // and one for beta's is refused by acme's; acme accepts its own.
+    let pk = acme.create_app(json!({
+        "name": "e2e pkjwt", "owner": owner("pk"), "public_key": key.public_jwk(), "trusted": true,
+        "token_endpoint_auth_method": "private_key_jwt", "scopes": ["public"],
+    }));
+    let cc = |h: &Host, aud: &str| {
+        let a = key.sign(&client_assertion_claims(&pk.id, aud));
+        let pairs = [
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", a.as_str()),
+        ];
+        h.post_form("/oauth/token", &pairs, &[])
+    };
+    let token_url = |h: &Host| format!("{}/oauth/token", h.issuer());
+    cc(&beta, &token_url(&acme)).expect_error(401, "invalid_client");
+    cc(&beta, &token_url(&beta)).expect_error(401, "invalid_client");
+    cc(&platform, &token_url(&platform)).expect_error(401, "invalid_client");
+    cc(&acme, &token_url(&beta)).expect_error(401, "invalid_client");
+    cc(&acme, &beta.issuer()).expect_error(401, "invalid_client");
+    let t = cc(&acme, &token_url(&acme)).expect_json(200);
+    assert_eq!(
+        jwt_claims(t["access_token"].as_str().unwrap())["iss"],
+        acme.issuer().as_str()
+    );
 }
 
 /// Issue 15 items 2 and 3: acme's authorization code and refresh token are refused at beta's
@@ -624,6 +652,16 @@ fn a_code_and_a_refresh_token_of_one_organisation_are_refused_by_another() {
         .expect_error(401, "invalid_client");
     b_c.redeem(&beta, &code, &verifier)
         .expect_error(400, "invalid_grant");
+    // Nor at beta's legacy token endpoint.
+    let pairs = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", uri.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let b_auth = basic(b_c.id(), b_c.app.secret());
+    beta.post_form("/oauth/v2/access_token", &pairs, &[("authorization", &b_auth)])
+        .expect_error(400, "invalid_grant");
     // Not spent by those: acme redeems it now (a replay would be invalid_grant and revoke).
     let t = a_c.redeem(&acme, &code, &verifier).expect_json(200);
     let access = t["access_token"].as_str().unwrap().to_owned();
@@ -638,6 +676,12 @@ fn a_code_and_a_refresh_token_of_one_organisation_are_refused_by_another() {
     beta.userinfo(&access).expect_error(401, "invalid_token");
     platform.userinfo(&access).expect_error(401, "invalid_token");
     assert!(!beta.is_active(&access));
+    let v2 = format!("/oauth/v2/user?client_id={}", a_c.id());
+    assert_eq!(
+        acme.with_bearer("GET", &v2, &access, None).expect_json(200)["sub"],
+        claims["sub"]
+    );
+    beta.with_bearer("GET", &v2, &access, None).expect(401);
 
     // The refresh token: refused at beta by either client, on the platform; still good at acme.
     a_c.refresh(&beta, &refresh).expect_error(401, "invalid_client");
