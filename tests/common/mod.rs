@@ -26,6 +26,7 @@ mod flows;
 mod http;
 mod jwt;
 mod server;
+mod tenants;
 mod util;
 
 #[allow(unused_imports)] // not every test file uses the flows
@@ -33,6 +34,8 @@ pub use flows::*;
 pub use http::*;
 pub use jwt::*;
 pub use server::*;
+#[allow(unused_imports)] // only tests/tenancy.rs uses the tenants' hosts
+pub use tenants::*;
 pub use util::*;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
