@@ -188,6 +188,9 @@ pub async fn handle(p: &impl Platform, issuer: &str, route: &Route, path: &str, 
     out.headers
         .push(("x-auth-client-id".into(), claims.client_id.clone()));
     out.headers.push(("x-auth-scope".into(), claims.scope.clone()));
+    // Which tenant the token is of: one deployment's routes serve every organisation, so the
+    // origin needs this to tell `acme`'s subjects and scopes from `beta`'s.
+    out.headers.push(("x-auth-issuer".into(), issuer.to_owned()));
     let mut url = format!("{}{}", route.origin.trim_end_matches('/'), path);
     if !req.query.is_empty() {
         url.push('?');

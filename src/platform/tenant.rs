@@ -41,6 +41,10 @@ impl TenantCache {
     pub fn get(&self, label: &str) -> Option<Rc<TenantState>> {
         self.map.borrow().get(label).cloned()
     }
+    /// Forgets every organisation (tests and fuzz targets).
+    pub fn clear(&self) {
+        self.map.borrow_mut().clear();
+    }
     pub fn put(&self, label: &str, state: Rc<TenantState>) {
         let mut map = self.map.borrow_mut();
         if map.len() >= CACHED_TENANTS && !map.contains_key(label) {
