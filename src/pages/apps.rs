@@ -147,6 +147,7 @@ fn render(
         (add_form(&csrf, error, operator))
     };
     Ok(page(
+        &p.config().brand,
         if error.is_some() { 400 } else { 200 },
         "Your apps",
         body,
@@ -292,7 +293,7 @@ pub async fn act(
             }
             p { a href="/apps" { "Cancel" } }
         };
-        return Ok(page(200, "Please confirm", body, Some(&csrf)));
+        return Ok(page(&p.config().brand, 200, "Please confirm", body, Some(&csrf)));
     }
     if action == "remove" {
         apps::delete(p, id, &who.label()).await?;

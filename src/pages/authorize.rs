@@ -40,7 +40,7 @@ fn login_redirect(req: &Request) -> Response {
 
 fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &SessionRecord) -> Result<Response> {
     let hidden: Vec<(&str, &str)> = CARRIED.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
-    Ok(consent::render(&a.app, &a.scopes, &hidden, s, &Csrf::for_request(p, req)?))
+    Ok(consent::render(&p.config().brand, &a.app, &a.scopes, &hidden, s, &Csrf::for_request(p, req)?))
 }
 
 /// `GET /oauth/authorize`.

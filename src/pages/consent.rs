@@ -1,6 +1,7 @@
 //! The consent page: which app asks, for what, in words; Allow or Deny.
 
 use super::{page, Csrf};
+use crate::config::Brand;
 use crate::http::Response;
 use crate::model::App;
 use crate::objects::session::SessionRecord;
@@ -26,6 +27,7 @@ pub fn describe(scope: &str) -> String {
 }
 
 pub fn render(
+    brand: &Brand,
     app: &App,
     scopes: &[String],
     hidden: &[(&str, &str)],
@@ -55,5 +57,5 @@ pub fn render(
             button type="submit" class="secondary" name="decision" value="deny" { "Deny" }
         }
     };
-    page(200, "Allow access?", body, Some(csrf))
+    page(brand, 200, "Allow access?", body, Some(csrf))
 }

@@ -55,14 +55,14 @@ pub fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
     let csrf = Csrf::for_request(p, req)?;
     let body = login_form(&csrf, &safe_return_to(q.get("return_to")), "", None);
-    Ok(page(200, "Log in", body, Some(&csrf)))
+    Ok(page(&p.config().brand, 200, "Log in", body, Some(&csrf)))
 }
 
 pub fn signup_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
     let csrf = Csrf::for_request(p, req)?;
     let body = signup_form(&csrf, &safe_return_to(q.get("return_to")), "", "", None);
-    Ok(page(200, "Sign up", body, Some(&csrf)))
+    Ok(page(&p.config().brand, 200, "Sign up", body, Some(&csrf)))
 }
 
 /// The posted form, or the page that says why there is none.
@@ -102,7 +102,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
             email,
             Some("Your form expired. Please try again."),
         );
-        return Ok(page(403, "Log in", body, Some(&csrf)));
+        return Ok(page(&p.config().brand, 403, "Log in", body, Some(&csrf)));
     }
     match accounts::log_in(p, req, email, f.get("password").unwrap_or("")).await {
         Ok(profile) => {
@@ -116,7 +116,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
                 email,
                 Some("Too many failed log-ins. Wait a minute and try again."),
             );
-            let mut r = page(429, "Log in", body, Some(&csrf));
+            let mut r = page(&p.config().brand, 429, "Log in", body, Some(&csrf));
             for (k, v) in e.headers {
                 r = r.header(k, v);
             }
@@ -124,7 +124,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
         }
         Err(e) if e.code == ErrorCode::AccessDenied => {
             let body = login_form(&csrf, &return_to, email, Some("The email or password is wrong."));
-            Ok(page(401, "Log in", body, Some(&csrf)))
+            Ok(page(&p.config().brand, 401, "Log in", body, Some(&csrf)))
         }
         Err(e) => Err(e),
     }
@@ -143,7 +143,7 @@ pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response>
             name,
             Some("Your form expired. Please try again."),
         );
-        return Ok(page(403, "Sign up", body, Some(&csrf)));
+        return Ok(page(&p.config().brand, 403, "Sign up", body, Some(&csrf)));
     }
     // A new account and an email that already has one get the same page (issue 13 item 16):
     // log in to continue. Sign-up never starts a session, so nothing shows which it was.
@@ -155,11 +155,11 @@ pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response>
                 }
                 (login_form(&csrf, &return_to, &accounts::normalise_email(email), None))
             };
-            Ok(page(200, "Log in", body, Some(&csrf)))
+            Ok(page(&p.config().brand, 200, "Log in", body, Some(&csrf)))
         }
         Err(e) if e.code == ErrorCode::InvalidRequest => {
             let body = signup_form(&csrf, &return_to, email, name, Some(&e.description));
-            Ok(page(400, "Sign up", body, Some(&csrf)))
+            Ok(page(&p.config().brand, 400, "Sign up", body, Some(&csrf)))
         }
         // The tenant's people quota is full: refused alike for every email.
         Err(e) if e.code == ErrorCode::LimitReached => Err(e.on_page(
@@ -193,6 +193,7 @@ pub async fn logout(p: &impl Platform, req: &Request) -> Result<Response> {
 
 pub async fn home(p: &impl Platform, req: &Request) -> Result<Response> {
     let csrf = Csrf::for_request(p, req)?;
+    let brand = super::brand::shown(&p.config().brand);
     let body = match accounts::current_session(p, req).await? {
         Some(s) => html! {
             p { "Signed in as " strong { (s.name) } " (" (s.email) ")." }
@@ -202,9 +203,9 @@ pub async fn home(p: &impl Platform, req: &Request) -> Result<Response> {
             }
         },
         None => html! {
-            p { "Portcullis is an OAuth 2 authorization server." }
+            p { "This is " (brand.name) "'s sign-in service (an OAuth 2 authorization server)." }
             p { a href="/login" { "Log in" } " or " a href="/signup" { "sign up" } "." }
         },
     };
-    Ok(page(200, "Portcullis", body, Some(&csrf)))
+    Ok(page(&p.config().brand, 200, brand.name, body, Some(&csrf)))
 }

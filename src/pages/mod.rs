@@ -3,21 +3,25 @@
 
 pub mod apps;
 pub mod authorize;
+pub mod brand;
 pub mod consent;
 pub mod login;
 pub mod register;
 
 use crate::accounts::cookies;
+use crate::config::Brand;
 use crate::http::{Request, Response};
 use crate::platform::random_token;
 use crate::platform::Platform;
-use crate::util::{b64url, sha256};
+use crate::util::sha256;
+use base64::Engine;
 use maud::{html, Markup, PreEscaped};
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}\
 label{display:block;margin:.8rem 0 .2rem;font-weight:600}input[type=email],input[type=password],input[type=text],input[type=url]{width:100%;padding:.5rem;box-sizing:border-box;border:1px solid #767676;border-radius:4px}\
 button{margin:1rem .5rem 0 0;padding:.5rem 1.2rem;border-radius:4px;border:1px solid #1a1a1a;background:#1a1a1a;color:#fff;cursor:pointer}button.secondary{background:#fff;color:#1a1a1a}\
-:focus{outline:3px solid #005fcc;outline-offset:2px}.error{color:#b00020;font-weight:600}.app img{max-width:64px;max-height:64px;float:right}ul.scopes li{margin:.3rem 0}.inline{display:inline}";
+:focus{outline:3px solid #005fcc;outline-offset:2px}\
+header.brand{margin:0 0 1.5rem;padding:0 0 .5rem;border-bottom:3px solid #e0e0e0}header.brand a{display:inline-flex;align-items:center;gap:.6rem;color:inherit;text-decoration:none;font-weight:600}header.brand img{max-height:2.5rem;max-width:10rem}.error{color:#b00020;font-weight:600}.app img{max-width:64px;max-height:64px;float:right}ul.scopes li{margin:.3rem 0}.inline{display:inline}";
 
 /// The CSRF token for this page: the browser's existing cookie, or a fresh one to set.
 pub struct Csrf {
@@ -54,28 +58,75 @@ impl Csrf {
     }
 }
 
-/// A complete page with the security headers every page gets. Every string spliced into a
-/// page goes through maud's `html!`, which escapes it; only `STYLE` (a constant, hashed into
-/// the CSP) is inserted raw.
-pub fn page(status: u16, title: &str, body: Markup, csrf: Option<&Csrf>) -> Response {
+/// Where a page is rendered: the brand of the tenant it is rendered for. Every platform's is
+/// its configuration's ([`Config::brand`](crate::config::Config)); an error rendered before
+/// any configuration is loaded (the worker's entry) shows the default brand.
+pub trait Branded {
+    fn brand(&self) -> &Brand;
+}
+
+impl<T: Platform> Branded for T {
+    fn brand(&self) -> &Brand {
+        &self.config().brand
+    }
+}
+
+/// The brand of no tenant in particular (the default name, no colour, no logo).
+pub fn default_brand() -> &'static Brand {
+    static DEFAULT: std::sync::OnceLock<Brand> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(Brand::default)
+}
+
+/// `'sha256-…'` of a stylesheet, for the CSP's `style-src`.
+fn style_source(css: &str) -> String {
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(sha256(css.as_bytes()))
+    )
+}
+
+/// A complete page with the security headers every page gets, under the tenant's `brand`:
+/// its name in the title and a header above the heading (with its logo), its colour on buttons
+/// and links. Every string spliced into a page goes through maud's `html!`, which escapes it;
+/// only the stylesheets are inserted raw: `STYLE` (a constant) and the brand's (made from a
+/// parsed `#rrggbb`, see [`brand`]), each hashed into the CSP.
+pub fn page(brand: &Brand, status: u16, title: &str, body: Markup, csrf: Option<&Csrf>) -> Response {
+    let b = brand::shown(brand);
     let html = html! {
         (PreEscaped("<!doctype html>"))
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width,initial-scale=1";
-                title { (title) " · Portcullis" }
+                title {
+                    (title)
+                    @if title != b.name { " · " (b.name) }
+                }
                 style { (PreEscaped(STYLE)) }
+                @if let Some(css) = &b.style { style { (PreEscaped(css)) } }
             }
-            body { main { h1 { (title) } (body) } }
+            body {
+                header class="brand" {
+                    a href="/" {
+                        @if let Some(logo) = b.logo_url {
+                            img src=(logo) alt=(b.name);
+                            span aria-hidden="true" { (b.name) }
+                        } @else {
+                            span { (b.name) }
+                        }
+                    }
+                }
+                main { h1 { (title) } (body) }
+            }
         }
     }
     .into_string();
-    let style_hash = b64url(&sha256(STYLE.as_bytes()));
-    let style_hash = style_hash.replace('-', "+").replace('_', "/");
-    let pad = "=".repeat((4 - style_hash.len() % 4) % 4);
+    let mut styles = style_source(STYLE);
+    if let Some(css) = &b.style {
+        styles = format!("{styles} {}", style_source(css));
+    }
     let csp = format!(
-        "default-src 'none'; style-src 'sha256-{style_hash}{pad}'; img-src https: data:; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src {styles}; img-src https: data:; frame-ancestors 'none'; base-uri 'none'"
     );
     let mut r = Response::new(status, "text/html; charset=utf-8", html)
         .header("content-security-policy", csp)
@@ -86,9 +137,11 @@ pub fn page(status: u16, title: &str, body: Markup, csrf: Option<&Csrf>) -> Resp
     r
 }
 
-/// An error or notice page (status, title, message) for requests that cannot be answered with a redirect.
-pub fn error_page(status: u16, title: &str, message: &str) -> Response {
+/// An error or notice page (status, title, message) for requests that cannot be answered with
+/// a redirect.
+pub fn error_page(brand: &Brand, status: u16, title: &str, message: &str) -> Response {
     page(
+        brand,
         status,
         title,
         html! { p class="error" role="alert" { (message) } },
@@ -116,9 +169,51 @@ pub fn safe_return_to(s: Option<&str>) -> String {
 mod tests {
     use super::*;
 
+    fn branded(name: &str, color: Option<&str>, logo_url: Option<&str>) -> Brand {
+        Brand {
+            name: name.to_owned(),
+            color: color.map(str::to_owned),
+            logo_url: logo_url.map(str::to_owned),
+        }
+    }
+
+    /// The page's text and its CSP's `style-src` sources.
+    fn rendered(r: &Response) -> (String, Vec<String>) {
+        let csp = r.get_header("content-security-policy").unwrap_or_default().to_owned();
+        let sources = csp
+            .split(';')
+            .find_map(|d| d.trim().strip_prefix("style-src "))
+            .unwrap_or_default()
+            .split(' ')
+            .map(str::to_owned)
+            .collect();
+        (String::from_utf8(r.body.clone()).unwrap_or_default(), sources)
+    }
+
+    /// Every `<style>` block of a page, in order.
+    fn style_blocks(body: &str) -> Vec<&str> {
+        body.split("<style>")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("</style>").map(|(css, _)| css))
+            .collect()
+    }
+
+    /// The CSP lists exactly the hashes of the page's style blocks (sha256, standard base64).
+    fn assert_styles_hashed(body: &str, sources: &[String]) {
+        use sha2::Digest;
+        let hashes: Vec<String> = style_blocks(body)
+            .iter()
+            .map(|css| {
+                let digest = sha2::Sha256::digest(css.as_bytes());
+                format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+            })
+            .collect();
+        assert_eq!(hashes, sources, "{body}");
+    }
+
     #[test]
     fn escaping_and_return_to() {
-        let r = error_page(400, "<T>", r#"<a href="x">&"#);
+        let r = error_page(default_brand(), 400, "<T>", r#"<a href="x">&"#);
         let body = String::from_utf8(r.body).unwrap_or_default();
         assert!(body.starts_with("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"));
         assert!(body.contains("<title>&lt;T&gt; · Portcullis</title>"));
@@ -132,6 +227,69 @@ mod tests {
         assert_eq!(
             safe_return_to(Some("/oauth/authorize?x=1")),
             "/oauth/authorize?x=1"
+        );
+    }
+
+    /// Issue 15: the brand's name in the title and the header, escaped; no colour or logo unless set.
+    #[test]
+    fn the_brand_name_is_shown_escaped() {
+        let brand = branded("<script>alert(1)</script> & Co", None, None);
+        let (body, sources) = rendered(&page(&brand, 200, "Log in", html! {}, None));
+        let escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co";
+        assert!(body.contains(&format!("<title>Log in · {escaped}</title>")), "{body}");
+        assert!(
+            body.contains(&format!(
+                r#"<body><header class="brand"><a href="/"><span>{escaped}</span></a></header><main><h1>Log in</h1>"#
+            )),
+            "{body}"
+        );
+        assert!(!body.contains("<script>") && !body.contains("<img"), "{body}");
+        assert_styles_hashed(&body, &sources);
+        assert_eq!(sources.len(), 1);
+        // A page titled with the brand's name (the home page) does not repeat it.
+        let (body, _) = rendered(&page(&branded("Acme", None, None), 200, "Acme", html! {}, None));
+        assert!(body.contains("<title>Acme</title>"), "{body}");
+    }
+
+    /// The colour arrives in a second style block whose hash the CSP lists; never as a style
+    /// attribute, and never the configured text itself.
+    #[test]
+    fn the_brand_colour_is_a_hashed_style_block() {
+        let brand = branded("Acme", Some("#369"), None);
+        let (body, sources) = rendered(&error_page(&brand, 404, "Not found", "No such page."));
+        let blocks = style_blocks(&body);
+        assert_eq!(blocks.len(), 2, "{body}");
+        assert_eq!(blocks[0], STYLE);
+        assert!(blocks[1].starts_with("button{background:#336699;color:#fff}"), "{}", blocks[1]);
+        assert!(blocks[1].contains("a{color:#336699}"), "{}", blocks[1]);
+        assert_styles_hashed(&body, &sources);
+        assert!(!body.contains(" style="), "{body}");
+    }
+
+    #[test]
+    fn an_invalid_colour_or_logo_is_not_rendered() {
+        for color in ["red", "#12", "#abc;}body{display:none}", "#abc</style><script>x</script>", "url(x)"] {
+            let brand = branded("Acme", Some(color), Some("http://cdn.example/logo.png"));
+            let (body, sources) = rendered(&page(&brand, 200, "Log in", html! {}, None));
+            assert_eq!(style_blocks(&body), [STYLE], "{color}: {body}");
+            assert_styles_hashed(&body, &sources);
+            assert!(!body.contains("<img"), "{body}");
+            assert!(!body.contains("display:none") && !body.contains("<script>"), "{body}");
+        }
+        // An unusable name (blank, control characters) shows as the default.
+        let (body, _) = rendered(&page(&branded("Ac\u{0}me", None, None), 200, "Log in", html! {}, None));
+        assert!(body.contains("<title>Log in · Portcullis</title>"), "{body}");
+    }
+
+    #[test]
+    fn the_logo_has_the_brand_name_as_its_alt() {
+        let brand = branded("Acme \"Tools\"", None, Some("https://cdn.example/logo.png?a=1&b=2"));
+        let (body, _) = rendered(&page(&brand, 200, "Log in", html! {}, None));
+        assert!(
+            body.contains(
+                r#"<header class="brand"><a href="/"><img src="https://cdn.example/logo.png?a=1&amp;b=2" alt="Acme &quot;Tools&quot;"><span aria-hidden="true">Acme &quot;Tools&quot;</span></a></header>"#
+            ),
+            "{body}"
         );
     }
 }

@@ -3,6 +3,7 @@
 //! with Register or Deny. Invalid input is a page listing each problem, never a redirect.
 
 use super::{page, Csrf};
+use crate::config::Brand;
 use crate::accounts::{self, cookies};
 use crate::rules::fields as validate;
 use crate::apps;
@@ -74,8 +75,9 @@ fn problems(q: &Params) -> Vec<String> {
     out
 }
 
-fn problem_page(list: &[String]) -> Response {
+fn problem_page(brand: &Brand, list: &[String]) -> Response {
     page(
+        brand,
         400,
         "Registration problems",
         html! {
@@ -119,11 +121,11 @@ pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
     // Unreadable parameters are one more registration problem, listed on the same page.
     let q = match params_of(req) {
         Ok(q) => q,
-        Err(e) => return Ok(problem_page(&[e.description])),
+        Err(e) => return Ok(problem_page(&p.config().brand, &[e.description])),
     };
     let list = problems(&q);
     if !list.is_empty() {
-        return Ok(problem_page(&list));
+        return Ok(problem_page(&p.config().brand, &list));
     }
     let r = Registration {
         params: &q,
@@ -138,7 +140,7 @@ pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
             p { "Log in to register this app under your account." }
             p { a href=(login) { "Log in" } }
         };
-        return Ok(page(200, "Register an app", body, None));
+        return Ok(page(&p.config().brand, 200, "Register an app", body, None));
     };
     let csrf = Csrf::for_request(p, req)?;
     let body = html! {
@@ -158,23 +160,23 @@ pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
             button type="submit" class="secondary" name="decision" value="deny" { "Deny" }
         }
     };
-    Ok(page(200, "Register an app", body, Some(&csrf)))
+    Ok(page(&p.config().brand, 200, "Register an app", body, Some(&csrf)))
 }
 
 /// `POST /oauth/register/confirm`: Register (create, then redirect with the credentials) or Deny.
 pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
-        return Ok(problem_page(&[
+        return Ok(problem_page(&p.config().brand, &[
             "submit the registration form from this site".into()
         ]));
     }
     let f = match Params::parse_form(&req.body) {
         Ok(f) => f,
-        Err(e) => return Ok(problem_page(&[e.description])),
+        Err(e) => return Ok(problem_page(&p.config().brand, &[e.description])),
     };
     let list = problems(&f);
     if !list.is_empty() {
-        return Ok(problem_page(&list));
+        return Ok(problem_page(&p.config().brand, &list));
     }
     if !cookies::csrf_ok(req, f.get("csrf")) {
         return Err(Error::page(

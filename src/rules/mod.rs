@@ -1,8 +1,10 @@
 //! The protocol's pure rules: no I/O, no platform, nothing above `error`, `util` and `model`.
 //! One rule, one file: how PKCE is checked is all in `pkce.rs`, redirect URIs in
-//! `redirect_uri.rs`, scopes in `scope.rs`, the fields of apps and accounts in `fields.rs`.
+//! `redirect_uri.rs`, scopes in `scope.rs`, the fields of apps and accounts in `fields.rs`, a
+//! tenant's brand in `brand.rs`.
 //! The Durable Objects (`objects`) and every endpoint use them, so they sit below both.
 
+pub mod brand;
 pub mod fields;
 pub mod pkce;
 pub mod redirect_uri;

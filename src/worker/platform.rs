@@ -171,6 +171,13 @@ impl Audit for Console {
     }
 }
 
+/// No tenant's configuration is loaded yet: error pages show the default brand.
+impl crate::pages::Branded for Console {
+    fn brand(&self) -> &crate::config::Brand {
+        crate::pages::default_brand()
+    }
+}
+
 impl Objects for WorkerPlatform {
     async fn call<O: Op>(&self, name: &Name<O::Kind>, op: O) -> Result<O::Reply> {
         call(&self.env, name, op).await
