@@ -4,6 +4,7 @@
 mod apps;
 mod assertion;
 mod authorization;
+mod brand;
 mod flows;
 mod org_settings;
 mod orgs;
