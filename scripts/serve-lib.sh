@@ -35,9 +35,10 @@ serve_stop() {
 # The node:test runners (tests/browser/run.sh, tests/interop/run.sh), from the repository root:
 #
 #   suite_init NAME        the environment of a run and the check that the worker is built
-#   suite_start            a fresh server (own port and state, random admin token) whose work files
+#   suite_start [ARGS...]  a fresh server (own port and state, random admin token) whose work files
 #                          go in target/NAME/run.*; exports ISSUER, ADMIN_TOKEN and SUITE_WORK;
-#                          the server is stopped and the work files removed on exit
+#                          the server is stopped and the work files removed on exit. ARGS go to
+#                          scripts/serve.sh (e.g. --var NAME:VALUE)
 #   suite_node ARGS...     `node --test ARGS` one file at a time; on failure, the server's log
 suite_say() { printf '[%s] %s\n' "$SUITE_NAME" "$*" >&2; }
 suite_init() {
@@ -62,7 +63,7 @@ suite_start() {
   trap suite_cleanup EXIT
   trap 'exit 130' INT TERM
   _start=$(date +%s)
-  if ! serve_start "$SUITE_LOG" "$SUITE_WORK/server" --var "ADMIN_TOKEN:$ADMIN_TOKEN"; then
+  if ! serve_start "$SUITE_LOG" "$SUITE_WORK/server" --var "ADMIN_TOKEN:$ADMIN_TOKEN" "$@"; then
     suite_say "the server did not start:"; cat "$SUITE_LOG" >&2; exit 1
   fi
   ISSUER=$SERVE_URL

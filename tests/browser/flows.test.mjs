@@ -3,7 +3,8 @@
 // app's authorization request, logs in, consents and lands on the app's redirect URI with a
 // code (issue 5); a public client gets the consent page every time (RFC 8252 §8.6); and a
 // person manages an app on /apps: add (self-service: no machine access until an operator
-// approves it), see its App ID and secret, regenerate, remove (issue 6). Clicks and typing
+// approves it), see its App ID and secret, regenerate, remove (issue 6); and every page,
+// error pages too, shows the brand (BRAND_NAME, set by run.sh; issue 15). Clicks and typing
 // only: the pages have no JavaScript, so this also checks that they work as plain HTML forms
 // under their CSP.
 //
@@ -438,5 +439,31 @@ test('/apps: add, see, regenerate, remove', async (t) => {
   assert.equal((await admin('GET', `/admin/apps/${id}`)).status, 404);
   assert.equal(await active(second.json.access_token), false);
   assert.equal((await cc(newSecret)).status, 401);
+  assertNoCspViolations(problems);
+});
+
+test('the pages show the brand (BRAND_NAME), escaped, in the title and the header', async (t) => {
+  const BRAND = process.env.BRAND_NAME;
+  assert.ok(BRAND, 'tests/browser/run.sh sets BRAND_NAME');
+  const { page, problems } = await browser(t);
+  await page.goto(`${ISSUER}/login`);
+  assert.equal(await page.title(), `Log in · ${BRAND}`);
+  const header = page.getByRole('banner');
+  assert.equal((await header.innerText()).trim(), BRAND);
+  // Shown as text (escaped), not parsed as markup: no element came out of the name.
+  assert.equal(await page.locator('header.brand a > *').count(), 1);
+  assert.equal(await header.getByRole('link', { name: BRAND }).getAttribute('href'), '/');
+  // The header sits above the heading and is styled (the CSP allowed the stylesheet).
+  const [h, h1] = await Promise.all([header.boundingBox(), page.getByRole('heading', { level: 1 }).boundingBox()]);
+  assert.ok(h && h1 && h.y + h.height <= h1.y, `header ${JSON.stringify(h)} above heading ${JSON.stringify(h1)}`);
+  assert.equal(await header.evaluate((e) => getComputedStyle(e).borderBottomStyle), 'solid');
+  await assertStyled(page);
+  await shot(page, 'brand-login');
+  // An error page (rendered by routes::render) is in the brand too.
+  const resp = await page.goto(`${ISSUER}/oauth/authorize?response_type=code`);
+  assert.equal(resp.status(), 400);
+  assert.equal(await page.title(), `Cannot continue · ${BRAND}`);
+  assert.equal((await page.getByRole('banner').innerText()).trim(), BRAND);
+  await shot(page, 'brand-error');
   assertNoCspViolations(problems);
 });

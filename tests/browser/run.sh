@@ -2,9 +2,9 @@
 # Headless-Chromium tests (tests/browser/*.test.mjs): a real browser signs up, logs in,
 # consents and is redirected with a code, and manages apps on /apps. Installs Debian's
 # chromium when /usr/bin/chromium is missing (tests/browser/install.sh, needs root), starts
-# the built worker under `wrangler dev` on a free port with fresh state and a random admin
-# token, waits for it, runs the suites with node:test, and stops the server's whole process
-# group on exit. The worker must be built (`sh scripts/build.sh`). Extra arguments go to
+# the built worker under `wrangler dev` on a free port with fresh state, a random admin token
+# and a BRAND_NAME, waits for it, runs the suites with node:test, and stops the server's whole
+# process group on exit. The worker must be built (`sh scripts/build.sh`). Extra arguments go to
 # `node --test`.
 #
 #   sh tests/browser/run.sh
@@ -21,6 +21,10 @@ if [ ! -f node_modules/playwright-core/package.json ]; then
   suite_say "playwright-core is missing: run npm install --no-audit --no-fund"
   exit 1
 fi
-suite_start
+# The default tenant's brand (issue 15): a name that must be escaped, which the pages show in
+# their title and header (flows.test.mjs reads it from BRAND_NAME).
+BRAND_NAME=${BRAND_NAME:-Browser & <Brand>}
+export BRAND_NAME
+suite_start --var "BRAND_NAME:$BRAND_NAME"
 export BROWSER_WORK="$SUITE_WORK"
 suite_node "$@" tests/browser/*.test.mjs
