@@ -39,7 +39,11 @@ const INK: [u8; 3] = [0x1a, 0x1a, 0x1a];
 fn stylesheet(rgb: [u8; 3]) -> String {
     let c = format!("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2]);
     let on_white = contrast(rgb, WHITE);
-    let text = if on_white >= contrast(rgb, INK) { "#fff" } else { "#1a1a1a" };
+    let text = if on_white >= contrast(rgb, INK) {
+        "#fff"
+    } else {
+        "#1a1a1a"
+    };
     let mut css = format!("button{{background:{c};color:{text}}}header.brand{{border-bottom-color:{c}}}");
     if on_white >= 3.0 {
         css.push_str(&format!("button{{border-color:{c}}}"));
@@ -79,11 +83,17 @@ mod tests {
         assert!((contrast(WHITE, [0, 0, 0]) - 21.0).abs() < 1e-9);
         // A dark blue: white text, and links in the colour.
         let dark = stylesheet([0x00, 0x33, 0x99]);
-        assert!(dark.starts_with("button{background:#003399;color:#fff}"), "{dark}");
+        assert!(
+            dark.starts_with("button{background:#003399;color:#fff}"),
+            "{dark}"
+        );
         assert!(dark.contains("a{color:#003399}"), "{dark}");
         // A yellow: ink text on it, and links left as they were (yellow on white is unreadable).
         let light = stylesheet([0xff, 0xeb, 0x3b]);
-        assert!(light.starts_with("button{background:#ffeb3b;color:#1a1a1a}"), "{light}");
+        assert!(
+            light.starts_with("button{background:#ffeb3b;color:#1a1a1a}"),
+            "{light}"
+        );
         assert!(!light.contains("a{color"), "{light}");
         assert!(!light.contains("border-color"), "{light}");
     }
@@ -104,6 +114,8 @@ mod tests {
         };
         let s = shown(&b);
         assert_eq!((s.name, s.logo_url), ("Acme", Some("https://cdn.example/l.png")));
-        assert!(s.style.is_some_and(|css| css.starts_with("button{background:#aabbcc;")));
+        assert!(s
+            .style
+            .is_some_and(|css| css.starts_with("button{background:#aabbcc;")));
     }
 }

@@ -179,7 +179,10 @@ mod tests {
 
     /// The page's text and its CSP's `style-src` sources.
     fn rendered(r: &Response) -> (String, Vec<String>) {
-        let csp = r.get_header("content-security-policy").unwrap_or_default().to_owned();
+        let csp = r
+            .get_header("content-security-policy")
+            .unwrap_or_default()
+            .to_owned();
         let sources = csp
             .split(';')
             .find_map(|d| d.trim().strip_prefix("style-src "))
@@ -205,7 +208,10 @@ mod tests {
             .iter()
             .map(|css| {
                 let digest = sha2::Sha256::digest(css.as_bytes());
-                format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+                format!(
+                    "'sha256-{}'",
+                    base64::engine::general_purpose::STANDARD.encode(digest)
+                )
             })
             .collect();
         assert_eq!(hashes, sources, "{body}");
@@ -236,7 +242,10 @@ mod tests {
         let brand = branded("<script>alert(1)</script> & Co", None, None);
         let (body, sources) = rendered(&page(&brand, 200, "Log in", html! {}, None));
         let escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co";
-        assert!(body.contains(&format!("<title>Log in · {escaped}</title>")), "{body}");
+        assert!(
+            body.contains(&format!("<title>Log in · {escaped}</title>")),
+            "{body}"
+        );
         assert!(
             body.contains(&format!(
                 r#"<body><header class="brand"><a href="/"><span>{escaped}</span></a></header><main><h1>Log in</h1>"#
@@ -260,7 +269,11 @@ mod tests {
         let blocks = style_blocks(&body);
         assert_eq!(blocks.len(), 2, "{body}");
         assert_eq!(blocks[0], STYLE);
-        assert!(blocks[1].starts_with("button{background:#336699;color:#fff}"), "{}", blocks[1]);
+        assert!(
+            blocks[1].starts_with("button{background:#336699;color:#fff}"),
+            "{}",
+            blocks[1]
+        );
         assert!(blocks[1].contains("a{color:#336699}"), "{}", blocks[1]);
         assert_styles_hashed(&body, &sources);
         assert!(!body.contains(" style="), "{body}");
@@ -268,22 +281,41 @@ mod tests {
 
     #[test]
     fn an_invalid_colour_or_logo_is_not_rendered() {
-        for color in ["red", "#12", "#abc;}body{display:none}", "#abc</style><script>x</script>", "url(x)"] {
+        for color in [
+            "red",
+            "#12",
+            "#abc;}body{display:none}",
+            "#abc</style><script>x</script>",
+            "url(x)",
+        ] {
             let brand = branded("Acme", Some(color), Some("http://cdn.example/logo.png"));
             let (body, sources) = rendered(&page(&brand, 200, "Log in", html! {}, None));
             assert_eq!(style_blocks(&body), [STYLE], "{color}: {body}");
             assert_styles_hashed(&body, &sources);
             assert!(!body.contains("<img"), "{body}");
-            assert!(!body.contains("display:none") && !body.contains("<script>"), "{body}");
+            assert!(
+                !body.contains("display:none") && !body.contains("<script>"),
+                "{body}"
+            );
         }
         // An unusable name (blank, control characters) shows as the default.
-        let (body, _) = rendered(&page(&branded("Ac\u{0}me", None, None), 200, "Log in", html! {}, None));
+        let (body, _) = rendered(&page(
+            &branded("Ac\u{0}me", None, None),
+            200,
+            "Log in",
+            html! {},
+            None,
+        ));
         assert!(body.contains("<title>Log in · Portcullis</title>"), "{body}");
     }
 
     #[test]
     fn the_logo_has_the_brand_name_as_its_alt() {
-        let brand = branded("Acme \"Tools\"", None, Some("https://cdn.example/logo.png?a=1&b=2"));
+        let brand = branded(
+            "Acme \"Tools\"",
+            None,
+            Some("https://cdn.example/logo.png?a=1&b=2"),
+        );
         let (body, _) = rendered(&page(&brand, 200, "Log in", html! {}, None));
         assert!(
             body.contains(

@@ -47,8 +47,7 @@ pub fn logo_url(s: &str) -> Result<()> {
     if s.len() > LOGO_URL_MAX {
         return refuse("is longer than 2000 characters");
     }
-    if s
-        .chars()
+    if s.chars()
         .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\'))
     {
         return refuse("must not contain spaces, quotes, angle brackets, backslashes or control characters");
@@ -82,9 +81,27 @@ mod tests {
             assert!(color(good).is_ok(), "{good}");
         }
         for bad in [
-            "", "#", "abc", "#ab", "#abcd", "#abcde", "#abcdefa", "#abcdef00", "#ggg", "#12345g",
-            "red", "#abc;", "#abc}body{", "#abc ", " #abc", "##abc", "#+1a", "#１２３", "#ééé",
-            "rgb(1,2,3)", "#abc\n",
+            "",
+            "#",
+            "abc",
+            "#ab",
+            "#abcd",
+            "#abcde",
+            "#abcdefa",
+            "#abcdef00",
+            "#ggg",
+            "#12345g",
+            "red",
+            "#abc;",
+            "#abc}body{",
+            "#abc ",
+            " #abc",
+            "##abc",
+            "#+1a",
+            "#１２３",
+            "#ééé",
+            "rgb(1,2,3)",
+            "#abc\n",
         ] {
             assert!(color(bad).is_err(), "{bad:?}");
             assert_eq!(rgb(bad), None, "{bad:?}");
@@ -129,7 +146,10 @@ mod tests {
     #[test]
     fn names_are_one_to_a_hundred_visible_characters() {
         assert!(name("Acme").is_ok());
-        assert!(name("<script>alert(1)</script>").is_ok(), "escaped when shown, not refused");
+        assert!(
+            name("<script>alert(1)</script>").is_ok(),
+            "escaped when shown, not refused"
+        );
         assert!(name(&"é".repeat(NAME_MAX)).is_ok());
         for bad in ["", "   ", "A\u{0}B", "Acme\n", "Ac\u{202e}me", "Ac\u{200b}me"] {
             assert!(name(bad).is_err(), "{bad:?}");

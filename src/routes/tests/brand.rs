@@ -72,7 +72,11 @@ fn styles(r: &Response) -> Vec<String> {
 
 #[test]
 fn every_page_and_error_page_shows_the_brand() {
-    let p = branded("Acme <Sign-in> & Co", Some("#0A7"), Some("https://cdn.acme.example/logo.svg"));
+    let p = branded(
+        "Acme <Sign-in> & Co",
+        Some("#0A7"),
+        Some("https://cdn.acme.example/logo.svg"),
+    );
     let name = "Acme &lt;Sign-in&gt; &amp; Co";
     let logo = format!(
         r#"<a href="/"><img src="https://cdn.acme.example/logo.svg" alt="{name}"><span aria-hidden="true">{name}</span></a>"#
@@ -80,7 +84,10 @@ fn every_page_and_error_page_shows_the_brand() {
     let pages = [
         ("/login", "Log in"),
         ("/signup", "Sign up"),
-        ("/oauth/register?redirect_uri=https%3A%2F%2Fx.example%2Fcb", "Registration problems"),
+        (
+            "/oauth/register?redirect_uri=https%3A%2F%2Fx.example%2Fcb",
+            "Registration problems",
+        ),
         // An error page, rendered by routes::render.
         ("/oauth/authorize?response_type=code", "Cannot continue"),
     ];
@@ -91,7 +98,11 @@ fn every_page_and_error_page_shows_the_brand() {
         assert!(!text(&r).contains("<Sign-in>"), "{target}");
         let css = styles(&r);
         assert_eq!(css.len(), 2, "{target}");
-        assert!(css[1].starts_with("button{background:#00aa77;"), "{target}: {}", css[1]);
+        assert!(
+            css[1].starts_with("button{background:#00aa77;"),
+            "{target}: {}",
+            css[1]
+        );
     }
     // The home page is titled with the name alone.
     let home = get(&p, "/");
@@ -101,7 +112,11 @@ fn every_page_and_error_page_shows_the_brand() {
 
 #[test]
 fn an_invalid_colour_or_logo_in_the_configuration_is_left_out() {
-    let p = branded("Acme", Some("#0a7;}body{display:none"), Some("javascript:alert(1)"));
+    let p = branded(
+        "Acme",
+        Some("#0a7;}body{display:none"),
+        Some("javascript:alert(1)"),
+    );
     for target in ["/login", "/oauth/authorize"] {
         let r = get(&p, target);
         assert!(title(&r).ends_with(" · Acme"), "{target}");
@@ -125,8 +140,14 @@ fn each_tenant_has_its_own_brand() {
     let p = platform_with(cfg);
     assert_eq!(create_org(&p, "acme").status, 201);
     let at = |origin: &str, target: &str| send_at(&p, origin, req("GET", target, &[], ""));
-    assert_eq!(title(&at("http://acme.localhost:8787", "/login")), "Log in · acme Ltd");
-    assert_eq!(title(&at("http://acme.localhost:8787", "/oauth/authorize")), "Cannot continue · acme Ltd");
+    assert_eq!(
+        title(&at("http://acme.localhost:8787", "/login")),
+        "Log in · acme Ltd"
+    );
+    assert_eq!(
+        title(&at("http://acme.localhost:8787", "/oauth/authorize")),
+        "Cannot continue · acme Ltd"
+    );
     assert_eq!(title(&at(PLATFORM, "/login")), "Log in · Platform");
     let none = at("http://nope.localhost:8787", "/");
     assert_eq!(none.status, 404);
