@@ -124,7 +124,8 @@ async fn handle_in<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &
 
 /// The one place an error becomes a response, however it is shown ([`Shown`]): RFC 6749 JSON
 /// with its challenge and headers, a page for a person (in the brand of `log`'s tenant), or an
-/// error redirect to the client's registered redirect URI. 5xx details are logged and hidden; security headers are added.
+/// error redirect to the client's registered redirect URI. 5xx details are logged and hidden;
+/// security headers are added.
 pub fn render(log: &(impl Audit + pages::Branded), e: Error) -> Response {
     let e = public_error(log, e);
     let resp = match &e.shown {
