@@ -5,11 +5,11 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::params::Params;
 use crate::http::{Request, Response};
-use crate::objects::org::{self, Operator, OrgRecord, OrgStatus, Policies, Quotas};
+use crate::objects::org::{self, Branding, Operator, OrgRecord, OrgStatus, Policies, Quotas};
 use crate::platform::{random_token, AppStore, DomainMap};
 use crate::util::sha256_hex;
 use crate::platform::Platform;
-use crate::rules::{fields, scope, tenant};
+use crate::rules::{brand, fields, scope, tenant};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -29,6 +29,8 @@ struct OrgInput {
 struct OrgChange {
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    brand: Option<Branding>,
     #[serde(default)]
     quotas: Option<Quotas>,
     #[serde(default)]
@@ -94,6 +96,21 @@ fn check_scope_list(field: &str, list: &[String]) -> Result<()> {
     }
     if list.iter().enumerate().any(|(i, s)| list.iter().skip(i + 1).any(|t| t == s)) {
         return Err(Error::invalid_request(format!("policies.{field} lists a scope twice")));
+    }
+    Ok(())
+}
+
+/// The brand's name, colour (`#rgb`/`#rrggbb`) and logo (`https:`), each checked as the
+/// pages check them again when rendering.
+fn check_brand(b: &Branding) -> Result<()> {
+    if let Some(n) = &b.name {
+        brand::name(n)?;
+    }
+    if let Some(c) = &b.color {
+        brand::color(c)?;
+    }
+    if let Some(u) = &b.logo_url {
+        brand::logo_url(u)?;
     }
     Ok(())
 }
@@ -190,7 +207,7 @@ pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
     Ok(Response::json(200, &serde_json::json!({"orgs": orgs, "next_cursor": page.next})).no_store())
 }
 
-/// `PATCH /admin/orgs/{label}`: the name, quotas and policies (each section as a whole).
+/// `PATCH /admin/orgs/{label}`: the name, quotas, policies and brand (each section as a whole).
 pub async fn update(p: &impl Platform, label: &str, req: &Request) -> Result<Response> {
     check_label(label)?;
     let change: OrgChange = parse_json(req, "organisation")?;
@@ -203,11 +220,14 @@ pub async fn update(p: &impl Platform, label: &str, req: &Request) -> Result<Res
     if let Some(pol) = &change.policies {
         check_policies(pol, &p.config().scopes)?;
     }
+    if let Some(b) = &change.brand {
+        check_brand(b)?;
+    }
     let cmd = org::Update {
         name: change.name.map(|n| n.trim().to_owned()),
         quotas: change.quotas,
         policies: change.policies,
-        brand: None,
+        brand: change.brand.map(|b| Branding { name: b.name.map(|n| n.trim().to_owned()), ..b }),
     };
     let r = p.call(&org::object(label), cmd).await?;
     p.audit(&serde_json::json!({"audit": "org_update", "actor": "admin", "org": r.label, "at": p.now()}));

@@ -356,3 +356,39 @@ fn signed_in_at(p: &MemPlatform, origin: &str, email: &str) -> Browser {
     assert_eq!(r.status, 303, "{}", text(&r));
     b
 }
+
+#[test]
+fn an_organisation_s_brand_is_set_by_the_operator_and_shown_on_its_pages_only() {
+    let p = orgs();
+    let brand = json!({"brand": {"name": "Acme <Sign-in>", "color": "#0a7", "logo_url": "https://cdn.acme.test/logo.png"}});
+    let r = expect_json(&platform_op(&p, "PATCH", "/admin/orgs/acme", &brand), 200);
+    assert_eq!(r["brand"]["color"], "#0a7");
+    let page = |origin: &str| {
+        let r = send_at(&p, origin, req("GET", "/login", &[], ""));
+        assert_eq!(r.status, 200);
+        (text(&r), r.get_header("content-security-policy").unwrap_or("").to_owned())
+    };
+    let (acme, csp) = page(ACME);
+    assert!(acme.contains("Acme &lt;Sign-in&gt;") && !acme.contains("<Sign-in>"), "{acme}");
+    assert!(acme.contains("https://cdn.acme.test/logo.png"));
+    assert_eq!(csp.matches("'sha256-").count(), 2, "the colour's stylesheet is hashed: {csp}");
+    let (beta, _) = page(BETA);
+    assert!(!beta.contains("Acme") && !beta.contains("cdn.acme.test"));
+    assert!(beta.contains("beta Ltd"), "an organisation's pages default to its name");
+    for bad in [
+        json!({"brand": {"color": "red"}}),
+        json!({"brand": {"color": "#12345g"}}),
+        json!({"brand": {"logo_url": "http://cdn.acme.test/logo.png"}}),
+        json!({"brand": {"logo_url": "https://user:pw@cdn.acme.test/x.png"}}),
+        json!({"brand": {"name": ""}}),
+        json!({"brand": {"name": "A\u{202E}B"}}),
+        json!({"brand": {"font": "Comic Sans"}}),
+    ] {
+        let r = platform_op(&p, "PATCH", "/admin/orgs/acme", &bad);
+        assert_eq!(r.status, 400, "{bad} was accepted: {}", text(&r));
+    }
+    // A brand of {} is the organisation's name and the default look again.
+    expect_json(&platform_op(&p, "PATCH", "/admin/orgs/acme", &json!({"brand": {}})), 200);
+    let (acme, _) = page(ACME);
+    assert!(acme.contains("acme Ltd") && !acme.contains("cdn.acme.test"));
+}
