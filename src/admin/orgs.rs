@@ -12,21 +12,13 @@ use crate::platform::Platform;
 use crate::rules::{brand, fields, scope, tenant};
 use serde::Deserialize;
 
+/// What `POST /admin/orgs` (label and name required) and `PATCH /admin/orgs/{label}` (no
+/// label) take; in a `PATCH` each section given replaces that section as a whole.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OrgInput {
-    label: String,
-    name: String,
     #[serde(default)]
-    quotas: Option<Quotas>,
-    #[serde(default)]
-    policies: Option<Policies>,
-}
-
-/// `PATCH`: each section given replaces that section as a whole.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OrgChange {
+    label: Option<String>,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -148,29 +140,47 @@ fn view(r: &OrgRecord) -> serde_json::Value {
     serde_json::to_value(r).unwrap_or_default()
 }
 
+/// Parses and checks an organisation's fields; names and brand names come back trimmed.
+fn org_input(p: &impl Platform, req: &Request) -> Result<OrgInput> {
+    let mut input: OrgInput = parse_json(req, "organisation")?;
+    if let Some(n) = &input.name {
+        fields::name("name", n, NAME_MAX)?;
+        input.name = Some(n.trim().to_owned());
+    }
+    if let Some(q) = &input.quotas {
+        check_quotas(q)?;
+    }
+    if let Some(pol) = &input.policies {
+        check_policies(pol, &p.config().scopes)?;
+    }
+    if let Some(b) = &mut input.brand {
+        check_brand(b)?;
+        b.name = b.name.as_ref().map(|n| n.trim().to_owned());
+    }
+    Ok(input)
+}
+
 pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
-    let input: OrgInput = parse_json(req, "organisation")?;
-    check_label(&input.label)?;
-    fields::name("name", &input.name, NAME_MAX)?;
-    let quotas = input.quotas.unwrap_or_default();
-    check_quotas(&quotas)?;
-    let policies = input.policies.unwrap_or_default();
-    check_policies(&policies, &p.config().scopes)?;
+    let input = org_input(p, req)?;
+    let (Some(label), Some(name)) = (input.label, input.name) else {
+        return Err(Error::invalid_request("an organisation needs a label and a name"));
+    };
+    check_label(&label)?;
     let record = OrgRecord {
-        label: input.label.clone(),
-        name: input.name.trim().to_owned(),
+        label: label.clone(),
+        name,
         status: OrgStatus::Active,
         created_at: p.now(),
-        quotas,
-        policies,
-        brand: Default::default(),
+        quotas: input.quotas.unwrap_or_default(),
+        policies: input.policies.unwrap_or_default(),
+        brand: input.brand.unwrap_or_default(),
         domains: Vec::new(),
         erased_at: None,
         version: 0,
     };
     // The index first (idempotent), so every recorded organisation is listed.
-    p.call(&org::index(), org::IndexAdd { label: input.label.clone() }).await?;
-    let record = p.call(&org::object(&input.label), org::Create { record }).await?;
+    p.call(&org::index(), org::IndexAdd { label: label.clone() }).await?;
+    let record = p.call(&org::object(&label), org::Create { record }).await?;
     p.audit(&serde_json::json!({"audit": "org_create", "actor": "admin", "org": record.label, "at": p.now()}));
     Ok(Response::json(201, &view(&record)).no_store())
 }
@@ -210,24 +220,15 @@ pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
 /// `PATCH /admin/orgs/{label}`: the name, quotas, policies and brand (each section as a whole).
 pub async fn update(p: &impl Platform, label: &str, req: &Request) -> Result<Response> {
     check_label(label)?;
-    let change: OrgChange = parse_json(req, "organisation")?;
-    if let Some(n) = &change.name {
-        fields::name("name", n, NAME_MAX)?;
-    }
-    if let Some(q) = &change.quotas {
-        check_quotas(q)?;
-    }
-    if let Some(pol) = &change.policies {
-        check_policies(pol, &p.config().scopes)?;
-    }
-    if let Some(b) = &change.brand {
-        check_brand(b)?;
+    let change = org_input(p, req)?;
+    if change.label.is_some() {
+        return Err(Error::invalid_request("an organisation's label cannot change"));
     }
     let cmd = org::Update {
-        name: change.name.map(|n| n.trim().to_owned()),
+        name: change.name,
         quotas: change.quotas,
         policies: change.policies,
-        brand: change.brand.map(|b| Branding { name: b.name.map(|n| n.trim().to_owned()), ..b }),
+        brand: change.brand,
     };
     let r = p.call(&org::object(label), cmd).await?;
     p.audit(&serde_json::json!({"audit": "org_update", "actor": "admin", "org": r.label, "at": p.now()}));
