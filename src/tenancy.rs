@@ -130,6 +130,27 @@ pub async fn rotate_keys(p: &impl Platform, label: &str) -> Result<Vec<String>> 
     Ok(keys.kids())
 }
 
+async fn wipe<K: Kind>(p: &impl Platform, name: &Name<K>, calls: &mut u32, objects: &mut u32) -> Result<()> {
+    p.call(&any(name), Erase {}).await?;
+    *calls += 1;
+    *objects += 1;
+    Ok(())
+}
+
+/// One app: its owner's object (the owner named by the app's own object), its object, its
+/// directory entry.
+async fn erase_app(p: &(impl Platform + Directory), id: &str, calls: &mut u32, objects: &mut u32) -> Result<()> {
+    let found = p.call(&app::object(id), app::Get {}).await;
+    *calls += 1;
+    match found {
+        Ok(c) => wipe(p, &owner::object(&c.app.owner), calls, objects).await?,
+        Err(e) if e.code == ErrorCode::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    wipe(p, &app::object(id), calls, objects).await?;
+    p.delete_app_meta(id).await
+}
+
 /// Object calls one erasure pass may make (a Worker request has a budget of subrequests).
 pub const ERASE_BUDGET: u32 = 400;
 
@@ -143,7 +164,8 @@ pub struct Erased {
 
 /// Erases a deleted organisation's data, under its own names (the platform bound to it, so
 /// nothing of another tenant can be reached): each app's object (its record, secrets' hashes,
-/// codes, grants, refresh tokens) and owner object and directory entry; each person's account
+/// codes, grants, refresh tokens) and owner object and directory entry (the quota object lists
+/// every app, then one sweep of the directory finds any it did not count); each person's account
 /// and profile (found in the tenant's quota object, which counts every person); then the quota
 /// and development key objects. At most [`ERASE_BUDGET`] object calls per pass; call again
 /// until `done`. Sessions and attempt counters are left to expire (at most `SESSION_TTL`): they
@@ -152,27 +174,39 @@ pub async fn erase<P: Platform + AppStore>(deployment: &P, label: &str) -> Resul
     let p = Scoped::erasing(deployment, label.to_owned());
     let mut calls: u32 = 0;
     let mut objects: u32 = 0;
-    async fn wipe<K: Kind>(p: &impl Platform, name: &Name<K>, calls: &mut u32, objects: &mut u32) -> Result<()> {
-        p.call(&any(name), Erase {}).await?;
-        *calls += 1;
-        *objects += 1;
-        Ok(())
-    }
-    // Apps: the directory lists them; each entry goes last, so a pass cut short resumes.
+    // Apps: the quota object lists every app (consistent, unlike a KV listing); each app's
+    // owner comes from its own object. The list shrinks as apps are released.
     while calls < ERASE_BUDGET {
-        let (ids, _) = p.list_app_ids(None, 50).await?;
-        if ids.is_empty() {
+        let page_cmd = quota::Members { resource: quota::Resource::Apps, after: None, limit: 50 };
+        let page = p.call(&quota::object(), page_cmd).await?;
+        calls += 1;
+        if page.members.is_empty() {
             break;
         }
+        for (id, _) in page.members {
+            if calls >= ERASE_BUDGET {
+                break;
+            }
+            erase_app(&p, &id, &mut calls, &mut objects).await?;
+            let release = quota::Release { resource: quota::Resource::Apps, member: id };
+            p.call(&quota::object(), release).await?;
+            calls += 1;
+        }
+    }
+    // Then one sweep of the directory by cursor, for apps the quota never counted (made before
+    // it counted every app). KV listings may lag: an entry already erased is erased again.
+    let mut cursor: Option<String> = None;
+    while calls < ERASE_BUDGET {
+        let (ids, next) = p.list_app_ids(cursor.as_deref(), 50).await?;
         for id in ids {
             if calls >= ERASE_BUDGET {
                 break;
             }
-            if let Some(a) = p.app_meta(&id).await? {
-                wipe(&p, &owner::object(&a.owner), &mut calls, &mut objects).await?;
-            }
-            wipe(&p, &app::object(&id), &mut calls, &mut objects).await?;
-            p.delete_app_meta(&id).await?;
+            erase_app(&p, &id, &mut calls, &mut objects).await?;
+        }
+        match next {
+            Some(n) => cursor = Some(n),
+            None => break,
         }
     }
     // People: the quota object lists every one with their email.
