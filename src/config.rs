@@ -1,6 +1,6 @@
 //! Server configuration, read once per isolate from Worker vars (see README "Configuration").
 
-pub const DEFAULT_SCOPES: &str = "public email subscriptions:read subscriptions:write subscriptions_batch:write custom_attributes:read custom_attributes:write users:read users:read_by_email users:change_email users:write newsletter_subscriptions:write";
+pub const DEFAULT_SCOPES: &str = "public email subscriptions:read subscriptions:write subscriptions_batch:write custom_attributes:read custom_attributes:write users:read users:read_by_email users:change_email users:write newsletter_subscriptions:write openid profile offline_access";
 
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -92,7 +92,8 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
             "this client may not use the authorization code flow",
         )));
     }
-    let scopes = scope::resolve(q.get("scope"), &app.scopes, app.default_scopes()).map_err(&fail)?;
+    let allowed = scope::allowed_for(&app, &p.config().scopes);
+    let scopes = scope::resolve(q.get("scope"), &allowed, app.default_scopes()).map_err(&fail)?;
     let method = pkce::check_challenge(
         q.get("code_challenge"),
         q.get("code_challenge_method"),

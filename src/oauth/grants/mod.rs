@@ -55,7 +55,7 @@ fn person_tokens(p: &impl Platform, ep: &Endpoint, app: &App, g: &Granted, refre
     let ttl = app.token_lifetime.unwrap_or(p.config().access_token_ttl);
     // Every mint, refresh included, stays within what the app may have today: an operator
     // who narrows an app's scopes narrows the tokens of its existing grants too.
-    let scopes = scope::within(&g.scopes, &app.scopes);
+    let scopes = scope::within(&g.scopes, &scope::allowed_for(app, &p.config().scopes));
     let m = mint(
         p,
         TokenRequest {
