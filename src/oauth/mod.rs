@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod grants;
 pub mod introspect;
 pub mod mint;
+pub mod openid_configuration;
 pub mod register;
 pub mod resource;
 pub mod revoke;
