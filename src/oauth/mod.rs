@@ -8,6 +8,7 @@ pub mod client_auth;
 pub mod discovery;
 pub mod endpoint;
 pub mod grants;
+pub mod id_token;
 pub mod introspect;
 pub mod mint;
 pub mod openid_configuration;

@@ -3,8 +3,11 @@
 //! `redirect_uri.rs`, scopes in `scope.rs`, the fields of apps and accounts in `fields.rs`.
 //! The Durable Objects (`objects`) and every endpoint use them, so they sit below both.
 
+pub mod claims;
 pub mod fields;
+pub mod nonce;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod refresh;
 pub mod scope;
 pub mod tenant;
