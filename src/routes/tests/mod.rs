@@ -5,6 +5,7 @@ mod apps;
 mod assertion;
 mod authorization;
 mod flows;
+mod oidc;
 mod org_settings;
 mod orgs;
 mod quotas;
