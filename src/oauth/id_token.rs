@@ -16,11 +16,11 @@ pub fn at_hash(alg: AccessTokenAlg, access_token: &str) -> String {
     match alg {
         AccessTokenAlg::Rs256 => {
             let h = sha2::Sha256::digest(access_token.as_bytes());
-            b64url(&h[..16])
+            b64url(h.get(..16).unwrap_or_default())
         }
         AccessTokenAlg::EdDsa => {
             let h = sha2::Sha512::digest(access_token.as_bytes());
-            b64url(&h[..32])
+            b64url(h.get(..32).unwrap_or_default())
         }
     }
 }

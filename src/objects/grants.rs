@@ -105,16 +105,16 @@ fn revoke_grant(kv: &mut dyn Kv, gid: &str) -> Result<()> {
     Ok(())
 }
 
-fn start_grant(
-    kv: &mut dyn Kv,
-    now: i64,
-    epoch: u64,
+/// Who a new grant is for, what it holds, and the log-in behind it.
+struct Grantee {
     user_id: String,
     scopes: Vec<String>,
     aud: String,
     authn: Option<Authn>,
-    new: NewGrant,
-) -> Result<Granted> {
+}
+
+fn start_grant(kv: &mut dyn Kv, now: i64, epoch: u64, who: Grantee, new: NewGrant) -> Result<Granted> {
+    let Grantee { user_id, scopes, aud, authn } = who;
     let expires_at = now + new.grant_ttl;
     let g = GrantRecord {
         user_id: user_id.clone(),
@@ -211,16 +211,13 @@ op! {
             code.method.as_deref(),
             cmd.verifier.as_deref(),
         )?;
-        let mut granted = start_grant(
-            kv,
-            now,
-            app.epoch,
-            code.user_id.clone(),
-            code.scopes.clone(),
-            code.aud.clone(),
-            code.authn.clone(),
-            cmd.new,
-        )?;
+        let who = Grantee {
+            user_id: code.user_id.clone(),
+            scopes: code.scopes.clone(),
+            aud: code.aud.clone(),
+            authn: code.authn.clone(),
+        };
+        let mut granted = start_grant(kv, now, app.epoch, who, cmd.new)?;
         granted.nonce = code.nonce.clone();
         code.gid = Some(granted.gid.clone());
         save(kv, &key, &code, Some(code.expires_at + USED_CODE_RETENTION))?;
@@ -238,7 +235,8 @@ op! {
     }
     |cmd, kv, now| {
         let app = active(kv)?;
-        start_grant(kv, now, app.epoch, cmd.user_id, cmd.scopes, cmd.aud, None, cmd.new)
+        let who = Grantee { user_id: cmd.user_id, scopes: cmd.scopes, aud: cmd.aud, authn: None };
+        start_grant(kv, now, app.epoch, who, cmd.new)
     }
 }
 
