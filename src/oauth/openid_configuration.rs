@@ -9,9 +9,9 @@ use crate::util::set;
 
 /// The claims an ID token or the userinfo endpoint may hold (see `oauth::id_token` and
 /// `rules::claims`).
-pub const CLAIMS_SUPPORTED: [&str; 14] = [
+pub const CLAIMS_SUPPORTED: [&str; 15] = [
     "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr",
-    "name", "email", "email_verified",
+    "name", "email", "email_verified", "created_at",
 ];
 
 pub fn document(cfg: &Config, keys: &SigningKeys, issuer: &str) -> serde_json::Value {

@@ -90,7 +90,7 @@ fn person_tokens(
         "access_token": m.token,
         "scope": m.claims.scope,
     });
-    if rotating || crate::rules::refresh::issued(app.allows_grant("refresh_token"), &scopes) {
+    if rotating || crate::rules::refresh::issued(app.allows_grant("refresh_token"), id.is_some(), &scopes) {
         crate::util::set(&mut body, "refresh_token", refresh);
     }
     if let Some((token, ms)) = id {
