@@ -352,3 +352,31 @@ fn hostile_nonces_are_refused_back_to_the_client() {
     let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
     assert_eq!(verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap()).1["nonce"], edge.as_str());
 }
+
+#[test]
+fn with_only_an_ed25519_key_id_tokens_are_eddsa_and_say_so() {
+    use crate::config::AccessTokenAlg;
+    use crate::crypto::keys::{generate_ed25519_pem, SigningKeys};
+    use sha2::Digest;
+    let mut cfg = Config::default();
+    cfg.admin_token = Some(Secret("admin-secret".into()));
+    cfg.access_token_alg = AccessTokenAlg::EdDsa;
+    let keys = SigningKeys::from_pems_for(&generate_ed25519_pem().unwrap(), AccessTokenAlg::EdDsa, true).unwrap();
+    let p = MemPlatform::new(cfg, keys);
+    let d = expect_json(&send(&p, req("GET", "/.well-known/openid-configuration", &[], "")), 200);
+    assert_eq!(d["id_token_signing_alg_values_supported"], json!(["EdDSA"]));
+    let rp = rp_at(&p, ORIGIN, &["public"]);
+    let mut b = signed_in_at(&p, ORIGIN, "ann@example.com");
+    let loc = authorize(&p, ORIGIN, &mut b, &authz_url(&rp.0, "openid", Some("n")));
+    let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
+    let id = t["id_token"].as_str().unwrap();
+    let decoded = crate::crypto::jwt::decode(id).unwrap();
+    assert_eq!((decoded.header.alg.as_str(), decoded.header.typ.as_deref()), ("EdDSA", Some("JWT")));
+    assert!(kids(&jwks_at(&p, ORIGIN)).contains(decoded.header.kid.as_ref().unwrap()));
+    assert!(p.keys.verify(&decoded));
+    // at_hash with SHA-512 for Ed25519 (as node oidc-provider).
+    let access = t["access_token"].as_str().unwrap();
+    let h = sha2::Sha512::digest(access.as_bytes());
+    assert_eq!(decoded.claims["at_hash"], b64url(&h[..32]));
+    assert_eq!(decoded.claims["nonce"], "n");
+}
