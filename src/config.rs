@@ -1,6 +1,6 @@
 //! Server configuration, read once per isolate from Worker vars (see README "Configuration").
 
-pub const DEFAULT_SCOPES: &str = "public email subscriptions:read subscriptions:write subscriptions_batch:write custom_attributes:read custom_attributes:write users:read users:read_by_email users:change_email users:write newsletter_subscriptions:write";
+pub const DEFAULT_SCOPES: &str = "public email subscriptions:read subscriptions:write subscriptions_batch:write custom_attributes:read custom_attributes:write users:read users:read_by_email users:change_email users:write newsletter_subscriptions:write openid profile offline_access";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -26,6 +26,8 @@ pub struct Config {
     pub app_token_ttl: u64,
     /// `ACCESS_TOKEN_TTL` seconds (default 3600) for tokens acting for people.
     pub access_token_ttl: u64,
+    /// `ID_TOKEN_TTL` seconds (default 3600): how long an OpenID Connect ID token is valid.
+    pub id_token_ttl: u64,
     /// `CODE_TTL` seconds (default 60, at most 600).
     pub code_ttl: u64,
     /// `REFRESH_TOKEN_TTL` seconds (default 30 days); each rotation starts a new one.
@@ -169,6 +171,7 @@ impl Config {
             client_credentials_ttl: num("CLIENT_CREDENTIALS_TTL", 7200).clamp(60, 86_400),
             app_token_ttl: num("APP_TOKEN_TTL", 3600).clamp(60, 86_400),
             access_token_ttl: num("ACCESS_TOKEN_TTL", 3600).clamp(60, 86_400),
+            id_token_ttl: num("ID_TOKEN_TTL", 3600).clamp(60, 86_400),
             code_ttl: num("CODE_TTL", 60).clamp(10, 600),
             refresh_token_ttl: num("REFRESH_TOKEN_TTL", 30 * 86_400).clamp(60, 365 * 86_400),
             grant_max_ttl: num("GRANT_MAX_TTL", 90 * 86_400).clamp(60, 3 * 365 * 86_400),

@@ -177,6 +177,8 @@ pub async fn start_session(p: &impl Platform, profile: &Profile) -> Result<Strin
         email: profile.email.clone(),
         name: profile.name.clone(),
         expires_at: p.now() + p.config().session_ttl as i64,
+        logged_in_at: Some(p.now()),
+        sid: Some(random_token(p, 16)?),
     };
     p.call(&session::object(&sha256_hex(&token)), session::Create { record })
         .await?;

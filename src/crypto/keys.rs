@@ -79,6 +79,8 @@ pub struct SigningKey {
     kind: Kind,
     /// `{"alg":…,"kid":…,"typ":"at+jwt"}` (jwt-compact adds `alg`)
     at_header: jwt::SigningHeader,
+    /// `{"alg":…,"kid":…,"typ":"JWT"}`: OpenID Connect ID tokens.
+    id_header: jwt::SigningHeader,
 }
 
 impl SigningKey {
@@ -201,6 +203,7 @@ fn parse_key(block: &str, index: usize) -> Result<SigningKey, KeyProblem> {
     };
     Ok(SigningKey {
         at_header: jwt::signing_header(&kid, "at+jwt"),
+        id_header: jwt::signing_header(&kid, "JWT"),
         kid,
         kind,
     })
@@ -277,6 +280,32 @@ impl SigningKeys {
         match &k.kind {
             Kind::Rsa { signer, .. } => jwt::sign_rs256(&k.at_header, claims, signer),
             Kind::Ed25519 { signing, .. } => jwt::sign_eddsa(&k.at_header, claims, signing),
+        }
+    }
+
+    /// The key that signs ID tokens: the first RSA key, the signing key first (RS256 is what
+    /// every OpenID Connect client must accept, and what one that registered no
+    /// `id_token_signed_response_alg` expects); the Ed25519 signing key only when there is no
+    /// RSA key at all.
+    fn id_token_key(&self) -> &SigningKey {
+        self.all()
+            .find(|k| k.alg() == AccessTokenAlg::Rs256)
+            .unwrap_or(&self.current)
+    }
+
+    /// The `alg` of the ID tokens we sign (see [`SigningKeys::sign_id_token`]).
+    pub fn id_token_alg(&self) -> AccessTokenAlg {
+        self.id_token_key().alg()
+    }
+
+    /// Signs an OpenID Connect ID token (`typ: JWT`, never `at+jwt`: it is not an access token
+    /// and [`crate::oauth::mint::validate`] refuses it as one). Fails only if `claims` is not a
+    /// JSON object.
+    pub fn sign_id_token(&self, claims: &serde_json::Value) -> Result<String, String> {
+        let k = self.id_token_key();
+        match &k.kind {
+            Kind::Rsa { signer, .. } => jwt::sign_rs256(&k.id_header, claims, signer),
+            Kind::Ed25519 { signing, .. } => jwt::sign_eddsa(&k.id_header, claims, signing),
         }
     }
 
@@ -476,6 +505,28 @@ pub(crate) mod tests {
             .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &sha256(input.as_bytes()))
             .unwrap();
         assert_eq!(t_rs, format!("{input}.{}", b64url(&sig)));
+    }
+
+    #[test]
+    fn id_tokens_are_typ_jwt_and_prefer_the_rsa_key() {
+        let both = format!("{}\n{}", generate_ed25519_pem().unwrap(), test_pem());
+        let ed = SigningKeys::from_pems_for(&both, AccessTokenAlg::EdDsa, false).unwrap();
+        let t = ed.sign_id_token(&serde_json::json!({"sub": "x"})).unwrap();
+        let d = jwt::decode(&t).unwrap();
+        assert_eq!(d.header.typ.as_deref(), Some("JWT"));
+        assert_eq!(d.header.alg, "RS256");
+        assert_eq!(ed.id_token_alg(), AccessTokenAlg::Rs256);
+        assert!(ed.verify(&d));
+        // Only an Ed25519 key: it signs the ID tokens too.
+        let only = SigningKeys::from_pems_for(&rfc8037_pem(), AccessTokenAlg::EdDsa, false).unwrap();
+        let t = only.sign_id_token(&serde_json::json!({"sub": "x"})).unwrap();
+        let d = jwt::decode(&t).unwrap();
+        assert_eq!((d.header.alg.as_str(), only.id_token_alg()), ("EdDSA", AccessTokenAlg::EdDsa));
+        assert_eq!(d.header.kid.as_deref(), Some(only.current_kid()));
+        // Access tokens keep their own header.
+        let t = only.sign_access_token(&serde_json::json!({"sub": "x"})).unwrap();
+        let a = jwt::decode(&t).unwrap();
+        assert_eq!(a.header.typ.as_deref(), Some("at+jwt"));
     }
 
     /// Per-token cost natively: `cargo test --release --lib per_token_cost -- --ignored --nocapture`.

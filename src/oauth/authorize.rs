@@ -11,9 +11,10 @@ use crate::model::App;
 use crate::model::valid_client_id;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::resource;
-use crate::rules::{pkce, redirect_uri, scope};
+use crate::rules::{nonce, pkce, redirect_uri, scope};
 use crate::platform::random_token;
-use crate::objects::grants::{CodeRecord, IssueCode};
+use crate::objects::grants::{Authn, CodeRecord, IssueCode};
+use crate::objects::session::SessionRecord;
 use crate::objects::{app, user};
 use crate::platform::Platform;
 use crate::util::sha256_hex;
@@ -28,6 +29,8 @@ pub struct Authz {
     pub challenge: Option<String>,
     pub method: Option<&'static str>,
     pub aud: String,
+    /// OpenID Connect `nonce` (checked by `rules::nonce`), carried into the code.
+    pub nonce: Option<String>,
 }
 
 /// Appends query parameters to a registered redirect URI.
@@ -92,7 +95,8 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
             "this client may not use the authorization code flow",
         )));
     }
-    let scopes = scope::resolve(q.get("scope"), &app.scopes, app.default_scopes()).map_err(&fail)?;
+    let allowed = scope::allowed_for(&app, &p.config().scopes);
+    let scopes = scope::resolve(q.get("scope"), &allowed, app.default_scopes()).map_err(&fail)?;
     let method = pkce::check_challenge(
         q.get("code_challenge"),
         q.get("code_challenge_method"),
@@ -100,7 +104,9 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
     )
     .map_err(&fail)?;
     let aud = resource::audience(p, issuer, q.get("resource")).map_err(&fail)?;
+    let nonce = nonce::check(q.get("nonce")).map_err(&fail)?;
     Ok(Authz {
+        nonce,
         redirect_uri_sent: sent.is_some(),
         redirect_uri: uri.clone(),
         scopes,
@@ -112,11 +118,18 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
     })
 }
 
-/// Stores a single-use code for `user_id` bound to the request; returns the code.
-pub async fn mint_code(p: &impl Platform, a: &Authz, user_id: &str) -> Result<String> {
+/// Stores a single-use code for the session's person bound to the request (and, for OpenID
+/// Connect, to its `nonce` and the session's log-in); returns the code.
+pub async fn mint_code(p: &impl Platform, a: &Authz, session: &SessionRecord) -> Result<String> {
     let code = random_token(p, 32)?;
+    let authn = Authn {
+        auth_time: session.auth_time(p.config().session_ttl, p.now()),
+        sid: session.sid.clone(),
+    };
     let record = CodeRecord {
-        user_id: user_id.to_owned(),
+        user_id: session.user_id.clone(),
+        nonce: a.nonce.clone(),
+        authn: Some(authn),
         redirect_uri: a.redirect_uri.clone(),
         redirect_uri_sent: a.redirect_uri_sent,
         scopes: a.scopes.clone(),
@@ -136,8 +149,8 @@ pub async fn mint_code(p: &impl Platform, a: &Authz, user_id: &str) -> Result<St
 }
 
 /// Issues a code and sends the browser back to the client with it (and `state`, `iss`).
-pub async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, user_id: &str) -> Result<Response> {
-    let code = mint_code(p, a, user_id).await?;
+pub async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, session: &SessionRecord) -> Result<Response> {
+    let code = mint_code(p, a, session).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = &a.state {
         pairs.push(("state", s));

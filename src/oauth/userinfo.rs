@@ -1,5 +1,8 @@
-//! `GET /oauth/userinfo` and `GET /oauth/v2/user`: the profile of whoever a bearer token acts as.
-//! Tokens only in the `Authorization` header (RFC 6750 §2.1), never in the URL.
+//! `GET`/`POST /oauth/userinfo` and `/oauth/v2/user`: the profile of whoever a bearer token
+//! acts as (OpenID Connect Core 1.0 §5.3). The token in the `Authorization` header (RFC 6750
+//! §2.1) or, on a POST, as a form-encoded `access_token` body parameter (§2.2); never in the URL,
+//! and never two ways at once. What is released about a person follows the granted scopes
+//! (`rules::claims`).
 
 use crate::accounts;
 use crate::http::params::Params;
@@ -8,19 +11,41 @@ use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::mint;
 use crate::platform::Platform;
 
+fn bearer_error(code: ErrorCode, msg: &str) -> Error {
+    Error::new(code, msg).with_challenge(Challenge::Bearer { scope: None })
+}
+
+/// The access token of the request: the header's, or a POST's form `access_token`.
+fn presented(req: &Request) -> Result<String> {
+    let header = req.bearer().filter(|t| !t.is_empty());
+    let form = if req.method == "POST"
+        && req.media_type().as_deref() == Some("application/x-www-form-urlencoded")
+    {
+        Params::parse_form(&req.body)?.get("access_token").map(str::to_owned)
+    } else {
+        None
+    };
+    match (header, form) {
+        (Some(_), Some(_)) => Err(bearer_error(
+            ErrorCode::InvalidRequest,
+            "send the access token one way only: the Authorization header or the form body",
+        )),
+        (Some(t), None) => Ok(t.to_owned()),
+        (None, Some(t)) if !t.is_empty() => Ok(t),
+        _ => Err(bearer_error(ErrorCode::InvalidToken, "an access token is required")),
+    }
+}
+
 pub async fn handle(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let query = Params::from_query(req)?;
     if query.contains("access_token") {
-        return Err(Error::new(
+        return Err(bearer_error(
             ErrorCode::InvalidRequest,
             "send the access token in the Authorization header, never in the URL",
-        )
-        .with_challenge(Challenge::Bearer { scope: None }));
+        ));
     }
-    let Some(token) = req.bearer().filter(|t| !t.is_empty()) else {
-        return Err(Error::new(ErrorCode::InvalidToken, "an access token is required")
-            .with_challenge(Challenge::Bearer { scope: None }));
-    };
+    let token = presented(req)?;
+    let token = token.as_str();
     let claims = mint::check(p, issuer, token)
         .await?
         .ok_or_else(|| Error::invalid_token("the access token is invalid, expired or revoked"))?;
@@ -41,17 +66,18 @@ pub async fn handle(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
         let profile = accounts::profile(p, &claims.sub)
             .await?
             .ok_or_else(|| Error::invalid_token("the user no longer exists"))?;
-        // Claims follow the granted scopes: the name with `public` (or `profile`), the email
-        // only with `email` or `users:read_by_email`; `sub` always.
+        // Claims follow the granted scopes (`rules::claims`); `sub` always.
         let granted: Vec<&str> = claims.scope.split(' ').collect();
-        let has = |s: &str| granted.contains(&s);
         let mut body = serde_json::json!({"sub": profile.id});
-        if has("public") || has("profile") {
-            crate::util::set(&mut body, "name", profile.name);
-            crate::util::set(&mut body, "created_at", profile.created_at);
-        }
-        if has("email") || has("users:read_by_email") {
-            crate::util::set(&mut body, "email", profile.email);
+        for claim in crate::rules::claims::released(&granted) {
+            match claim {
+                "name" => crate::util::set(&mut body, "name", profile.name.as_str()),
+                "created_at" => crate::util::set(&mut body, "created_at", profile.created_at),
+                "email" => crate::util::set(&mut body, "email", profile.email.as_str()),
+                // Accounts do not verify their email (no confirmation step): never claimed.
+                "email_verified" => crate::util::set(&mut body, "email_verified", false),
+                _ => {}
+            }
         }
         body
     } else {

@@ -29,6 +29,20 @@ pub struct CodeRecord {
     /// The grant the code was redeemed into; revoked if the code is replayed.
     #[serde(default)]
     pub gid: Option<String>,
+    /// OpenID Connect: the authorization request's `nonce`, echoed in the ID token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The log-in behind the code (`auth_time`, `sid`), kept in the grant for ID tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authn: Option<Authn>,
+}
+
+/// The log-in a grant came from: when the person logged in and the session's OIDC `sid`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Authn {
+    pub auth_time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +53,8 @@ struct GrantRecord {
     epoch: u64,
     expires_at: i64,
     revoked: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    authn: Option<Authn>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,6 +80,12 @@ pub struct Granted {
     pub scopes: Vec<String>,
     pub aud: String,
     pub epoch: u64,
+    /// The log-in behind the grant (code grants only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authn: Option<Authn>,
+    /// The authorization request's `nonce`: on a code's redemption only, never on refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
 }
 
 fn grant_key(gid: &str) -> String {
@@ -83,15 +105,16 @@ fn revoke_grant(kv: &mut dyn Kv, gid: &str) -> Result<()> {
     Ok(())
 }
 
-fn start_grant(
-    kv: &mut dyn Kv,
-    now: i64,
-    epoch: u64,
+/// Who a new grant is for, what it holds, and the log-in behind it.
+struct Grantee {
     user_id: String,
     scopes: Vec<String>,
     aud: String,
-    new: NewGrant,
-) -> Result<Granted> {
+    authn: Option<Authn>,
+}
+
+fn start_grant(kv: &mut dyn Kv, now: i64, epoch: u64, who: Grantee, new: NewGrant) -> Result<Granted> {
+    let Grantee { user_id, scopes, aud, authn } = who;
     let expires_at = now + new.grant_ttl;
     let g = GrantRecord {
         user_id: user_id.clone(),
@@ -100,6 +123,7 @@ fn start_grant(
         epoch,
         expires_at,
         revoked: false,
+        authn: authn.clone(),
     };
     save(kv, &grant_key(&new.gid), &g, Some(expires_at))?;
     let rt = RefreshRecord {
@@ -114,6 +138,8 @@ fn start_grant(
         scopes,
         aud,
         epoch,
+        authn,
+        nonce: None,
     })
 }
 
@@ -185,15 +211,14 @@ op! {
             code.method.as_deref(),
             cmd.verifier.as_deref(),
         )?;
-        let granted = start_grant(
-            kv,
-            now,
-            app.epoch,
-            code.user_id.clone(),
-            code.scopes.clone(),
-            code.aud.clone(),
-            cmd.new,
-        )?;
+        let who = Grantee {
+            user_id: code.user_id.clone(),
+            scopes: code.scopes.clone(),
+            aud: code.aud.clone(),
+            authn: code.authn.clone(),
+        };
+        let mut granted = start_grant(kv, now, app.epoch, who, cmd.new)?;
+        granted.nonce = code.nonce.clone();
         code.gid = Some(granted.gid.clone());
         save(kv, &key, &code, Some(code.expires_at + USED_CODE_RETENTION))?;
         Ok(granted)
@@ -210,7 +235,8 @@ op! {
     }
     |cmd, kv, now| {
         let app = active(kv)?;
-        start_grant(kv, now, app.epoch, cmd.user_id, cmd.scopes, cmd.aud, cmd.new)
+        let who = Grantee { user_id: cmd.user_id, scopes: cmd.scopes, aud: cmd.aud, authn: None };
+        start_grant(kv, now, app.epoch, who, cmd.new)
     }
 }
 
@@ -273,6 +299,8 @@ op! {
             scopes,
             aud: grant.aud,
             epoch: grant.epoch,
+            authn: grant.authn,
+            nonce: None,
         })
     }
 }

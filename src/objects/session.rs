@@ -15,6 +15,23 @@ pub struct SessionRecord {
     pub email: String,
     pub name: String,
     pub expires_at: i64,
+    /// When the person logged in (OpenID Connect `auth_time`); absent in sessions made before
+    /// it was kept (see [`SessionRecord::auth_time`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logged_in_at: Option<i64>,
+    /// A random session id for OpenID Connect (`sid`): neither the cookie nor its hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+impl SessionRecord {
+    /// When the person logged in; for a session made before that was kept, when it was made
+    /// as far as its expiry tells (`ttl` the session lifetime), never later than `now`.
+    pub fn auth_time(&self, ttl: u64, now: i64) -> i64 {
+        self.logged_in_at
+            .unwrap_or_else(|| self.expires_at.saturating_sub(ttl as i64))
+            .min(now)
+    }
 }
 
 op! {

@@ -43,6 +43,8 @@ fn code(challenge: Option<&str>) -> CodeRecord {
         expires_at: 160,
         used: false,
         gid: None,
+        nonce: None,
+        authn: None,
     }
 }
 

@@ -13,7 +13,7 @@ use crate::objects::user;
 use crate::platform::Platform;
 
 /// Parameters of the authorization request carried through the consent form.
-const CARRIED: [&str; 8] = [
+const CARRIED: [&str; 9] = [
     "response_type",
     "client_id",
     "redirect_uri",
@@ -22,6 +22,7 @@ const CARRIED: [&str; 8] = [
     "code_challenge",
     "code_challenge_method",
     "resource",
+    "nonce",
 ];
 
 fn login_redirect(req: &Request) -> Response {
@@ -53,7 +54,7 @@ pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Respo
     // RFC 8252 §8.6: a public client's redirect can be claimed by any app on the device
     // (any loopback port), so remembered consent never issues its codes silently.
     if !a.app.is_public() && consented(p, &session.user_id, &a).await? {
-        return issue_code(p, issuer, &a, &session.user_id).await;
+        return issue_code(p, issuer, &a, &session).await;
     }
     consent_page(p, req, &q, &a, &session)
 }
@@ -90,7 +91,7 @@ pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
                 scopes: a.scopes.clone(),
             };
             p.call(&user::object(&session.user_id), cmd).await?;
-            issue_code(p, issuer, &a, &session.user_id).await
+            issue_code(p, issuer, &a, &session).await
         }
         Some("deny") => Err(Error::new(ErrorCode::AccessDenied, "the person denied access")
             .redirected(&a.redirect_uri, a.state.as_deref(), issuer)),

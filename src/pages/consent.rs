@@ -11,7 +11,10 @@ use maud::html;
 pub fn describe(scope: &str) -> String {
     match scope {
         "public" => "See your public profile (name)".into(),
+        "openid" => "Know who you are (your account identifier)".into(),
+        "profile" => "See your name".into(),
         "email" => "See your email address".into(),
+        "offline_access" => "Stay signed in when you are away (refresh access)".into(),
         "subscriptions:read" => "See your subscriptions".into(),
         "subscriptions:write" => "Change your subscriptions".into(),
         "subscriptions_batch:write" => "Change subscriptions in bulk".into(),

@@ -240,9 +240,10 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
             challenge: None,
             method: None,
             aud: resource::audience(p, issuer, None)?,
+            nonce: None,
             app: created.app.clone(),
         };
-        code = mint_code(p, &a, &session.user_id).await?;
+        code = mint_code(p, &a, &session).await?;
         pairs.push(("code", &code));
     }
     Ok(Response::see_other(&redirect_with(uri, &pairs)).client(Some(&created.app.client_id)))

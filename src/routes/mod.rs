@@ -25,6 +25,7 @@ fn cors_allowed(req: &Request) -> bool {
     matches!(
         path,
         "/.well-known/oauth-authorization-server"
+            | "/.well-known/openid-configuration"
             | "/.well-known/jwks.json"
             | "/.well-known/oauth-protected-resource"
             | "/oauth/token"
@@ -218,6 +219,11 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
             method(req, &["GET", "HEAD"])?;
             Ok(Response::json(200, &discovery::metadata(p.config(), &issuer))
                 .header("cache-control", "public, max-age=300"))
+        }
+        "/.well-known/openid-configuration" => {
+            method(req, &["GET", "HEAD"])?;
+            let doc = crate::oauth::openid_configuration::document(p.config(), p.keys(), &issuer);
+            Ok(Response::json(200, &doc).header("cache-control", "public, max-age=300"))
         }
         "/.well-known/jwks.json" => {
             method(req, &["GET", "HEAD"])?;

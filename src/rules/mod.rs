@@ -5,8 +5,11 @@
 //! The Durable Objects (`objects`) and every endpoint use them, so they sit below both.
 
 pub mod brand;
+pub mod claims;
 pub mod fields;
+pub mod nonce;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod refresh;
 pub mod scope;
 pub mod tenant;

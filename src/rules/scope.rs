@@ -43,6 +43,26 @@ pub fn resolve(requested: Option<&str>, allowed: &[String], default: &[String]) 
     Ok(wanted)
 }
 
+/// The OpenID Connect scopes every app doing the code flow may be granted without holding them
+/// (when the catalogue has them): they release only who the person is (`sub`) and their name,
+/// which the person consents to, and `offline_access` a refresh token. `email` is not among
+/// them: it was a scope before OIDC and an app must hold it (an operator's grant), as before.
+pub const OIDC_IMPLIED: [&str; 3] = ["openid", "profile", "offline_access"];
+
+/// Every scope `app` may be granted for a person: its own, plus [`OIDC_IMPLIED`] when it does
+/// the code flow and the catalogue has them. What the app holds by default is unchanged.
+pub fn allowed_for(app: &crate::model::App, catalogue: &[String]) -> Vec<String> {
+    let mut all = app.scopes.clone();
+    if app.allows_grant("authorization_code") {
+        for s in OIDC_IMPLIED {
+            if catalogue.iter().any(|c| c == s) && !all.iter().any(|a| a == s) {
+                all.push(s.to_owned());
+            }
+        }
+    }
+    all
+}
+
 /// Checks that every scope of an app exists in the server's catalogue.
 pub fn check_catalogue(scopes: &[String], catalogue: &[String]) -> Result<()> {
     match scopes.iter().find(|s| !catalogue.contains(s)) {
@@ -96,6 +116,24 @@ mod tests {
         assert_eq!(person_default(&app).unwrap(), v(&["public"]));
         app.default_scopes = Some(v(&["users:read"]));
         assert_eq!(person_default(&app).unwrap(), v(&["users:read"]));
+    }
+
+    #[test]
+    fn oidc_scopes_are_implied_for_code_flow_apps_only() {
+        let catalogue = v(&["public", "email", "openid", "profile", "offline_access"]);
+        let mut app = crate::model::App::example();
+        app.scopes = v(&["public"]);
+        assert_eq!(
+            allowed_for(&app, &catalogue),
+            v(&["public", "openid", "profile", "offline_access"])
+        );
+        // Not `email`; not for an app without the code flow; not outside the catalogue.
+        app.grant_types = v(&["client_credentials"]);
+        assert_eq!(allowed_for(&app, &catalogue), v(&["public"]));
+        app.grant_types = v(&["authorization_code"]);
+        assert_eq!(allowed_for(&app, &v(&["public", "openid"])), v(&["public", "openid"]));
+        // The defaults stay the app's own.
+        assert_eq!(app.default_scopes(), v(&["public"]).as_slice());
     }
 
     #[test]

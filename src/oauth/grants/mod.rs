@@ -6,6 +6,7 @@ pub mod jwt_bearer;
 pub mod password;
 pub mod refresh_token;
 
+use super::id_token;
 use super::mint::{mint, TokenRequest};
 use crate::rules::scope;
 use super::endpoint::{bearer_response, Endpoint};
@@ -49,13 +50,23 @@ async fn granted<O: Op<Kind = AppObject, Reply = Granted>>(p: &impl Platform, ap
     p.call(&object(&app.client_id), op).await
 }
 
-/// The token response for a grant acting for a person: access token (`sub` = user id) and,
-/// when the client may refresh, the refresh token.
-fn person_tokens(p: &impl Platform, ep: &Endpoint, app: &App, g: &Granted, refresh: String) -> Result<Response> {
+/// The token response for a grant acting for a person: access token (`sub` = user id), the
+/// refresh token when `rules::refresh` says so, and an ID token when `openid` was granted in
+/// the code flow (`oauth::id_token`).
+/// `rotating`: a refresh, whose new refresh token is always returned (the presented one is
+/// retired; narrowing the scope never strands the client).
+fn person_tokens(
+    p: &impl Platform,
+    ep: &Endpoint,
+    app: &App,
+    g: &Granted,
+    refresh: String,
+    rotating: bool,
+) -> Result<Response> {
     let ttl = app.token_lifetime.unwrap_or(p.config().access_token_ttl);
     // Every mint, refresh included, stays within what the app may have today: an operator
     // who narrows an app's scopes narrows the tokens of its existing grants too.
-    let scopes = scope::within(&g.scopes, &app.scopes);
+    let scopes = scope::within(&g.scopes, &scope::allowed_for(app, &p.config().scopes));
     let m = mint(
         p,
         TokenRequest {
@@ -71,14 +82,20 @@ fn person_tokens(p: &impl Platform, ep: &Endpoint, app: &App, g: &Granted, refre
             bot: false,
         },
     )?;
+    let id = id_token::mint(p, &ep.issuer, &app.client_id, g, &scopes, &m.token)?;
+    let mut sign_ms = m.sign_ms;
     let mut body = serde_json::json!({
         "token_type": "Bearer",
         "expires_in": ttl,
         "access_token": m.token,
         "scope": m.claims.scope,
     });
-    if app.allows_grant("refresh_token") {
+    if rotating || crate::rules::refresh::issued(app.allows_grant("refresh_token"), id.is_some(), &scopes) {
         crate::util::set(&mut body, "refresh_token", refresh);
     }
-    Ok(bearer_response(body, m.sign_ms).client(Some(&app.client_id)))
+    if let Some((token, ms)) = id {
+        crate::util::set(&mut body, "id_token", token);
+        sign_ms += ms;
+    }
+    Ok(bearer_response(body, sign_ms).client(Some(&app.client_id)))
 }

@@ -6,6 +6,7 @@ mod assertion;
 mod authorization;
 mod brand;
 mod flows;
+mod oidc;
 mod org_settings;
 mod orgs;
 mod quotas;

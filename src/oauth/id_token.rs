@@ -1,0 +1,147 @@
+//! OpenID Connect ID tokens (Core 1.0 §2, §3.1.3.6-7, §12.2): the claims of one, and `at_hash`.
+//! Issued by the token endpoint when `openid` was granted in the code flow (and on refresh of
+//! such a grant), signed by the tenant's keys (`SigningKeys::sign_id_token`, `typ: JWT`).
+
+use crate::config::AccessTokenAlg;
+use crate::error::{Error, Result};
+use crate::objects::grants::Granted;
+use crate::platform::Platform;
+use crate::util::b64url;
+use sha2::Digest;
+
+/// `at_hash` (Core §3.1.3.6): the left half of the hash of the access token's ASCII octets,
+/// base64url. The hash is the one of the ID token's `alg`: SHA-256 for RS256, SHA-512 for
+/// EdDSA over Ed25519 (as node `oidc-provider` does).
+pub fn at_hash(alg: AccessTokenAlg, access_token: &str) -> String {
+    match alg {
+        AccessTokenAlg::Rs256 => {
+            let h = sha2::Sha256::digest(access_token.as_bytes());
+            b64url(h.get(..16).unwrap_or_default())
+        }
+        AccessTokenAlg::EdDsa => {
+            let h = sha2::Sha512::digest(access_token.as_bytes());
+            b64url(h.get(..32).unwrap_or_default())
+        }
+    }
+}
+
+/// What an ID token says about a grant.
+pub struct IdToken<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub grant: &'a Granted,
+    pub access_token: &'a str,
+    pub alg: AccessTokenAlg,
+    pub iat: i64,
+    pub ttl: u64,
+}
+
+/// The claims: `iss`, `sub` (the person's user id, stable), `aud` and `azp` (the client),
+/// `exp`, `iat`, `auth_time` (the log-in, kept across refreshes), `nonce` (exactly as asked,
+/// code redemption only), `at_hash`, `sid`, `amr`. `None` when the grant has no log-in behind
+/// it (not from a code): there is no authentication to speak of.
+pub fn claims(t: &IdToken<'_>) -> Option<serde_json::Value> {
+    let authn = t.grant.authn.as_ref()?;
+    let mut c = serde_json::json!({
+        "iss": t.issuer,
+        "sub": t.grant.user_id,
+        "aud": t.client_id,
+        "azp": t.client_id,
+        "exp": t.iat + t.ttl as i64,
+        "iat": t.iat,
+        "auth_time": authn.auth_time,
+        "at_hash": at_hash(t.alg, t.access_token),
+        "amr": ["pwd"],
+    });
+    if let Some(sid) = &authn.sid {
+        crate::util::set(&mut c, "sid", sid.as_str());
+    }
+    if let Some(nonce) = &t.grant.nonce {
+        crate::util::set(&mut c, "nonce", nonce.as_str());
+    }
+    Some(c)
+}
+
+/// The signed ID token for a grant whose minted scopes (`scopes`) hold `openid`, and the time
+/// spent signing; `None` otherwise.
+pub fn mint(
+    p: &impl Platform,
+    issuer: &str,
+    client_id: &str,
+    grant: &Granted,
+    scopes: &[String],
+    access_token: &str,
+) -> Result<Option<(String, f64)>> {
+    if !scopes.iter().any(|s| s == "openid") {
+        return Ok(None);
+    }
+    let t = IdToken {
+        issuer,
+        client_id,
+        grant,
+        access_token,
+        alg: p.keys().id_token_alg(),
+        iat: p.now(),
+        ttl: p.config().id_token_ttl,
+    };
+    let Some(c) = claims(&t) else {
+        return Ok(None);
+    };
+    let start = p.now_ms();
+    let token = p.keys().sign_id_token(&c).map_err(Error::server)?;
+    Ok(Some((token, p.now_ms() - start)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::objects::grants::Authn;
+
+    #[test]
+    fn at_hash_matches_the_core_example() {
+        // OpenID Connect Core 1.0 Appendix A.3 (RS256): access token and its at_hash.
+        let access = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+        assert_eq!(at_hash(AccessTokenAlg::Rs256, access), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(at_hash(AccessTokenAlg::EdDsa, access).len(), 43);
+    }
+
+    fn grant(authn: Option<Authn>, nonce: Option<&str>) -> Granted {
+        Granted {
+            gid: "g".into(),
+            user_id: "user-1".into(),
+            scopes: vec!["openid".into()],
+            aud: "https://api".into(),
+            epoch: 0,
+            authn,
+            nonce: nonce.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn claims_of_a_code_grant_and_of_none() {
+        let authn = Authn { auth_time: 90, sid: Some("sid-1".into()) };
+        let g = grant(Some(authn), Some("n<&>"));
+        let t = IdToken {
+            issuer: "https://i",
+            client_id: "c",
+            grant: &g,
+            access_token: "at",
+            alg: AccessTokenAlg::Rs256,
+            iat: 100,
+            ttl: 3600,
+        };
+        let c = claims(&t).unwrap();
+        assert_eq!(
+            c,
+            serde_json::json!({"iss": "https://i", "sub": "user-1", "aud": "c", "azp": "c",
+                "exp": 3700, "iat": 100, "auth_time": 90, "at_hash": at_hash(AccessTokenAlg::Rs256, "at"),
+                "amr": ["pwd"], "sid": "sid-1", "nonce": "n<&>"})
+        );
+        // No nonce asked: none in the token; no log-in behind the grant: no ID token.
+        let g = grant(Some(Authn { auth_time: 90, sid: None }), None);
+        let c = claims(&IdToken { grant: &g, ..t }).unwrap();
+        assert!(c.get("nonce").is_none() && c.get("sid").is_none());
+        let g = grant(None, None);
+        assert!(claims(&IdToken { grant: &g, issuer: "https://i", client_id: "c", access_token: "at", alg: AccessTokenAlg::Rs256, iat: 1, ttl: 1 }).is_none());
+    }
+}

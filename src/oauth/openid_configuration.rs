@@ -1,0 +1,29 @@
+//! OpenID Connect Discovery 1.0 §3: `/.well-known/openid-configuration`. It is the RFC 8414
+//! metadata ([`discovery::metadata`], the same issuer and endpoints, made by one function) plus
+//! what an OpenID Provider states; only what the server really does.
+
+use crate::crypto::keys::SigningKeys;
+use crate::config::Config;
+use crate::oauth::discovery;
+use crate::util::set;
+
+/// The claims an ID token or the userinfo endpoint may hold (see `oauth::id_token` and
+/// `rules::claims`).
+pub const CLAIMS_SUPPORTED: [&str; 15] = [
+    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr",
+    "name", "email", "email_verified", "created_at",
+];
+
+pub fn document(cfg: &Config, keys: &SigningKeys, issuer: &str) -> serde_json::Value {
+    let mut m = discovery::metadata(cfg, issuer);
+    set(&mut m, "subject_types_supported", serde_json::json!(["public"]));
+    // The one algorithm ID tokens are signed with (RS256 whenever there is an RSA key).
+    set(&mut m, "id_token_signing_alg_values_supported", serde_json::json!([keys.id_token_alg().as_str()]));
+    set(&mut m, "claims_supported", serde_json::json!(CLAIMS_SUPPORTED));
+    set(&mut m, "claim_types_supported", serde_json::json!(["normal"]));
+    // Not (yet): the `claims`, `request` and `request_uri` parameters.
+    set(&mut m, "claims_parameter_supported", false);
+    set(&mut m, "request_parameter_supported", false);
+    set(&mut m, "request_uri_parameter_supported", false);
+    m
+}
