@@ -4,7 +4,7 @@
 //! ([`config_for`]), and its own signing keys, made on first use ([`org::OfferKey`]) and
 //! rotated by its operators ([`rotate_keys`]).
 
-use crate::config::{Brand, Config, TenantQuotas};
+use crate::config::{AccessTokenAlg, Brand, Config, TenantQuotas};
 use crate::crypto::keys::{self, KeyProblem, SigningKeys};
 use crate::error::{Error, ErrorCode, Result};
 use crate::objects::org::{self, OrgRecord, OrgStatus, Snapshot};
@@ -56,20 +56,29 @@ pub async fn admit(p: &impl Platform, label: &str) -> Result<Rc<TenantState>> {
     }
 }
 
+/// A new key set entry (PKCS#8 PEM blocks): a key of the kind that signs `alg`, and with EdDSA
+/// an RSA key beside it, since ID tokens are RS256 (OpenID Connect's mandatory algorithm).
+fn fresh_keys(alg: AccessTokenAlg) -> Result<String> {
+    let mut pem = keys::generate_pem_for(alg)?;
+    if alg != AccessTokenAlg::Rs256 {
+        pem.push('\n');
+        pem.push_str(&keys::generate_pem()?);
+    }
+    Ok(pem)
+}
+
 /// Parses a snapshot into the state an isolate serves with (keys made first if there are
 /// none) and keeps it for the next request.
 async fn state(p: &impl Platform, label: &str, mut snapshot: Snapshot) -> Result<Rc<TenantState>> {
     let alg = p.config().access_token_alg;
     if snapshot.keys.is_empty() {
-        let pem = keys::generate_pem_for(alg)?;
-        snapshot = p.call(&org::object(label), org::OfferKey { pem }).await?;
+        snapshot = p.call(&org::object(label), org::OfferKey { pem: fresh_keys(alg)? }).await?;
     }
     let keys = match SigningKeys::from_pems_for(&snapshot.keys.join("\n"), alg, false) {
         // ACCESS_TOKEN_ALG changed since the keys were made: a key of the new kind signs, the
         // old ones still verify.
         Err(KeyProblem::NoKeyFor(_)) => {
-            let pem = keys::generate_pem_for(alg)?;
-            snapshot = p.call(&org::object(label), org::RotateKey { pem }).await?;
+            snapshot = p.call(&org::object(label), org::RotateKey { pem: fresh_keys(alg)? }).await?;
             SigningKeys::from_pems_for(&snapshot.keys.join("\n"), alg, false)?
         }
         other => other?,
@@ -124,8 +133,7 @@ pub fn config_for(base: &Config, r: &OrgRecord, operator_hashes: &[String]) -> C
 /// (up to [`org::KEYS_KEPT`]). Answers the kids of the key set, the signing one first.
 pub async fn rotate_keys(p: &impl Platform, label: &str) -> Result<Vec<String>> {
     let alg = p.config().access_token_alg;
-    let pem = keys::generate_pem_for(alg)?;
-    let snapshot = p.call(&org::object(label), org::RotateKey { pem }).await?;
+    let snapshot = p.call(&org::object(label), org::RotateKey { pem: fresh_keys(alg)? }).await?;
     let keys = SigningKeys::from_pems_for(&snapshot.keys.join("\n"), alg, false)?;
     Ok(keys.kids())
 }

@@ -88,22 +88,29 @@ async fn load_keys(env: &Env) -> Result<SigningKeys> {
         return SigningKeys::from_pems_for(&pems, alg, false)
             .map_err(|e| Error::server(format!("SIGNING_KEYS: {e}")));
     }
-    let object = match alg {
-        AccessTokenAlg::Rs256 => issuer::rsa(),
-        AccessTokenAlg::EdDsa => issuer::ed25519(),
-    };
-    let mut pem = call(env, &object, issuer::DevKey { candidate: None }).await?;
-    if pem.is_none() {
-        let fresh = keys::generate_pem_for(alg)?;
-        pem = call(env, &object, issuer::DevKey { candidate: Some(fresh) }).await?;
+    // The RSA key always (ID tokens are RS256, OpenID Connect's mandatory algorithm); with
+    // EdDSA access tokens, the Ed25519 key beside it.
+    let mut pems = vec![dev_key(env, issuer::rsa(), AccessTokenAlg::Rs256).await?];
+    if alg == AccessTokenAlg::EdDsa {
+        pems.insert(0, dev_key(env, issuer::ed25519(), alg).await?);
     }
-    let pem = pem.ok_or_else(|| Error::server("no signing key"))?;
+    let pem = pems.join("\n");
     let keys = SigningKeys::from_pems_for(&pem, alg, true)?;
     console_log!(
         "{}",
         serde_json::json!({"warning": "development signing key in use (set the SIGNING_KEYS secret in production)", "kid": keys.current_kid(), "alg": alg.as_str()})
     );
     Ok(keys)
+}
+
+/// The development key kept in `object`, made (of the kind that signs `alg`) on first use.
+async fn dev_key(env: &Env, object: Name<issuer::Issuer>, alg: AccessTokenAlg) -> Result<String> {
+    let mut pem = call(env, &object, issuer::DevKey { candidate: None }).await?;
+    if pem.is_none() {
+        let fresh = keys::generate_pem_for(alg)?;
+        pem = call(env, &object, issuer::DevKey { candidate: Some(fresh) }).await?;
+    }
+    pem.ok_or_else(|| Error::server("no signing key"))
 }
 
 /// Sends one command to the named object and decodes its typed reply.

@@ -404,3 +404,29 @@ fn an_organisation_s_brand_is_set_by_the_operator_and_shown_on_its_pages_only() 
     let (acme, _) = page(ACME);
     assert!(acme.contains("acme Ltd") && !acme.contains("cdn.acme.test"));
 }
+
+#[test]
+fn with_eddsa_access_tokens_an_organisation_still_has_an_rsa_key_for_id_tokens() {
+    let mut cfg = Config::default();
+    cfg.admin_token = Some(Secret("admin-secret".into()));
+    cfg.org_domain = Some("localhost".into());
+    cfg.access_token_alg = crate::config::AccessTokenAlg::EdDsa;
+    let p = platform_with(cfg);
+    expect_json(&create_org(&p, "acme"), 201);
+    let kinds = |p: &MemPlatform| -> Vec<String> {
+        let mut k: Vec<String> = jwks(p, ACME)["keys"].as_array().unwrap().iter().map(|k| k["alg"].as_str().unwrap().to_owned()).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(kinds(&p), vec!["EdDSA", "RS256"]);
+    let r = send_at(&p, ACME, req("GET", "/.well-known/openid-configuration", &[], ""));
+    let algs = expect_json(&r, 200)["id_token_signing_alg_values_supported"].clone();
+    assert!(algs.as_array().unwrap().contains(&json!("RS256")), "{algs}");
+    let (id, secret) = cc_app(&p, ACME, "admin-secret");
+    let t = expect_json(&cc(&p, ACME, &id, &secret), 200)["access_token"].as_str().unwrap().to_owned();
+    let header: Value = serde_json::from_slice(&crate::util::b64url_decode(t.split('.').next().unwrap()).unwrap()).unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    // Rotation makes both kinds again.
+    expect_json(&platform_op(&p, "POST", "/admin/orgs/acme/keys", &json!({})), 200);
+    assert_eq!(kinds(&p), vec!["EdDSA", "EdDSA", "RS256", "RS256"]);
+}
