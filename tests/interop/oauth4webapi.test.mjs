@@ -251,7 +251,9 @@ test('userinfo releases claims by scope: name with public, email with email or u
     return oauth.processUserInfoResponse(as, client, sub, r);
   };
   const email = await userinfo('email');
-  assert.deepEqual(Object.keys(email).sort(), ['email', 'sub'], JSON.stringify(email));
+  // OpenID Connect's `email` scope: the email and whether it is verified (accounts are not yet).
+  assert.deepEqual(Object.keys(email).sort(), ['email', 'email_verified', 'sub'], JSON.stringify(email));
+  assert.equal(email.email_verified, false);
   assert.match(email.email, /^interop-[0-9a-f]+@example\.com$/, 'the email, normalised');
   const pub = await userinfo('public');
   assert.deepEqual(Object.keys(pub).sort(), ['created_at', 'name', 'sub'], JSON.stringify(pub));
@@ -262,7 +264,7 @@ test('userinfo releases claims by scope: name with public, email with email or u
   const neither = await userinfo('users:read');
   assert.deepEqual(Object.keys(neither), ['sub'], JSON.stringify(neither));
   const both = await userinfo('public email');
-  assert.deepEqual(Object.keys(both).sort(), ['created_at', 'email', 'name', 'sub'], JSON.stringify(both));
+  assert.deepEqual(Object.keys(both).sort(), ['created_at', 'email', 'email_verified', 'name', 'sub'], JSON.stringify(both));
 });
 
 test('the person denies consent: the library reports access_denied (with state and iss checked)', async () => {
