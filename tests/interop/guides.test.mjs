@@ -189,6 +189,22 @@ const HOOKS = {
       }
     },
   },
+  'sign-in-with-portcullis.md': {
+    async background(ctx, prog) {
+      const open = await prog.line(/^open http/);
+      const browser = new Browser();
+      const start = await browser.get(open.replace(/^open /, ''));
+      assert.equal(start.status, 302);
+      const authz = new URL(location(start));
+      assert.equal(authz.searchParams.get('scope'), 'openid profile email');
+      assert.ok(authz.searchParams.get('nonce'), 'the library sends a nonce');
+      const callback = await authorizeInBrowser(browser, authz, { name: 'Oidc Reader' });
+      const page = await browser.get(callback);
+      const text = await page.text();
+      assert.equal(page.status, 200, text);
+      assert.match(text, /^Signed in: Oidc Reader <[^>]+@example\.com> \(sub [\w-]+, at \d+\)$/);
+    },
+  },
   'native-app.md': {
     async interactive(ctx, prog) {
       const url = await prog.line(new RegExp(`^${ISSUER}/oauth/authorize\\?`));
