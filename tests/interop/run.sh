@@ -1,7 +1,8 @@
 #!/bin/sh
 # Interop and guide tests: starts the built worker under `wrangler dev` on a free port with
 # fresh state and a random admin token, then runs the node:test suites in tests/interop/
-# (oauth4webapi, openid-client in its OpenID Connect mode, Authlib's CodeIDToken, a jose app-token client, and every
+# (oauth4webapi, openid-client in its OpenID Connect mode, Authlib's CodeIDToken, one OIDC scenario
+# run against both Portcullis and node oidc-provider, a jose app-token client, and every
 # code block of docs/guides/*.md) against it.
 # The worker must be built (`sh scripts/build.sh`). Extra arguments go to `node --test`.
 #
