@@ -228,7 +228,14 @@ impl Error {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::json!({"error": self.code.as_str(), "error_description": self.description}).to_string()
+        serde_json::json!({"error": self.code.as_str(), "error_description": self.description_wire()}).to_string()
+    }
+
+    /// `error_description` as it may travel (RFC 6749 §5.2: `%x20-21 / %x23-5B / %x5D-7E`):
+    /// no CR, LF, TAB or other control, no quote or backslash, ASCII only; anything else
+    /// becomes `'`, whatever input the description quotes.
+    pub fn description_wire(&self) -> String {
+        header_safe(&self.description)
     }
 }
 
@@ -322,5 +329,22 @@ mod tests {
         let h = e.www_authenticate().unwrap();
         assert!(h.contains("error=\"invalid_token\""));
         assert!(!h.contains('\n') && !h.contains("\"x\""));
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    /// Whatever a description quotes (serde's messages quote the input), what travels holds
+    /// only RFC 6749 §5.2's characters.
+    #[test]
+    fn error_descriptions_on_the_wire_carry_no_control_quote_or_non_ascii() {
+        let e = Error::invalid_request("field `a\tb\r\nc` \"quoted\" \\ bücher \u{0}");
+        let wire = e.description_wire();
+        assert!(wire.chars().all(|c| matches!(c as u32, 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e)), "{wire:?}");
+        let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(v["error_description"], wire);
+        assert!(wire.starts_with("field `a'b''c` 'quoted'"), "{wire}");
     }
 }

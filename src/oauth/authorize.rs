@@ -42,9 +42,10 @@ pub fn redirect_with(uri: &str, pairs: &[(&str, &str)]) -> String {
 /// The error redirect of RFC 6749 §4.1.2.1 with RFC 9207's `iss` (rendered by `routes::render`
 /// for errors made with [`Error::redirected`]).
 pub fn error_redirect(issuer: &str, uri: &str, state: Option<&str>, e: &Error) -> Response {
+    let description = e.description_wire();
     let mut pairs = vec![
         ("error", e.code.as_str()),
-        ("error_description", e.description.as_str()),
+        ("error_description", description.as_str()),
     ];
     if let Some(s) = state {
         pairs.push(("state", s));
