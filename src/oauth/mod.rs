@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod grants;
 pub mod id_token;
 pub mod introspect;
+pub mod logout_token;
 pub mod mint;
 pub mod openid_configuration;
 pub mod register;
