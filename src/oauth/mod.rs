@@ -6,6 +6,7 @@ pub mod assertion;
 pub mod authorize;
 pub mod client_auth;
 pub mod discovery;
+pub mod end_session;
 pub mod endpoint;
 pub mod grants;
 pub mod id_token;
