@@ -35,6 +35,17 @@ pub struct App {
     pub owner: String,
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// OpenID Connect RP-Initiated Logout: where the end-session endpoint may send the person
+    /// back to (exact match, the rules of redirect URIs: `rules::post_logout_redirect_uri`).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// OpenID Connect Back-Channel Logout: where a `logout_token` is POSTed when a session in
+    /// which the app got an ID token ends (`rules::backchannel_logout_uri`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Back-Channel Logout §2.2: the app needs `sid` in the logout token (it always has it).
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
     pub grant_types: Vec<String>,
     /// The app's permissions: every scope it may be granted.
     pub scopes: Vec<String>,
@@ -120,6 +131,9 @@ impl App {
             admin_phone: String::new(),
             owner: owner.to_owned(),
             redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
             grant_types: Vec::new(),
             scopes: vec!["public".into()],
             default_scopes: None,

@@ -5,7 +5,8 @@
 //! Checked on every response: no 500; JSON errors are RFC 6749 `{error, error_description}`;
 //! the security headers are there; no header value carries CR or LF; HTML is never CORS-enabled;
 //! the authorization endpoint redirects only to a registered redirect URI (or to the log-in
-//! page); log-in and sign-up redirect only to a local path.
+//! page); log-in and sign-up redirect only to a local path; the end-session endpoint never
+//! redirects (the fixture app registered no post-logout redirect URI).
 //!
 //! Skipped, because they cost 50-1000 ms each and are covered by the end-to-end tests: argon2id
 //! (POST /login, POST /signup, the password grant) and RSA key generation (`"generate"`).
@@ -21,7 +22,7 @@ use std::cell::OnceCell;
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
 /// `{id}` is the fixture app's client id.
-const ROUTES: [&str; 32] = [
+const ROUTES: [&str; 34] = [
     "/.well-known/oauth-authorization-server",
     "/.well-known/jwks.json",
     "/.well-known/oauth-protected-resource",
@@ -33,6 +34,8 @@ const ROUTES: [&str; 32] = [
     "/login",
     "/signup",
     "/logout",
+    "/oauth/logout",
+    "/oauth/v2/logout",
     "/",
     "/oauth/register",
     "/oauth/register.php",
@@ -202,6 +205,9 @@ fuzz_target!(|data: &[u8]| {
                     "open redirect from the authorization endpoint: {loc:?}"
                 );
             }
+            // The fixture app registered no post-logout redirect URI: the end-session endpoint
+            // never redirects (RP-Initiated Logout: only to a registered one).
+            assert!(!route.contains("oauth/") || !route.ends_with("logout"), "redirect from end-session: {loc:?}");
             if matches!(route, "/login" | "/signup" | "/logout") {
                 assert!(local_path(loc), "redirect off-site: {loc:?}");
             }

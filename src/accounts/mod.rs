@@ -197,12 +197,16 @@ pub async fn current_session(p: &impl Platform, req: &Request) -> Result<Option<
         .await
 }
 
-pub async fn end_session(p: &impl Platform, req: &Request) -> Result<()> {
-    if let Some(token) = cookies::get(req, &cookies::session_name(req)) {
-        p.call(&session::object(&sha256_hex(token)), session::Delete {})
-            .await?;
-    }
-    Ok(())
+/// Ends the request's session (its object is deleted) and answers what it was, when it was
+/// live: who, and its OpenID Connect `sid` for back-channel logout (`oauth::logout_token`).
+pub async fn end_session(p: &impl Platform, req: &Request) -> Result<Option<SessionRecord>> {
+    let Some(token) = cookies::get(req, &cookies::session_name(req)) else {
+        return Ok(None);
+    };
+    let name = session::object(&sha256_hex(token));
+    let ended = p.call(&name, session::Get {}).await?;
+    p.call(&name, session::Delete {}).await?;
+    Ok(ended)
 }
 
 pub async fn profile(p: &impl Platform, user_id: &str) -> Result<Option<Profile>> {

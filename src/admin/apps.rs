@@ -36,6 +36,11 @@ pub struct AppInput {
     admin_phone: Option<String>,
     owner: Option<String>,
     redirect_uris: Option<List>,
+    post_logout_redirect_uris: Option<List>,
+    /// `""` or `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    backchannel_logout_uri: Option<Option<String>>,
+    backchannel_logout_session_required: Option<bool>,
     grant_types: Option<List>,
     scopes: Option<List>,
     default_scopes: Option<List>,
@@ -49,6 +54,11 @@ pub struct AppInput {
     key: Option<String>,
     /// The app's own public key (JWK object or PEM).
     public_key: Option<serde_json::Value>,
+}
+
+/// A field that may be `null` (Some(None)) as well as absent (None).
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 const ACTOR: &str = "admin";
@@ -84,8 +94,15 @@ fn apply(app: &mut App, input: AppInput) {
         approved,
         introspection,
         token_endpoint_auth_method,
-        status
+        status,
+        backchannel_logout_session_required
     );
+    if let Some(v) = input.post_logout_redirect_uris {
+        app.post_logout_redirect_uris = v.into_vec();
+    }
+    if let Some(v) = input.backchannel_logout_uri {
+        app.backchannel_logout_uri = v.filter(|u| !u.is_empty());
+    }
     if let Some(v) = input.redirect_uris {
         app.redirect_uris = v.into_vec();
     }

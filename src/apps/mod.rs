@@ -63,6 +63,10 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
     for u in &app.redirect_uris {
         redirect_uri::validate(u, false)?;
     }
+    crate::rules::post_logout_redirect_uri::validate(&app.post_logout_redirect_uris)?;
+    if let Some(u) = &app.backchannel_logout_uri {
+        crate::rules::backchannel_logout_uri::validate(u, p.config().dev())?;
+    }
     if let Some(bad) = app
         .grant_types
         .iter()

@@ -309,6 +309,17 @@ impl SigningKeys {
         }
     }
 
+    /// Signs an OpenID Connect Back-Channel Logout token (`typ: logout+jwt`, §2.4) with the ID
+    /// token key: what the app verifies ID tokens with. Fails only if `claims` is not an object.
+    pub fn sign_logout_token(&self, claims: &serde_json::Value) -> Result<String, String> {
+        let k = self.id_token_key();
+        let header = jwt::signing_header(&k.kid, "logout+jwt");
+        match &k.kind {
+            Kind::Rsa { signer, .. } => jwt::sign_rs256(&header, claims, signer),
+            Kind::Ed25519 { signing, .. } => jwt::sign_eddsa(&header, claims, signing),
+        }
+    }
+
     /// Verifies a token signed by any of our keys (chosen by `kid`; all tried if absent). Each
     /// key accepts only its own `alg`.
     pub fn verify(&self, token: &Untrusted<'_>) -> bool {

@@ -9,6 +9,8 @@ pub struct Response {
     pub body: Vec<u8>,
     /// For the request log only; never sent.
     pub log_client_id: Option<String>,
+    /// Work to do once the response is sent (`platform::deferred`); never sent either.
+    pub after: Vec<crate::platform::Deferred>,
 }
 
 impl Response {
@@ -18,6 +20,7 @@ impl Response {
             headers: vec![("content-type".into(), content_type.into())],
             body: body.into(),
             log_client_id: None,
+            after: Vec::new(),
         }
     }
 
@@ -36,6 +39,7 @@ impl Response {
             headers: Vec::new(),
             body: Vec::new(),
             log_client_id: None,
+            after: Vec::new(),
         }
     }
 
@@ -68,6 +72,12 @@ impl Response {
 
     pub fn client(mut self, client_id: Option<&str>) -> Self {
         self.log_client_id = client_id.map(str::to_owned);
+        self
+    }
+
+    /// Leaves `jobs` to be done after the response is sent.
+    pub fn then(mut self, jobs: Vec<crate::platform::Deferred>) -> Self {
+        self.after.extend(jobs);
         self
     }
 

@@ -25,5 +25,11 @@ pub fn document(cfg: &Config, keys: &SigningKeys, issuer: &str) -> serde_json::V
     set(&mut m, "claims_parameter_supported", false);
     set(&mut m, "request_parameter_supported", false);
     set(&mut m, "request_uri_parameter_supported", false);
+    // RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 (`oauth::end_session`,
+    // `oauth::logout_token`); no front-channel logout.
+    set(&mut m, "end_session_endpoint", format!("{issuer}/oauth/logout"));
+    set(&mut m, "backchannel_logout_supported", true);
+    set(&mut m, "backchannel_logout_session_supported", true);
+    set(&mut m, "frontchannel_logout_supported", false);
     m
 }

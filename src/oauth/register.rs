@@ -20,6 +20,9 @@ const SELF_SERVICE_GRANTS: [&str; 3] = ["authorization_code", "refresh_token", J
 #[derive(Default)]
 struct Metadata {
     redirect_uris: Option<Vec<String>>,
+    post_logout_redirect_uris: Option<Vec<String>>,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: Option<bool>,
     client_name: Option<String>,
     client_uri: Option<String>,
     logo_uri: Option<String>,
@@ -66,6 +69,9 @@ fn parse(req: &Request) -> Result<Metadata> {
     const STRING: &str = "a string";
     Ok(Metadata {
         redirect_uris: field(&m, "redirect_uris", STRINGS)?,
+        post_logout_redirect_uris: field(&m, "post_logout_redirect_uris", STRINGS)?,
+        backchannel_logout_uri: field(&m, "backchannel_logout_uri", STRING)?,
+        backchannel_logout_session_required: field(&m, "backchannel_logout_session_required", "a boolean")?,
         client_name: field(&m, "client_name", STRING)?,
         client_uri: field(&m, "client_uri", STRING)?,
         logo_uri: field(&m, "logo_uri", STRING)?,
@@ -132,6 +138,10 @@ fn apply(p: &impl Platform, app: &mut App, m: Metadata) -> Result<()> {
     for u in &app.redirect_uris {
         redirect_uri::validate(u, false)?;
     }
+    // OpenID Connect RP-Initiated and Back-Channel Logout metadata (checked by `apps::check`).
+    app.post_logout_redirect_uris = m.post_logout_redirect_uris.unwrap_or_default();
+    app.backchannel_logout_uri = m.backchannel_logout_uri.filter(|u| !u.is_empty());
+    app.backchannel_logout_session_required = m.backchannel_logout_session_required.unwrap_or(false);
     let before = app.scopes.clone();
     app.scopes = match m.scope {
         Some(s) => scope::parse(&s).map_err(|e| bad_metadata(format!("scope: {}", e.description)))?,
@@ -196,6 +206,13 @@ fn metadata_view(issuer: &str, app: &App) -> serde_json::Value {
     }
     if !app.admin_email.is_empty() {
         crate::util::set(&mut v, "contacts", serde_json::json!([app.admin_email]));
+    }
+    if !app.post_logout_redirect_uris.is_empty() {
+        crate::util::set(&mut v, "post_logout_redirect_uris", serde_json::json!(app.post_logout_redirect_uris));
+    }
+    if let Some(u) = &app.backchannel_logout_uri {
+        crate::util::set(&mut v, "backchannel_logout_uri", u.clone());
+        crate::util::set(&mut v, "backchannel_logout_session_required", app.backchannel_logout_session_required);
     }
     if !app.keys.is_empty() {
         crate::util::set(&mut v, "jwks", serde_json::json!({"keys": app.keys}));

@@ -8,6 +8,7 @@
 //! | `email:<email>`     | `account`   | the account of that email (uniqueness) and its failed log-ins |
 //! | `user:<user id>`    | `user`      | the person's profile and consents                             |
 //! | `session:<sha256>`  | `session`   | one log-in session                                            |
+//! | `sid:<sid>`         | `login_apps` | the apps that got an ID token in the session of that OpenID Connect `sid` (back-channel logout) |
 //! | `ip:<address>`, `reg:<address>` | `counter` | log-in attempts, registrations from one client address |
 //! | `issuer`, `issuer:ed25519` | `issuer` | the development signing keys, when no `SIGNING_KEYS` secret is set |
 //! | `quota`           | `quota`     | the tenant's counted apps and people (`MAX_APPS`, `MAX_PEOPLE`, an organisation's quotas) |
@@ -26,6 +27,7 @@ pub mod erase;
 pub mod grants;
 pub mod issuer;
 pub mod kv;
+pub mod login_apps;
 pub mod org;
 pub mod owner;
 pub mod protocol;

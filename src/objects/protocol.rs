@@ -253,6 +253,7 @@ commands! {
     UserPutProfile = user::PutProfile, UserGetProfile = user::GetProfile,
     UserGetConsent = user::GetConsent, UserSaveConsent = user::SaveConsent,
     SessionCreate = session::Create, SessionGet = session::Get, SessionDelete = session::Delete,
+    LoginAppsAdd = login_apps::Add, LoginAppsTake = login_apps::Take,
     CounterReserve = counter::Reserve, CounterRelease = counter::Release,
     IssuerDevKey = issuer::DevKey,
     QuotaReserve = quota::Reserve, QuotaRelease = quota::Release, QuotaUsed = quota::Used, QuotaMembers = quota::Members, Erase = erase::Erase,

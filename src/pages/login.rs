@@ -172,7 +172,9 @@ pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response>
     }
 }
 
-pub async fn logout(p: &impl Platform, req: &Request) -> Result<Response> {
+/// `POST /logout`: ends the session (and notifies its apps over the back channel after the
+/// response: `pages::logout::ended`).
+pub async fn logout(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let f = form_params(req)?;
     if !cookies::csrf_ok(req, f.get("csrf")) {
         return Err(Error::page(
@@ -181,14 +183,12 @@ pub async fn logout(p: &impl Platform, req: &Request) -> Result<Response> {
             "Your form expired. Please try again.",
         ));
     }
-    accounts::end_session(p, req).await?;
+    let jobs = super::logout::ended(p, issuer, req).await?;
     Ok(Response::empty(303)
         .header("location", "/login")
-        .header(
-            "set-cookie",
-            cookies::set(req, &cookies::session_name(req), "", 0),
-        )
-        .header("cache-control", "no-store"))
+        .header("set-cookie", super::logout::clear_session_cookie(req))
+        .header("cache-control", "no-store")
+        .then(jobs))
 }
 
 pub async fn home(p: &impl Platform, req: &Request) -> Result<Response> {

@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod brand;
 pub mod consent;
 pub mod login;
+pub mod logout;
 pub mod register;
 
 use crate::accounts::cookies;

@@ -5,7 +5,7 @@
 // the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{AppStore, Audit, DomainMap, Clock, LivenessCache, Objects, Origin, Platform, Random};
+use super::{AppStore, Audit, DomainMap, Clock, LivenessCache, Objects, Origin, Outbound, Platform, Random};
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
 use crate::error::Result;
@@ -32,6 +32,11 @@ pub struct MemPlatform {
     pub tenants: super::tenant::TenantCache,
     /// What the gateway sent to origins, and the fixed answer it gets.
     pub origin_requests: RefCell<Vec<(String, crate::http::Request)>>,
+    /// What [`Outbound`] POSTed (url, form body), in order, and the pauses it took (ms).
+    pub sent: RefCell<Vec<(String, String)>>,
+    pub pauses: RefCell<Vec<u64>>,
+    /// The answers outbound POSTs get, in order (`None`: no answer); 200 once they run out.
+    pub outbound_answers: RefCell<std::collections::VecDeque<Option<u16>>>,
 }
 
 impl MemPlatform {
@@ -49,6 +54,9 @@ impl MemPlatform {
             liveness: LivenessCache::default(),
             tenants: Default::default(),
             origin_requests: RefCell::default(),
+            sent: RefCell::default(),
+            pauses: RefCell::default(),
+            outbound_answers: RefCell::default(),
         }
     }
     pub fn advance(&self, secs: i64) {
@@ -153,6 +161,20 @@ impl Origin for MemPlatform {
     async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
         self.origin_requests.borrow_mut().push((url.to_owned(), req));
         Ok(crate::http::Response::new(200, "text/plain", "from origin"))
+    }
+}
+
+impl Outbound for MemPlatform {
+    async fn post_form(&self, url: &str, body: &str) -> Result<u16> {
+        self.sent.borrow_mut().push((url.to_owned(), body.to_owned()));
+        match self.outbound_answers.borrow_mut().pop_front() {
+            Some(Some(status)) => Ok(status),
+            Some(None) => Err(crate::error::Error::unavailable("no answer")),
+            None => Ok(200),
+        }
+    }
+    async fn pause(&self, ms: u64) {
+        self.pauses.borrow_mut().push(ms);
     }
 }
 

@@ -3,6 +3,7 @@
 //! (`Date.now()`, `crypto.getRandomValues`, Durable Objects, Workers KV, `fetch`), and
 //! `memory` (tests and fuzz targets only) adapts them to memory.
 
+pub mod deferred;
 pub mod liveness;
 #[cfg(any(test, feature = "memory"))]
 pub mod memory;
@@ -13,6 +14,7 @@ use crate::crypto::keys::SigningKeys;
 use crate::error::Result;
 use crate::model::App;
 use crate::objects::{Name, Op};
+pub use deferred::Deferred;
 pub use liveness::LivenessCache;
 
 pub trait Clock {
@@ -90,6 +92,18 @@ pub trait DomainMap {
 pub trait Origin {
     /// Sends a request to a protected origin (the gateway's only outbound call).
     async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response>;
+}
+
+/// Notifications the server sends on its own (back-channel logout), after the response: never
+/// on a request's path (see [`deferred`]). Not part of [`Platform`]: what runs after a response
+/// holds no request and no tenant, only the jobs the core described ([`Deferred`]).
+#[allow(async_fn_in_trait)]
+pub trait Outbound {
+    /// POSTs `body` as `application/x-www-form-urlencoded` to `url`; the HTTP status, or an
+    /// error when no answer came.
+    async fn post_form(&self, url: &str, body: &str) -> Result<u16>;
+    /// Waits `ms` milliseconds (between retries).
+    async fn pause(&self, ms: u64);
 }
 
 pub trait Audit {

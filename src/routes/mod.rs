@@ -268,7 +268,11 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
         }
         "/logout" => {
             method(req, &["POST"])?;
-            login::logout(p, req).await
+            login::logout(p, &issuer, req).await
+        }
+        "/oauth/logout" | "/oauth/v2/logout" => {
+            method(req, &["GET", "POST"])?;
+            pages::logout::end_session(p, &issuer, req).await
         }
         "/" => {
             method(req, &["GET", "HEAD"])?;

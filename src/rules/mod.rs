@@ -4,11 +4,13 @@
 //! tenant's brand in `brand.rs`.
 //! The Durable Objects (`objects`) and every endpoint use them, so they sit below both.
 
+pub mod backchannel_logout_uri;
 pub mod brand;
 pub mod claims;
 pub mod fields;
 pub mod nonce;
 pub mod pkce;
+pub mod post_logout_redirect_uri;
 pub mod redirect_uri;
 pub mod refresh;
 pub mod scope;

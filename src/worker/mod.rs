@@ -39,7 +39,7 @@ impl<F: Future> Future for CatchUnwind<F> {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let started = worker::Date::now().as_millis();
     // The raw method: workers-rs maps methods it does not know to GET, which would serve them.
     let method = req.inner().method();
@@ -48,7 +48,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Ok(r) => Ok(r),
         Err(e) => Err(crate::routes::render(&platform::Console, e)),
     };
-    let resp = match core {
+    let mut resp = match core {
         Err(r) => r,
         Ok(core) => match platform::WorkerPlatform::load(env).await {
             Ok(p) => match CatchUnwind(Box::pin(crate::routes::handle(&p, &core))).await {
@@ -62,6 +62,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             Err(e) => crate::routes::render(&platform::Console, e),
         },
     };
+    // What the response leaves to do (back-channel logout) runs after it is sent, off the
+    // request's path: `platform::deferred`.
+    let after = std::mem::take(&mut resp.after);
+    if !after.is_empty() {
+        ctx.wait_until(async move {
+            crate::platform::deferred::run(&platform::Notifier, after).await;
+        });
+    }
     log_request(&method, &path, &resp, worker::Date::now().as_millis() - started);
     into_response(resp)
 }

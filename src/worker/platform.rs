@@ -7,7 +7,7 @@ use crate::model::App;
 use crate::error::{Error, Result};
 use crate::objects::{issuer, protocol, Name, Op};
 use crate::platform::tenant::TenantCache;
-use crate::platform::{AppStore, Audit, DomainMap, Clock, LivenessCache, Objects, Origin, Platform, Random};
+use crate::platform::{AppStore, Audit, DomainMap, Clock, LivenessCache, Objects, Origin, Outbound, Platform, Random};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -354,6 +354,38 @@ impl Origin for WorkerPlatform {
         let mut r = crate::http::Response::new(status, "application/octet-stream", body);
         r.headers = headers;
         Ok(r)
+    }
+}
+
+/// The outbound port of work done after a response (`ctx.waitUntil`, see
+/// `platform::deferred`): the global `fetch`, never following redirects (a notification goes
+/// to the registered URL only), and the log.
+pub struct Notifier;
+
+impl Outbound for Notifier {
+    async fn post_form(&self, url: &str, body: &str) -> Result<u16> {
+        let unavailable = |_| Error::unavailable("the notification could not be sent");
+        let headers = worker::Headers::new();
+        headers
+            .append("content-type", "application/x-www-form-urlencoded")
+            .map_err(unavailable)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_redirect(worker::RequestRedirect::Manual)
+            .with_body(Some(worker::wasm_bindgen::JsValue::from_str(body)));
+        let out = Request::new_with_init(url, &init).map_err(unavailable)?;
+        let resp = worker::Fetch::Request(out).send().await.map_err(unavailable)?;
+        Ok(resp.status_code())
+    }
+    async fn pause(&self, ms: u64) {
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
+impl Audit for Notifier {
+    fn audit(&self, event: &serde_json::Value) {
+        Console.audit(event);
     }
 }
 

@@ -28,5 +28,11 @@ pub async fn handle(
         new,
     };
     let granted = granted(p, &app, cmd).await?;
-    person_tokens(p, ep, &app, &granted, refresh, false)
+    let resp = person_tokens(p, ep, &app, &granted, refresh, false)?;
+    // Back-Channel Logout: the session's `sid` remembers the app that got an ID token.
+    // (An ID token is issued exactly when `openid` is among the scopes minted: `id_token::mint`.)
+    let minted = crate::rules::scope::within(&granted.scopes, &crate::rules::scope::allowed_for(&app, &p.config().scopes));
+    let id_token_issued = minted.iter().any(|s| s == "openid");
+    crate::oauth::logout_token::remember(p, &app, &granted, id_token_issued).await;
+    Ok(resp)
 }

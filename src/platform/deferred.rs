@@ -1,0 +1,81 @@
+//! Work a response leaves to be done after it is sent. The core never sends a notification on
+//! a request's path: an endpoint describes what is to be sent as [`Deferred`] jobs on its
+//! [`Response`](crate::http::Response) (`after`), and the adapter runs them once the response
+//! has gone, with [`run`] over its [`Outbound`] port: the worker inside `ctx.waitUntil`, native
+//! tests by calling [`run`] on the memory platform and reading what it recorded.
+
+use super::{Audit, Outbound};
+
+/// Attempts per notification, and the pause before each retry (ms).
+pub const ATTEMPTS: usize = 3;
+pub const BACKOFF_MS: [u64; ATTEMPTS - 1] = [250, 1000];
+
+/// One job: plain data (no platform, no tenant), so it outlives the request that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deferred {
+    /// OpenID Connect Back-Channel Logout §2.5: `logout_token=<JWT>` POSTed form-encoded to an
+    /// app's `backchannel_logout_uri`.
+    BackchannelLogout {
+        client_id: String,
+        url: String,
+        logout_token: String,
+    },
+}
+
+/// Whether an answer is final: 2xx is delivered (§2.8: 200, some frameworks 204); another 4xx
+/// is the app refusing the token, which a retry will not change. 408, 429, 5xx and no answer at
+/// all are retried.
+pub fn settled(status: u16) -> bool {
+    (200..500).contains(&status) && status != 408 && status != 429
+}
+
+/// Runs every job, each retried up to [`ATTEMPTS`] times with [`BACKOFF_MS`] between; one that
+/// never settles, or is refused, is logged (the client id and status, never the token).
+pub async fn run(out: &(impl Outbound + Audit), jobs: Vec<Deferred>) {
+    for job in jobs {
+        match job {
+            Deferred::BackchannelLogout {
+                client_id,
+                url,
+                logout_token,
+            } => {
+                let body = crate::http::params::encode_form(&[("logout_token", &logout_token)]);
+                let (mut last, mut tries) = (None, 0);
+                for attempt in 0..ATTEMPTS {
+                    tries += 1;
+                    if attempt > 0 {
+                        out.pause(BACKOFF_MS.get(attempt - 1).copied().unwrap_or(1000)).await;
+                    }
+                    let answer = out.post_form(&url, &body).await.ok();
+                    last = answer;
+                    if answer.is_some_and(settled) {
+                        break;
+                    }
+                }
+                if !last.is_some_and(|s| (200..300).contains(&s)) {
+                    out.audit(&serde_json::json!({
+                        "event": "backchannel_logout_failed",
+                        "client_id": client_id,
+                        "status": last,
+                        "attempts": tries,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_settles_a_notification() {
+        for s in [200, 204, 400, 401, 404] {
+            assert!(settled(s), "{s}");
+        }
+        for s in [408, 429, 500, 502, 503, 100] {
+            assert!(!settled(s), "{s}");
+        }
+    }
+}
