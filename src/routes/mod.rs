@@ -83,7 +83,7 @@ fn shown_as(req: &Request, e: Error) -> Error {
         || path.starts_with("/admin")
         || path.starts_with("/application/")
         || (path.starts_with("/oauth/")
-            && !matches!(path, "/oauth/authorize" | "/oauth/v2/authorize")
+            && !matches!(path, "/oauth/authorize" | "/oauth/v2/authorize" | "/oauth/logout" | "/oauth/v2/logout")
             && !((path == "/oauth/register" || path == "/oauth/register.php")
                 && req.media_type().as_deref() != Some("application/json")));
     if !api || !matches!(e.shown, Shown::Page { .. }) {

@@ -256,6 +256,12 @@ fn a_host_of_no_organisation_is_a_404() {
     cfg.org_domain = Some("localhost".into());
     let p = platform_with(cfg);
     for origin in ["http://127.0.0.1:8787", "http://a.b.localhost:8787", "http://evil.test"] {
+        // Pages a browser is sent to answer with a page.
+        for page in ["/", "/oauth/authorize", "/oauth/logout"] {
+            let r = send_at(&p, origin, req("GET", page, &[], ""));
+            assert_eq!(r.status, 404);
+            assert!(text(&r).contains("No organisation at this address"), "{page}: {}", text(&r));
+        }
         let r = send_at(&p, origin, req("GET", "/", &[], ""));
         assert_eq!(r.status, 404);
         assert!(text(&r).contains("No organisation at this address"), "{}", text(&r));
