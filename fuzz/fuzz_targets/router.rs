@@ -22,7 +22,8 @@ use std::cell::OnceCell;
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
 /// `{id}` is the fixture app's client id.
-const ROUTES: [&str; 34] = [
+const ROUTES: [&str; 35] = [
+    "/.well-known/openid-configuration",
     "/.well-known/oauth-authorization-server",
     "/.well-known/jwks.json",
     "/.well-known/oauth-protected-resource",
