@@ -46,6 +46,17 @@ pub struct App {
     /// Back-Channel Logout §2.2: the app needs `sid` in the logout token (it always has it).
     #[serde(default)]
     pub backchannel_logout_session_required: bool,
+    /// OpenID Connect Registration §2 (`rules::oidc_client`): the ID token's algorithm (`RS256`,
+    /// the one ID tokens are signed with), the subject type (`public`), the default `max_age`
+    /// of its authorization requests, and whether it needs `auth_time` (always sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_max_age: Option<u64>,
+    #[serde(default)]
+    pub require_auth_time: bool,
     pub grant_types: Vec<String>,
     /// The app's permissions: every scope it may be granted.
     pub scopes: Vec<String>,
@@ -134,6 +145,10 @@ impl App {
             post_logout_redirect_uris: Vec::new(),
             backchannel_logout_uri: None,
             backchannel_logout_session_required: false,
+            id_token_signed_response_alg: None,
+            subject_type: None,
+            default_max_age: None,
+            require_auth_time: false,
             grant_types: Vec::new(),
             scopes: vec!["public".into()],
             default_scopes: None,

@@ -41,6 +41,12 @@ pub struct AppInput {
     #[serde(default, deserialize_with = "nullable")]
     backchannel_logout_uri: Option<Option<String>>,
     backchannel_logout_session_required: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    id_token_signed_response_alg: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    subject_type: Option<Option<String>>,
+    default_max_age: Option<u64>,
+    require_auth_time: Option<bool>,
     grant_types: Option<List>,
     scopes: Option<List>,
     default_scopes: Option<List>,
@@ -95,8 +101,18 @@ fn apply(app: &mut App, input: AppInput) {
         introspection,
         token_endpoint_auth_method,
         status,
-        backchannel_logout_session_required
+        backchannel_logout_session_required,
+        require_auth_time
     );
+    if let Some(v) = input.id_token_signed_response_alg {
+        app.id_token_signed_response_alg = v.filter(|a| !a.is_empty());
+    }
+    if let Some(v) = input.subject_type {
+        app.subject_type = v.filter(|t| !t.is_empty());
+    }
+    if let Some(v) = input.default_max_age {
+        app.default_max_age = Some(v);
+    }
     if let Some(v) = input.post_logout_redirect_uris {
         app.post_logout_redirect_uris = v.into_vec();
     }

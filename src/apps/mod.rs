@@ -64,6 +64,7 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
         redirect_uri::validate(u, false)?;
     }
     crate::rules::post_logout_redirect_uri::validate(&app.post_logout_redirect_uris)?;
+    crate::rules::oidc_client::validate(app)?;
     if let Some(u) = &app.backchannel_logout_uri {
         crate::rules::backchannel_logout_uri::validate(u, p.config().dev())?;
     }

@@ -23,6 +23,10 @@ struct Metadata {
     post_logout_redirect_uris: Option<Vec<String>>,
     backchannel_logout_uri: Option<String>,
     backchannel_logout_session_required: Option<bool>,
+    id_token_signed_response_alg: Option<String>,
+    subject_type: Option<String>,
+    default_max_age: Option<u64>,
+    require_auth_time: Option<bool>,
     client_name: Option<String>,
     client_uri: Option<String>,
     logo_uri: Option<String>,
@@ -72,6 +76,10 @@ fn parse(req: &Request) -> Result<Metadata> {
         post_logout_redirect_uris: field(&m, "post_logout_redirect_uris", STRINGS)?,
         backchannel_logout_uri: field(&m, "backchannel_logout_uri", STRING)?,
         backchannel_logout_session_required: field(&m, "backchannel_logout_session_required", "a boolean")?,
+        id_token_signed_response_alg: field(&m, "id_token_signed_response_alg", STRING)?,
+        subject_type: field(&m, "subject_type", STRING)?,
+        default_max_age: field(&m, "default_max_age", "a number of seconds")?,
+        require_auth_time: field(&m, "require_auth_time", "a boolean")?,
         client_name: field(&m, "client_name", STRING)?,
         client_uri: field(&m, "client_uri", STRING)?,
         logo_uri: field(&m, "logo_uri", STRING)?,
@@ -142,6 +150,11 @@ fn apply(p: &impl Platform, app: &mut App, m: Metadata) -> Result<()> {
     app.post_logout_redirect_uris = m.post_logout_redirect_uris.unwrap_or_default();
     app.backchannel_logout_uri = m.backchannel_logout_uri.filter(|u| !u.is_empty());
     app.backchannel_logout_session_required = m.backchannel_logout_session_required.unwrap_or(false);
+    // OpenID Connect client metadata (checked by `apps::check`: `rules::oidc_client`).
+    app.id_token_signed_response_alg = m.id_token_signed_response_alg.filter(|a| !a.is_empty());
+    app.subject_type = m.subject_type.filter(|t| !t.is_empty());
+    app.default_max_age = m.default_max_age;
+    app.require_auth_time = m.require_auth_time.unwrap_or(false);
     let before = app.scopes.clone();
     app.scopes = match m.scope {
         Some(s) => scope::parse(&s).map_err(|e| bad_metadata(format!("scope: {}", e.description)))?,
@@ -209,6 +222,14 @@ fn metadata_view(issuer: &str, app: &App) -> serde_json::Value {
     }
     if !app.post_logout_redirect_uris.is_empty() {
         crate::util::set(&mut v, "post_logout_redirect_uris", serde_json::json!(app.post_logout_redirect_uris));
+    }
+    crate::util::set(&mut v, "id_token_signed_response_alg", app.id_token_signed_response_alg.as_deref().unwrap_or("RS256"));
+    crate::util::set(&mut v, "subject_type", app.subject_type.as_deref().unwrap_or("public"));
+    if let Some(a) = app.default_max_age {
+        crate::util::set(&mut v, "default_max_age", a);
+    }
+    if app.require_auth_time {
+        crate::util::set(&mut v, "require_auth_time", true);
     }
     if let Some(u) = &app.backchannel_logout_uri {
         crate::util::set(&mut v, "backchannel_logout_uri", u.clone());

@@ -9,6 +9,7 @@ pub mod brand;
 pub mod claims;
 pub mod fields;
 pub mod nonce;
+pub mod oidc_client;
 pub mod pkce;
 pub mod post_logout_redirect_uri;
 pub mod redirect_uri;
