@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod endpoint;
 pub mod grants;
 pub mod id_token;
+pub mod id_token_hint;
 pub mod introspect;
 pub mod mint;
 pub mod openid_configuration;

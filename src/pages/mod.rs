@@ -7,6 +7,7 @@ pub mod brand;
 pub mod consent;
 pub mod login;
 pub mod register;
+pub mod select_account;
 
 use crate::accounts::cookies;
 use crate::config::Brand;
