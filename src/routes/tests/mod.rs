@@ -7,6 +7,7 @@ mod authorization;
 mod brand;
 mod flows;
 mod oidc;
+mod oidc_prompt;
 mod org_settings;
 mod orgs;
 mod quotas;
