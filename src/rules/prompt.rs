@@ -47,18 +47,21 @@ pub fn parse_prompt(value: Option<&str>) -> Result<Prompt> {
     Ok(p)
 }
 
-/// Parses `max_age`: a non-negative integer of seconds (digits only: no sign, no fraction, no
-/// exponent); a number beyond any clock is as large as can be.
+/// The largest `max_age` taken: JavaScript's largest safe integer, as node `oidc-provider`.
+pub const MAX_MAX_AGE: u64 = (1 << 53) - 1;
+
+/// Parses `max_age`: a non-negative integer of seconds, digits only (no sign, fraction,
+/// exponent or space), at most [`MAX_MAX_AGE`]; anything else is `invalid_request`.
 pub fn parse_max_age(value: Option<&str>) -> Result<Option<u64>> {
     let Some(v) = value else {
         return Ok(None);
     };
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::invalid_request(
+    match v.parse::<u64>() {
+        Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) && n <= MAX_MAX_AGE => Ok(Some(n)),
+        _ => Err(Error::invalid_request(
             "max_age must be a non-negative integer",
-        ));
+        )),
     }
-    Ok(Some(v.parse::<u64>().unwrap_or(u64::MAX)))
 }
 
 /// How long a marker of "sent to log in at T" stays good: a log-in page left open longer sends
@@ -194,8 +197,8 @@ mod tests {
         assert_eq!(parse_max_age(None).unwrap(), None);
         assert_eq!(parse_max_age(Some("0")).unwrap(), Some(0));
         assert_eq!(parse_max_age(Some("007")).unwrap(), Some(7));
-        assert_eq!(parse_max_age(Some("99999999999999999999999")).unwrap(), Some(u64::MAX));
-        for bad in ["-1", "+5", "abc", "1.5", "1e3", " 5", "5 ", "", "٣"] {
+        assert_eq!(parse_max_age(Some("9007199254740991")).unwrap(), Some(MAX_MAX_AGE));
+        for bad in ["-1", "+5", "abc", "1.5", "1e3", " 5", "5 ", "", "٣", "9007199254740992", "99999999999999999999999"] {
             assert!(parse_max_age(Some(bad)).is_err(), "{bad:?}");
         }
     }
@@ -240,7 +243,8 @@ mod tests {
         assert_eq!(next_step(plain, Some(60), signed(NOW - 61), true, NOW).unwrap(), Step::LogIn);
         assert_eq!(next_step(plain, Some(60), signed(NOW - 60), true, NOW).unwrap(), Step::Proceed);
         assert_eq!(next_step(plain, Some(0), signed(NOW), true, NOW).unwrap(), Step::LogIn);
-        assert_eq!(next_step(plain, Some(u64::MAX), signed(i64::MIN), true, NOW).unwrap(), Step::Proceed);
+        assert_eq!(next_step(plain, Some(MAX_MAX_AGE), signed(i64::MIN), true, NOW).unwrap(), Step::LogIn);
+        assert_eq!(next_step(plain, Some(MAX_MAX_AGE), signed(0), true, NOW).unwrap(), Step::Proceed);
         assert_eq!(code(next_step(none, Some(60), signed(NOW - 61), true, NOW)), "login_required");
         // A fresh log-in satisfies login, max_age=0 and select_account: no loop.
         let fresh = Some(Signed { auth_time: NOW, fresh: true, hint_mismatch: false });
