@@ -7,7 +7,7 @@ use crate::accounts::{self, cookies};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
-use crate::oauth::authorize::{consented, issue_code, validate, Authz, CANNOT};
+use crate::oauth::authorize::{consented, issue_code, validate, Authz, Interaction, CANNOT};
 use crate::objects::session::SessionRecord;
 use crate::objects::user;
 use crate::platform::Platform;
@@ -49,22 +49,29 @@ fn again(path: &str, q: &Params, prompt: Option<Option<&str>>, login_after: Opti
     format!("{path}?{}", encode_form(&pairs))
 }
 
-/// The log-in page's address, coming back to this request marked with the time it was sent
-/// there (so the new log-in satisfies `prompt=login` and `max_age` once: no loop), its email
-/// prefilled with `login_hint`.
-fn login_address(p: &impl Platform, path: &str, q: &Params, login_hint: Option<&str>) -> String {
-    let now = p.now().to_string();
-    let back = again(path, q, None, Some(&now));
+/// The log-in page's address, coming back to this request, its email prefilled with
+/// `login_hint`. When the request asks for a fresh log-in (`prompt=login`, `max_age`,
+/// `select_account`, `id_token_hint`) the way back is marked with the time the person was sent
+/// there, so the new log-in satisfies it once (no loop); otherwise it is the request as sent.
+fn login_address(p: &impl Platform, req: &Request, q: &Params, i: &Interaction) -> String {
+    let marked = i.prompt.login || i.prompt.select_account || i.max_age.is_some() || i.hint_sub.is_some();
+    let back = if marked {
+        again(&req.path, q, None, Some(&p.now().to_string()))
+    } else if req.query.is_empty() {
+        req.path.clone()
+    } else {
+        format!("{}?{}", req.path, req.query)
+    };
     let mut pairs = vec![("return_to", back.as_str())];
-    if let Some(h) = login_hint {
+    if let Some(h) = &i.login_hint {
         pairs.push(("login_hint", h));
     }
     format!("/login?{}", encode_form(&pairs))
 }
 
-fn login_redirect(p: &impl Platform, path: &str, q: &Params, login_hint: Option<&str>) -> Response {
+fn login_redirect(p: &impl Platform, req: &Request, q: &Params, i: &Interaction) -> Response {
     Response::empty(303)
-        .header("location", login_address(p, path, q, login_hint))
+        .header("location", login_address(p, req, q, i))
         .no_store()
 }
 
@@ -98,10 +105,10 @@ pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Respo
     let step = prompt::next_step(i.prompt, i.max_age, signed, remembered, now)
         .map_err(|e| e.redirected(&a.redirect_uri, a.state.as_deref(), issuer))?;
     let Some(session) = session else {
-        return Ok(login_redirect(p, &req.path, &q, i.login_hint.as_deref()));
+        return Ok(login_redirect(p, req, &q, i));
     };
     match step {
-        Step::LogIn => Ok(login_redirect(p, &req.path, &q, i.login_hint.as_deref())),
+        Step::LogIn => Ok(login_redirect(p, req, &q, i)),
         Step::SelectAccount => {
             // "Continue" is this request without select_account; "another account" logs in.
             let rest: Vec<&str> = q
@@ -112,7 +119,7 @@ pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Respo
                 .collect();
             let rest = rest.join(" ");
             let go_on = again(&req.path, &q, Some((!rest.is_empty()).then_some(rest.as_str())), None);
-            let other = login_address(p, &req.path, &q, i.login_hint.as_deref());
+            let other = login_address(p, req, &q, i);
             Ok(select_account::render(&p.config().brand, &a.app, &session, &go_on, &other))
         }
         Step::Consent => consent_page(p, req, &q, &a, &session),

@@ -453,5 +453,11 @@ fn plain_oauth_requests_keep_their_behaviour() {
     let p = platform();
     let rp = rp_at(&p, ORIGIN);
     let plain = url(&rp.0, &[("prompt", "none"), ("max_age", "abc")]).replace("scope=openid", "scope=public");
-    to_login(&get_at(&p, ORIGIN, &mut Browser::default(), &plain));
+    let login = to_login(&get_at(&p, ORIGIN, &mut Browser::default(), &plain));
+    // The way back is the request exactly as sent (no marker), for OpenID requests that ask
+    // for no fresh log-in too.
+    assert_eq!(query_param(&login, "return_to").as_deref(), Some(plain.as_str()));
+    let oidc = url(&rp.0, &[("login_hint", "ann@example.com")]);
+    let login = to_login(&get_at(&p, ORIGIN, &mut Browser::default(), &oidc));
+    assert_eq!(query_param(&login, "return_to").as_deref(), Some(oidc.as_str()));
 }
