@@ -4,9 +4,9 @@
 //! back to the client with `iss` (RFC 9207). For OpenID Connect it also reads what the request
 //! asks of the interaction ([`Interaction`]: `prompt`, `max_age`, `id_token_hint`,
 //! `login_hint`; `ui_locales`, `display`, `claims_locales`, `acr_values` and unknown parameters
-//! are ignored) and refuses request objects (`request`, `request_uri`). Allow issues a single-use code bound to client,
-//! redirect URI, scopes, user and PKCE challenge. The pages that drive it are
-//! `pages::authorize`.
+//! are ignored); request objects (`request`, `request_uri`) are refused. Allow issues a
+//! single-use code bound to client, redirect URI, scopes, user and PKCE challenge. The pages
+//! that drive it are `pages::authorize`.
 
 use crate::http::params::{encode_form, Params};
 use crate::http::Response;
