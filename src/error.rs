@@ -25,6 +25,14 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     /// A page needs a signed-in person (OpenID Connect's `login_required`).
     LoginRequired,
+    /// OpenID Connect `prompt=none` and the person has not consented (Core 1.0 §3.1.2.6).
+    ConsentRequired,
+    /// OpenID Connect `prompt=none` and a page other than log-in or consent is needed.
+    InteractionRequired,
+    /// A request object (`request`) was sent; discovery says they are not supported (Core §6).
+    RequestNotSupported,
+    /// A request object by reference (`request_uri`), likewise.
+    RequestUriNotSupported,
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
@@ -54,6 +62,10 @@ impl ErrorCode {
             InvalidRedirectUri => "invalid_redirect_uri",
             InvalidClientMetadata => "invalid_client_metadata",
             LoginRequired => "login_required",
+            ConsentRequired => "consent_required",
+            InteractionRequired => "interaction_required",
+            RequestNotSupported => "request_not_supported",
+            RequestUriNotSupported => "request_uri_not_supported",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             LimitReached => "limit_reached",

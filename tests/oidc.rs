@@ -1,7 +1,8 @@
 //! OpenID Connect end to end against `wrangler dev`: discovery, a whole code flow with a nonce
 //! driven as a browser drives it, the ID token verified as a relying party verifies it (the key
 //! of its `kid` from the discovered `jwks_uri`, with `jsonwebtoken`), userinfo by scope (GET
-//! and POST), a refresh with a new ID token, and an oversized nonce sent back as an error.
+//! and POST), a refresh with a new ID token, an oversized nonce sent back as an error, and
+//! `prompt` (none without a session; login with one, giving a new `auth_time`).
 
 #[path = "browser/mod.rs"]
 mod browser;
@@ -166,4 +167,60 @@ fn an_oversized_nonce_goes_back_to_the_client_as_invalid_request() {
     assert_eq!(query_param(loc, "error").as_deref(), Some("invalid_request"));
     assert_eq!(query_param(loc, "state").as_deref(), Some("st-n"));
     assert!(query_param(loc, "code").is_none());
+}
+
+#[test]
+fn prompt_none_without_a_session_and_prompt_login_with_one() {
+    let s = s();
+    let d = discovery(s);
+    let c = Client::web(s, &["public"]);
+    let path = |extra: &[(&str, &str)]| {
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", c.id()),
+            ("redirect_uri", c.redirect_uri.as_str()),
+            ("scope", "openid"),
+            ("state", "st-p"),
+        ];
+        pairs.extend_from_slice(extra);
+        authorize_path(&pairs)
+    };
+    // prompt=none without a session: never a page, login_required back to the client.
+    let r = Browser::new(s).get(&path(&[("prompt", "none")]));
+    r.expect(302);
+    let loc = r.header("location").unwrap();
+    assert!(loc.starts_with(&c.redirect_uri), "{loc}");
+    assert_eq!(query_param(loc, "error").as_deref(), Some("login_required"));
+    assert_eq!(query_param(loc, "state").as_deref(), Some("st-p"));
+    assert_eq!(query_param(loc, "iss").as_deref(), Some(s.issuer()));
+    assert!(query_param(loc, "code").is_none());
+    // A first flow (consent remembered), then prompt=login with the session: the log-in page,
+    // and after logging in anew, a code whose ID token has the new auth_time.
+    let (b, person) = Browser::signed_up(s, "prompt");
+    let first = c.redeem(s, &b.code(s, &path(&[])), None).expect_json(200);
+    let first = verify_id_token(s, &d, c.id(), first["id_token"].as_str().unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let login = b.redirected(&path(&[("prompt", "login")]));
+    assert!(login.starts_with("/login?"), "{login}");
+    let page = b.get(&login);
+    page.expect(200);
+    assert!(page.text().contains("name=\"password\""), "{}", page.text());
+    let r = b.submit(&page, "/login", &[("email", &person.email), ("password", &person.password)]);
+    r.expect(303);
+    let back = r.header("location").unwrap().to_owned();
+    assert!(back.starts_with("/oauth/authorize?"), "{back}");
+    let r = b.get(&back);
+    r.expect(302);
+    let loc = r.header("location").unwrap();
+    assert_eq!(query_param(loc, "state").as_deref(), Some("st-p"));
+    let code = query_param(loc, "code").unwrap_or_else(|| panic!("no code in {loc}"));
+    let t = c.redeem(s, &code, None).expect_json(200);
+    let again = verify_id_token(s, &d, c.id(), t["id_token"].as_str().unwrap());
+    assert_eq!(again["sub"], first["sub"]);
+    assert!(
+        again["auth_time"].as_i64().unwrap() >= first["auth_time"].as_i64().unwrap() + 2,
+        "a new auth_time: {} after {}",
+        again["auth_time"],
+        first["auth_time"]
+    );
 }

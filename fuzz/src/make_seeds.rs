@@ -339,5 +339,30 @@ fn main() {
         data.extend_from_slice(body.as_bytes());
         write(&dir, "router", name, data);
     }
+    // OpenID Connect request parameters: a selector byte, then text (see the target).
+    for (name, selector, text) in OIDC_REQUEST_SEEDS {
+        let mut data = vec![*selector];
+        data.extend_from_slice(text.as_bytes());
+        write(&dir, "oidc_request", name, data);
+    }
     eprintln!("seeds written under {}", dir.display());
 }
+
+/// Seeds of `oidc_request`: (name, selector, text). Selector 5 with a first byte of 0 and
+/// nothing after it is the valid ID token itself.
+const OIDC_REQUEST_SEEDS: &[(&str, u8, &str)] = &[
+    ("prompt_none", 0, "none"),
+    ("prompt_login_consent", 0, "login consent"),
+    ("prompt_none_login", 0, "none login"),
+    ("prompt_select", 0, " select_account "),
+    ("max_age", 1, "3600"),
+    ("max_age_zero", 1, "000"),
+    ("max_age_big", 1, "9007199254740992"),
+    ("max_age_neg", 1, "-1"),
+    ("marker", 2, "1794999500"),
+    ("login_hint", 3, "ann@example.com"),
+    ("login_hint_html", 3, "\"><script>x</script>"),
+    ("hint_junk", 4, "eyJhbGciOiJub25lIn0.e30."),
+    ("hint_valid", 5, "\u{0}"),
+    ("hint_spliced", 5, "\u{80}x"),
+];

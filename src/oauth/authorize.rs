@@ -1,9 +1,12 @@
 //! The authorization endpoint's protocol (RFC 6749 §4.1, RFC 9700): `validate` checks a
 //! request (client, exact redirect URI, `state`, `response_type`, scopes, PKCE, resource), and
 //! until the redirect URI is known to be registered every refusal is a page; after, errors go
-//! back to the client with `iss` (RFC 9207). Allow issues a single-use code bound to client,
-//! redirect URI, scopes, user and PKCE challenge. The pages that drive it are
-//! `pages::authorize`.
+//! back to the client with `iss` (RFC 9207). For OpenID Connect it also reads what the request
+//! asks of the interaction ([`Interaction`]: `prompt`, `max_age`, `id_token_hint`,
+//! `login_hint`; `ui_locales`, `display`, `claims_locales`, `acr_values` and unknown parameters
+//! are ignored); request objects (`request`, `request_uri`) are refused. Allow issues a
+//! single-use code bound to client, redirect URI, scopes, user and PKCE challenge. The pages
+//! that drive it are `pages::authorize`.
 
 use crate::http::params::{encode_form, Params};
 use crate::http::Response;
@@ -11,7 +14,8 @@ use crate::model::App;
 use crate::model::valid_client_id;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::resource;
-use crate::rules::{nonce, pkce, redirect_uri, scope};
+use crate::rules::prompt::{self, Prompt};
+use crate::rules::{login_hint, nonce, pkce, redirect_uri, scope};
 use crate::platform::random_token;
 use crate::objects::grants::{Authn, CodeRecord, IssueCode};
 use crate::objects::session::SessionRecord;
@@ -31,6 +35,35 @@ pub struct Authz {
     pub aud: String,
     /// OpenID Connect `nonce` (checked by `rules::nonce`), carried into the code.
     pub nonce: Option<String>,
+    /// What an OpenID Connect request asks of the interaction (nothing for plain OAuth).
+    pub interaction: Interaction,
+}
+
+/// What an OpenID Connect authentication request asks of the interaction (Core 1.0 §3.1.2.1);
+/// what the endpoint then does is `rules::prompt::next_step`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Interaction {
+    pub prompt: Prompt,
+    /// Seconds a log-in may be old (`max_age`).
+    pub max_age: Option<u64>,
+    /// The `sub` of a valid `id_token_hint`.
+    pub hint_sub: Option<String>,
+    /// `login_hint`, to prefill the log-in page.
+    pub login_hint: Option<String>,
+}
+
+/// Reads `prompt`, `max_age`, `id_token_hint` and `login_hint` of an OpenID Connect request.
+fn interaction(p: &impl Platform, issuer: &str, client_id: &str, q: &Params) -> Result<Interaction> {
+    let hint_sub = match q.get("id_token_hint") {
+        Some(hint) => Some(crate::oauth::id_token_hint::subject(p.keys(), issuer, client_id, hint)?),
+        None => None,
+    };
+    Ok(Interaction {
+        prompt: prompt::parse_prompt(q.get("prompt"))?,
+        max_age: prompt::parse_max_age(q.get("max_age"))?,
+        login_hint: login_hint::check(q.get("login_hint"))?,
+        hint_sub,
+    })
 }
 
 /// Appends query parameters to a registered redirect URI.
@@ -81,6 +114,17 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
     if state.as_deref().is_some_and(|s| s.len() > 2000) {
         return Err(fail(Error::invalid_request("state is too long")));
     }
+    // Discovery says request objects are not supported (Core 1.0 §6): refused, not ignored,
+    // since what they carry would silently not apply.
+    if q.contains("request") {
+        return Err(fail(Error::new(ErrorCode::RequestNotSupported, "request objects are not supported")));
+    }
+    if q.contains("request_uri") {
+        return Err(fail(Error::new(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        )));
+    }
     match q.get("response_type") {
         Some("code") => {}
         Some(_) => {
@@ -106,8 +150,14 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
     .map_err(&fail)?;
     let aud = resource::audience(p, issuer, q.get("resource")).map_err(&fail)?;
     let nonce = nonce::check(q.get("nonce")).map_err(&fail)?;
+    let interaction = if scopes.iter().any(|s| s == "openid") {
+        interaction(p, issuer, &app.client_id, q).map_err(&fail)?
+    } else {
+        Interaction::default()
+    };
     Ok(Authz {
         nonce,
+        interaction,
         redirect_uri_sent: sent.is_some(),
         redirect_uri: uri.clone(),
         scopes,

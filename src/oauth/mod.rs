@@ -10,6 +10,7 @@ pub mod end_session;
 pub mod endpoint;
 pub mod grants;
 pub mod id_token;
+pub mod id_token_hint;
 pub mod introspect;
 pub mod logout_token;
 pub mod mint;

@@ -2,15 +2,16 @@
 //! redirect, the consent page and the person's decision. The protocol rules they apply
 //! (request validation, codes, consent records) are `oauth::authorize`.
 
-use super::{consent, Csrf};
+use super::{consent, select_account, Csrf};
 use crate::accounts::{self, cookies};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
-use crate::oauth::authorize::{consented, issue_code, validate, Authz, CANNOT};
+use crate::oauth::authorize::{consented, issue_code, validate, Authz, Interaction, CANNOT};
 use crate::objects::session::SessionRecord;
 use crate::objects::user;
 use crate::platform::Platform;
+use crate::rules::prompt::{self, Signed, Step};
 
 /// Parameters of the authorization request carried through the consent form.
 const CARRIED: [&str; 9] = [
@@ -25,17 +26,52 @@ const CARRIED: [&str; 9] = [
     "nonce",
 ];
 
-fn login_redirect(req: &Request) -> Response {
-    let here = if req.query.is_empty() {
+/// The parameter of the log-in page's way back that marks when the endpoint sent the person to
+/// log in (seconds): a log-in after it was made for this request (`rules::prompt::fresh`).
+pub const LOGIN_MARKER: &str = "login_after";
+
+/// This request again (`path?…`) without its log-in marker, `prompt` kept
+/// (`prompt` is `None`), dropped (`Some(None)`) or replaced (`Some(Some(v))`), and marked
+/// with `login_after` if given.
+fn again(path: &str, q: &Params, prompt: Option<Option<&str>>, login_after: Option<&str>) -> String {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for (k, v) in q.iter() {
+        match (k, prompt) {
+            (LOGIN_MARKER, _) => {}
+            ("prompt", Some(None)) => {}
+            ("prompt", Some(Some(p))) => pairs.push((k, p)),
+            _ => pairs.push((k, v)),
+        }
+    }
+    if let Some(t) = login_after {
+        pairs.push((LOGIN_MARKER, t));
+    }
+    format!("{path}?{}", encode_form(&pairs))
+}
+
+/// The log-in page's address, coming back to this request, its email prefilled with
+/// `login_hint`. When the request asks for a fresh log-in (`prompt=login`, `max_age`,
+/// `select_account`, `id_token_hint`) the way back is marked with the time the person was sent
+/// there, so the new log-in satisfies it once (no loop); otherwise it is the request as sent.
+fn login_address(p: &impl Platform, req: &Request, q: &Params, i: &Interaction) -> String {
+    let marked = i.prompt.login || i.prompt.select_account || i.max_age.is_some() || i.hint_sub.is_some();
+    let back = if marked {
+        again(&req.path, q, None, Some(&p.now().to_string()))
+    } else if req.query.is_empty() {
         req.path.clone()
     } else {
         format!("{}?{}", req.path, req.query)
     };
+    let mut pairs = vec![("return_to", back.as_str())];
+    if let Some(h) = &i.login_hint {
+        pairs.push(("login_hint", h));
+    }
+    format!("/login?{}", encode_form(&pairs))
+}
+
+fn login_redirect(p: &impl Platform, req: &Request, q: &Params, i: &Interaction) -> Response {
     Response::empty(303)
-        .header(
-            "location",
-            format!("/login?{}", encode_form(&[("return_to", &here)])),
-        )
+        .header("location", login_address(p, req, q, i))
         .no_store()
 }
 
@@ -44,19 +80,51 @@ fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &Ses
     Ok(consent::render(&p.config().brand, &a.app, &a.scopes, &hidden, s, &Csrf::for_request(p, req)?))
 }
 
-/// `GET /oauth/authorize`.
+/// `GET /oauth/authorize`: log in, choose an account, consent, or a code, as
+/// `rules::prompt::next_step` says; with `prompt=none` never a page, only a redirect.
 pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let q = Params::from_query(req).map_err(|e| Error::page(ErrorCode::InvalidRequest, CANNOT, e.description))?;
     let a = validate(p, issuer, &q).await?;
-    let Some(session) = accounts::current_session(p, req).await? else {
-        return Ok(login_redirect(req));
-    };
+    let i = &a.interaction;
+    let session = accounts::current_session(p, req).await?;
+    let now = p.now();
+    let signed = session.as_ref().map(|s| {
+        let auth_time = s.auth_time(p.config().session_ttl, now);
+        Signed {
+            auth_time,
+            fresh: prompt::fresh(q.get(LOGIN_MARKER), auth_time, now),
+            hint_mismatch: i.hint_sub.as_deref().is_some_and(|sub| sub != s.user_id),
+        }
+    });
     // RFC 8252 §8.6: a public client's redirect can be claimed by any app on the device
     // (any loopback port), so remembered consent never issues its codes silently.
-    if !a.app.is_public() && consented(p, &session.user_id, &a).await? {
-        return issue_code(p, issuer, &a, &session).await;
+    let remembered = match &session {
+        Some(s) => !a.app.is_public() && consented(p, &s.user_id, &a).await?,
+        None => false,
+    };
+    let step = prompt::next_step(i.prompt, i.max_age, signed, remembered, now)
+        .map_err(|e| e.redirected(&a.redirect_uri, a.state.as_deref(), issuer))?;
+    let Some(session) = session else {
+        return Ok(login_redirect(p, req, &q, i));
+    };
+    match step {
+        Step::LogIn => Ok(login_redirect(p, req, &q, i)),
+        Step::SelectAccount => {
+            // "Continue" is this request without select_account; "another account" logs in.
+            let rest: Vec<&str> = q
+                .get("prompt")
+                .unwrap_or("")
+                .split(' ')
+                .filter(|v| !v.is_empty() && *v != "select_account")
+                .collect();
+            let rest = rest.join(" ");
+            let go_on = again(&req.path, &q, Some((!rest.is_empty()).then_some(rest.as_str())), None);
+            let other = login_address(p, req, &q, i);
+            Ok(select_account::render(&p.config().brand, &a.app, &session, &go_on, &other))
+        }
+        Step::Consent => consent_page(p, req, &q, &a, &session),
+        Step::Proceed => issue_code(p, issuer, &a, &session).await,
     }
-    consent_page(p, req, &q, &a, &session)
 }
 
 /// `POST /oauth/authorize`: the consent form's Allow or Deny.

@@ -8,6 +8,7 @@ pub mod consent;
 pub mod login;
 pub mod logout;
 pub mod register;
+pub mod select_account;
 
 use crate::accounts::cookies;
 use crate::config::Brand;

@@ -241,6 +241,7 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
             method: None,
             aud: resource::audience(p, issuer, None)?,
             nonce: None,
+            interaction: Default::default(),
             app: created.app.clone(),
         };
         code = mint_code(p, &a, &session).await?;

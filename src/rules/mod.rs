@@ -1,6 +1,6 @@
 //! The protocol's pure rules: no I/O, no platform, nothing above `error`, `util` and `model`.
 //! One rule, one file: how PKCE is checked is all in `pkce.rs`, redirect URIs in
-//! `redirect_uri.rs`, scopes in `scope.rs`, the fields of apps and accounts in `fields.rs`, a
+//! `redirect_uri.rs`, scopes in `scope.rs`, `prompt` and `max_age` in `prompt.rs`, the fields of apps and accounts in `fields.rs`, a
 //! tenant's brand in `brand.rs`.
 //! The Durable Objects (`objects`) and every endpoint use them, so they sit below both.
 
@@ -8,10 +8,12 @@ pub mod backchannel_logout_uri;
 pub mod brand;
 pub mod claims;
 pub mod fields;
+pub mod login_hint;
 pub mod nonce;
 pub mod oidc_client;
 pub mod pkce;
 pub mod post_logout_redirect_uri;
+pub mod prompt;
 pub mod redirect_uri;
 pub mod refresh;
 pub mod scope;

@@ -8,6 +8,7 @@ mod brand;
 mod flows;
 mod oidc;
 mod oidc_logout;
+mod oidc_prompt;
 mod org_settings;
 mod orgs;
 mod quotas;
