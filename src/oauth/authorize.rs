@@ -52,15 +52,17 @@ pub struct Interaction {
     pub login_hint: Option<String>,
 }
 
-/// Reads `prompt`, `max_age`, `id_token_hint` and `login_hint` of an OpenID Connect request.
-fn interaction(p: &impl Platform, issuer: &str, client_id: &str, q: &Params) -> Result<Interaction> {
+/// Reads `prompt`, `max_age` (else the app's registered `default_max_age`), `id_token_hint`
+/// and `login_hint` of an OpenID Connect request.
+fn interaction(p: &impl Platform, issuer: &str, app: &App, q: &Params) -> Result<Interaction> {
+    let client_id = app.client_id.as_str();
     let hint_sub = match q.get("id_token_hint") {
         Some(hint) => Some(crate::oauth::id_token_hint::subject(p.keys(), issuer, client_id, hint)?),
         None => None,
     };
     Ok(Interaction {
         prompt: prompt::parse_prompt(q.get("prompt"))?,
-        max_age: prompt::parse_max_age(q.get("max_age"))?,
+        max_age: prompt::parse_max_age(q.get("max_age"))?.or(app.default_max_age),
         login_hint: login_hint::check(q.get("login_hint"))?,
         hint_sub,
     })
@@ -151,7 +153,7 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
     let aud = resource::audience(p, issuer, q.get("resource")).map_err(&fail)?;
     let nonce = nonce::check(q.get("nonce")).map_err(&fail)?;
     let interaction = if scopes.iter().any(|s| s == "openid") {
-        interaction(p, issuer, &app.client_id, q).map_err(&fail)?
+        interaction(p, issuer, &app, q).map_err(&fail)?
     } else {
         Interaction::default()
     };

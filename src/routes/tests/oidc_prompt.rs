@@ -461,3 +461,27 @@ fn plain_oauth_requests_keep_their_behaviour() {
     let login = to_login(&get_at(&p, ORIGIN, &mut Browser::default(), &oidc));
     assert_eq!(query_param(&login, "return_to").as_deref(), Some(oidc.as_str()));
 }
+
+#[test]
+fn an_app_s_default_max_age_applies_when_the_request_has_none() {
+    let p = platform();
+    let (rp, mut b, _) = consented(&p);
+    let logged_in = now(&p);
+    let r = admin(&p, "PATCH", &format!("/admin/apps/{}", rp.0), Some(&json!({"default_max_age": 60, "require_auth_time": true})));
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert_eq!(json(&r)["default_max_age"], 60);
+    // Within the default: a code.
+    p.advance(30);
+    let loc = back_to_client(&get_at(&p, ORIGIN, &mut b, &url(&rp.0, &[])), ORIGIN);
+    assert_eq!(id_claims(&p, ORIGIN, &rp, &loc).1["auth_time"].as_i64(), Some(logged_in));
+    // Older than the default: a new log-in; a max_age in the request wins over the default.
+    p.advance(40);
+    to_login(&get_at(&p, ORIGIN, &mut b, &url(&rp.0, &[])));
+    let loc = back_to_client(&get_at(&p, ORIGIN, &mut b, &url(&rp.0, &[("max_age", "1000")])), ORIGIN);
+    assert!(query_param(&loc, "code").is_some());
+    // Only what the provider does is registered.
+    for bad in [json!({"subject_type": "pairwise"}), json!({"id_token_signed_response_alg": "none"}), json!({"default_max_age": 999_999_999_999u64})] {
+        let r = admin(&p, "PATCH", &format!("/admin/apps/{}", rp.0), Some(&bad));
+        assert_eq!(r.status, 400, "{bad}: {}", text(&r));
+    }
+}
