@@ -1,6 +1,7 @@
 //! Plain HTTP types the core speaks. The worker layer converts workers-rs requests into these
 //! and these responses back, so routing and every endpoint are testable natively.
 
+pub mod log;
 pub mod params;
 pub mod response;
 
