@@ -3,6 +3,7 @@
 
 pub mod log;
 pub mod params;
+pub mod target;
 pub mod response;
 
 pub use response::Response;

@@ -86,7 +86,20 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 }
 
 async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, Error> {
-    let url = req.url().map_err(|_| Error::invalid_request("bad request URL"))?;
+    // The runtime's serialised URL, split without a second parse (src/http/target.rs); a URL
+    // that does not read as expected is parsed.
+    let raw_url = req.inner().url();
+    let (origin, path, query) = match http::target::split(&raw_url) {
+        Some(t) => (t.origin, t.path.to_owned(), t.query.to_owned()),
+        None => {
+            let url = req.url().map_err(|_| Error::invalid_request("bad request URL"))?;
+            (
+                url.origin().ascii_serialization(),
+                url.path().to_owned(),
+                url.query().unwrap_or("").to_owned(),
+            )
+        }
+    };
     let declared: Option<usize> = req
         .headers()
         .get("content-length")
@@ -119,11 +132,11 @@ async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, E
         .unwrap_or_default();
     Ok(CoreRequest {
         method: req.inner().method(),
-        path: url.path().to_owned(),
-        query: url.query().unwrap_or("").to_owned(),
+        path,
+        query,
         headers,
         body,
-        origin: url.origin().ascii_serialization(),
+        origin,
         remote_addr,
     })
 }
