@@ -629,6 +629,11 @@ def cmd_table(case_dir, sign_json, meta_json, sign_eddsa_json=None, mode="latest
       f"{meta.get('seconds')} s per case after a short warm-up; client on the same machine")
     if meta.get("peer"):
         p(f"- peer: {meta['peer']}")
+    if meta.get("peer_worker"):
+        p(f"- side-by-side peer: {meta['peer_worker']} under the same `wrangler dev` (bench/peer/)")
+    if meta.get("inspector") == "0":
+        p("- wrangler dev's inspector relay off for both workers (`BENCH_INSPECTOR=0`): console "
+          "output comes through workerd's stdout, as without a debugger attached")
     p()
     if doc:
         p("## Results")
@@ -818,6 +823,7 @@ def cmd_table(case_dir, sign_json, meta_json, sign_eddsa_json=None, mode="latest
         p()
         p(KEEP_MARKER)
         if KEEP_MARKER in text:
+            p()
             p(text.split(KEEP_MARKER, 1)[1].strip("\n"))
 
 

@@ -30,6 +30,7 @@ BENCH_OHA_VERSION=${BENCH_OHA_VERSION:-1.16.0}     # oha from crates.io, install
 BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}            # 1: skip scripts/setup.sh and scripts/build.sh
 BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}           # `wrangler dev --log-level` (both workers); empty: wrangler's default
 BENCH_BUILD=${BENCH_BUILD:-build}                  # the built worker to serve (e.g. a saved copy of an older build)
+BENCH_INSPECTOR=${BENCH_INSPECTOR:-1}              # 0: both wrangler devs without their inspector relay (see README)
 
 OUT="$ROOT/bench/results"
 RAW="$OUT/latest"
@@ -92,6 +93,12 @@ case "$BENCH_SECONDS" in ''|*[!0-9]*|0) die "BENCH_SECONDS must be a positive in
 
 rm -rf "$RAW"
 mkdir -p "$RAW/cases"
+# wrangler dev relays every console call through the V8 inspector (Runtime.consoleAPICalled) to
+# its node process; production has no inspector attached. wrangler 4.164 turns that relay off
+# (logs then come through workerd's stdout) when it believes it runs in a VS Code debug terminal.
+if [ "$BENCH_INSPECTOR" = 0 ]; then
+  export VSCODE_INSPECTOR_OPTIONS='{}'
+fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-bench.XXXXXX")
 
 # ---- 1. toolchain and release build ----------------------------------------------------------
@@ -519,6 +526,7 @@ BENCH_META_WORKER_VARS="$WORKER_VARS" \
 BENCH_META_PEER="$PEER_DESC" \
 BENCH_META_PEER_WORKER="$PEER_WORKER_DESC" \
 BENCH_META_BUILD="$BENCH_BUILD" \
+BENCH_META_INSPECTOR="$BENCH_INSPECTOR" \
 BENCH_META_ELAPSED="$((ELAPSED / 60)) min $((ELAPSED % 60)) s" \
 python3 -c '
 import json, os, sys
