@@ -109,11 +109,7 @@ async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, E
     if declared.is_some_and(|n| n > http::MAX_BODY) {
         return Err(too_large());
     }
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .entries()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v))
-        .collect();
+    let headers = header_pairs(&header_lines(req.inner().headers().as_ref()));
     let body = if matches!(req.inner().method().as_str(), "GET" | "HEAD") {
         Vec::new()
     } else {
@@ -139,6 +135,24 @@ async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, E
         origin,
         remote_addr,
     })
+}
+
+// All of a request's headers in one string, `name\nvalue\n` each, made in JS: one call and one
+// string copy instead of an iterator step, an array and two strings per header (the profile of
+// the empty route showed `Headers::entries` at ~5 %). A Headers value never holds a newline
+// (the Fetch standard strips or refuses CR, LF and NUL) and names come lower-cased.
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function header_lines(h) { let s = ''; for (const [k, v] of h) { s += k + '\\n' + v + '\\n'; } return s; }")]
+extern "C" {
+    fn header_lines(h: &worker::wasm_bindgen::JsValue) -> String;
+}
+
+fn header_pairs(lines: &str) -> Vec<(String, String)> {
+    let mut parts = lines.split('\n');
+    let mut out = Vec::with_capacity(16);
+    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+        out.push((k.to_ascii_lowercase(), v.to_owned()));
+    }
+    out
 }
 
 fn too_large() -> Error {
