@@ -444,8 +444,13 @@ def cmd_prepare_user(base, email, password, client_id, redirect_uri, scope, out)
     st, loc, html = b.request("POST", "/signup", {
         "csrf": csrf_of(html), "return_to": "/", "email": email, "password": password,
         "name": "Bench"})
+    if st == 200:
+        # Sign-up starts no session (it answers the log-in page alike for new and known
+        # emails): log in with the page's CSRF field.
+        st, loc, html = b.request("POST", "/login", {
+            "csrf": csrf_of(html), "return_to": "/", "email": email, "password": password})
     if st != 303:
-        raise SystemExit(f"POST /signup answered {st}: {html[:300]}")
+        raise SystemExit(f"POST /signup then /login answered {st}: {html[:300]}")
     _, challenge = pkce_pair()
     target = authorize_query(client_id, redirect_uri, scope, challenge)
     st, loc, html = b.request("GET", target)
