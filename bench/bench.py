@@ -21,6 +21,7 @@ Subcommands:
                                              consent, fresh PKCE each): `code verifier` lines
   pgcpu PGID OUT                             CPU seconds used so far by a process group, by command
   add-cpu CASE BEFORE AFTER                  add CPU ms per request (from two pgcpu snapshots)
+  add-calls CASE VALUE                       add the `x-portcullis-calls` value of a probe request
   sign-stats OUT SAMPLE...                   median of /__bench/sign samples and server-timing values
   table CASE_DIR SIGN_JSON META_JSON [EDDSA_SIGN_JSON] [latest|doc]
                                              print the Markdown report (doc: docs/PERFORMANCE.md)
@@ -127,6 +128,15 @@ def cmd_add_cpu(case_path, before_path, after_path):
     write_json(case_path, case)
 
 
+def cmd_add_calls(case_path, value):
+    """Records the `x-portcullis-calls` value of one probe request (oha reads no headers)."""
+    with open(case_path) as f:
+        case = json.load(f)
+    if value.strip():
+        case["calls"] = {value.strip(): 1}
+    write_json(case_path, case)
+
+
 def cmd_oha(endpoint, conc, oha_json, out, server="portcullis"):
     with open(oha_json) as f:
         d = json.load(f)
@@ -212,6 +222,7 @@ def cmd_drive(*argv):
     fixed_body = inputs[0].encode() if a.mode == "form" else None
     next_index = [0]
     results = []  # (latency seconds, status or None, sign ms or None, error)
+    calls_seen = {}  # `x-portcullis-calls` value of 2xx responses → how many
     saved_refresh = []
     start_gate = threading.Barrier(conc + 1)
     state = {"deadline": 0.0, "exhausted": False, "chain_restarts": 0, "chains": 0}
@@ -233,7 +244,7 @@ def cmd_drive(*argv):
 
     def worker():
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-        local, refresh_out = [], []
+        local, refresh_out, local_calls = [], [], {}
         chain = None  # the thread's current refresh token (refresh mode)
         start_gate.wait()
         while time.perf_counter() < state["deadline"]:
@@ -267,6 +278,10 @@ def cmd_drive(*argv):
                 data = r.read()
                 dt = time.perf_counter() - t0
                 local.append((dt, r.status, parse_server_timing(r.getheader("server-timing")), None))
+                if 200 <= r.status < 300:
+                    calls = r.getheader("x-portcullis-calls")
+                    if calls:
+                        local_calls[calls] = local_calls.get(calls, 0) + 1
                 next_refresh = None
                 if want_json and r.status == 200:
                     try:
@@ -294,6 +309,8 @@ def cmd_drive(*argv):
         with lock:
             results.extend(local)
             saved_refresh.extend(refresh_out)
+            for k, v in local_calls.items():
+                calls_seen[k] = calls_seen.get(k, 0) + v
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(conc)]
     for t in threads:
@@ -338,6 +355,7 @@ def cmd_drive(*argv):
         "sign_ms_mean": statistics.fmean(signs) if signs else None,
         "sign_ms_max": max(signs) if signs else None,
         "sign_ms_samples": len(signs),
+        "calls": calls_seen,
     }
     if a.mode != "form":
         case["inputs_available"] = len(inputs)
@@ -426,8 +444,13 @@ def cmd_prepare_user(base, email, password, client_id, redirect_uri, scope, out)
     st, loc, html = b.request("POST", "/signup", {
         "csrf": csrf_of(html), "return_to": "/", "email": email, "password": password,
         "name": "Bench"})
+    if st == 200:
+        # Sign-up starts no session (it answers the log-in page alike for new and known
+        # emails): log in with the page's CSRF field.
+        st, loc, html = b.request("POST", "/login", {
+            "csrf": csrf_of(html), "return_to": "/", "email": email, "password": password})
     if st != 303:
-        raise SystemExit(f"POST /signup answered {st}: {html[:300]}")
+        raise SystemExit(f"POST /signup then /login answered {st}: {html[:300]}")
     _, challenge = pkce_pair()
     target = authorize_query(client_id, redirect_uri, scope, challenge)
     st, loc, html = b.request("GET", target)
@@ -533,32 +556,6 @@ def fmt(x, nd=1):
 PEER = "oidc-provider"
 CC_ENDPOINT = "POST /oauth/token (client_credentials)"
 
-# KV reads and Durable Object calls per request, per benchmarked endpoint: docs/DESIGN.md
-# "Request cost", checked against the code paths named in the last column (and completed with
-# the password grant and the authorization endpoint, which that table does not list).
-REQUEST_COST = [
-    ("`GET /.well-known/oauth-authorization-server`, `GET /.well-known/jwks.json`", "0", "0",
-     "`routes/mod.rs`: metadata from config; JWKS JSON made once per isolate with the keys"),
-    ("`POST /oauth/token` client_credentials", "1 (app metadata, isolate-cached)",
-     "1: `Authenticate` (app)", "`oauth/client_auth.rs` `authenticate`"),
-    ("`POST /oauth/introspect`", "1 (isolate-cached)",
-     "2: `Authenticate` (caller's app), `CheckToken` (token's app); 1 with the admin token",
-     "`oauth/introspect.rs` → `client_auth::authenticate`, `mint::check`"),
-    ("`POST /application/token`", "1 (isolate-cached)", "1: `UseAssertion` (app)",
-     "`oauth/assertion.rs` `verify`"),
-    ("`POST /oauth/token` authorization_code", "1 (isolate-cached)",
-     "2: `Authenticate`, `RedeemCode` (app)", "`oauth/grants/authorization_code.rs`"),
-    ("`POST /oauth/token` refresh_token", "1 (isolate-cached)",
-     "2: `Authenticate`, `Refresh` (app)", "`oauth/grants/refresh_token.rs`"),
-    ("`POST /oauth/token` password", "1 (isolate-cached)",
-     "4: `Authenticate` (app), `RateStatus` (`ip:`), `GetAccount` (email), `CreateGrant` (app); "
-     "+2 `RateFail` on a wrong password", "`oauth/grants/password.rs` → `accounts::log_in`"),
-    ("`GET /oauth/authorize`, consent remembered (untimed: makes the codes)", "1 (isolate-cached)",
-     "3: `GetSession` (session), `GetConsent` (user), `IssueCode` (app)",
-     "`oauth/authorize.rs` `get`"),
-]
-
-
 def load_cases(case_dir):
     cases = []
     for name in sorted(os.listdir(case_dir)):
@@ -578,6 +575,28 @@ def load_json(path):
 # A one-off native measurement of the JWS library change (issue 14): not measured by this script,
 # kept here so that regenerating docs/PERFORMANCE.md keeps it.
 JWT_COMPACT_COST = "Measured natively (x86-64 release build, `cargo test --release --lib per_token_cost -- --ignored --nocapture` in src/crypto/keys.rs, RSA-2048 and Ed25519 keys, a 9-claim access token) on the shared 2-core machine under load (load average ~5), three alternating rounds each, before (`348cb65`, hand-written compact JWS) and after (`44f7117`, `jwt-compact` 0.8 parses and encodes, our algorithms behind its `Algorithm` trait). Microseconds per token, rounds in order:\n\n| | before | after |\n|---|---|---|\n| RS256 sign | 3387, 3878, 5220 | 3300, 5694, 5027 |\n| RS256 decode + verify | 109, 110, 156 | 118, 260, 190 |\n| RS256 decode only | 2.6, 2.5, 4.3 | 4.4, 13.7, 8.9 |\n| EdDSA sign | 36, 28, 41 | 27, 66, 50 |\n| EdDSA decode + verify | 66, 62, 78 | 55, 92, 80 |\n| EdDSA decode only | 2.2, 2.7, 3.8 | 5.1, 6.1, 7.0 |\n\nDecoding costs about twice as much (+2 to 4 µs a token natively: `jwt-compact` reads the header through serde `flatten` and decodes the claims part, which we decode again to keep them a raw JSON object). Signing and verification are within the run-to-run noise: the signature dominates. (These native numbers, a build without LTO on a loaded machine, are for comparing before with after only: the workerd figures above are the absolute ones.). Wasm size: `index_bg.wasm` 2,837,385 bytes before, 2,930,458 with `jwt-compact` (+93,073), 2,935,505 with the `url` check of redirect URIs as well (+5,047); the deployed bundle (wasm + js) 2,888,097 → 2,986,217 bytes, gzip 923,750 → 954,459 (limit 3,145,728)."
+
+
+PEER_WORKER = "workers-oauth-provider"
+METADATA_ENDPOINT = "GET /.well-known/oauth-authorization-server"
+EMPTY_ENDPOINT = "GET /__bench/empty"
+# Everything below this line of docs/PERFORMANCE.md is hand-written (the profile, before/after
+# of a change) and carried over when the file is regenerated.
+KEEP_MARKER = "<!-- hand-written below: bench/run.sh keeps what follows this line -->"
+
+
+def cpu_total(c):
+    cpu = c.get("cpu_ms_per_request") or {}
+    vals = [v for v in cpu.values() if v is not None]
+    return sum(vals) if vals else None
+
+
+def calls_cell(c):
+    """The `x-portcullis-calls` values the case's 2xx responses carried, most frequent first."""
+    calls = c.get("calls") or {}
+    if not calls:
+        return "—"
+    return "; ".join(k for k, _ in sorted(calls.items(), key=lambda kv: -kv[1]))
 
 
 def cmd_table(case_dir, sign_json, meta_json, sign_eddsa_json=None, mode="latest"):
@@ -615,13 +634,18 @@ def cmd_table(case_dir, sign_json, meta_json, sign_eddsa_json=None, mode="latest
       f"{meta.get('seconds')} s per case after a short warm-up; client on the same machine")
     if meta.get("peer"):
         p(f"- peer: {meta['peer']}")
+    if meta.get("peer_worker"):
+        p(f"- side-by-side peer: {meta['peer_worker']} under the same `wrangler dev` (bench/peer/)")
+    if meta.get("inspector") == "0":
+        p("- wrangler dev's inspector relay off for both workers (`BENCH_INSPECTOR=0`): console "
+          "output comes through workerd's stdout, as without a debugger attached")
     p()
     if doc:
         p("## Results")
         p()
     p("| server | endpoint | conc | req/s | p50 ms | p99 ms | success | requests "
-      "| CPU ms/req | sign ms: mean (median) |")
-    p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| CPU ms/req | sign ms: mean (median) | DO calls, KV reads / req |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     notes = []
     for c in cases:
         cpu = c.get("cpu_ms_per_request") or {}
@@ -639,7 +663,7 @@ def cmd_table(case_dir, sign_json, meta_json, sign_eddsa_json=None, mode="latest
             sign_cell += f" ({fmt(c['sign_ms_median'], 0)})"
         p(f"| {server} | {c['endpoint']} | {c['concurrency']} | {fmt(c['rps'])} | "
           f"{fmt(c['p50_ms'], 2)} | {fmt(c['p99_ms'], 2)} | {c['success'] * 100:.1f} % | "
-          f"{c['requests']:,} | {cpu_cell} | {sign_cell} |")
+          f"{c['requests']:,} | {cpu_cell} | {sign_cell} | {calls_cell(c)} |")
         bad = {k: v for k, v in c.get("statuses", {}).items() if not k.startswith("2")}
         if bad or c.get("errors"):
             notes.append(f"{server} {c['endpoint']} c={c['concurrency']}: non-2xx {bad or '{}'}, "
@@ -686,6 +710,50 @@ def cmd_table(case_dir, sign_json, meta_json, sign_eddsa_json=None, mode="latest
           "storage, and its signing is pure Rust in wasm. Both serve from one thread on the same "
           "2-core machine as the load generator. Same requests: HTTP Basic, "
           "`grant_type=client_credentials` form body, oha with the same options.")
+    # ---- framework overhead against workers-oauth-provider -----------------------------------
+    pw = {(c["endpoint"], c["concurrency"]): c for c in cases if c.get("server") == PEER_WORKER}
+    po = {(c["endpoint"], c["concurrency"]): c for c in cases
+          if c.get("server", "portcullis") == "portcullis"}
+    pairs = sorted(k for k in pw if k in po)
+    if pairs:
+        p()
+        p(f"## Portcullis vs {PEER_WORKER}: a request that does nothing, side by side")
+        p()
+        p("| endpoint | conc | Portcullis req/s | peer req/s | req/s ratio (ours / theirs) "
+          "| Portcullis CPU ms/req | peer CPU ms/req | CPU ratio (ours / theirs) |")
+        p("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for ep, conc in pairs:
+            a, b = po[(ep, conc)], pw[(ep, conc)]
+            ca, cb = cpu_total(a), cpu_total(b)
+            rr = a["rps"] / b["rps"] if b["rps"] else float("nan")
+            cr = ca / cb if ca is not None and cb else float("nan")
+            p(f"| {ep} | {conc} | {fmt(a['rps'])} | {fmt(b['rps'])} | **{fmt(rr, 2)}** | "
+              f"{fmt(ca, 2)} | {fmt(cb, 2)} | **{fmt(cr, 2)}** |")
+        p()
+        p(f"Both under the same `wrangler dev` (same workerd, local proxy and log level) in "
+          f"this run: the peer is {meta.get('peer_worker') or PEER_WORKER} as a small worker "
+          "(bench/peer/worker.mjs): its own metadata endpoint, and its default handler "
+          "answering an empty 200 at `/__bench/empty`. Portcullis' `/__bench/empty` "
+          "(development only) passes its entry module, the request conversion, the platform and "
+          "the request log line, and skips routing. CPU: every process of each `wrangler dev` "
+          "process group (workerd, its proxy, node), per request. Targets (issue 17): req/s "
+          "ratio ≥ 1 and CPU ratio ≤ 1.")
+    floor = {c["concurrency"]: cpu_total(c) for c in cases
+             if c.get("server", "portcullis") == "portcullis" and c["endpoint"] == EMPTY_ENDPOINT}
+    token_rows = [c for c in cases if c.get("server", "portcullis") == "portcullis"
+                  and c["endpoint"] not in (EMPTY_ENDPOINT, METADATA_ENDPOINT)
+                  and c["concurrency"] in floor and cpu_total(c) is not None
+                  and floor[c["concurrency"]] is not None]
+    if token_rows:
+        p()
+        p("### CPU above the empty-route floor")
+        p()
+        p("| endpoint | conc | CPU ms/req | empty route CPU ms/req | above the floor |")
+        p("|---|---:|---:|---:|---:|")
+        for c in token_rows:
+            f = floor[c["concurrency"]]
+            p(f"| {c['endpoint']} | {c['concurrency']} | {fmt(cpu_total(c), 2)} | {fmt(f, 2)} "
+              f"| **{fmt(cpu_total(c) - f, 2)}** |")
     # ---- signing -----------------------------------------------------------------------------
     p()
     p("## Signing inside workerd (`GET /__bench/sign`)")
@@ -722,17 +790,25 @@ def cmd_table(case_dir, sign_json, meta_json, sign_eddsa_json=None, mode="latest
         p()
         p("## KV reads and Durable Object calls per request")
         p()
-        p("From docs/DESIGN.md \"Request cost\", checked against the code paths named "
-          "(the password grant and the authorization endpoint are added here). The app metadata "
-          "KV read is cached per isolate for 10 s, so under load it is ≈ 0 reads per request. "
-          "Not per request: once per isolate, without `SIGNING_KEYS` (development, as here), "
-          "the signing key is read from (or first stored in) the `issuer` / `issuer:ed25519` "
-          "Durable Object.")
+        p("Counted by the worker itself (src/worker/platform.rs `Calls`: every Durable Object "
+          "call and every KV read the isolate's caches did not answer) and reported by "
+          "development servers in `x-portcullis-calls`; bench.py reads it from the responses "
+          "of the drive cases and from one probe request of each oha case. Not counted: the "
+          "signing key's load, once per isolate.")
         p()
-        p("| endpoint | KV reads | DO calls | code path |")
-        p("|---|---|---|---|")
-        for ep, kv, do, src in REQUEST_COST:
-            p(f"| {ep} | {kv} | {do} | {src} |")
+        p("| endpoint | DO calls, KV reads per request (most frequent first) |")
+        p("|---|---|")
+        seen = {}
+        for c in cases:
+            if c.get("server", "portcullis") != "portcullis":
+                continue
+            for k, v in (c.get("calls") or {}).items():
+                seen.setdefault(c["endpoint"], {})
+                seen[c["endpoint"]][k] = seen[c["endpoint"]].get(k, 0) + v
+        for ep, calls in seen.items():
+            p(f"| {ep} | {'; '.join(k for k, _ in sorted(calls.items(), key=lambda kv: -kv[1]))} |")
+        if not seen:
+            p("| (this build reports no counts) | — |")
     if meta.get("reloads", "0") != "0":
         notes.append(f"the worker reloaded {meta['reloads']} time(s) during the run: results are suspect")
     for n in (meta.get("notes") or "").split("\n"):
@@ -746,6 +822,14 @@ def cmd_table(case_dir, sign_json, meta_json, sign_eddsa_json=None, mode="latest
             p(f"- {n}")
     p()
     p(f"Total run time: {meta.get('elapsed', '?')}")
+    if doc:
+        kept = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "PERFORMANCE.md")
+        text = open(kept).read() if os.path.exists(kept) else ""
+        p()
+        p(KEEP_MARKER)
+        if KEEP_MARKER in text:
+            p()
+            p(text.split(KEEP_MARKER, 1)[1].strip("\n"))
 
 
 def main(argv):
@@ -760,6 +844,7 @@ def main(argv):
         "make-codes": cmd_make_codes,
         "pgcpu": cmd_pgcpu,
         "add-cpu": cmd_add_cpu,
+        "add-calls": cmd_add_calls,
         "sign-stats": cmd_sign_stats,
         "table": cmd_table,
     }

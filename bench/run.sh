@@ -17,7 +17,7 @@ ROOT=$PWD
 # ---- knobs ---------------------------------------------------------------------------------
 BENCH_SECONDS=${BENCH_SECONDS:-10}                 # timed seconds per endpoint × concurrency
 BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-"1 32"}     # connections (threads for /application/token)
-BENCH_CASES=${BENCH_CASES:-"discovery jwks token peer introspect app_token code refresh password"}
+BENCH_CASES=${BENCH_CASES:-"discovery empty wop jwks token peer introspect app_token code refresh password"}
 BENCH_WARMUP=${BENCH_WARMUP:-50}                   # untimed requests per endpoint before its cases
 BENCH_APP_ASSERTIONS_PER_S=${BENCH_APP_ASSERTIONS_PER_S:-300}  # pre-signed JWTs per timed second
 BENCH_CODES_PER_S=${BENCH_CODES_PER_S:-250}        # at most this many codes per timed second...
@@ -28,7 +28,9 @@ BENCH_SIGN_N=${BENCH_SIGN_N:-200}                  # signatures per /__bench/sig
 BENCH_SIGN_CALLS=${BENCH_SIGN_CALLS:-5}            # /__bench/sign calls (the first is a warm-up)
 BENCH_OHA_VERSION=${BENCH_OHA_VERSION:-1.16.0}     # oha from crates.io, installed if missing
 BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}            # 1: skip scripts/setup.sh and scripts/build.sh
-BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-}               # passed to `wrangler dev --log-level` if set
+BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}           # `wrangler dev --log-level` (both workers); empty: wrangler's default
+BENCH_BUILD=${BENCH_BUILD:-build}                  # the built worker to serve (e.g. a saved copy of an older build)
+BENCH_INSPECTOR=${BENCH_INSPECTOR:-1}              # 0: both wrangler devs without their inspector relay (see README)
 
 OUT="$ROOT/bench/results"
 RAW="$OUT/latest"
@@ -61,12 +63,15 @@ stop_group() {
 }
 stop_worker() { stop_group "$WPID"; WPID=""; }
 stop_peer() { stop_group "$PEER_PID"; PEER_PID=""; }
+WOP_PID=""
+stop_wop() { stop_group "$WOP_PID"; WOP_PID=""; }
 
 cleanup() {
   rc=$?
   trap - EXIT INT TERM
   stop_worker
   stop_peer
+  stop_wop
   if [ "$rc" -ne 0 ]; then
     say "FAILED (exit $rc) during: $STEP"
     if [ -f "$RAW/wrangler.log" ]; then
@@ -88,6 +93,12 @@ case "$BENCH_SECONDS" in ''|*[!0-9]*|0) die "BENCH_SECONDS must be a positive in
 
 rm -rf "$RAW"
 mkdir -p "$RAW/cases"
+# wrangler dev relays every console call through the V8 inspector (Runtime.consoleAPICalled) to
+# its node process; production has no inspector attached. wrangler 4.164 turns that relay off
+# (logs then come through workerd's stdout) when it believes it runs in a VS Code debug terminal.
+if [ "$BENCH_INSPECTOR" = 0 ]; then
+  export VSCODE_INSPECTOR_OPTIONS='{}'
+fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-bench.XXXXXX")
 
 # ---- 1. toolchain and release build ----------------------------------------------------------
@@ -97,7 +108,7 @@ if [ "$BENCH_SKIP_BUILD" != "1" ]; then
   step "release build (scripts/build.sh)"
   sh scripts/build.sh > "$RAW/build.log" 2>&1 || { tail -n 30 "$RAW/build.log" >&2; die "scripts/build.sh failed (log: $RAW/build.log)"; }
 fi
-[ -f build/worker/shim.mjs ] || die "build/worker/shim.mjs is missing: run without BENCH_SKIP_BUILD=1"
+[ -f "$BENCH_BUILD/worker/shim.mjs" ] || die "$BENCH_BUILD/worker/shim.mjs is missing: run without BENCH_SKIP_BUILD=1"
 # scripts/serve.sh serves a frozen copy of the build with a config that has no [build] section:
 # wrangler dev then neither rebuilds nor reloads when someone edits src/ or rebuilds build/.
 . scripts/serve-lib.sh
@@ -127,7 +138,7 @@ start_worker() {
   set -- --var "ADMIN_TOKEN:$ADMIN_TOKEN" $(for v in $WORKER_VARS "$@"; do printf -- '--var %s ' "$v"; done)
   [ -n "$BENCH_LOG_LEVEL" ] && set -- "$@" --log-level "$BENCH_LOG_LEVEL"
   # The one launcher: own port, own state, own process group (killed as one by stop_worker).
-  if serve_start "$log" "$STATE" --timeout 60 "$@"; then
+  if serve_start "$log" "$STATE" --timeout 60 --build "$BENCH_BUILD" "$@"; then
     WPID=$SERVE_PGID
     BASE=$SERVE_URL
     PORT=${BASE##*:}
@@ -225,8 +236,27 @@ oha_case() {
     $PY pgcpu "$pg" "$TMP/cpu-after.json"
     $PY oha "$label" "$c" "$RAW/oha-$id.json" "$RAW/cases/$id.json" "${SERVER:-portcullis}"
     $PY add-cpu "$RAW/cases/$id.json" "$TMP/cpu-before.json" "$TMP/cpu-after.json"
+    $PY add-calls "$RAW/cases/$id.json" "$(probe_calls "$@")"
     report_case "$RAW/cases/$id.json"
   done
+}
+
+# probe_calls OHA-ARGS...: the same request once with curl, untimed; prints its
+# `x-portcullis-calls` header (DO calls and KV reads it cost, counted by the worker; empty if none).
+probe_calls() {
+  method=GET
+  curl_args=()
+  while [ $# -gt 1 ]; do
+    case "$1" in
+      -m) method=$2; shift 2 ;;
+      -T) curl_args+=(-H "content-type: $2"); shift 2 ;;
+      -a) curl_args+=(-u "$2"); shift 2 ;;
+      -d) curl_args+=(--data-raw "$2"); shift 2 ;;
+      *) shift ;;
+    esac
+  done
+  curl -sS -m 30 -o /dev/null -D - -X "$method" "${curl_args[@]}" "$1" 2>/dev/null | tr -d '\r' \
+    | sed -n 's/^[Xx]-[Pp]ortcullis-[Cc]alls: *//p' | head -n 1
 }
 
 # drive_case ID MODE URL INPUT CONC LABEL [drive options]: one timed bench.py drive run.
@@ -380,12 +410,48 @@ print(h["alg"], h.get("typ", ""))' "$TMP/peer-token.json")
   stop_peer
 }
 
+# The side-by-side peer: @cloudflare/workers-oauth-provider as a small worker (bench/peer/),
+# under the same wrangler dev and log level as ours, in a process group of its own; our worker
+# stays up but idle. Its metadata endpoint and an empty route, as ours.
+wop_case() {
+  step "peer: @cloudflare/workers-oauth-provider under wrangler dev (bench/peer/)"
+  if [ ! -f bench/peer/node_modules/@cloudflare/workers-oauth-provider/package.json ]; then
+    (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error) > "$RAW/peer-npm.log" 2>&1 \
+      || die "npm ci in bench/peer failed (log: $RAW/peer-npm.log)"
+  fi
+  wop_version=$($PY json-get bench/peer/node_modules/@cloudflare/workers-oauth-provider/package.json version)
+  wop_port=$($PY freeport)
+  wop_inspector=$($PY freeport)
+  set -- --config "$ROOT/bench/peer/wrangler.toml" --ip 127.0.0.1 --port "$wop_port" \
+    --inspector-port "$wop_inspector" --persist-to "$TMP/peer-state" --show-interactive-dev-session=false
+  [ -n "$BENCH_LOG_LEVEL" ] && set -- "$@" --log-level "$BENCH_LOG_LEVEL"
+  PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false NO_COLOR=1 \
+    CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV=false \
+    setsid npx --no-install wrangler dev "$@" < /dev/null > "$RAW/wrangler-peer.log" 2>&1 &
+  WOP_PID=$!
+  wop_base="http://127.0.0.1:$wop_port"
+  for _ in $(seq 1 600); do
+    curl -fsS -o /dev/null -m 5 "$wop_base/.well-known/oauth-authorization-server" 2>/dev/null && break
+    kill -0 "$WOP_PID" 2>/dev/null || die "the peer's wrangler dev exited (log: $RAW/wrangler-peer.log)"
+    sleep 0.1
+  done
+  curl -fsS -o /dev/null -m 5 "$wop_base/__bench/empty" || die "the peer did not answer (log: $RAW/wrangler-peer.log)"
+  PEER_WORKER_DESC="@cloudflare/workers-oauth-provider $wop_version"
+  CPU_PG=$WOP_PID SERVER=workers-oauth-provider oha_case "GET /.well-known/oauth-authorization-server" \
+    "$wop_base/.well-known/oauth-authorization-server"
+  CPU_PG=$WOP_PID SERVER=workers-oauth-provider oha_case "GET /__bench/empty" "$wop_base/__bench/empty"
+  stop_wop
+}
+PEER_WORKER_DESC=""
+
 FORM=application/x-www-form-urlencoded
 for case_name in $BENCH_CASES; do
   case "$case_name" in
     discovery) oha_case "GET /.well-known/oauth-authorization-server" \
       "$BASE/.well-known/oauth-authorization-server" ;;
     jwks) oha_case "GET /.well-known/jwks.json" "$BASE/.well-known/jwks.json" ;;
+    empty) oha_case "GET /__bench/empty" "$BASE/__bench/empty" ;;
+    wop) wop_case ;;
     token) oha_case "POST /oauth/token (client_credentials)" -m POST -T "$FORM" \
       -a "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$BASE/oauth/token" ;;
     peer) peer_case ;;
@@ -458,6 +524,9 @@ BENCH_META_LOADAVG_END=$LOADAVG_END \
 BENCH_META_RELOADS=$RELOADS \
 BENCH_META_WORKER_VARS="$WORKER_VARS" \
 BENCH_META_PEER="$PEER_DESC" \
+BENCH_META_PEER_WORKER="$PEER_WORKER_DESC" \
+BENCH_META_BUILD="$BENCH_BUILD" \
+BENCH_META_INSPECTOR="$BENCH_INSPECTOR" \
 BENCH_META_ELAPSED="$((ELAPSED / 60)) min $((ELAPSED % 60)) s" \
 python3 -c '
 import json, os, sys

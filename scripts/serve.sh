@@ -3,9 +3,9 @@
 # instance directory of its own, on the port given, and nothing of the developer's.
 #
 #   sh scripts/serve.sh --dir DIR --port PORT [--inspector-port P] [--var NAME:VALUE]...
-#                       [--log-level LEVEL] [--timeout SECONDS]
+#                       [--log-level LEVEL] [--timeout SECONDS] [--build BUILD_DIR]
 #
-# DIR gets a private copy of build/ (made once: a restart with the same DIR serves the same
+# DIR gets a private copy of build/ (or of --build BUILD_DIR: bench/run.sh's BENCH_BUILD) (made once: a restart with the same DIR serves the same
 # worker and state), a wrangler.toml derived from the project's without its [build] table and
 # with `main` pointing at that copy (so wrangler neither rebuilds nor reloads when src/ or build/
 # change), the persisted state (DIR/state) and wrangler's own scratch (DIR/.wrangler). No
@@ -19,7 +19,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 root=$PWD
-dir="" port="" inspector="" timeout=60
+dir="" port="" inspector="" timeout=60 build=build
 set_vars=""
 loglevel=""
 while [ $# -gt 0 ]; do
@@ -31,6 +31,7 @@ while [ $# -gt 0 ]; do
 $2"; shift 2 ;;
     --log-level) loglevel=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
     *) echo "[serve] unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -43,15 +44,15 @@ free_port() {
 # wrangler defaults the inspector to 9229 when that looks free: two servers starting together
 # race for it, so each gets its own.
 [ -n "$inspector" ] || inspector=$(free_port)
-if [ ! -f build/worker/shim.mjs ]; then
-  say "build/worker/shim.mjs is missing: build the worker first (sh scripts/build.sh)"
+if [ ! -f "$build/worker/shim.mjs" ]; then
+  say "$build/worker/shim.mjs is missing: build the worker first (sh scripts/build.sh)"
   exit 1
 fi
 mkdir -p "$dir/state"
 dir=$(cd "$dir" && pwd)
 if [ ! -f "$dir/build/worker/shim.mjs" ]; then
   rm -rf "$dir/build"
-  cp -R build "$dir/build"
+  cp -R "$build" "$dir/build"
 fi
 awk -v main="$dir/build/worker/shim.mjs" '
   /^[[:space:]]*\[/ { skip = ($0 ~ /^[[:space:]]*\[build(\]|\.)/) }

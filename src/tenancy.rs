@@ -147,7 +147,7 @@ async fn wipe<K: Kind>(p: &impl Platform, name: &Name<K>, calls: &mut u32, objec
 
 /// One app: its owner's object (the owner named by the app's own object), its object, its
 /// directory entry.
-async fn erase_app(p: &(impl Platform + Directory), id: &str, calls: &mut u32, objects: &mut u32) -> Result<()> {
+async fn erase_app(p: &impl Platform, id: &str, calls: &mut u32, objects: &mut u32) -> Result<()> {
     let found = p.call(&app::object(id), app::Get {}).await;
     *calls += 1;
     match found {

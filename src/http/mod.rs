@@ -1,7 +1,9 @@
 //! Plain HTTP types the core speaks. The worker layer converts workers-rs requests into these
 //! and these responses back, so routing and every endpoint are testable natively.
 
+pub mod log;
 pub mod params;
+pub mod target;
 pub mod response;
 
 pub use response::Response;

@@ -44,7 +44,16 @@ class Portcullis extends WorkerEntrypoint {
   }
 }
 
+// One handler for every instance (not a fresh object and closure per request): `get` builds
+// the instance again when the wasm instance has been reset.
 const instanceProxyHooks = {
+  get(target, prop, receiver) {
+    if (target.instanceId !== initState.instanceId) {
+      target.instance = Reflect.construct(target.ctor, target.args, target.newTarget);
+      target.instanceId = initState.instanceId;
+    }
+    return Reflect.get(target.instance, prop, receiver);
+  },
   set: (target, prop, value, receiver) => Reflect.set(target.instance, prop, value, receiver),
   has: (target, prop) => Reflect.has(target.instance, prop),
   deleteProperty: (target, prop) => Reflect.deleteProperty(target.instance, prop),
@@ -68,16 +77,7 @@ const classProxyHooks = {
       args,
       newTarget,
     };
-    return new Proxy(instance, {
-      ...instanceProxyHooks,
-      get(target, prop, receiver) {
-        if (target.instanceId !== initState.instanceId) {
-          target.instance = Reflect.construct(target.ctor, target.args, target.newTarget);
-          target.instanceId = initState.instanceId;
-        }
-        return Reflect.get(target.instance, prop, receiver);
-      },
-    });
+    return new Proxy(instance, instanceProxyHooks);
   },
 };
 

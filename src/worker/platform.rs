@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::objects::{issuer, protocol, Name, Op};
 use crate::platform::tenant::TenantCache;
 use crate::platform::{AppStore, Audit, DomainMap, Clock, LivenessCache, Objects, Origin, Outbound, Platform, Random};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{console_log, Env, Method, Request, RequestInit};
@@ -35,6 +35,27 @@ pub struct WorkerPlatform {
     env: Env,
     config: Rc<Config>,
     keys: Rc<SigningKeys>,
+    /// What this request cost in calls out of the isolate (see [`Calls`]).
+    pub calls: Calls,
+}
+
+/// Durable Object calls and KV reads made for one request (a read the isolate's cache
+/// answered is not one). Counted where they are made, two `Cell` increments; development
+/// servers report them in `x-portcullis-calls` (src/worker/mod.rs), and bench/run.sh prints
+/// them per endpoint. The signing key's load (once per isolate) is not counted.
+#[derive(Default)]
+pub struct Calls {
+    pub durable_object: Cell<u32>,
+    pub kv_read: Cell<u32>,
+}
+
+impl Calls {
+    fn durable_object(&self) {
+        self.durable_object.set(self.durable_object.get().saturating_add(1));
+    }
+    fn kv_read(&self) {
+        self.kv_read.set(self.kv_read.get().saturating_add(1));
+    }
 }
 
 fn lookup(env: &Env, name: &str) -> Option<String> {
@@ -67,7 +88,12 @@ impl WorkerPlatform {
                 k
             }
         };
-        Ok(WorkerPlatform { env, config, keys })
+        Ok(WorkerPlatform {
+            env,
+            config,
+            keys,
+            calls: Calls::default(),
+        })
     }
 
     fn kv(&self) -> Result<worker::kv::KvStore> {
@@ -187,6 +213,7 @@ impl crate::pages::Branded for Console {
 
 impl Objects for WorkerPlatform {
     async fn call<O: Op>(&self, name: &Name<O::Kind>, op: O) -> Result<O::Reply> {
+        self.calls.durable_object();
         call(&self.env, name, op).await
     }
 }
@@ -206,6 +233,7 @@ impl AppStore for WorkerPlatform {
         }) {
             return Ok(hit);
         }
+        self.calls.kv_read();
         let app: Option<App> = self
             .kv()?
             .get(&key)
@@ -257,6 +285,7 @@ impl AppStore for WorkerPlatform {
         limit: usize,
     ) -> Result<(Vec<String>, Option<String>)> {
         let prefix = format!("{space}app:");
+        self.calls.kv_read();
         let mut q = self.kv()?.list().prefix(prefix.clone()).limit(limit as u64);
         if let Some(c) = cursor {
             q = q.cursor(c.to_owned());
@@ -285,6 +314,7 @@ impl DomainMap for WorkerPlatform {
         }) {
             return Ok(hit);
         }
+        self.calls.kv_read();
         let label = self
             .kv()?
             .get(&key)
