@@ -5,7 +5,6 @@
 use super::support::*;
 use super::tenancy::{create_org, send_at};
 use crate::config::{Config, Secret};
-use crate::http::Response;
 use crate::platform::memory::MemPlatform;
 use crate::util::{b64url, sha256, sha256_hex};
 use serde_json::{json, Value};
@@ -13,31 +12,6 @@ use serde_json::{json, Value};
 const ACME: &str = "http://acme.localhost:8787";
 const BETA: &str = "http://beta.localhost:8787";
 const CB: &str = "https://rp.example/cb";
-
-fn get_at(p: &MemPlatform, origin: &str, b: &mut Browser, target: &str) -> Response {
-    let r = send_at(p, origin, req("GET", target, &[("cookie", &b.headers())], ""));
-    b.take(&r);
-    r
-}
-
-fn post_at(p: &MemPlatform, origin: &str, b: &mut Browser, target: &str, body: &str) -> Response {
-    let c = b.headers();
-    let h = [("cookie", c.as_str()), ("content-type", "application/x-www-form-urlencoded"), ("origin", origin)];
-    let r = send_at(p, origin, req("POST", target, &h, body));
-    b.take(&r);
-    r
-}
-
-fn signed_in_at(p: &MemPlatform, origin: &str, email: &str) -> Browser {
-    let mut b = Browser::default();
-    let csrf = csrf_of(&get_at(p, origin, &mut b, "/signup"));
-    let signup = form(&[("csrf", &csrf), ("email", email), ("password", "password123"), ("name", "Ann")]);
-    let r = post_at(p, origin, &mut b, "/signup", &signup);
-    assert_eq!(r.status, 200, "{}", text(&r));
-    let login = form(&[("csrf", &csrf_of(&r)), ("email", email), ("password", "password123")]);
-    assert_eq!(post_at(p, origin, &mut b, "/login", &login).status, 303);
-    b
-}
 
 /// A confidential relying party at `origin` holding `scopes` (the OIDC ones are implied).
 fn rp_at(p: &MemPlatform, origin: &str, scopes: &[&str]) -> (String, String) {

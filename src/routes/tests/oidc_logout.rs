@@ -28,31 +28,6 @@ fn orgs() -> MemPlatform {
     p
 }
 
-fn get_at(p: &MemPlatform, origin: &str, b: &mut Browser, target: &str) -> Response {
-    let r = send_at(p, origin, req("GET", target, &[("cookie", &b.headers())], ""));
-    b.take(&r);
-    r
-}
-
-fn post_at(p: &MemPlatform, origin: &str, b: &mut Browser, target: &str, body: &str) -> Response {
-    let c = b.headers();
-    let h = [("cookie", c.as_str()), ("content-type", "application/x-www-form-urlencoded"), ("origin", origin)];
-    let r = send_at(p, origin, req("POST", target, &h, body));
-    b.take(&r);
-    r
-}
-
-fn signed_in_at(p: &MemPlatform, origin: &str, email: &str) -> Browser {
-    let mut b = Browser::default();
-    let csrf = csrf_of(&get_at(p, origin, &mut b, "/signup"));
-    let signup = form(&[("csrf", &csrf), ("email", email), ("password", "password123"), ("name", "Ann")]);
-    let r = post_at(p, origin, &mut b, "/signup", &signup);
-    assert_eq!(r.status, 200, "{}", text(&r));
-    let login = form(&[("csrf", &csrf_of(&r)), ("email", email), ("password", "password123")]);
-    assert_eq!(post_at(p, origin, &mut b, "/login", &login).status, 303);
-    b
-}
-
 /// A relying party at `origin` with a post-logout redirect URI and a back-channel logout URI.
 fn rp_at(p: &MemPlatform, origin: &str) -> (String, String) {
     let body = json!({"name": "RP", "redirect_uris": [CB], "scopes": ["public"],

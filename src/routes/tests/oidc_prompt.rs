@@ -13,20 +13,6 @@ const CB: &str = "https://rp.example/cb";
 const ACME: &str = "http://acme.localhost:8787";
 const BETA: &str = "http://beta.localhost:8787";
 
-fn get_at(p: &MemPlatform, origin: &str, b: &mut Browser, target: &str) -> Response {
-    let r = send_at(p, origin, req("GET", target, &[("cookie", &b.headers())], ""));
-    b.take(&r);
-    r
-}
-
-fn post_at(p: &MemPlatform, origin: &str, b: &mut Browser, target: &str, body: &str) -> Response {
-    let c = b.headers();
-    let h = [("cookie", c.as_str()), ("content-type", "application/x-www-form-urlencoded"), ("origin", origin)];
-    let r = send_at(p, origin, req("POST", target, &h, body));
-    b.take(&r);
-    r
-}
-
 fn sign_up_at(p: &MemPlatform, origin: &str, email: &str, name: &str) {
     let mut b = Browser::default();
     let csrf = csrf_of(&get_at(p, origin, &mut b, "/signup"));

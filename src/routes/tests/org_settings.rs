@@ -345,30 +345,6 @@ fn a_large_organisation_is_erased_in_several_passes() {
     assert!(expect_json(&platform_op(&p, "GET", "/admin/orgs/acme", &json!({})), 200)["erased_at"].is_i64());
 }
 
-/// A browser signed up and logged in as `email` at `origin`.
-fn signed_in_at(p: &MemPlatform, origin: &str, email: &str) -> Browser {
-    let mut b = Browser::default();
-    let get = |b: &mut Browser, target: &str| {
-        let r = send_at(p, origin, req("GET", target, &[("cookie", &b.headers())], ""));
-        b.take(&r);
-        r
-    };
-    let post = |b: &mut Browser, target: &str, body: String| {
-        let c = b.headers();
-        let h = [("cookie", c.as_str()), ("content-type", "application/x-www-form-urlencoded"), ("origin", origin)];
-        let r = send_at(p, origin, req("POST", target, &h, body));
-        b.take(&r);
-        r
-    };
-    let csrf = csrf_of(&get(&mut b, "/signup"));
-    let r = post(&mut b, "/signup", form(&[("csrf", &csrf), ("email", email), ("password", "password123"), ("name", "Ann")]));
-    assert_eq!(r.status, 200, "{}", text(&r));
-    let csrf = csrf_of(&r);
-    let r = post(&mut b, "/login", form(&[("csrf", &csrf), ("email", email), ("password", "password123")]));
-    assert_eq!(r.status, 303, "{}", text(&r));
-    b
-}
-
 #[test]
 fn an_organisation_s_brand_is_set_by_the_operator_and_shown_on_its_pages_only() {
     let p = orgs();

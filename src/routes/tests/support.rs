@@ -379,3 +379,51 @@ pub fn app_token(p: &MemPlatform, jwt: &str) -> Response {
 pub fn jwt_bearer(p: &MemPlatform, assertion: &str) -> Response {
     token_with(p, &[("grant_type", JWT_BEARER), ("assertion", assertion)], &[])
 }
+
+// ---------------------------------------------------------------------------------------------
+// Requests at one origin (a tenant's host), and a browser there
+// ---------------------------------------------------------------------------------------------
+
+fn at(origin: &str, mut r: Request) -> Request {
+    r.origin = origin.into();
+    for (k, v) in r.headers.iter_mut() {
+        if k == "origin" {
+            *v = origin.into();
+        }
+    }
+    r
+}
+
+/// `r` as sent to `origin` (its host decides the tenant).
+pub fn send_at(p: &MemPlatform, origin: &str, r: Request) -> Response {
+    send(p, at(origin, r))
+}
+
+/// A GET at `origin` from browser `b` (its cookies sent and kept).
+pub fn get_at(p: &MemPlatform, origin: &str, b: &mut Browser, target: &str) -> Response {
+    let r = send_at(p, origin, req("GET", target, &[("cookie", &b.headers())], ""));
+    b.take(&r);
+    r
+}
+
+/// A form POST at `origin` from browser `b`, with `Origin` as a browser sends it.
+pub fn post_at(p: &MemPlatform, origin: &str, b: &mut Browser, target: &str, body: &str) -> Response {
+    let c = b.headers();
+    let h = [("cookie", c.as_str()), ("content-type", "application/x-www-form-urlencoded"), ("origin", origin)];
+    let r = send_at(p, origin, req("POST", target, &h, body));
+    b.take(&r);
+    r
+}
+
+/// A browser signed up (name Ann) and logged in as `email` at `origin` (password `password123`).
+pub fn signed_in_at(p: &MemPlatform, origin: &str, email: &str) -> Browser {
+    let mut b = Browser::default();
+    let csrf = csrf_of(&get_at(p, origin, &mut b, "/signup"));
+    let signup = form(&[("csrf", &csrf), ("email", email), ("password", "password123"), ("name", "Ann")]);
+    let r = post_at(p, origin, &mut b, "/signup", &signup);
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let login = form(&[("csrf", &csrf_of(&r)), ("email", email), ("password", "password123")]);
+    let r = post_at(p, origin, &mut b, "/login", &login);
+    assert_eq!(r.status, 303, "{}", text(&r));
+    b
+}

@@ -3,7 +3,7 @@
 
 use super::support::*;
 use crate::config::{Config, Secret};
-use crate::http::{Request, Response};
+use crate::http::Response;
 use crate::platform::memory::MemPlatform;
 use crate::util::{b64url, sha256};
 use serde_json::{json, Value};
@@ -36,19 +36,7 @@ fn with_orgs(p: MemPlatform) -> MemPlatform {
     p
 }
 
-fn at(origin: &str, mut r: Request) -> Request {
-    r.origin = origin.into();
-    for (k, v) in r.headers.iter_mut() {
-        if k == "origin" {
-            *v = origin.into();
-        }
-    }
-    r
-}
-
-pub(super) fn send_at(p: &MemPlatform, origin: &str, r: Request) -> Response {
-    send(p, at(origin, r))
-}
+pub(super) use super::support::send_at;
 
 fn form_at(p: &MemPlatform, origin: &str, target: &str, pairs: &[(&str, &str)]) -> Response {
     let h = [("content-type", "application/x-www-form-urlencoded")];
