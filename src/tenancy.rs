@@ -78,7 +78,8 @@ async fn state(p: &impl Platform, label: &str, mut snapshot: Snapshot) -> Result
         // ACCESS_TOKEN_ALG changed since the keys were made: a key of the new kind signs, the
         // old ones still verify.
         Err(KeyProblem::NoKeyFor(_)) => {
-            snapshot = p.call(&org::object(label), org::RotateKey { pem: fresh_keys(alg)? }).await?;
+            let cmd = org::RotateKey { pem: fresh_keys(alg)?, if_version: Some(snapshot.record.version) };
+            snapshot = p.call(&org::object(label), cmd).await?;
             SigningKeys::from_pems_for(&snapshot.keys.join("\n"), alg, false)?
         }
         other => other?,
@@ -95,7 +96,9 @@ async fn state(p: &impl Platform, label: &str, mut snapshot: Snapshot) -> Result
 
 /// The organisation's configuration: the deployment's, with what its record sets laid over.
 /// The deployment's `INITIAL_ACCESS_TOKEN` is not an organisation's; its operators' tokens are
-/// (`operator_token_hashes`). `ADMIN_TOKEN`, the platform operator's, works everywhere.
+/// (`operator_token_hashes`). `ADMIN_TOKEN`, the platform operator's, works everywhere. The
+/// gateway's routes are the deployment's and serve every tenant; the origin tells tenants
+/// apart by `x-auth-issuer` (docs/DESIGN.md, Gateway).
 pub fn config_for(base: &Config, r: &OrgRecord, operator_hashes: &[String]) -> Config {
     let mut c = base.clone();
     let pol = &r.policies;
@@ -133,7 +136,8 @@ pub fn config_for(base: &Config, r: &OrgRecord, operator_hashes: &[String]) -> C
 /// (up to [`org::KEYS_KEPT`]). Answers the kids of the key set, the signing one first.
 pub async fn rotate_keys(p: &impl Platform, label: &str) -> Result<Vec<String>> {
     let alg = p.config().access_token_alg;
-    let snapshot = p.call(&org::object(label), org::RotateKey { pem: fresh_keys(alg)? }).await?;
+    let cmd = org::RotateKey { pem: fresh_keys(alg)?, if_version: None };
+    let snapshot = p.call(&org::object(label), cmd).await?;
     let keys = SigningKeys::from_pems_for(&snapshot.keys.join("\n"), alg, false)?;
     Ok(keys.kids())
 }

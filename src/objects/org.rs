@@ -246,9 +246,16 @@ op! {
     /// Makes `pem` the signing key; the previous ones still verify, up to [`KEYS_KEPT`] in all.
     RotateKey in Org => Snapshot {
         pub pem: String,
+        /// Rotate only if the record is still at this version (isolates that all saw the same
+        /// stale key set rotate once, not once each).
+        #[serde(default)]
+        pub if_version: Option<u64>,
     }
     |cmd, kv, _now| {
         let record = live(kv)?;
+        if cmd.if_version.is_some_and(|v| v != record.version) {
+            return snapshot(kv, record);
+        }
         let mut keys: Vec<String> = load(kv, KEYS)?.unwrap_or_default();
         keys.insert(0, cmd.pem);
         keys.truncate(KEYS_KEPT);

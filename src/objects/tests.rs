@@ -482,10 +482,13 @@ fn an_organisation_is_admitted_with_its_state_and_its_request_quota() {
     let s = run(&mut kv, 180, org::OfferKey { pem: "racing".into() }).unwrap();
     assert_eq!((s.keys.clone(), s.record.version), (vec!["first".to_owned()], 2));
     for k in ["k2", "k3", "k4"] {
-        run(&mut kv, 180, org::RotateKey { pem: k.into() }).unwrap();
+        run(&mut kv, 180, org::RotateKey { pem: k.into(), if_version: None }).unwrap();
     }
     let a = run(&mut kv, 180, org::Admit { known: Some(2) }).unwrap();
     assert_eq!(a.snapshot.unwrap().keys, vec!["k4", "k3", "k2"]);
+    // A rotation conditional on a version that has moved changes nothing.
+    let s = run(&mut kv, 180, org::RotateKey { pem: "late".into(), if_version: Some(2) }).unwrap();
+    assert_eq!((s.keys[0].as_str(), s.record.version), ("k4", 5));
 
     let op = Operator { id: "o1".into(), name: "Ops".into(), created_at: 0, token_sha256: "aa".into() };
     run(&mut kv, 180, org::AddOperator { operator: op }).unwrap();

@@ -92,7 +92,9 @@ pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Respo
         let auth_time = s.auth_time(p.config().session_ttl, now);
         Signed {
             auth_time,
-            fresh: prompt::fresh(q.get(LOGIN_MARKER), auth_time, now),
+            // A fresh log-in is only ever made by sending the person to log in, which prompt=none
+            // never does: a marker on such a request is not ours.
+            fresh: !i.prompt.none && prompt::fresh(q.get(LOGIN_MARKER), auth_time, now),
             hint_mismatch: i.hint_sub.as_deref().is_some_and(|sub| sub != s.user_id),
         }
     });

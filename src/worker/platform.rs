@@ -111,8 +111,15 @@ async fn load_keys(env: &Env) -> Result<SigningKeys> {
     let alg = AccessTokenAlg::from_var(lookup(env, "ACCESS_TOKEN_ALG").as_deref())
         .ok_or_else(|| Error::server("ACCESS_TOKEN_ALG must be RS256 or EdDSA"))?;
     if let Some(pems) = lookup(env, "SIGNING_KEYS") {
-        return SigningKeys::from_pems_for(&pems, alg, false)
-            .map_err(|e| Error::server(format!("SIGNING_KEYS: {e}")));
+        let keys = SigningKeys::from_pems_for(&pems, alg, false)
+            .map_err(|e| Error::server(format!("SIGNING_KEYS: {e}")))?;
+        // OpenID Connect's mandatory algorithm: ID tokens and logout tokens are RS256.
+        if keys.id_token_alg() != AccessTokenAlg::Rs256 {
+            return Err(Error::server(
+                "SIGNING_KEYS: add an RSA key (ID tokens are RS256, OpenID Connect's mandatory algorithm)",
+            ));
+        }
+        return Ok(keys);
     }
     // The RSA key always (ID tokens are RS256, OpenID Connect's mandatory algorithm); with
     // EdDSA access tokens, the Ed25519 key beside it.

@@ -471,3 +471,14 @@ fn an_app_s_default_max_age_applies_when_the_request_has_none() {
         assert_eq!(r.status, 400, "{bad}: {}", text(&r));
     }
 }
+
+#[test]
+fn prompt_none_ignores_a_log_in_marker_it_can_never_have_made() {
+    let p = platform();
+    let (rp, mut b, _) = consented(&p);
+    p.advance(5);
+    // A recent log-in, and a marker forged onto a silent request: still login_required.
+    let forged = (now(&p) - 60).to_string();
+    let u = url(&rp.0, &[("prompt", "none"), ("max_age", "0"), ("login_after", &forged)]);
+    assert_eq!(error_of(&get_at(&p, ORIGIN, &mut b, &u), ORIGIN), "login_required");
+}
