@@ -39,6 +39,10 @@ pub fn clear_session_cookie(req: &Request) -> String {
 /// `GET`/`POST /oauth/logout`.
 pub async fn end_session(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let q = end_session::params(req)?;
+    // The confirmation form's two buttons; anything else is not ours.
+    if q.get("logout").is_some_and(|v| v != "yes" && v != "no") {
+        return Err(Error::page(ErrorCode::InvalidRequest, "Sign out", "logout must be yes or no."));
+    }
     let r = end_session::check(p, issuer, &q).await?;
     // The confirmation form of this page posts back with its CSRF token.
     if req.method == "POST" && q.contains("csrf") {

@@ -421,3 +421,15 @@ fn logout_metadata_is_registered_with_the_redirect_uri_rules() {
     let r = send(&p, json_req("POST", "/admin/apps", Some("admin-secret"), &json!({"name": "Local", "redirect_uris": [CB], "backchannel_logout_uri": "http://127.0.0.1:9999/bc"})));
     assert_eq!(r.status, 201, "{}", text(&r));
 }
+
+#[test]
+fn an_unknown_answer_of_the_confirmation_form_is_refused_and_ends_nothing() {
+    let p = orgs();
+    let mut b = signed_in_at(&p, ACME, "ann@example.com");
+    let page = get_at(&p, ACME, &mut b, "/oauth/logout");
+    assert_eq!(page.status, 200);
+    let body = form(&[("csrf", &csrf_of(&page)), ("logout", "AAA")]);
+    let r = post_at(&p, ACME, &mut b, "/oauth/logout", &body);
+    assert_eq!(r.status, 400, "{}", text(&r));
+    assert!(signed_in_as(&p, ACME, &mut b), "the session is kept");
+}
