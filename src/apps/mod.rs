@@ -1,9 +1,9 @@
 //! The app registry: creating, reading, updating, removing apps and regenerating secrets.
 //! Shared by the admin API, RFC 7591 registration, the registration page and `/apps`.
-//! Order of writes: the tenant's quota (`MAX_APPS` or the organisation's, atomic, when set),
+//! Order of writes: the tenant's quota (`MAX_APPS` or the organisation's, atomic, always counted),
 //! the owner's counter (the 1000-app limit, atomic), the app's Durable Object (authoritative),
 //! then the KV copy that the hot path reads. A step that fails gives back what the steps before
-//! it counted.
+//! it counted. Removal releases the counted places first, then the object, then the KV copy.
 
 
 use crate::rules::fields::{self as validate, AUTH_METHODS};
@@ -237,11 +237,11 @@ pub async fn update(p: &impl Platform, mut app: App, actor: &str) -> Result<App>
 }
 
 /// Removes an app: its tokens die at once (new epoch), its slots under the owner and in the
-/// tenant's quota are freed.
+/// tenant's quota are freed. The slots go first: both releases are idempotent, so a delete that
+/// fails half-way is retried whole (the app is still found), whereas slots released after the
+/// object was gone could never be given back.
 pub async fn delete(p: &impl Platform, id: &str, actor: &str) -> Result<()> {
     let app = authoritative(p, id).await?;
-    p.call(&object::object(id), object::Delete {}).await?;
-    p.delete_app_meta(id).await?;
     p.call(
         &owner::object(&app.owner),
         owner::Release {
@@ -250,6 +250,8 @@ pub async fn delete(p: &impl Platform, id: &str, actor: &str) -> Result<()> {
     )
     .await?;
     release_from_quota(p, id).await?;
+    p.call(&object::object(id), object::Delete {}).await?;
+    p.delete_app_meta(id).await?;
     audit(p, actor, "app.delete", id);
     Ok(())
 }
