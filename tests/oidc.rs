@@ -77,7 +77,8 @@ fn discovery_is_the_rfc8414_metadata_plus_openid_connect() {
     }
     assert_eq!(d["request_parameter_supported"], json!(false));
     assert_eq!(d["request_uri_parameter_supported"], json!(false));
-    assert_eq!(d["claims_parameter_supported"], json!(false));
+    assert_eq!(d["claims_parameter_supported"], json!(true));
+    assert_eq!(d["acr_values_supported"], json!(["urn:portcullis:acr:password"]));
     s.get(&path_of(s, &d["jwks_uri"])).expect(200);
     s.get(&path_of(s, &d["userinfo_endpoint"])).expect_error(401, "invalid_token");
 }
@@ -144,6 +145,49 @@ fn code_flow_with_nonce_id_token_userinfo_and_refresh() {
     assert!(plain.get("nonce").is_none());
     let me = userinfo(s, t["access_token"].as_str().unwrap()).expect_json(200);
     assert_eq!(me, json!({"sub": claims["sub"]}));
+}
+
+#[test]
+fn the_claims_parameter_releases_single_claims_after_consent_and_acr_is_stated() {
+    let s = s();
+    let d = discovery(s);
+    let c = Client::web(s, &["public", "email"]);
+    let (b, person) = Browser::signed_up(s, "claims");
+    let (verifier, challenge) = pkce();
+    let claims = r#"{"userinfo":{"email":{"essential":true}},"id_token":{"name":null,"acr":{"values":["urn:portcullis:acr:password"]}}}"#;
+    let path = authorize_path(&[
+        ("response_type", "code"),
+        ("client_id", c.id()),
+        ("redirect_uri", c.redirect_uri.as_str()),
+        ("scope", "openid"),
+        ("claims", claims),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    let t = c.redeem(s, &b.code(s, &path), Some(&verifier)).expect_json(200);
+    assert_eq!(t["scope"], "openid");
+    let id = verify_id_token(s, &d, c.id(), t["id_token"].as_str().unwrap());
+    assert_eq!(id["name"], person.name.as_str());
+    assert_eq!(id["acr"], "urn:portcullis:acr:password");
+    assert!(id.get("email").is_none(), "{id}");
+    let me = userinfo(s, t["access_token"].as_str().unwrap()).expect_json(200);
+    assert_eq!(me, json!({"sub": id["sub"], "email": person.email.to_lowercase()}));
+    // Malformed claims: back to the client, no code.
+    let path = authorize_path(&[
+        ("response_type", "code"),
+        ("client_id", c.id()),
+        ("redirect_uri", c.redirect_uri.as_str()),
+        ("scope", "openid"),
+        ("state", "st"),
+        ("claims", "{\"userinfo\":"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    let r = b.get(&path);
+    r.expect(302);
+    let loc = r.header("location").unwrap();
+    assert_eq!(query_param(loc, "error").as_deref(), Some("invalid_request"), "{loc}");
+    assert!(query_param(loc, "code").is_none(), "{loc}");
 }
 
 #[test]

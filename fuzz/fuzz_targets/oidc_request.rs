@@ -1,13 +1,14 @@
 //! The OpenID Connect authorization request parameters: `rules::prompt::{parse_prompt,
 //! parse_max_age, fresh}`, `rules::login_hint::{check, usable}` and
-//! `oauth::id_token_hint::subject`, each against a model of what it must accept. Input: a
+//! `oauth::id_token_hint::subject`, `rules::claims_request::parse` and `rules::acr::check`,
+//! each against a model of what it must accept. Input: a
 //! selector byte, then UTF-8 text. Selector 5 splices the text into a valid ID token (signed
 //! with the fuzz key) at the position the text's first byte names.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use portcullis::crypto::jwt;
 use portcullis::oauth::id_token_hint::subject;
-use portcullis::rules::{login_hint, prompt};
+use portcullis::rules::{acr, claims_request, login_hint, prompt};
 use portcullis_fuzz::{signing_keys, CLIENT_ID, ISSUER, NOW};
 use std::sync::OnceLock;
 
@@ -45,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(rest) else {
         return;
     };
-    match selector % 6 {
+    match selector % 8 {
         0 => {
             let tokens: Vec<&str> = s.split(' ').filter(|t| !t.is_empty()).collect();
             let known = ["none", "login", "consent", "select_account"];
@@ -91,6 +92,31 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         4 => check_hint(s),
+        6 => {
+            // The `claims` parameter: refused unless a JSON object within the size limit; what
+            // it yields is only known person claims, each once, and a bounded `sub`.
+            let got = claims_request::parse(Some(s));
+            let is_object = serde_json::from_str::<serde_json::Value>(s).is_ok_and(|v| v.is_object());
+            if s.trim().is_empty() {
+                assert_eq!(got.as_ref().ok(), Some(&None));
+            } else if !is_object || s.len() > claims_request::MAX_BYTES {
+                assert!(got.is_err(), "{s:?}");
+            }
+            if let Ok(Some(r)) = got {
+                for list in [&r.userinfo, &r.id_token] {
+                    assert!(list.iter().all(|c| claims_request::PERSON_CLAIMS.contains(&c.as_str())));
+                    let mut d = list.clone();
+                    d.dedup();
+                    assert_eq!(&d, list);
+                }
+                assert!(r.sub.as_ref().is_none_or(|v| !v.is_empty() && v.len() <= 255));
+            }
+        }
+        7 => {
+            // acr_values is voluntary: refused only when too long or with control characters.
+            let model = s.len() <= acr::MAX_ACR_VALUES && !s.chars().any(char::is_control);
+            assert_eq!(acr::check(Some(s), None).is_ok(), model, "{s:?}");
+        }
         _ => {
             let valid = valid_hint();
             let at = s.bytes().next().map_or(0, |b| b as usize * valid.len() / 256);

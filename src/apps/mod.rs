@@ -64,7 +64,8 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
         redirect_uri::validate(u, false)?;
     }
     crate::rules::post_logout_redirect_uri::validate(&app.post_logout_redirect_uris)?;
-    crate::rules::oidc_client::validate(app)?;
+    let algs: Vec<&str> = p.keys().id_token_algs().iter().map(|a| a.as_str()).collect();
+    crate::rules::oidc_client::validate(app, &algs)?;
     if let Some(u) = &app.backchannel_logout_uri {
         crate::rules::backchannel_logout_uri::validate(u, p.config().dev())?;
     }

@@ -286,11 +286,16 @@ impl SigningKeys {
     /// The key that signs ID tokens: the first RSA key, the signing key first (RS256 is what
     /// every OpenID Connect client must accept, and what one that registered no
     /// `id_token_signed_response_alg` expects); the Ed25519 signing key only when there is no
-    /// RSA key at all.
-    fn id_token_key(&self) -> &SigningKey {
-        self.all()
-            .find(|k| k.alg() == AccessTokenAlg::Rs256)
+    /// RSA key at all. With `want` (the app's `id_token_signed_response_alg`), the first key of
+    /// that algorithm if there is one.
+    fn id_token_key_for(&self, want: Option<AccessTokenAlg>) -> &SigningKey {
+        want.and_then(|w| self.all().find(|k| k.alg() == w))
+            .or_else(|| self.all().find(|k| k.alg() == AccessTokenAlg::Rs256))
             .unwrap_or(&self.current)
+    }
+
+    fn id_token_key(&self) -> &SigningKey {
+        self.id_token_key_for(None)
     }
 
     /// The `alg` of the ID tokens we sign (see [`SigningKeys::sign_id_token`]).
@@ -298,21 +303,43 @@ impl SigningKeys {
         self.id_token_key().alg()
     }
 
-    /// Signs an OpenID Connect ID token (`typ: JWT`, never `at+jwt`: it is not an access token
-    /// and [`crate::oauth::mint::validate`] refuses it as one). Fails only if `claims` is not a
-    /// JSON object.
-    pub fn sign_id_token(&self, claims: &serde_json::Value) -> Result<String, String> {
-        let k = self.id_token_key();
+    /// The `alg` of the ID tokens we sign for an app that asked for `want`.
+    pub fn id_token_alg_for(&self, want: Option<AccessTokenAlg>) -> AccessTokenAlg {
+        self.id_token_key_for(want).alg()
+    }
+
+    /// Every algorithm ID tokens can be signed with here (the default first): what discovery
+    /// states and an app's `id_token_signed_response_alg` may name.
+    pub fn id_token_algs(&self) -> Vec<AccessTokenAlg> {
+        let mut v = vec![self.id_token_alg()];
+        for k in self.all() {
+            if !v.contains(&k.alg()) {
+                v.push(k.alg());
+            }
+        }
+        v
+    }
+
+    /// Signs an ID token with the key for `want` (see [`SigningKeys::id_token_alg_for`]).
+    pub fn sign_id_token_as(&self, want: Option<AccessTokenAlg>, claims: &serde_json::Value) -> Result<String, String> {
+        let k = self.id_token_key_for(want);
         match &k.kind {
             Kind::Rsa { signer, .. } => jwt::sign_rs256(&k.id_header, claims, signer),
             Kind::Ed25519 { signing, .. } => jwt::sign_eddsa(&k.id_header, claims, signing),
         }
     }
 
+    /// Signs an OpenID Connect ID token (`typ: JWT`, never `at+jwt`: it is not an access token
+    /// and [`crate::oauth::mint::validate`] refuses it as one). Fails only if `claims` is not a
+    /// JSON object.
+    pub fn sign_id_token(&self, claims: &serde_json::Value) -> Result<String, String> {
+        self.sign_id_token_as(None, claims)
+    }
+
     /// Signs an OpenID Connect Back-Channel Logout token (`typ: logout+jwt`, §2.4) with the ID
-    /// token key: what the app verifies ID tokens with. Fails only if `claims` is not an object.
-    pub fn sign_logout_token(&self, claims: &serde_json::Value) -> Result<String, String> {
-        let k = self.id_token_key();
+    /// token key for the app's `want`: what the app verifies ID tokens with. Fails only if `claims` is not an object.
+    pub fn sign_logout_token(&self, want: Option<AccessTokenAlg>, claims: &serde_json::Value) -> Result<String, String> {
+        let k = self.id_token_key_for(want);
         let header = jwt::signing_header(&k.kid, "logout+jwt");
         match &k.kind {
             Kind::Rsa { signer, .. } => jwt::sign_rs256(&header, claims, signer),

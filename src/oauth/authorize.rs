@@ -3,8 +3,10 @@
 //! until the redirect URI is known to be registered every refusal is a page; after, errors go
 //! back to the client with `iss` (RFC 9207). For OpenID Connect it also reads what the request
 //! asks of the interaction ([`Interaction`]: `prompt`, `max_age`, `id_token_hint`,
-//! `login_hint`; `ui_locales`, `display`, `claims_locales`, `acr_values` and unknown parameters
-//! are ignored); request objects (`request`, `request_uri`) are refused. Allow issues a
+//! `login_hint`), the claims it asks for one by one (`claims`, `rules::claims_request`) and the
+//! class of authentication (`acr_values`, an `acr` claim: `rules::acr`); `ui_locales`,
+//! `display`, `claims_locales` and unknown parameters are ignored; request objects (`request`,
+//! `request_uri`) are refused. Allow issues a
 //! single-use code bound to client, redirect URI, scopes, user and PKCE challenge. The pages
 //! that drive it are `pages::authorize`.
 
@@ -15,7 +17,7 @@ use crate::model::valid_client_id;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::resource;
 use crate::rules::prompt::{self, Prompt};
-use crate::rules::{login_hint, nonce, pkce, redirect_uri, scope};
+use crate::rules::{acr, claims_request, login_hint, nonce, pkce, redirect_uri, scope};
 use crate::platform::random_token;
 use crate::objects::grants::{Authn, CodeRecord, IssueCode};
 use crate::objects::session::SessionRecord;
@@ -37,6 +39,25 @@ pub struct Authz {
     pub nonce: Option<String>,
     /// What an OpenID Connect request asks of the interaction (nothing for plain OAuth).
     pub interaction: Interaction,
+    /// The person's claims the `claims` parameter asked for that the app may have
+    /// (`rules::claims_request::permitted`).
+    pub claims: AskedClaims,
+}
+
+/// The claims an OpenID Connect request asked for one by one, at the userinfo endpoint and in
+/// the ID token; `beyond` those of them the granted scopes do not release, which need consent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AskedClaims {
+    pub userinfo: Vec<String>,
+    pub id_token: Vec<String>,
+    pub beyond: Vec<String>,
+}
+
+impl AskedClaims {
+    /// The consent markers (`claim:<name>`) the person's consent must hold besides the scopes.
+    pub fn consent_markers(&self) -> Vec<String> {
+        self.beyond.iter().map(|c| claims_request::consent_marker(c)).collect()
+    }
 }
 
 /// What an OpenID Connect authentication request asks of the interaction (Core 1.0 §3.1.2.1);
@@ -53,12 +74,18 @@ pub struct Interaction {
 }
 
 /// Reads `prompt`, `max_age` (else the app's registered `default_max_age`), `id_token_hint`
-/// and `login_hint` of an OpenID Connect request.
-fn interaction(p: &impl Platform, issuer: &str, app: &App, q: &Params) -> Result<Interaction> {
+/// (or the `sub` the `claims` parameter names) and `login_hint` of an OpenID Connect request.
+fn interaction(p: &impl Platform, issuer: &str, app: &App, q: &Params, claims_sub: Option<&str>) -> Result<Interaction> {
     let client_id = app.client_id.as_str();
     let hint_sub = match q.get("id_token_hint") {
         Some(hint) => Some(crate::oauth::id_token_hint::subject(p.keys(), issuer, client_id, hint)?),
         None => None,
+    };
+    let hint_sub = match (hint_sub, claims_sub) {
+        (Some(h), Some(c)) if h != c => {
+            return Err(Error::invalid_request("the claims parameter names another sub than id_token_hint"))
+        }
+        (h, c) => h.or_else(|| c.map(str::to_owned)),
     };
     Ok(Interaction {
         prompt: prompt::parse_prompt(q.get("prompt"))?,
@@ -152,14 +179,23 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
     .map_err(&fail)?;
     let aud = resource::audience(p, issuer, q.get("resource")).map_err(&fail)?;
     let nonce = nonce::check(q.get("nonce")).map_err(&fail)?;
-    let interaction = if scopes.iter().any(|s| s == "openid") {
-        interaction(p, issuer, &app, q).map_err(&fail)?
+    let (interaction, claims) = if scopes.iter().any(|s| s == "openid") {
+        let asked = claims_request::parse(q.get("claims")).map_err(&fail)?.unwrap_or_default();
+        acr::check(q.get("acr_values"), asked.acr.as_ref()).map_err(&fail)?;
+        let i = interaction(p, issuer, &app, q, asked.sub.as_deref()).map_err(&fail)?;
+        let userinfo = claims_request::permitted(&asked.userinfo, &allowed);
+        let id_token = claims_request::permitted(&asked.id_token, &allowed);
+        let mut both = userinfo.clone();
+        both.extend(id_token.iter().filter(|c| !userinfo.contains(c)).cloned());
+        let beyond = claims_request::beyond_scopes(&both, &scopes);
+        (i, AskedClaims { userinfo, id_token, beyond })
     } else {
-        Interaction::default()
+        (Interaction::default(), AskedClaims::default())
     };
     Ok(Authz {
         nonce,
         interaction,
+        claims,
         redirect_uri_sent: sent.is_some(),
         redirect_uri: uri.clone(),
         scopes,
@@ -178,6 +214,8 @@ pub async fn mint_code(p: &impl Platform, a: &Authz, session: &SessionRecord) ->
     let authn = Authn {
         auth_time: session.auth_time(p.config().session_ttl, p.now()),
         sid: session.sid.clone(),
+        userinfo: a.claims.userinfo.clone(),
+        id_token: a.claims.id_token.clone(),
     };
     let record = CodeRecord {
         user_id: session.user_id.clone(),
@@ -212,12 +250,20 @@ pub async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, session: &Se
     Ok(Response::redirect(&redirect_with(&a.redirect_uri, &pairs)).client(Some(&a.app.client_id)))
 }
 
-/// Whether the person already consented to every scope asked for.
+/// Whether the person already consented to every scope asked for, and to every claim asked
+/// for beyond them.
 pub async fn consented(p: &impl Platform, user_id: &str, a: &Authz) -> Result<bool> {
     let cmd = user::GetConsent {
         client_id: a.app.client_id.clone(),
     };
-    let scopes = p.call(&user::object(user_id), cmd).await?;
-    Ok(a.scopes.iter().all(|s| scopes.contains(s)))
+    let given = p.call(&user::object(user_id), cmd).await?;
+    Ok(a.scopes.iter().chain(a.claims.consent_markers().iter()).all(|s| given.contains(s)))
+}
+
+/// What the person's Allow records: the scopes and the claims beyond them.
+pub fn consent_record(a: &Authz) -> Vec<String> {
+    let mut v = a.scopes.clone();
+    v.extend(a.claims.consent_markers());
+    v
 }
 

@@ -4,6 +4,7 @@
 
 use crate::config::AccessTokenAlg;
 use crate::error::{Error, Result};
+use crate::model::App;
 use crate::objects::grants::Granted;
 use crate::platform::Platform;
 use crate::util::b64url;
@@ -25,6 +26,18 @@ pub fn at_hash(alg: AccessTokenAlg, access_token: &str) -> String {
     }
 }
 
+/// The algorithm an app registered for its ID tokens (`id_token_signed_response_alg`, checked
+/// against the keys when it was registered: `rules::oidc_client`). Were the keys to lose that
+/// algorithm later, ID tokens fall back to the default (RS256), which the client then refuses
+/// rather than trusting a token it did not ask for.
+pub fn wanted(app: &App) -> Option<AccessTokenAlg> {
+    match app.id_token_signed_response_alg.as_deref() {
+        Some("RS256") => Some(AccessTokenAlg::Rs256),
+        Some("EdDSA") => Some(AccessTokenAlg::EdDsa),
+        _ => None,
+    }
+}
+
 /// What an ID token says about a grant.
 pub struct IdToken<'a> {
     pub issuer: &'a str,
@@ -38,8 +51,9 @@ pub struct IdToken<'a> {
 
 /// The claims: `iss`, `sub` (the person's user id, stable), `aud` and `azp` (the client),
 /// `exp`, `iat`, `auth_time` (the log-in, kept across refreshes), `nonce` (exactly as asked,
-/// code redemption only), `at_hash`, `sid`, `amr`. `None` when the grant has no log-in behind
-/// it (not from a code): there is no authentication to speak of.
+/// code redemption only), `at_hash`, `sid`, `amr`, `acr` (`rules::acr`). `None` when the grant
+/// has no log-in behind it (not from a code): there is no authentication to speak of. The
+/// person claims the `claims` parameter asked for in the ID token are added by [`mint`].
 pub fn claims(t: &IdToken<'_>) -> Option<serde_json::Value> {
     let authn = t.grant.authn.as_ref()?;
     let mut c = serde_json::json!({
@@ -52,6 +66,7 @@ pub fn claims(t: &IdToken<'_>) -> Option<serde_json::Value> {
         "auth_time": authn.auth_time,
         "at_hash": at_hash(t.alg, t.access_token),
         "amr": ["pwd"],
+        "acr": crate::rules::acr::PASSWORD,
     });
     if let Some(sid) = &authn.sid {
         crate::util::set(&mut c, "sid", sid.as_str());
@@ -63,15 +78,19 @@ pub fn claims(t: &IdToken<'_>) -> Option<serde_json::Value> {
 }
 
 /// The signed ID token for a grant whose minted scopes (`scopes`) hold `openid`, and the time
-/// spent signing; `None` otherwise.
-pub fn mint(
+/// spent signing; `None` otherwise. When the `claims` parameter asked for person claims in the
+/// ID token (`asked`: those the person allowed and the app may still have), the person's
+/// profile is read for them.
+pub async fn mint(
     p: &impl Platform,
     issuer: &str,
-    client_id: &str,
+    app: &App,
     grant: &Granted,
     scopes: &[String],
+    asked: &[String],
     access_token: &str,
 ) -> Result<Option<(String, f64)>> {
+    let client_id = app.client_id.as_str();
     if !scopes.iter().any(|s| s == "openid") {
         return Ok(None);
     }
@@ -80,15 +99,22 @@ pub fn mint(
         client_id,
         grant,
         access_token,
-        alg: p.keys().id_token_alg(),
+        alg: p.keys().id_token_alg_for(wanted(app)),
         iat: p.now(),
         ttl: p.config().id_token_ttl,
     };
-    let Some(c) = claims(&t) else {
+    let Some(mut c) = claims(&t) else {
         return Ok(None);
     };
+    if !asked.is_empty() {
+        let asked: Vec<&str> = asked.iter().map(String::as_str).collect();
+        let profile = crate::accounts::profile(p, &grant.user_id)
+            .await?
+            .ok_or_else(|| Error::invalid_grant("the person no longer exists"))?;
+        crate::oauth::userinfo::person_claims(&mut c, &profile, &asked);
+    }
     let start = p.now_ms();
-    let token = p.keys().sign_id_token(&c).map_err(Error::server)?;
+    let token = p.keys().sign_id_token_as(wanted(app), &c).map_err(Error::server)?;
     Ok(Some((token, p.now_ms() - start)))
 }
 
@@ -119,7 +145,7 @@ mod tests {
 
     #[test]
     fn claims_of_a_code_grant_and_of_none() {
-        let authn = Authn { auth_time: 90, sid: Some("sid-1".into()) };
+        let authn = Authn { auth_time: 90, sid: Some("sid-1".into()), ..Default::default() };
         let g = grant(Some(authn), Some("n<&>"));
         let t = IdToken {
             issuer: "https://i",
@@ -135,10 +161,10 @@ mod tests {
             c,
             serde_json::json!({"iss": "https://i", "sub": "user-1", "aud": "c", "azp": "c",
                 "exp": 3700, "iat": 100, "auth_time": 90, "at_hash": at_hash(AccessTokenAlg::Rs256, "at"),
-                "amr": ["pwd"], "sid": "sid-1", "nonce": "n<&>"})
+                "amr": ["pwd"], "acr": crate::rules::acr::PASSWORD, "sid": "sid-1", "nonce": "n<&>"})
         );
         // No nonce asked: none in the token; no log-in behind the grant: no ID token.
-        let g = grant(Some(Authn { auth_time: 90, sid: None }), None);
+        let g = grant(Some(Authn { auth_time: 90, ..Default::default() }), None);
         let c = claims(&IdToken { grant: &g, ..t }).unwrap();
         assert!(c.get("nonce").is_none() && c.get("sid").is_none());
         let g = grant(None, None);

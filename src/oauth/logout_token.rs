@@ -69,7 +69,7 @@ pub async fn for_ended_session(p: &impl Platform, issuer: &str, session: &Sessio
             continue;
         };
         let c = claims(issuer, &client_id, &session.user_id, sid, p.now(), &random_token(p, 24)?);
-        let logout_token = p.keys().sign_logout_token(&c).map_err(Error::server)?;
+        let logout_token = p.keys().sign_logout_token(crate::oauth::id_token::wanted(&app), &c).map_err(Error::server)?;
         jobs.push(Deferred::BackchannelLogout {
             client_id,
             url,

@@ -30,6 +30,10 @@ pub struct AccessClaims {
     /// Set on tokens that act as an app's bot user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bot: Option<bool>,
+    /// OpenID Connect: the person claims the `claims` parameter asked for at the userinfo
+    /// endpoint beyond the scopes, which the person allowed (`rules::claims_request`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub userinfo: Vec<String>,
 }
 
 pub struct Minted {
@@ -50,6 +54,7 @@ pub struct TokenRequest<'a> {
     pub akid: Option<String>,
     pub gid: Option<String>,
     pub bot: bool,
+    pub userinfo: Vec<String>,
 }
 
 pub fn mint(p: &impl Platform, t: TokenRequest<'_>) -> Result<Minted> {
@@ -67,6 +72,7 @@ pub fn mint(p: &impl Platform, t: TokenRequest<'_>) -> Result<Minted> {
         akid: t.akid,
         gid: t.gid,
         bot: t.bot.then_some(true),
+        userinfo: t.userinfo,
     };
     let value = serde_json::to_value(&claims).unwrap_or_default();
     let start = p.now_ms();

@@ -9,20 +9,24 @@ use crate::util::set;
 
 /// The claims an ID token or the userinfo endpoint may hold (see `oauth::id_token` and
 /// `rules::claims`).
-pub const CLAIMS_SUPPORTED: [&str; 15] = [
-    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr",
+pub const CLAIMS_SUPPORTED: [&str; 16] = [
+    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp", "amr", "acr",
     "name", "email", "email_verified", "created_at",
 ];
 
 pub fn document(cfg: &Config, keys: &SigningKeys, issuer: &str) -> serde_json::Value {
     let mut m = discovery::metadata(cfg, issuer);
     set(&mut m, "subject_types_supported", serde_json::json!(["public"]));
-    // The one algorithm ID tokens are signed with (RS256 whenever there is an RSA key).
-    set(&mut m, "id_token_signing_alg_values_supported", serde_json::json!([keys.id_token_alg().as_str()]));
+    // RS256 whenever there is an RSA key (the default), and EdDSA when an Ed25519 key is
+    // configured: an app chooses with `id_token_signed_response_alg`.
+    let algs: Vec<&str> = keys.id_token_algs().iter().map(|a| a.as_str()).collect();
+    set(&mut m, "id_token_signing_alg_values_supported", serde_json::json!(algs));
     set(&mut m, "claims_supported", serde_json::json!(CLAIMS_SUPPORTED));
     set(&mut m, "claim_types_supported", serde_json::json!(["normal"]));
-    // Not (yet): the `claims`, `request` and `request_uri` parameters.
-    set(&mut m, "claims_parameter_supported", false);
+    // The `claims` parameter (`rules::claims_request`) and the one class of authentication
+    // (`rules::acr`); not (yet) the `request` and `request_uri` parameters.
+    set(&mut m, "claims_parameter_supported", true);
+    set(&mut m, "acr_values_supported", serde_json::json!(crate::rules::acr::SUPPORTED));
     set(&mut m, "request_parameter_supported", false);
     set(&mut m, "request_uri_parameter_supported", false);
     // RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 (`oauth::end_session`,

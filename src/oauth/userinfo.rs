@@ -9,6 +9,7 @@ use crate::http::params::Params;
 use crate::http::{Request, Response};
 use crate::error::{Challenge, Error, ErrorCode, Result};
 use crate::oauth::mint;
+use crate::objects::user::Profile;
 use crate::platform::Platform;
 
 fn bearer_error(code: ErrorCode, msg: &str) -> Error {
@@ -33,6 +34,21 @@ fn presented(req: &Request) -> Result<String> {
         (Some(t), None) => Ok(t.to_owned()),
         (None, Some(t)) if !t.is_empty() => Ok(t),
         _ => Err(bearer_error(ErrorCode::InvalidToken, "an access token is required")),
+    }
+}
+
+/// Sets the person claims `names` of `profile` on `out` (`sub` is the caller's): at the userinfo
+/// endpoint and in ID tokens alike.
+pub fn person_claims(out: &mut serde_json::Value, profile: &Profile, names: &[&str]) {
+    for claim in names {
+        match *claim {
+            "name" => crate::util::set(out, "name", profile.name.as_str()),
+            "created_at" => crate::util::set(out, "created_at", profile.created_at),
+            "email" => crate::util::set(out, "email", profile.email.as_str()),
+            // Accounts do not verify their email (no confirmation step): never claimed.
+            "email_verified" => crate::util::set(out, "email_verified", false),
+            _ => {}
+        }
     }
 }
 
@@ -66,19 +82,17 @@ pub async fn handle(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
         let profile = accounts::profile(p, &claims.sub)
             .await?
             .ok_or_else(|| Error::invalid_token("the user no longer exists"))?;
-        // Claims follow the granted scopes (`rules::claims`); `sub` always.
+        // Claims follow the granted scopes (`rules::claims`), plus those the `claims`
+        // parameter asked for by themselves and the person allowed (the token's `userinfo`).
         let granted: Vec<&str> = claims.scope.split(' ').collect();
-        let mut body = serde_json::json!({"sub": profile.id});
-        for claim in crate::rules::claims::released(&granted) {
-            match claim {
-                "name" => crate::util::set(&mut body, "name", profile.name.as_str()),
-                "created_at" => crate::util::set(&mut body, "created_at", profile.created_at),
-                "email" => crate::util::set(&mut body, "email", profile.email.as_str()),
-                // Accounts do not verify their email (no confirmation step): never claimed.
-                "email_verified" => crate::util::set(&mut body, "email_verified", false),
-                _ => {}
+        let mut names = crate::rules::claims::released(&granted);
+        for c in claims.userinfo.iter().filter_map(|c| crate::rules::claims_request::PERSON_CLAIMS.iter().find(|p| *p == c)) {
+            if !names.contains(c) {
+                names.push(c);
             }
         }
+        let mut body = serde_json::json!({"sub": profile.id});
+        person_claims(&mut body, &profile, &names);
         body
     } else {
         return Err(Error::invalid_token(

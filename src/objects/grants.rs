@@ -37,12 +37,18 @@ pub struct CodeRecord {
     pub authn: Option<Authn>,
 }
 
-/// The log-in a grant came from: when the person logged in and the session's OIDC `sid`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The OpenID Connect authentication a grant came from: when the person logged in, the
+/// session's `sid`, and the claims the request asked for one by one and the person allowed
+/// (`rules::claims_request`): at the userinfo endpoint, and in the ID token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Authn {
     pub auth_time: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub userinfo: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub id_token: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

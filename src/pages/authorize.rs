@@ -7,14 +7,14 @@ use crate::accounts::{self, cookies};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
-use crate::oauth::authorize::{consented, issue_code, validate, Authz, Interaction, CANNOT};
+use crate::oauth::authorize::{consent_record, consented, issue_code, validate, Authz, Interaction, CANNOT};
 use crate::objects::session::SessionRecord;
 use crate::objects::user;
 use crate::platform::Platform;
 use crate::rules::prompt::{self, Signed, Step};
 
 /// Parameters of the authorization request carried through the consent form.
-const CARRIED: [&str; 9] = [
+const CARRIED: [&str; 11] = [
     "response_type",
     "client_id",
     "redirect_uri",
@@ -24,6 +24,8 @@ const CARRIED: [&str; 9] = [
     "code_challenge_method",
     "resource",
     "nonce",
+    "claims",
+    "acr_values",
 ];
 
 /// The parameter of the log-in page's way back that marks when the endpoint sent the person to
@@ -77,7 +79,7 @@ fn login_redirect(p: &impl Platform, req: &Request, q: &Params, i: &Interaction)
 
 fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &SessionRecord) -> Result<Response> {
     let hidden: Vec<(&str, &str)> = CARRIED.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
-    Ok(consent::render(&p.config().brand, &a.app, &a.scopes, &hidden, s, &Csrf::for_request(p, req)?))
+    Ok(consent::render(&p.config().brand, &a.app, &a.scopes, &a.claims.beyond, &hidden, s, &Csrf::for_request(p, req)?))
 }
 
 /// `GET /oauth/authorize`: log in, choose an account, consent, or a code, as
@@ -158,7 +160,7 @@ pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
         Some("allow") => {
             let cmd = user::SaveConsent {
                 client_id: a.app.client_id.clone(),
-                scopes: a.scopes.clone(),
+                scopes: consent_record(&a),
             };
             p.call(&user::object(&session.user_id), cmd).await?;
             issue_code(p, issuer, &a, &session).await

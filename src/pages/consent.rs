@@ -7,6 +7,17 @@ use crate::model::App;
 use crate::objects::session::SessionRecord;
 use maud::html;
 
+/// What a claim asked for by itself (the `claims` parameter) tells the app, in words.
+pub fn describe_claim(claim: &str) -> String {
+    match claim {
+        "name" => "See your name".into(),
+        "email" => "See your email address".into(),
+        "email_verified" => "See whether your email address is verified".into(),
+        "created_at" => "See when you created your account".into(),
+        other => format!("See your “{other}”"),
+    }
+}
+
 /// What a scope lets the app do, in words.
 pub fn describe(scope: &str) -> String {
     match scope {
@@ -33,6 +44,7 @@ pub fn render(
     brand: &Brand,
     app: &App,
     scopes: &[String],
+    claims: &[String],
     hidden: &[(&str, &str)],
     session: &SessionRecord,
     csrf: &Csrf,
@@ -50,7 +62,10 @@ pub fn render(
         "\n"
         p { "Signed in as " (session.name) " (" (session.email) ")." }
         p { "It will be able to:" }
-        ul class="scopes" { @for s in scopes { li { (describe(s)) } } }
+        ul class="scopes" {
+            @for s in scopes { li { (describe(s)) } }
+            @for c in claims { li { (describe_claim(c)) } }
+        }
         "\n"
         form method="post" action="/oauth/authorize" {
             (csrf.field())

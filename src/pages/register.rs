@@ -242,6 +242,7 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
             aud: resource::audience(p, issuer, None)?,
             nonce: None,
             interaction: Default::default(),
+            claims: Default::default(),
             app: created.app.clone(),
         };
         code = mint_code(p, &a, &session).await?;

@@ -28,7 +28,7 @@ pub async fn handle(
         new,
     };
     let granted = granted(p, &app, cmd).await?;
-    let resp = person_tokens(p, ep, &app, &granted, refresh, false)?;
+    let resp = person_tokens(p, ep, &app, &granted, refresh, false).await?;
     // Back-Channel Logout: the session's `sid` remembers the app that got an ID token.
     // (An ID token is issued exactly when `openid` is among the scopes minted: `id_token::mint`.)
     let minted = crate::rules::scope::within(&granted.scopes, &crate::rules::scope::allowed_for(&app, &p.config().scopes));

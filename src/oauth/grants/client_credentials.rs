@@ -40,6 +40,7 @@ pub fn handle(p: &impl Platform, ep: &Endpoint, params: &Params, client: Authent
             akid: None,
             gid: None,
             bot: false,
+            userinfo: Vec::new(),
         },
     )?;
     let body = serde_json::json!({

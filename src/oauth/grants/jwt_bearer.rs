@@ -46,6 +46,7 @@ fn mint_bot(
             akid: Some(v.kid),
             gid: None,
             bot: true,
+            userinfo: Vec::new(),
         },
     )?;
     Ok((m, ttl))

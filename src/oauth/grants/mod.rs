@@ -8,7 +8,7 @@ pub mod refresh_token;
 
 use super::id_token;
 use super::mint::{mint, TokenRequest};
-use crate::rules::scope;
+use crate::rules::{claims_request, scope};
 use super::endpoint::{bearer_response, Endpoint};
 use crate::http::Response;
 use crate::model::App;
@@ -55,7 +55,7 @@ async fn granted<O: Op<Kind = AppObject, Reply = Granted>>(p: &impl Platform, ap
 /// the code flow (`oauth::id_token`).
 /// `rotating`: a refresh, whose new refresh token is always returned (the presented one is
 /// retired; narrowing the scope never strands the client).
-fn person_tokens(
+async fn person_tokens(
     p: &impl Platform,
     ep: &Endpoint,
     app: &App,
@@ -66,7 +66,13 @@ fn person_tokens(
     let ttl = app.token_lifetime.unwrap_or(p.config().access_token_ttl);
     // Every mint, refresh included, stays within what the app may have today: an operator
     // who narrows an app's scopes narrows the tokens of its existing grants too.
-    let scopes = scope::within(&g.scopes, &scope::allowed_for(app, &p.config().scopes));
+    let allowed = scope::allowed_for(app, &p.config().scopes);
+    let scopes = scope::within(&g.scopes, &allowed);
+    // The claims asked for one by one (`claims`), within what the app may have today too.
+    let (userinfo, in_id_token) = match &g.authn {
+        Some(a) => (claims_request::permitted(&a.userinfo, &allowed), claims_request::permitted(&a.id_token, &allowed)),
+        None => Default::default(),
+    };
     let m = mint(
         p,
         TokenRequest {
@@ -80,9 +86,10 @@ fn person_tokens(
             akid: None,
             gid: Some(g.gid.clone()),
             bot: false,
+            userinfo,
         },
     )?;
-    let id = id_token::mint(p, &ep.issuer, &app.client_id, g, &scopes, &m.token)?;
+    let id = id_token::mint(p, &ep.issuer, app, g, &scopes, &in_id_token, &m.token).await?;
     let mut sign_ms = m.sign_ms;
     let mut body = serde_json::json!({
         "token_type": "Bearer",

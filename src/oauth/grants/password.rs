@@ -42,5 +42,5 @@ pub async fn handle(
         new,
     };
     let granted = granted(p, &app, cmd).await?;
-    person_tokens(p, ep, &app, &granted, refresh, false)
+    person_tokens(p, ep, &app, &granted, refresh, false).await
 }

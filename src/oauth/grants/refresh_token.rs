@@ -34,5 +34,5 @@ pub async fn handle(
         scopes,
     };
     let granted = granted(p, &app, cmd).await?;
-    person_tokens(p, ep, &app, &granted, next, true)
+    person_tokens(p, ep, &app, &granted, next, true).await
 }

@@ -7,6 +7,7 @@ mod authorization;
 mod brand;
 mod flows;
 mod oidc;
+mod oidc_claims;
 mod oidc_logout;
 mod oidc_prompt;
 mod org_settings;

@@ -11,17 +11,17 @@ use serde_json::{json, Value};
 
 const ACME: &str = "http://acme.localhost:8787";
 const BETA: &str = "http://beta.localhost:8787";
-const CB: &str = "https://rp.example/cb";
+pub(super) const CB: &str = "https://rp.example/cb";
 
 /// A confidential relying party at `origin` holding `scopes` (the OIDC ones are implied).
-fn rp_at(p: &MemPlatform, origin: &str, scopes: &[&str]) -> (String, String) {
+pub(super) fn rp_at(p: &MemPlatform, origin: &str, scopes: &[&str]) -> (String, String) {
     let body = json!({"name": "RP", "redirect_uris": [CB], "scopes": scopes});
     let r = send_at(p, origin, json_req("POST", "/admin/apps", Some("admin-secret"), &body));
     assert_eq!(r.status, 201, "{}", text(&r));
     credentials(&json(&r))
 }
 
-fn authz_url(client_id: &str, scope: &str, nonce: Option<&str>) -> String {
+pub(super) fn authz_url(client_id: &str, scope: &str, nonce: Option<&str>) -> String {
     let mut pairs = vec![
         ("response_type", "code"),
         ("client_id", client_id),
@@ -36,7 +36,7 @@ fn authz_url(client_id: &str, scope: &str, nonce: Option<&str>) -> String {
 }
 
 /// Runs the authorization request (consenting when asked); the redirect to the client.
-fn authorize(p: &MemPlatform, origin: &str, b: &mut Browser, url: &str) -> String {
+pub(super) fn authorize(p: &MemPlatform, origin: &str, b: &mut Browser, url: &str) -> String {
     let r = get_at(p, origin, b, url);
     let r = if r.status == 200 {
         let (_, query) = url.split_once('?').unwrap();
@@ -51,14 +51,14 @@ fn authorize(p: &MemPlatform, origin: &str, b: &mut Browser, url: &str) -> Strin
     loc
 }
 
-fn redeem(p: &MemPlatform, origin: &str, (id, secret): &(String, String), code: &str) -> Value {
+pub(super) fn redeem(p: &MemPlatform, origin: &str, (id, secret): &(String, String), code: &str) -> Value {
     let pairs = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", CB)];
     let h = [("content-type", "application/x-www-form-urlencoded"), ("authorization", &basic(id, secret))];
     let r = send_at(p, origin, req("POST", "/oauth/token", &h, form(&pairs)));
     expect_json(&r, 200)
 }
 
-fn refresh(p: &MemPlatform, origin: &str, (id, secret): &(String, String), token: &str) -> Value {
+pub(super) fn refresh(p: &MemPlatform, origin: &str, (id, secret): &(String, String), token: &str) -> Value {
     let pairs = [("grant_type", "refresh_token"), ("refresh_token", token)];
     let h = [("content-type", "application/x-www-form-urlencoded"), ("authorization", &basic(id, secret))];
     expect_json(&send_at(p, origin, req("POST", "/oauth/token", &h, form(&pairs))), 200)
@@ -74,7 +74,7 @@ fn kids(jwks: &Value) -> Vec<String> {
 
 /// Verifies an ID token as a relying party does: the key named by `kid` in the issuer's JWKS,
 /// RS256, `typ: JWT`, `iss` and `aud`; returns the header's kid and the claims.
-fn verify(p: &MemPlatform, origin: &str, client_id: &str, id_token: &str) -> (String, Value) {
+pub(super) fn verify(p: &MemPlatform, origin: &str, client_id: &str, id_token: &str) -> (String, Value) {
     let header = jsonwebtoken::decode_header(id_token).unwrap();
     assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
     assert_eq!(header.typ.as_deref(), Some("JWT"));
@@ -97,7 +97,7 @@ fn at_hash(access_token: &str) -> String {
     b64url(&sha256(access_token.as_bytes())[..16])
 }
 
-fn userinfo(p: &MemPlatform, access: &str) -> Value {
+pub(super) fn userinfo(p: &MemPlatform, access: &str) -> Value {
     expect_json(&with_bearer(p, "GET", "/oauth/userinfo", access), 200)
 }
 
@@ -255,7 +255,9 @@ fn discovery_states_what_the_provider_does() {
     }
     assert_eq!(d["request_parameter_supported"], json!(false));
     assert_eq!(d["request_uri_parameter_supported"], json!(false));
-    assert_eq!(d["claims_parameter_supported"], json!(false));
+    assert_eq!(d["claims_parameter_supported"], json!(true));
+    assert_eq!(d["acr_values_supported"], json!([crate::rules::acr::PASSWORD]));
+    assert!(d["claims_supported"].as_array().unwrap().contains(&json!("acr")));
     // Every advertised endpoint exists.
     let path = |f: &str| d[f].as_str().unwrap()[ORIGIN.len()..].to_owned();
     assert_eq!(send(&p, req("GET", &path("jwks_uri"), &[], "")).status, 200);
@@ -353,4 +355,40 @@ fn with_only_an_ed25519_key_id_tokens_are_eddsa_and_say_so() {
     let h = sha2::Sha512::digest(access.as_bytes());
     assert_eq!(decoded.claims["at_hash"], b64url(&h[..32]));
     assert_eq!(decoded.claims["nonce"], "n");
+}
+
+#[test]
+fn with_both_keys_an_app_chooses_eddsa_id_tokens_and_others_keep_rs256() {
+    use crate::config::AccessTokenAlg;
+    use crate::crypto::keys::{generate_ed25519_pem, generate_pem, SigningKeys};
+    let mut cfg = Config::default();
+    cfg.admin_token = Some(Secret("admin-secret".into()));
+    cfg.access_token_alg = AccessTokenAlg::EdDsa;
+    let pems = format!("{}\n{}", generate_ed25519_pem().unwrap(), generate_pem().unwrap());
+    let keys = SigningKeys::from_pems_for(&pems, AccessTokenAlg::EdDsa, true).unwrap();
+    let p = MemPlatform::new(cfg, keys);
+    let d = expect_json(&send(&p, req("GET", "/.well-known/openid-configuration", &[], "")), 200);
+    assert_eq!(d["id_token_signing_alg_values_supported"], json!(["RS256", "EdDSA"]));
+    let body = json!({"name": "Ed RP", "redirect_uris": [CB], "scopes": ["public"], "id_token_signed_response_alg": "EdDSA"});
+    let r = send(&p, json_req("POST", "/admin/apps", Some("admin-secret"), &body));
+    let ed_rp = credentials(&expect_json(&r, 201));
+    let rs_rp = rp_at(&p, ORIGIN, &["public"]);
+    let mut b = signed_in_at(&p, ORIGIN, "ann@example.com");
+    for (rp, alg) in [(&ed_rp, "EdDSA"), (&rs_rp, "RS256")] {
+        let loc = authorize(&p, ORIGIN, &mut b, &authz_url(&rp.0, "openid", None));
+        let t = redeem(&p, ORIGIN, rp, &query_param(&loc, "code").unwrap());
+        let decoded = crate::crypto::jwt::decode(t["id_token"].as_str().unwrap()).unwrap();
+        assert_eq!(decoded.header.alg.as_str(), alg);
+        assert!(kids(&jwks_at(&p, ORIGIN)).contains(decoded.header.kid.as_ref().unwrap()));
+        assert!(p.keys.verify(&decoded));
+        let access = t["access_token"].as_str().unwrap();
+        let expected = crate::oauth::id_token::at_hash(if alg == "EdDSA" { AccessTokenAlg::EdDsa } else { AccessTokenAlg::Rs256 }, access);
+        assert_eq!(decoded.claims["at_hash"], expected.as_str());
+    }
+    // A server without an Ed25519 key refuses EdDSA for ID tokens, by the registration error.
+    let p = platform();
+    let r = send(&p, json_req("POST", "/admin/apps", Some("admin-secret"), &body));
+    expect_error(&r, 400, "invalid_client_metadata");
+    let r = register(&p, None, &json!({"redirect_uris": [CB], "id_token_signed_response_alg": "EdDSA"}));
+    expect_error(&r, 400, "invalid_client_metadata");
 }
