@@ -59,6 +59,9 @@ fn login_address(p: &impl Platform, req: &Request, q: &Params, i: &Interaction) 
     let marked = i.prompt.login || i.prompt.select_account || i.max_age.is_some() || i.hint_sub.is_some();
     let back = if marked {
         again(&req.path, q, None, Some(&p.now().to_string()))
+    } else if req.method == "POST" {
+        // A POSTed authorization request comes back as the same request by GET.
+        again(&req.path, q, None, None)
     } else if req.query.is_empty() {
         req.path.clone()
     } else {
@@ -86,6 +89,12 @@ fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &Ses
 /// `rules::prompt::next_step` says; with `prompt=none` never a page, only a redirect.
 pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let q = Params::from_query(req).map_err(|e| Error::page(ErrorCode::InvalidRequest, CANNOT, e.description))?;
+    request(p, issuer, req, q).await
+}
+
+/// An authorization request, from the query of a GET or the form of a POST (OpenID Connect
+/// Core 1.0 §3.1.2.1: both are supported, with the same meaning).
+async fn request(p: &impl Platform, issuer: &str, req: &Request, q: Params) -> Result<Response> {
     let a = validate(p, issuer, &q).await?;
     let i = &a.interaction;
     let session = accounts::current_session(p, req).await?;
@@ -131,7 +140,8 @@ pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Respo
     }
 }
 
-/// `POST /oauth/authorize`: the consent form's Allow or Deny.
+/// `POST /oauth/authorize`: the consent form's Allow or Deny, or (a form without `decision`
+/// and `csrf`) an authorization request sent by POST, answered as the same request by GET.
 pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
         return Err(Error::page(
@@ -141,6 +151,9 @@ pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
         ));
     }
     let f = Params::parse_form(&req.body).map_err(|e| Error::page(ErrorCode::InvalidRequest, CANNOT, e.description))?;
+    if !f.contains("decision") && !f.contains("csrf") {
+        return request(p, issuer, req, f).await;
+    }
     let a = validate(p, issuer, &f).await?;
     if !cookies::csrf_ok(req, f.get("csrf")) {
         return Err(Error::page(

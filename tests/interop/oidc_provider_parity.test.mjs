@@ -32,6 +32,7 @@ async function startReference() {
     }),
     cookies: { keys: [rand(16)] },
     pkce: { required: () => true },
+    features: { claimsParameter: { enabled: true } },
   });
   provider.proxy = false;
   server.on('request', provider.callback());
@@ -116,11 +117,50 @@ async function scenario({ issuer, clientId, secret, authorize }) {
   return claims;
 }
 
+/** The `claims` parameter (Core §5.5): `name` asked for in the ID token and `email` at userinfo,
+ * with only `openid` as scope; both providers release exactly those. */
+async function claimsScenario({ issuer, clientId, secret, authorize }) {
+  const config = await client.discovery(new URL(issuer), clientId, secret, undefined, insecure);
+  assert.equal(config.serverMetadata().claims_parameter_supported, true);
+  const verifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: 'openid',
+    claims: JSON.stringify({ id_token: { name: null }, userinfo: { email: { essential: true } } }),
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    nonce,
+  });
+  const callback = await authorize(new Browser(), url);
+  const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
+  const claims = tokens.claims();
+  assert.equal(claims.name, 'Interop Person', 'name in the ID token, as asked');
+  assert.equal(claims.email, undefined, 'the email was asked for at userinfo only');
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  assert.match(info.email, /@example\.com$/);
+  assert.equal(info.name, undefined, 'the name was asked for in the ID token only');
+}
+
 const reference = await startReference();
 after(() => reference.stop());
 
 test('the OpenID Connect scenario against node oidc-provider (the certified reference)', async () => {
   await scenario({ ...reference, authorize: authorizeAtReference });
+});
+
+test('the claims parameter against node oidc-provider', async () => {
+  await claimsScenario({ ...reference, authorize: authorizeAtReference });
+});
+
+test('the same claims parameter scenario against Portcullis', async () => {
+  const app = await createApp({ redirect_uris: [REDIRECT], scopes: ['public', 'email'] });
+  await claimsScenario({
+    issuer: ISSUER.replace(/\/$/, ''),
+    clientId: app.client_id,
+    secret: app.client_secret,
+    authorize: (browser, url) => authorizeInBrowser(browser, url),
+  });
 });
 
 test('the same OpenID Connect scenario against Portcullis', async () => {

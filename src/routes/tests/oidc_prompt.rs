@@ -483,3 +483,27 @@ fn prompt_none_ignores_a_log_in_marker_it_can_never_have_made() {
     let u = url(&rp.0, &[("prompt", "none"), ("max_age", "0"), ("login_after", &forged)]);
     assert_eq!(error_of(&get_at(&p, ORIGIN, &mut b, &u), ORIGIN), "login_required");
 }
+
+#[test]
+fn an_authorization_request_may_be_posted() {
+    // Core 1.0 §3.1.2.1: the authorization endpoint takes GET and POST alike.
+    let p = platform();
+    let (rp, mut b, _) = consented(&p);
+    let (_, query) = url(&rp.0, &[("nonce", "posted")]).split_once('?').map(|(a, q)| (a.to_owned(), q.to_owned())).unwrap();
+    let loc = back_to_client(&post_at(&p, ORIGIN, &mut b, "/oauth/authorize", &query), ORIGIN);
+    let (_, c) = id_claims(&p, ORIGIN, &rp, &loc);
+    assert_eq!(c["nonce"], "posted");
+    // Without a session: to the log-in page, coming back to the same request by GET.
+    let mut anon = Browser::default();
+    let login = to_login(&post_at(&p, ORIGIN, &mut anon, "/oauth/authorize", &query));
+    let back = query_param(&login, "return_to").unwrap();
+    assert!(back.starts_with("/oauth/authorize?") && back.contains("nonce=posted"), "{back}");
+    // prompt=none by POST answers by redirect too; a bad request by POST is refused alike.
+    let (_, none) = url(&rp.0, &[("prompt", "none")]).split_once('?').map(|(a, q)| (a.to_owned(), q.to_owned())).unwrap();
+    assert_eq!(error_of(&post_at(&p, ORIGIN, &mut anon, "/oauth/authorize", &none), ORIGIN), "login_required");
+    let r = post_at(&p, ORIGIN, &mut b, "/oauth/authorize", "client_id=nope&response_type=code");
+    assert_eq!(r.status, 400, "{}", text(&r));
+    // A consent form without its CSRF field is still refused, not taken for a request.
+    let r = post_at(&p, ORIGIN, &mut b, "/oauth/authorize", &format!("{query}&decision=allow"));
+    assert_ne!(r.status, 302, "{}", text(&r));
+}
