@@ -54,7 +54,7 @@ pub struct AskedClaims {
 }
 
 impl AskedClaims {
-    /// The consent markers (`claim:<name>`) the person's consent must hold besides the scopes.
+    /// The consent markers (`claim <name>`) the person's consent must hold besides the scopes.
     pub fn consent_markers(&self) -> Vec<String> {
         self.beyond.iter().map(|c| claims_request::consent_marker(c)).collect()
     }

@@ -9,8 +9,9 @@
 //! - of the person's claims ([`PERSON_CLAIMS`]) a claim asked for is released only if the app may
 //!   hold a scope that releases it (`rules::claims`), so the parameter never reaches past what the
 //!   operator allows the app; a claim the granted scopes do not already release needs the
-//!   person's consent, shown on the consent page and remembered as `claim:<name>`
-//!   ([`consent_marker`]);
+//!   person's consent, shown on the consent page and remembered as `claim <name>`
+//!   ([`consent_marker`]: with a space, which no scope token can hold, so no scope is ever
+//!   taken for a claim's consent);
 //! - `sub` with a `value` in `id_token` names the person the client expects (as an
 //!   `id_token_hint` does); `acr` is `rules::acr`'s; every other claim name is ignored, as the
 //!   specification allows (§5.5: "the OP MAY choose not to return some Claims").
@@ -147,9 +148,10 @@ pub fn beyond_scopes(asked: &[String], granted: &[String]) -> Vec<String> {
     asked.iter().filter(|c| !released.contains(&c.as_str())).cloned().collect()
 }
 
-/// How the consent to one claim is remembered beside the scopes.
+/// How the consent to one claim is remembered beside the scopes: `claim <name>`. A scope
+/// token has no space (RFC 6749 §3.3), so a scope never reads as a claim's consent.
 pub fn consent_marker(claim: &str) -> String {
-    format!("claim:{claim}")
+    format!("claim {claim}")
 }
 
 #[cfg(test)]
@@ -208,6 +210,7 @@ mod tests {
         // What the granted scopes release needs no consent of its own.
         assert_eq!(beyond_scopes(&s(&["name", "email"]), &s(&["openid", "email"])), s(&["name"]));
         assert!(beyond_scopes(&s(&["name"]), &s(&["openid", "profile"])).is_empty());
-        assert_eq!(consent_marker("email"), "claim:email");
+        assert_eq!(consent_marker("email"), "claim email");
+        assert!(crate::rules::scope::parse(&consent_marker("email")).map_or(true, |v| v.len() != 1));
     }
 }
