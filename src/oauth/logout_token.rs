@@ -74,6 +74,7 @@ pub async fn for_ended_session(p: &impl Platform, issuer: &str, session: &Sessio
             client_id,
             url,
             logout_token,
+            tenant: None,
         });
     }
     Ok(jobs)

@@ -19,7 +19,18 @@ pub enum Deferred {
         client_id: String,
         url: String,
         logout_token: String,
+        /// The organisation whose logout this is (`None`: the default tenant), for the log.
+        tenant: Option<String>,
     },
+}
+
+impl Deferred {
+    /// Names the organisation the job is for (set by the router, which knows the tenant).
+    pub fn set_tenant(&mut self, label: &str) {
+        match self {
+            Deferred::BackchannelLogout { tenant, .. } => *tenant = Some(label.to_owned()),
+        }
+    }
 }
 
 /// Whether an answer is final: 2xx is delivered (§2.8: 200, some frameworks 204); another 4xx
@@ -38,6 +49,7 @@ pub async fn run(out: &(impl Outbound + Audit), jobs: Vec<Deferred>) {
                 client_id,
                 url,
                 logout_token,
+                tenant,
             } => {
                 let body = crate::http::params::encode_form(&[("logout_token", &logout_token)]);
                 let (mut last, mut tries) = (None, 0);
@@ -53,12 +65,16 @@ pub async fn run(out: &(impl Outbound + Audit), jobs: Vec<Deferred>) {
                     }
                 }
                 if !last.is_some_and(|s| (200..300).contains(&s)) {
-                    out.audit(&serde_json::json!({
+                    let mut line = serde_json::json!({
                         "event": "backchannel_logout_failed",
                         "client_id": client_id,
                         "status": last,
                         "attempts": tries,
-                    }));
+                    });
+                    if let Some(t) = tenant {
+                        crate::util::set(&mut line, "tenant", t);
+                    }
+                    out.audit(&line);
                 }
             }
         }

@@ -45,7 +45,10 @@ pub async fn handle(p: &(impl Platform + AppStore + DomainMap), req: &Request) -
     let org_domain = p.config().org_domain.as_deref();
     match tenant::resolve(org_domain, host) {
         Some(Tenant::Org(label)) => match tenancy::admit(p, &label).await {
-            Ok(state) => handle_in(&Scoped::org(p, label, state), req).await,
+            Ok(state) => {
+                let resp = handle_in(&Scoped::org(p, label.clone(), state), req).await;
+                for_tenant(resp, &label)
+            }
             Err(e) => render(p, shown_as(req, e)),
         },
         Some(Tenant::Default) => handle_in(&Scoped::default_tenant(p), req).await,
@@ -53,13 +56,23 @@ pub async fn handle(p: &(impl Platform + AppStore + DomainMap), req: &Request) -
             Some(domain) => match on_custom_domain(p, &domain).await {
                 Ok((label, state)) => {
                     let issuer = p.config().issuer_at_domain(&domain, &req.origin);
-                    handle_in(&Scoped::org_at(p, label, state, issuer), req).await
+                    let resp = handle_in(&Scoped::org_at(p, label.clone(), state, issuer), req).await;
+                    for_tenant(resp, &label)
                 }
                 Err(e) => render(p, shown_as(req, e)),
             },
             None => render(p, shown_as(req, tenancy::no_tenant())),
         },
     }
+}
+
+/// Names the organisation on the work a response leaves for after it is sent, so what that
+/// work logs says whose it was (the work runs after the request, outside its tenant's platform).
+fn for_tenant(mut resp: Response, label: &str) -> Response {
+    for job in &mut resp.after {
+        job.set_tenant(label);
+    }
+    resp
 }
 
 /// The organisation a custom domain serves: KV's map names it, its own record must list the

@@ -366,6 +366,7 @@ fn the_log_out_button_notifies_apps_and_failed_deliveries_are_retried() {
     let failed = log.iter().find(|e| e["event"] == "backchannel_logout_failed").unwrap();
     assert_eq!(failed["client_id"], rp.0.as_str());
     assert_eq!(failed["status"], 500);
+    assert_eq!(failed["tenant"], "acme", "the line says whose logout it was");
     assert!(!failed.to_string().contains("eyJ"));
     drop(log);
     // Refused by the app (400): not retried.
