@@ -296,6 +296,21 @@ test('sign-up → log-in → consent → redirect with code', async (t) => {
   let again = await cb.next();
   while (again.pathname !== '/cb') again = await cb.next();
   assert.ok(again.searchParams.get('code') && again.searchParams.get('code') !== code);
+
+  // OpenID Connect's `claims` parameter: a claim asked for by itself, beyond the granted
+  // scopes, is its own line on the consent page (and asks again although the scopes were
+  // consented to).
+  const oidc = authorizeRequest(clientId, cb.uri, 'openid', `st-${rand(4)}`);
+  const claims = JSON.stringify({ id_token: { email_verified: null }, userinfo: { email: null } });
+  await page.goto(`${oidc.href}&claims=${encodeURIComponent(claims)}`);
+  await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+  await shot(page, 'consent-claims');
+  const items = await page.locator('ul.scopes li').allInnerTexts();
+  assert.deepEqual(items, ['Know who you are (your account identifier)', 'See your email address', 'See whether your email address is verified']);
+  await submit(page, page.getByRole('button', { name: 'Allow' }), (u) => u.href.startsWith(cb.uri));
+  let third = await cb.next();
+  while (third.pathname !== '/cb') third = await cb.next();
+  assert.ok(third.searchParams.get('code'));
   assertNoCspViolations(problems);
 });
 
