@@ -287,7 +287,9 @@ impl SigningKeys {
     /// every OpenID Connect client must accept, and what one that registered no
     /// `id_token_signed_response_alg` expects); the Ed25519 signing key only when there is no
     /// RSA key at all. With `want` (the app's `id_token_signed_response_alg`), the first key of
-    /// that algorithm if there is one.
+    /// that algorithm if there is one. Keys are in their order of preference: the signing key,
+    /// then the others as given (`SIGNING_KEYS` in its order; an organisation's newest first, so
+    /// a rotation makes the new key of each algorithm the one that signs).
     fn id_token_key_for(&self, want: Option<AccessTokenAlg>) -> &SigningKey {
         want.and_then(|w| self.all().find(|k| k.alg() == w))
             .or_else(|| self.all().find(|k| k.alg() == AccessTokenAlg::Rs256))

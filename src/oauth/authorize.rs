@@ -67,8 +67,11 @@ pub struct Interaction {
     pub prompt: Prompt,
     /// Seconds a log-in may be old (`max_age`).
     pub max_age: Option<u64>,
-    /// The `sub` of a valid `id_token_hint`.
+    /// The `sub` of a valid `id_token_hint`, or else the `sub` the `claims` parameter names.
     pub hint_sub: Option<String>,
+    /// Whether `hint_sub` came from a signed `id_token_hint` (one of our ID tokens for this
+    /// client), not from the unsigned `claims` parameter.
+    pub hint_signed: bool,
     /// `login_hint`, to prefill the log-in page.
     pub login_hint: Option<String>,
 }
@@ -81,6 +84,7 @@ fn interaction(p: &impl Platform, issuer: &str, app: &App, q: &Params, claims_su
         Some(hint) => Some(crate::oauth::id_token_hint::subject(p.keys(), issuer, client_id, hint)?),
         None => None,
     };
+    let hint_signed = hint_sub.is_some();
     let hint_sub = match (hint_sub, claims_sub) {
         (Some(h), Some(c)) if h != c => {
             return Err(Error::invalid_request("the claims parameter names another sub than id_token_hint"))
@@ -92,6 +96,7 @@ fn interaction(p: &impl Platform, issuer: &str, app: &App, q: &Params, claims_su
         max_age: prompt::parse_max_age(q.get("max_age"))?.or(app.default_max_age),
         login_hint: login_hint::check(q.get("login_hint"))?,
         hint_sub,
+        hint_signed,
     })
 }
 
@@ -216,6 +221,7 @@ pub async fn mint_code(p: &impl Platform, a: &Authz, session: &SessionRecord) ->
         sid: session.sid.clone(),
         userinfo: a.claims.userinfo.clone(),
         id_token: a.claims.id_token.clone(),
+        consented: a.claims.beyond.clone(),
     };
     let record = CodeRecord {
         user_id: session.user_id.clone(),

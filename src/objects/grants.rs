@@ -49,6 +49,10 @@ pub struct Authn {
     pub userinfo: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub id_token: Vec<String>,
+    /// Those of them the person allowed one by one (beyond the scopes granted then): released
+    /// whatever scope a refresh narrows to; the others only while a minted scope releases them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consented: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

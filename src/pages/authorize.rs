@@ -40,6 +40,8 @@ fn again(path: &str, q: &Params, prompt: Option<Option<&str>>, login_after: Opti
     for (k, v) in q.iter() {
         match (k, prompt) {
             (LOGIN_MARKER, _) => {}
+            // The consent form's own fields are not the request's.
+            ("csrf" | "decision", _) => {}
             ("prompt", Some(None)) => {}
             ("prompt", Some(Some(p))) => pairs.push((k, p)),
             _ => pairs.push((k, v)),
@@ -99,6 +101,12 @@ async fn request(p: &impl Platform, issuer: &str, req: &Request, q: Params) -> R
     let i = &a.interaction;
     let session = accounts::current_session(p, req).await?;
     let now = p.now();
+    // RFC 8252 §8.6: a public client's redirect can be claimed by any app on the device
+    // (any loopback port), so remembered consent never issues its codes silently.
+    let remembered = match &session {
+        Some(s) => !a.app.is_public() && consented(p, &s.user_id, &a).await?,
+        None => false,
+    };
     let signed = session.as_ref().map(|s| {
         let auth_time = s.auth_time(p.config().session_ttl, now);
         Signed {
@@ -106,15 +114,13 @@ async fn request(p: &impl Platform, issuer: &str, req: &Request, q: Params) -> R
             // A fresh log-in is only ever made by sending the person to log in, which prompt=none
             // never does: a marker on such a request is not ours.
             fresh: !i.prompt.none && prompt::fresh(q.get(LOGIN_MARKER), auth_time, now),
-            hint_mismatch: i.hint_sub.as_deref().is_some_and(|sub| sub != s.user_id),
+            // A `sub` named by the unsigned `claims` parameter is compared only once the
+            // person has allowed the app (else any client could ask "is the visitor X?"
+            // without consent); until then it asks for consent like any request. A signed
+            // `id_token_hint` is an ID token this client already got for that person.
+            hint_mismatch: (i.hint_signed || remembered) && i.hint_sub.as_deref().is_some_and(|sub| sub != s.user_id),
         }
     });
-    // RFC 8252 §8.6: a public client's redirect can be claimed by any app on the device
-    // (any loopback port), so remembered consent never issues its codes silently.
-    let remembered = match &session {
-        Some(s) => !a.app.is_public() && consented(p, &s.user_id, &a).await?,
-        None => false,
-    };
     let step = prompt::next_step(i.prompt, i.max_age, signed, remembered, now)
         .map_err(|e| e.redirected(&a.redirect_uri, a.state.as_deref(), issuer))?;
     let Some(session) = session else {
@@ -169,6 +175,11 @@ pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
             "You are no longer signed in. Start again from the application.",
         ));
     };
+    // The request names a person (`claims` sub) who is not the one signed in: no code for
+    // this one, and nothing saved; the person logs in (as the one named, Core §5.5.1).
+    if a.interaction.hint_sub.as_deref().is_some_and(|sub| sub != session.user_id) {
+        return Ok(login_redirect(p, req, &f, &a.interaction));
+    }
     match f.get("decision") {
         Some("allow") => {
             let cmd = user::SaveConsent {

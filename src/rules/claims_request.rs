@@ -148,6 +148,19 @@ pub fn beyond_scopes(asked: &[String], granted: &[String]) -> Vec<String> {
     asked.iter().filter(|c| !released.contains(&c.as_str())).cloned().collect()
 }
 
+/// At a mint (code exchange or refresh): of the claims asked for (`asked`), those to release.
+/// Each must still be within what the app may hold (`allowed`), and be either released by a
+/// scope of this token (`minted`) or one the person allowed by itself (`consented`), so a
+/// refresh that narrows the scope narrows the claims that came with the scope.
+pub fn at_mint(asked: &[String], consented: &[String], minted: &[String], allowed: &[String]) -> Vec<String> {
+    let minted: Vec<&str> = minted.iter().map(String::as_str).collect();
+    let by_scope = super::claims::released(&minted);
+    permitted(asked, allowed)
+        .into_iter()
+        .filter(|c| by_scope.contains(&c.as_str()) || consented.contains(c))
+        .collect()
+}
+
 /// How the consent to one claim is remembered beside the scopes: `claim <name>`. A scope
 /// token has no space (RFC 6749 §3.3), so a scope never reads as a claim's consent.
 pub fn consent_marker(claim: &str) -> String {
@@ -210,6 +223,12 @@ mod tests {
         // What the granted scopes release needs no consent of its own.
         assert_eq!(beyond_scopes(&s(&["name", "email"]), &s(&["openid", "email"])), s(&["name"]));
         assert!(beyond_scopes(&s(&["name"]), &s(&["openid", "profile"])).is_empty());
+        // A narrowed refresh keeps a claim allowed by itself, not one that came with a scope.
+        let asked = s(&["name", "email"]);
+        assert_eq!(at_mint(&asked, &s(&["name"]), &s(&["openid", "email"]), &s(&["openid", "profile", "email"])), asked);
+        assert_eq!(at_mint(&asked, &s(&["name"]), &s(&["openid"]), &s(&["openid", "profile", "email"])), s(&["name"]));
+        // Nor beyond what the app may hold today.
+        assert!(at_mint(&asked, &asked, &s(&["openid"]), &s(&["openid"])).is_empty());
         assert_eq!(consent_marker("email"), "claim email");
         assert!(crate::rules::scope::parse(&consent_marker("email")).map_or(true, |v| v.len() != 1));
     }

@@ -129,7 +129,7 @@ pub fn next_step(
         Some(s) if s.fresh && s.hint_mismatch => {
             return Err(Error::new(
                 ErrorCode::LoginRequired,
-                "the signed-in person is not the one id_token_hint names",
+                "the signed-in person is not the one the request names",
             ))
         }
         Some(s) if !s.fresh && (prompt.login || too_old(max_age, s.auth_time, now)) => Step::LogIn,
@@ -159,7 +159,7 @@ fn silent_error(step: Step, hint_mismatch: bool) -> Option<Error> {
         Step::Proceed => return None,
         Step::LogIn if hint_mismatch => (
             ErrorCode::LoginRequired,
-            "the signed-in person is not the one id_token_hint names",
+            "the signed-in person is not the one the request names",
         ),
         Step::LogIn => (ErrorCode::LoginRequired, "the person must log in"),
         Step::Consent => (ErrorCode::ConsentRequired, "the person must consent"),

@@ -70,7 +70,10 @@ async fn person_tokens(
     let scopes = scope::within(&g.scopes, &allowed);
     // The claims asked for one by one (`claims`), within what the app may have today too.
     let (userinfo, in_id_token) = match &g.authn {
-        Some(a) => (claims_request::permitted(&a.userinfo, &allowed), claims_request::permitted(&a.id_token, &allowed)),
+        Some(a) => (
+            claims_request::at_mint(&a.userinfo, &a.consented, &scopes, &allowed),
+            claims_request::at_mint(&a.id_token, &a.consented, &scopes, &allowed),
+        ),
         None => Default::default(),
     };
     let m = mint(

@@ -144,3 +144,48 @@ fn a_sub_asked_for_is_the_signed_in_person_or_a_new_log_in() {
     let hint = t["id_token"].as_str().unwrap();
     assert_eq!(refused(&p, &mut b, &url(&rp.0, "openid", &[("claims", &other), ("id_token_hint", hint)])), "invalid_request");
 }
+
+#[test]
+fn a_claims_sub_tells_a_client_nothing_before_consent_and_allow_never_codes_for_another() {
+    let p = platform();
+    let rp = rp_at(&p, ORIGIN, &["email"]);
+    let mut b = signed_in_at(&p, ORIGIN, "ann@example.com");
+    let other = r#"{"id_token":{"sub":{"value":"someone-else"}}}"#;
+    // Not yet consented: the same answer as without the sub, so it probes nothing.
+    assert_eq!(refused(&p, &mut b, &url(&rp.0, "openid", &[("prompt", "none")])), "consent_required");
+    assert_eq!(refused(&p, &mut b, &url(&rp.0, "openid", &[("prompt", "none"), ("claims", other)])), "consent_required");
+    // The consent page is shown; Allow does not give Ann a code for a request naming someone
+    // else, saves nothing, and sends her to log in.
+    let u = url(&rp.0, "openid", &[("claims", other)]);
+    let page = get_at(&p, ORIGIN, &mut b, &u);
+    assert_eq!(page.status, 200, "{}", text(&page));
+    let (_, query) = u.split_once('?').unwrap();
+    let body = format!("{query}&{}", form(&[("csrf", &csrf_of(&page)), ("decision", "allow")]));
+    let r = post_at(&p, ORIGIN, &mut b, "/oauth/authorize", &body);
+    assert_eq!(r.status, 303, "{}", text(&r));
+    let login = r.get_header("location").unwrap().to_owned();
+    assert!(login.starts_with("/login?"), "{login}");
+    let back = query_param(&login, "return_to").unwrap();
+    assert!(!back.contains("csrf") && !back.contains("decision"), "{back}");
+    assert_eq!(refused(&p, &mut b, &url(&rp.0, "openid", &[("prompt", "none")])), "consent_required", "no consent was saved");
+}
+
+#[test]
+fn a_refresh_that_narrows_the_scope_narrows_the_claims_that_came_with_it() {
+    let p = platform();
+    let rp = rp_at(&p, ORIGIN, &["email", "offline_access"]);
+    let mut b = signed_in_at(&p, ORIGIN, "ann@example.com");
+    // email comes with the email scope; name is allowed by itself.
+    let claims = r#"{"userinfo":{"email":null,"name":null}}"#;
+    let loc = authorize(&p, ORIGIN, &mut b, &url(&rp.0, "openid email offline_access", &[("claims", claims)]));
+    let t = redeem(&p, ORIGIN, &rp, &code_of(&loc));
+    let info = userinfo(&p, t["access_token"].as_str().unwrap());
+    assert_eq!((info["email"].as_str(), info["name"].as_str()), (Some("ann@example.com"), Some("Ann")));
+    let pairs = [("grant_type", "refresh_token"), ("refresh_token", t["refresh_token"].as_str().unwrap()), ("scope", "openid offline_access")];
+    let h = [("content-type", "application/x-www-form-urlencoded"), ("authorization", &basic(&rp.0, &rp.1))];
+    let t2 = expect_json(&send(&p, req("POST", "/oauth/token", &h, form(&pairs))), 200);
+    assert_eq!(t2["scope"], "openid offline_access");
+    let info = userinfo(&p, t2["access_token"].as_str().unwrap());
+    assert!(info.get("email").is_none(), "the email came with the email scope, which this token lacks: {info}");
+    assert_eq!(info["name"], "Ann", "the name was allowed by itself");
+}
