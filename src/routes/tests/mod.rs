@@ -6,6 +6,7 @@ mod assertion;
 mod authorization;
 mod brand;
 mod flows;
+mod load;
 mod oidc;
 mod oidc_logout;
 mod oidc_prompt;
