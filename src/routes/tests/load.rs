@@ -106,3 +106,81 @@ fn one_apps_token_load_spreads_over_its_grants() {
     assert!(hottest_grant <= (1 + REFRESHES) as f64 / total as f64 + 1e-9, "{hottest_grant}");
     assert!(v.iter().all(|x| x.0 == app_object || x.0.starts_with("grant:")), "{v:?}");
 }
+
+/// The guarantees kept with grants in objects of their own: a credential names its grant and
+/// nothing else is looked up; another client's credential finds nothing; regeneration ends
+/// refresh tokens and a person's access tokens at once; revocation of a refresh token ends the
+/// grant and its access tokens.
+#[test]
+fn grant_objects_keep_epoch_client_binding_and_revocation() {
+    let p = platform();
+    let make = |name: &str| {
+        let app = create_app(
+            &p,
+            json!({"name": name, "redirect_uris": [CB], "scopes": ["public"],
+                   "grant_types": ["authorization_code", "refresh_token"]}),
+        );
+        credentials(&app)
+    };
+    let (id, secret) = make("First");
+    let (other_id, other_secret) = make("Second");
+    let mut b = signed_in(&p, "guarantees@example.com");
+    let mut grant = |id: &str, secret: &str| {
+        let pairs = [("response_type", "code"), ("client_id", id), ("redirect_uri", CB), ("scope", "public")];
+        let path = format!("/oauth/authorize?{}", form(&pairs));
+        let mut r = b.get(&p, &path);
+        if r.status == 200 {
+            let body = format!("{}&{}", form(&pairs), form(&[("csrf", &csrf_of(&r)), ("decision", "allow")]));
+            r = b.post(&p, "/oauth/authorize", &body);
+        }
+        let code = query_param(r.get_header("location").unwrap(), "code").unwrap();
+        let t = token_with(&p, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", CB)], &[("authorization", &basic(id, secret))]);
+        let t = expect_json(&t, 200);
+        (code, t["access_token"].as_str().unwrap().to_owned(), t["refresh_token"].as_str().unwrap().to_owned())
+    };
+    let refresh = |id: &str, secret: &str, rt: &str| {
+        token_with(&p, &[("grant_type", "refresh_token"), ("refresh_token", rt)], &[("authorization", &basic(id, secret))])
+    };
+    let active = |t: &str| {
+        let r = post_form(&p, "/oauth/introspect", &[("token", t)], &[("authorization", "Bearer admin-secret")]);
+        expect_json(&r, 200)["active"].clone()
+    };
+    let (code, access, rt) = grant(&id, &secret);
+    // Code and refresh token name the same grant, the one the access token names.
+    let gid = code.split_once('.').unwrap().0.to_owned();
+    assert_eq!(rt.split_once('.').unwrap().0, gid);
+    let claims = crate::crypto::jwt::decode(&access).unwrap().claims;
+    assert_eq!(claims["gid"], json!(gid));
+    assert_eq!(active(&access), json!(true));
+    // A credential of another form is refused without looking anywhere but the client's
+    // authentication.
+    p.calls_by_object.borrow_mut().clear();
+    expect_error(&refresh(&id, &secret, &rand_hex(32)), 400, "invalid_grant");
+    expect_error(&refresh(&id, &secret, "bad:gid.secret"), 400, "invalid_grant");
+    assert!(p.calls_by_object.borrow().keys().all(|k| k.starts_with("app:")), "{:?}", p.calls_by_object.borrow());
+    // Another client finds nothing in the grant's object, and changes nothing there.
+    expect_error(&refresh(&other_id, &other_secret, &rt), 400, "invalid_grant");
+    let r = post_form(&p, "/oauth/revoke", &[("token", &rt)], &[("authorization", &basic(&other_id, &other_secret))]);
+    assert_eq!(r.status, 200);
+    let rt = expect_json(&refresh(&id, &secret, &rt), 200)["refresh_token"].as_str().unwrap().to_owned();
+    // Revoking the refresh token ends the grant and its access tokens.
+    let r = post_form(&p, "/oauth/revoke", &[("token", &rt)], &[("authorization", &basic(&id, &secret))]);
+    assert_eq!(r.status, 200);
+    assert_eq!(active(&access), json!(false));
+    expect_error(&refresh(&id, &secret, &rt), 400, "invalid_grant");
+    // Regeneration ends the next grant at once, though its object never heard of it.
+    let (_, access, rt) = grant(&id, &secret);
+    assert_eq!(active(&access), json!(true));
+    let r = admin(&p, "POST", &format!("/admin/apps/{id}/secret"), None);
+    let secret = expect_json(&r, 200)["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(active(&access), json!(false));
+    expect_error(&refresh(&id, &secret, &rt), 400, "invalid_grant");
+    // …and for good: the grant was marked revoked when the new epoch met it.
+    let gid = rt.split_once('.').unwrap().0;
+    let alive = crate::platform::memory::block_on(crate::platform::Objects::call(
+        &p,
+        &crate::objects::grants::object_of_gid(gid).unwrap(),
+        crate::objects::grants::GrantAlive { client_id: id.clone(), gid: gid.to_owned() },
+    ));
+    assert!(!alive.unwrap());
+}
