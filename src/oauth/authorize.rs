@@ -191,7 +191,7 @@ pub async fn mint_code(p: &impl Platform, a: &Authz, session: &SessionRecord) ->
         gid: None,
     };
     // Stored in the object of the grant the code will be redeemed into (`<gid>.<secret>`).
-    crate::oauth::grants::store_code(p, &a.app.client_id, record).await
+    crate::oauth::grants::store_code(p, &a.app, record).await
 }
 
 /// Issues a code and sends the browser back to the client with it (and `state`, `iss`).

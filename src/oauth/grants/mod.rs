@@ -60,9 +60,16 @@ fn new_gid(p: &impl Platform) -> Result<String> {
     random_token(p, 16)
 }
 
-/// Stores a new authorization code of `client_id` in the object of the grant it will be
-/// redeemed into, and answers the code (`<gid>.<secret>`; only its hash is kept).
-pub async fn store_code(p: &impl Platform, client_id: &str, record: CodeRecord) -> Result<String> {
+/// Stores a new authorization code of `app` in the object of the grant it will be redeemed
+/// into, and answers the code (`<gid>.<secret>`; only its hash is kept). The grant's object
+/// knows nothing of the app's status, so a code is refused here for an app the directory shows
+/// disabled (as the app's object did when codes lived there); the binding check is at the
+/// exchange, whose client authentication in the app's object refuses a disabled app at once.
+pub async fn store_code(p: &impl Platform, app: &App, record: CodeRecord) -> Result<String> {
+    if app.status != crate::model::Status::Active {
+        return Err(Error::invalid_client("the client is disabled"));
+    }
+    let client_id = app.client_id.as_str();
     let gid = new_gid(p)?;
     let code = grants::credential(&gid, &random_token(p, 32)?);
     let cmd = grants::IssueCode {

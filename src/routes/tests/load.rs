@@ -184,3 +184,26 @@ fn grant_objects_keep_epoch_client_binding_and_revocation() {
     ));
     assert!(!alive.unwrap());
 }
+
+/// A grant's object knows nothing of its app's status: the code is refused before it is stored
+/// for an app the directory shows disabled, as when codes lived in the app's object.
+#[test]
+fn a_disabled_app_gets_no_code() {
+    let p = platform();
+    let app = create_app(&p, json!({"name": "Off", "redirect_uris": [CB], "scopes": ["public"], "trusted": true}));
+    let (id, _) = credentials(&app);
+    let mut b = signed_in(&p, "off@example.com");
+    let pairs = [("response_type", "code"), ("client_id", id.as_str()), ("redirect_uri", CB), ("scope", "public")];
+    let path = format!("/oauth/authorize?{}", form(&pairs));
+    let r = b.get(&p, &path);
+    let body = format!("{}&{}", form(&pairs), form(&[("csrf", &csrf_of(&r)), ("decision", "allow")]));
+    let r = b.post(&p, "/oauth/authorize", &body);
+    assert_eq!(r.status, 302, "{}", text(&r));
+    assert!(query_param(r.get_header("location").unwrap(), "code").is_some());
+    assert_eq!(admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"status": "disabled"}))).status, 200);
+    p.calls_by_object.borrow_mut().clear();
+    // Consent is remembered: the request goes straight to issuing, which refuses.
+    let r = b.get(&p, &path);
+    expect_error(&r, 401, "invalid_client");
+    assert!(!p.calls_by_object.borrow().keys().any(|k| k.starts_with("grant:")), "nothing stored");
+}
