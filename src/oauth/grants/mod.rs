@@ -63,8 +63,9 @@ fn new_gid(p: &impl Platform) -> Result<String> {
 /// Stores a new authorization code of `app` in the object of the grant it will be redeemed
 /// into, and answers the code (`<gid>.<secret>`; only its hash is kept). The grant's object
 /// knows nothing of the app's status, so a code is refused here for an app the directory shows
-/// disabled (as the app's object did when codes lived there); the binding check is at the
-/// exchange, whose client authentication in the app's object refuses a disabled app at once.
+/// disabled (as the app's object did when codes lived there). The directory may lag by up to
+/// 60 s; the check that counts is at the exchange, whose client authentication in the app's
+/// object refuses a disabled app at once.
 pub async fn store_code(p: &impl Platform, app: &App, record: CodeRecord) -> Result<String> {
     if app.status != crate::model::Status::Active {
         return Err(Error::invalid_client("the client is disabled"));
