@@ -18,12 +18,10 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::resource;
 use crate::rules::prompt::{self, Prompt};
 use crate::rules::{acr, claims_request, login_hint, nonce, pkce, redirect_uri, scope};
-use crate::platform::random_token;
-use crate::objects::grants::{Authn, CodeRecord, IssueCode};
+use crate::objects::grants::{Authn, CodeRecord};
 use crate::objects::session::SessionRecord;
-use crate::objects::{app, user};
+use crate::objects::user;
 use crate::platform::Platform;
-use crate::util::sha256_hex;
 
 /// A validated authorization request.
 pub struct Authz {
@@ -215,7 +213,6 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
 /// Stores a single-use code for the session's person bound to the request (and, for OpenID
 /// Connect, to its `nonce` and the session's log-in); returns the code.
 pub async fn mint_code(p: &impl Platform, a: &Authz, session: &SessionRecord) -> Result<String> {
-    let code = random_token(p, 32)?;
     let authn = Authn {
         auth_time: session.auth_time(p.config().session_ttl, p.now()),
         sid: session.sid.clone(),
@@ -237,12 +234,8 @@ pub async fn mint_code(p: &impl Platform, a: &Authz, session: &SessionRecord) ->
         used: false,
         gid: None,
     };
-    let cmd = IssueCode {
-        code_hash: sha256_hex(&code),
-        record,
-    };
-    p.call(&app::object(&a.app.client_id), cmd).await?;
-    Ok(code)
+    // Stored in the object of the grant the code will be redeemed into (`<gid>.<secret>`).
+    crate::oauth::grants::store_code(p, &a.app, record).await
 }
 
 /// Issues a code and sends the browser back to the client with it (and `state`, `iss`).

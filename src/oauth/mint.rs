@@ -4,7 +4,7 @@
 use crate::crypto::jwt;
 use crate::error::{Error, Result};
 use crate::platform::random_token;
-use crate::objects::app;
+use crate::objects::{app, grants};
 use crate::platform::Platform;
 use serde::{Deserialize, Serialize};
 
@@ -96,15 +96,27 @@ pub fn validate(p: &impl Platform, issuer: &str, token: &str) -> Option<AccessCl
     (claims.iss == issuer && claims.exp > p.now()).then_some(claims)
 }
 
-/// Asks the app's Durable Object whether the token is still alive (epoch, key, revocation).
+/// Asks the app's Durable Object whether the token is still alive (epoch, key, revocation),
+/// then, for a token from a grant, the grant's object (not revoked, not expired).
 pub async fn is_live(p: &impl Platform, c: &AccessClaims) -> Result<bool> {
     let cmd = app::CheckToken {
         jti: c.jti.clone(),
         epoch: c.ep,
         kid: c.akid.clone(),
-        gid: c.gid.clone(),
     };
-    p.call(&app::object(&c.client_id), cmd).await
+    if !p.call(&app::object(&c.client_id), cmd).await? {
+        return Ok(false);
+    }
+    match &c.gid {
+        None => Ok(true),
+        Some(gid) => match grants::object_of_gid(gid) {
+            None => Ok(false),
+            Some(grant) => {
+                let cmd = grants::GrantAlive { client_id: c.client_id.clone(), gid: gid.clone() };
+                p.call(&grant, cmd).await
+            }
+        },
+    }
 }
 
 /// Validated and live, or `None`.

@@ -33,15 +33,16 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
         }
         Some(_) => {}
         // Not an access token of ours: perhaps one of this client's refresh tokens, which
-        // ends its grant. Looked up only in the client's own object.
+        // ends its grant. Looked up only in the object of the grant it names, which answers
+        // nothing to another client.
         None if token.len() <= 256 => {
-            p.call(
-                &object,
-                grants::RevokeRefresh {
+            if let Some((_, grant)) = grants::object_of(token) {
+                let cmd = grants::RevokeRefresh {
+                    client_id: client.app.client_id.clone(),
                     refresh_hash: sha256_hex(token),
-                },
-            )
-            .await?;
+                };
+                p.call(&grant, cmd).await?;
+            }
         }
         None => {}
     }

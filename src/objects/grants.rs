@@ -1,14 +1,71 @@
-//! `app:<client_id>`: authorization codes, grants and refresh tokens, in the app's own object.
-//! Codes and refresh tokens are stored only as SHA-256 hashes. Everything that must happen
-//! once happens here, atomically: code redemption (with its redirect URI and PKCE checks, see
-//! [`RedeemCode`]), refresh rotation and reuse detection ([`Refresh`]).
+//! `grant:<gid>`: one grant per object — its authorization code, the grant itself and its
+//! refresh tokens. Codes and refresh tokens are stored only as SHA-256 hashes and carry their
+//! grant id in the clear (`<gid>.<secret>`, [`object_of`]), so redemption and refresh go straight
+//! to the grant's object and no app object sees them: an app's load spreads over its grants.
+//! Everything that must happen once happens here, atomically: code redemption (with its
+//! redirect URI and PKCE checks, see [`RedeemCode`]), refresh rotation and reuse detection
+//! ([`Refresh`]). The object does not hold the app's epoch: every command that makes or uses a
+//! grant is given the epoch the caller just got from the app's object (client authentication),
+//! and a grant made under another epoch is refused, so a secret regeneration or a disabled app
+//! ends every grant at once. Each object also keeps the client it belongs to (`client`), and
+//! answers another client as if it held nothing.
 
-use super::app::{active, AppObject};
 use super::kv::Kv;
-use super::protocol::{load, op, save};
+use super::protocol::{kind, load, op, save, Name};
 use crate::error::{Error, Result};
 use crate::rules::pkce;
 use serde::{Deserialize, Serialize};
+
+kind!(GrantObject = "grant");
+
+/// The object of a new grant, named by the id its caller drew.
+pub fn object(gid: &str) -> Name<GrantObject> {
+    Name::of(gid)
+}
+
+/// Whether `gid` could be a grant id we made (22 base64url characters today; up to 64 accepted).
+fn valid_gid(gid: &str) -> bool {
+    (1..=64).contains(&gid.len()) && gid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The credential (code or refresh token) a client gets for grant `gid`: `<gid>.<secret>`.
+pub fn credential(gid: &str, secret: &str) -> String {
+    format!("{gid}.{secret}")
+}
+
+/// The grant a presented code or refresh token belongs to, read from the credential itself:
+/// `None` for anything not of the form `<gid>.<secret>` (then nothing is looked up).
+pub fn object_of(credential: &str) -> Option<(String, Name<GrantObject>)> {
+    let (gid, secret) = credential.split_once('.')?;
+    (valid_gid(gid) && !secret.is_empty()).then(|| (gid.to_owned(), object(gid)))
+}
+
+/// The object of the grant an access token names (its `gid` claim).
+pub fn object_of_gid(gid: &str) -> Option<Name<GrantObject>> {
+    valid_gid(gid).then(|| object(gid))
+}
+
+/// The key of the client the object's grant belongs to.
+const CLIENT: &str = "client";
+
+/// Whether the object belongs to `client_id` (an object that holds nothing belongs to no one).
+fn belongs_to(kv: &dyn Kv, client_id: &str) -> Result<bool> {
+    Ok(kv.get(CLIENT)?.is_some_and(|c| c == client_id))
+}
+
+/// A grant id is drawn at random for each new grant: an object already in use is refused
+/// (never reached by chance; a guard against a caller reusing an id).
+fn fresh(kv: &dyn Kv) -> Result<()> {
+    match kv.get(CLIENT)? {
+        Some(_) => Err(Error::server("this grant id is taken")),
+        None => Ok(()),
+    }
+}
+
+/// The object belongs to `client_id` until `expires_at` (as long as anything it holds).
+fn claim(kv: &mut dyn Kv, client_id: &str, expires_at: i64) -> Result<()> {
+    kv.put(CLIENT, client_id, Some(expires_at))
+}
 
 /// Used codes are kept this long after they expire, so a replay can still revoke the grant.
 const USED_CODE_RETENTION: i64 = 86_400;
@@ -102,7 +159,7 @@ fn grant_key(gid: &str) -> String {
     format!("grant:{gid}")
 }
 
-pub(super) fn grant_alive(kv: &dyn Kv, now: i64, gid: &str) -> Result<bool> {
+fn grant_alive(kv: &dyn Kv, now: i64, gid: &str) -> Result<bool> {
     Ok(load::<GrantRecord>(kv, &grant_key(gid))?.is_some_and(|g| !g.revoked && g.expires_at > now))
 }
 
@@ -154,14 +211,18 @@ fn start_grant(kv: &mut dyn Kv, now: i64, epoch: u64, who: Grantee, new: NewGran
 }
 
 op! {
-    /// Stores a code (its hash) issued by the authorization endpoint for an active app.
-    IssueCode in AppObject => () {
+    /// Stores a code (its hash) issued by the authorization endpoint for `client_id`, in the
+    /// object of the grant it will be redeemed into. The app's status is checked when the code
+    /// is redeemed (the client authenticates in the app's object first).
+    IssueCode in GrantObject => () {
+        pub client_id: String,
         pub code_hash: String,
         pub record: CodeRecord,
     }
     |cmd, kv, _now| {
-        active(kv)?;
         let exp = cmd.record.expires_at + USED_CODE_RETENTION;
+        fresh(kv)?;
+        claim(kv, &cmd.client_id, exp)?;
         save(kv, &code_key(&cmd.code_hash), &cmd.record, Some(exp))
     }
 }
@@ -178,20 +239,25 @@ op! {
     /// Redeems a code once (RFC 6749 §4.1.3, RFC 9700 §4.5): marked used before anything else is
     /// checked; a replay revokes the grant it was redeemed into; then expiry, the redirect URI of
     /// the authorization request, and the PKCE verifier (`oauth::pkce::verify`), here inside the
-    /// object so two racing redemptions cannot both pass.
-    RedeemCode in AppObject => Granted {
+    /// object so two racing redemptions cannot both pass. The grant is made under `epoch`, the
+    /// app's epoch its client just authenticated under; `new.gid` is this object's grant id.
+    RedeemCode in GrantObject => Granted {
+        pub client_id: String,
+        pub epoch: u64,
         pub code_hash: String,
         pub redirect_uri: Option<String>,
         pub verifier: Option<String>,
         pub new: NewGrant,
     }
     |cmd, kv, now| {
-        let app = active(kv)?;
         let key = code_key(&cmd.code_hash);
+        let unknown = || Error::invalid_grant("the authorization code is invalid or expired");
+        if !belongs_to(kv, &cmd.client_id)? {
+            // Another client's code (or none): nothing is touched.
+            return Err(unknown());
+        }
         let Some(mut code) = load::<CodeRecord>(kv, &key)? else {
-            return Err(Error::invalid_grant(
-                "the authorization code is invalid or expired",
-            ));
+            return Err(unknown());
         };
         if code.used {
             if let Some(gid) = code.gid.clone() {
@@ -202,8 +268,9 @@ op! {
             ));
         }
         // Single use from here on, whatever happens next.
+        let retained = code.expires_at + USED_CODE_RETENTION;
         code.used = true;
-        save(kv, &key, &code, Some(code.expires_at + USED_CODE_RETENTION))?;
+        save(kv, &key, &code, Some(retained))?;
         if code.expires_at <= now {
             return Err(Error::invalid_grant("the authorization code has expired"));
         }
@@ -227,44 +294,55 @@ op! {
             aud: code.aud.clone(),
             authn: code.authn.clone(),
         };
-        let mut granted = start_grant(kv, now, app.epoch, who, cmd.new)?;
+        let grant_end = now + cmd.new.grant_ttl;
+        let mut granted = start_grant(kv, now, cmd.epoch, who, cmd.new)?;
         granted.nonce = code.nonce.clone();
         code.gid = Some(granted.gid.clone());
-        save(kv, &key, &code, Some(code.expires_at + USED_CODE_RETENTION))?;
+        save(kv, &key, &code, Some(retained))?;
+        claim(kv, &cmd.client_id, retained.max(grant_end))?;
         Ok(granted)
     }
 }
 
 op! {
-    /// Starts a grant without a code (the password grant).
-    CreateGrant in AppObject => Granted {
+    /// Starts a grant without a code (the password grant), under the app's current `epoch`.
+    CreateGrant in GrantObject => Granted {
+        pub client_id: String,
+        pub epoch: u64,
         pub user_id: String,
         pub scopes: Vec<String>,
         pub aud: String,
         pub new: NewGrant,
     }
     |cmd, kv, now| {
-        let app = active(kv)?;
+        fresh(kv)?;
+        claim(kv, &cmd.client_id, now + cmd.new.grant_ttl)?;
         let who = Grantee { user_id: cmd.user_id, scopes: cmd.scopes, aud: cmd.aud, authn: None };
-        start_grant(kv, now, app.epoch, who, cmd.new)
+        start_grant(kv, now, cmd.epoch, who, cmd.new)
     }
 }
 
 op! {
     /// Rotates a refresh token (RFC 9700 §4.14.2): the presented one is retired and a new one
     /// takes its place; a retired one coming back ends the whole grant. `scopes`, if given, must
-    /// be within the grant (checked before rotating).
-    Refresh in AppObject => Granted {
+    /// be within the grant (checked before rotating). `epoch` is the app's, as its client just
+    /// authenticated: a grant of an older epoch is dead (and marked revoked).
+    Refresh in GrantObject => Granted {
+        pub client_id: String,
+        pub epoch: u64,
         pub refresh_hash: String,
         pub new_refresh_hash: String,
         pub refresh_ttl: i64,
         pub scopes: Option<Vec<String>>,
     }
     |cmd, kv, now| {
-        let app = active(kv)?;
+        let unknown = || Error::invalid_grant("the refresh token is invalid or expired");
+        if !belongs_to(kv, &cmd.client_id)? {
+            return Err(unknown());
+        }
         let key = refresh_key(&cmd.refresh_hash);
         let Some(mut rt) = load::<RefreshRecord>(kv, &key)? else {
-            return Err(Error::invalid_grant("the refresh token is invalid or expired"));
+            return Err(unknown());
         };
         let gkey = grant_key(&rt.gid);
         let Some(grant) = load::<GrantRecord>(kv, &gkey)? else {
@@ -280,7 +358,12 @@ op! {
                 "the refresh token was already used; the grant is revoked",
             ));
         }
-        if grant.epoch != app.epoch || grant.expires_at <= now || rt.expires_at <= now {
+        if grant.epoch != cmd.epoch || grant.expires_at <= now || rt.expires_at <= now {
+            if cmd.epoch > grant.epoch {
+                // The app's epoch moved on (secret regenerated, app disabled): the grant is over
+                // for good. (An older epoch is a caller that raced a change: refused, no more.)
+                revoke_grant(kv, &rt.gid)?;
+            }
             return Err(Error::invalid_grant(
                 "the refresh token has expired or was invalidated",
             ));
@@ -316,14 +399,30 @@ op! {
 }
 
 op! {
-    /// RFC 7009 for a refresh token: the whole grant ends.
-    RevokeRefresh in AppObject => () {
+    /// RFC 7009 for a refresh token: the whole grant ends. Another client's token: nothing.
+    RevokeRefresh in GrantObject => () {
+        pub client_id: String,
         pub refresh_hash: String,
     }
     |cmd, kv, _now| {
+        if !belongs_to(kv, &cmd.client_id)? {
+            return Ok(());
+        }
         if let Some(rt) = load::<RefreshRecord>(kv, &refresh_key(&cmd.refresh_hash))? {
             revoke_grant(kv, &rt.gid)?;
         }
         Ok(())
+    }
+}
+
+op! {
+    /// Whether grant `gid` (named by an access token of `client_id`) is still alive: not revoked,
+    /// not expired. The app's epoch is checked in the app's object (`app::CheckToken`).
+    GrantAlive in GrantObject => bool {
+        pub client_id: String,
+        pub gid: String,
+    }
+    |cmd, kv, now| {
+        Ok(belongs_to(kv, &cmd.client_id)? && grant_alive(kv, now, &cmd.gid)?)
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! | object name         | kind module | holds                                                        |
 //! |---------------------|-------------|--------------------------------------------------------------|
-//! | `app:<client_id>`   | `app`, `grants` | the [`AppRecord`](crate::model::AppRecord) (secret hash, status, epoch); used assertion `jti`s; revoked access-token `jti`s; the app's call and failed-authentication counters; its codes, grants and refresh tokens |
+//! | `app:<client_id>`   | `app`       | the [`AppRecord`](crate::model::AppRecord) (secret hash, status, epoch); used assertion `jti`s; revoked access-token `jti`s; the app's call and failed-authentication counters |
+//! | `grant:<gid>`       | `grants`    | one grant of one app: its authorization code, the grant and its refresh tokens (code and refresh token are `<gid>.<secret>`, so they name their object) |
 //! | `owner:<owner>`     | `owner`     | the ids of the owner's apps (the 1000-app limit is counted here) |
 //! | `email:<email>`     | `account`   | the account of that email (uniqueness) and its failed log-ins |
 //! | `user:<user id>`    | `user`      | the person's profile and consents                             |

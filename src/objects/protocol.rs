@@ -1,6 +1,6 @@
 //! The typed protocol between the core and its Durable Objects.
 //!
-//! Every object has a [`Kind`] (app, owner, account, user, session, counter, issuer) and a
+//! Every object has a [`Kind`] (app, grant, owner, account, user, session, counter, issuer) and a
 //! typed [`Name`] that only the kind's module can make, so no caller builds an object name from
 //! strings. Every command is a struct implementing [`Op`] (declared with [`op!`]): it names the
 //! kind it runs in and the type of its reply, and its `apply` is the code that runs inside the
@@ -246,7 +246,7 @@ commands! {
     AppRevokeJti = app::RevokeJti,
     IssueCode = grants::IssueCode, RedeemCode = grants::RedeemCode,
     CreateGrant = grants::CreateGrant, Refresh = grants::Refresh,
-    RevokeRefresh = grants::RevokeRefresh,
+    RevokeRefresh = grants::RevokeRefresh, GrantAlive = grants::GrantAlive,
     OwnerReserve = owner::Reserve, OwnerRelease = owner::Release, OwnerList = owner::List,
     AccountCreate = account::Create, AccountGet = account::Get,
     AccountReleaseLogin = account::ReleaseLogin,

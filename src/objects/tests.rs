@@ -57,8 +57,13 @@ fn new(gid: &str, rt: &str) -> NewGrant {
     }
 }
 
+/// The client of the grants in these tests.
+const CLIENT: &str = "client-1";
+
 fn grant(kv: &mut MemKv, now: i64, gid: &str, rt: &str) {
     let op = grants::CreateGrant {
+        client_id: CLIENT.into(),
+        epoch: 0,
         user_id: "u".into(),
         scopes: vec!["public".into()],
         aud: "a".into(),
@@ -68,7 +73,13 @@ fn grant(kv: &mut MemKv, now: i64, gid: &str, rt: &str) {
 }
 
 fn refresh(kv: &mut MemKv, now: i64, old: &str, next: &str, scopes: Option<Vec<String>>) -> Result<grants::Granted> {
+    refresh_as(kv, now, CLIENT, 0, old, next, scopes)
+}
+
+fn refresh_as(kv: &mut MemKv, now: i64, client: &str, epoch: u64, old: &str, next: &str, scopes: Option<Vec<String>>) -> Result<grants::Granted> {
     let op = grants::Refresh {
+        client_id: client.into(),
+        epoch,
         refresh_hash: old.into(),
         new_refresh_hash: next.into(),
         refresh_ttl: 1000,
@@ -78,13 +89,15 @@ fn refresh(kv: &mut MemKv, now: i64, old: &str, next: &str, scopes: Option<Vec<S
 }
 
 fn live(kv: &mut MemKv, now: i64, gid: &str) -> bool {
-    let op = app::CheckToken {
-        jti: "j".into(),
-        epoch: 0,
-        kid: None,
-        gid: Some(gid.into()),
-    };
-    run(kv, now, op).unwrap()
+    live_as(kv, now, CLIENT, gid)
+}
+
+fn live_as(kv: &mut MemKv, now: i64, client: &str, gid: &str) -> bool {
+    run(kv, now, grants::GrantAlive { client_id: client.into(), gid: gid.into() }).unwrap()
+}
+
+fn issue(kv: &mut MemKv, hash: &str, record: CodeRecord) {
+    run(kv, 100, grants::IssueCode { client_id: CLIENT.into(), code_hash: hash.into(), record }).unwrap();
 }
 
 fn reserve(kv: &mut MemKv, app_id: &str, limit: u32) -> Result<()> {
@@ -199,11 +212,11 @@ fn revoked_jti_expires_with_the_token() {
 #[test]
 fn code_is_single_use_and_replay_revokes_the_grant() {
     let mut kv = MemKv::default();
-    create(&mut kv, 100, false);
-    let issue = grants::IssueCode { code_hash: "h1".into(), record: code(None) };
-    run(&mut kv, 100, issue).unwrap();
+    issue(&mut kv, "h1", code(None));
     let redeem = |kv: &mut MemKv, gid: &str| {
         let op = grants::RedeemCode {
+            client_id: CLIENT.into(),
+            epoch: 0,
             code_hash: "h1".into(),
             redirect_uri: Some("https://a.example/cb".into()),
             verifier: None,
@@ -223,18 +236,19 @@ fn code_is_single_use_and_replay_revokes_the_grant() {
 #[test]
 fn code_checks_redirect_uri_pkce_and_expiry() {
     let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    let mut kv = MemKv::default();
-    create(&mut kv, 100, true);
-    let redeem = |kv: &mut MemKv, h: &str, uri: Option<&str>, verifier: Option<&str>, at: i64, i: usize| {
-        let issue = grants::IssueCode { code_hash: h.into(), record: code(Some(v)) };
-        run(kv, 100, issue).unwrap();
+    // One code per grant object: each case has an object of its own.
+    let redeem = |h: &str, uri: Option<&str>, verifier: Option<&str>, at: i64, i: usize| {
+        let mut kv = MemKv::default();
+        issue(&mut kv, h, code(Some(v)));
         let op = grants::RedeemCode {
+            client_id: CLIENT.into(),
+            epoch: 0,
             code_hash: h.into(),
             redirect_uri: uri.map(str::to_owned),
             verifier: verifier.map(str::to_owned),
             new: new(&format!("g{i}"), &format!("r{i}")),
         };
-        run(kv, at, op)
+        run(&mut kv, at, op)
     };
     let wrong = "x".repeat(43);
     for (i, (uri, verifier, at)) in [
@@ -247,16 +261,15 @@ fn code_checks_redirect_uri_pkce_and_expiry() {
     .into_iter()
     .enumerate()
     {
-        let r = redeem(&mut kv, &format!("h{i}"), uri, verifier, at, i);
+        let r = redeem(&format!("h{i}"), uri, verifier, at, i);
         assert_eq!(code_of(r), ErrorCode::InvalidGrant, "case {i}");
     }
-    redeem(&mut kv, "good", Some("https://a.example/cb"), Some(v), 110, 9).unwrap();
+    redeem("good", Some("https://a.example/cb"), Some(v), 110, 9).unwrap();
 }
 
 #[test]
 fn refresh_rotates_and_reuse_kills_the_grant() {
     let mut kv = MemKv::default();
-    create(&mut kv, 100, false);
     grant(&mut kv, 100, "g", "r0");
     let wider = refresh(&mut kv, 120, "r0", "rx", Some(vec!["admin".into()]));
     assert_eq!(code_of(wider), ErrorCode::InvalidScope);
@@ -274,20 +287,77 @@ fn refresh_rotates_and_reuse_kills_the_grant() {
 
 #[test]
 fn secret_rotation_ends_grants() {
+    // The app's object moves to a new epoch; the grant's object hears it from the next caller.
+    let mut app_kv = MemKv::default();
+    create(&mut app_kv, 100, false);
+    let rotated = run(&mut app_kv, 100, app::RotateSecret { secret_hash: "n".repeat(64) }).unwrap();
+    assert_eq!(rotated.epoch, 1);
     let mut kv = MemKv::default();
-    create(&mut kv, 100, false);
     grant(&mut kv, 100, "g", "r0");
-    run(&mut kv, 100, app::RotateSecret { secret_hash: "n".repeat(64) }).unwrap();
+    // A caller that raced the change (an older epoch than the grant's) is refused, no more.
+    let mut older = MemKv::default();
+    run(&mut older, 100, grants::CreateGrant {
+        client_id: CLIENT.into(), epoch: 3, user_id: "u".into(), scopes: vec![], aud: "a".into(), new: new("g3", "s0"),
+    }).unwrap();
+    assert_eq!(code_of(refresh_as(&mut older, 120, CLIENT, 2, "s0", "s1", None)), ErrorCode::InvalidGrant);
+    assert!(live(&mut older, 120, "g3"));
+    // The new epoch ends the grant for good: even the old epoch cannot use it after.
+    assert_eq!(code_of(refresh_as(&mut kv, 120, CLIENT, rotated.epoch, "r0", "r1", None)), ErrorCode::InvalidGrant);
+    assert!(!live(&mut kv, 120, "g"));
     assert_eq!(code_of(refresh(&mut kv, 120, "r0", "r1", None)), ErrorCode::InvalidGrant);
 }
 
 #[test]
 fn revoking_a_refresh_token_ends_its_grant() {
     let mut kv = MemKv::default();
-    create(&mut kv, 100, false);
     grant(&mut kv, 100, "g", "r0");
-    run(&mut kv, 100, grants::RevokeRefresh { refresh_hash: "r0".into() }).unwrap();
+    // Another client's revocation does nothing.
+    run(&mut kv, 100, grants::RevokeRefresh { client_id: "client-2".into(), refresh_hash: "r0".into() }).unwrap();
+    assert!(live(&mut kv, 100, "g"));
+    run(&mut kv, 100, grants::RevokeRefresh { client_id: CLIENT.into(), refresh_hash: "r0".into() }).unwrap();
     assert!(!live(&mut kv, 100, "g"));
+}
+
+#[test]
+fn a_grant_object_answers_another_client_as_if_it_held_nothing() {
+    let mut kv = MemKv::default();
+    issue(&mut kv, "h", code(None));
+    let redeem = |kv: &mut MemKv, client: &str| {
+        let op = grants::RedeemCode {
+            client_id: client.into(),
+            epoch: 0,
+            code_hash: "h".into(),
+            redirect_uri: Some("https://a.example/cb".into()),
+            verifier: None,
+            new: new("g", "r0"),
+        };
+        run(kv, 110, op)
+    };
+    // A stranger's attempt leaves the code unused.
+    assert_eq!(code_of(redeem(&mut kv, "client-2")), ErrorCode::InvalidGrant);
+    redeem(&mut kv, CLIENT).unwrap();
+    assert!(!live_as(&mut kv, 110, "client-2", "g"));
+    assert!(live(&mut kv, 110, "g"));
+    assert_eq!(code_of(refresh_as(&mut kv, 111, "client-2", 0, "r0", "r1", None)), ErrorCode::InvalidGrant);
+    // The stranger's refresh did not rotate the token.
+    refresh(&mut kv, 111, "r0", "r1", None).unwrap();
+    // A used object takes no second grant.
+    let again = grants::CreateGrant {
+        client_id: CLIENT.into(), epoch: 0, user_id: "u".into(), scopes: vec![], aud: "a".into(), new: new("g", "r9"),
+    };
+    assert_eq!(code_of(run(&mut kv, 112, again)), ErrorCode::ServerError);
+}
+
+#[test]
+fn credentials_name_their_grant() {
+    let c = grants::credential("AbC-_9", "secret");
+    let (gid, name) = grants::object_of(&c).unwrap();
+    assert_eq!(gid, "AbC-_9");
+    assert_eq!(name.as_str(), "grant:AbC-_9");
+    for bad in ["", "nodot", ".secret", "gid.", "g:d.x", "g/d.x", &format!("{}.x", "a".repeat(65))] {
+        assert!(grants::object_of(bad).is_none(), "{bad:?}");
+    }
+    assert!(grants::object_of_gid("a:b").is_none());
 }
 
 #[test]

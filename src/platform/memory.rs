@@ -26,6 +26,8 @@ pub struct MemPlatform {
     pub domains: RefCell<HashMap<String, String>>,
     pub audit_log: RefCell<Vec<serde_json::Value>>,
     pub shard_calls: Cell<u32>,
+    /// Calls per object name (as the Durable Object namespace sees it), for load tests.
+    pub calls_by_object: RefCell<HashMap<String, u64>>,
     /// Makes `fill_random` fail, to test that every caller fails closed.
     pub broken_random: Cell<bool>,
     pub liveness: LivenessCache,
@@ -50,6 +52,7 @@ impl MemPlatform {
             domains: RefCell::default(),
             audit_log: RefCell::default(),
             shard_calls: Cell::new(0),
+            calls_by_object: RefCell::default(),
             broken_random: Cell::new(false),
             liveness: LivenessCache::default(),
             tenants: Default::default(),
@@ -106,6 +109,7 @@ impl Audit for MemPlatform {
 impl Objects for MemPlatform {
     async fn call<O: Op>(&self, name: &Name<O::Kind>, op: O) -> Result<O::Reply> {
         self.shard_calls.set(self.shard_calls.get() + 1);
+        *self.calls_by_object.borrow_mut().entry(name.as_str().to_owned()).or_default() += 1;
         // Through the same JSON wire as the Durable Object adapter.
         let cmd = protocol::encode(op)?;
         let mut shards = self.shards.borrow_mut();

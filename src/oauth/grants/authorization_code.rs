@@ -1,7 +1,8 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, PKCE RFC 7636 §4.5). Redemption, the
-//! redirect-URI and PKCE checks and replay revocation all happen atomically in the app's object (`objects/grants.rs`, `RedeemCode`).
+//! redirect-URI and PKCE checks and replay revocation all happen atomically in the object of the
+//! grant the code names (`<gid>.<secret>`; `objects/grants.rs`, `RedeemCode`).
 
-use super::{granted, new_grant, person_tokens, presented};
+use super::{grant_of, granted, new_grant, person_tokens, presented};
 use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
@@ -18,16 +19,21 @@ pub async fn handle(
     client: Authenticated,
 ) -> Result<Response> {
     let app = client.app;
-    let code = presented(params, "code", "the authorization code is invalid or expired")?;
-    let (new, refresh) = new_grant(p)?;
-    // Single use, redirect URI and PKCE are checked inside the app's object: objects/grants.rs `RedeemCode`.
+    const REFUSED: &str = "the authorization code is invalid or expired";
+    let code = presented(params, "code", REFUSED)?;
+    let (gid, grant) = grant_of(code, REFUSED)?;
+    let (new, refresh) = new_grant(p, &gid)?;
+    // Single use, redirect URI and PKCE are checked inside the grant's object: objects/grants.rs
+    // `RedeemCode`, under the epoch the client just authenticated under.
     let cmd = grants::RedeemCode {
+        client_id: app.client_id.clone(),
+        epoch: client.epoch,
         code_hash: sha256_hex(code),
         redirect_uri: params.get("redirect_uri").map(str::to_owned),
         verifier: params.get("code_verifier").map(str::to_owned),
         new,
     };
-    let granted = granted(p, &app, cmd).await?;
+    let granted = granted(p, &grant, cmd).await?;
     let resp = person_tokens(p, ep, &app, &granted, refresh, false).await?;
     // Back-Channel Logout: the session's `sid` remembers the app that got an ID token.
     // (An ID token is issued exactly when `openid` is among the scopes minted: `id_token::mint`.)

@@ -15,9 +15,8 @@ use crate::model::App;
 use crate::error::{Error, Result};
 use crate::http::params::Params;
 use crate::platform::random_token;
-use crate::objects::app::{object, AppObject};
-use crate::objects::grants::{Granted, NewGrant};
-use crate::objects::Op;
+use crate::objects::grants::{self, CodeRecord, GrantObject, Granted, NewGrant};
+use crate::objects::{Name, Op};
 use crate::platform::Platform;
 use crate::util::sha256_hex;
 
@@ -31,12 +30,24 @@ fn presented<'a>(params: &'a Params, name: &str, refusal: &'static str) -> Resul
     Ok(value)
 }
 
-/// A new grant's identifiers: its id and the first refresh token (returned; only its hash kept).
-fn new_grant(p: &impl Platform) -> Result<(NewGrant, String)> {
-    let refresh = random_token(p, 32)?;
+/// The grant a presented code or refresh token names (`<gid>.<secret>`): its id and object, or
+/// `invalid_grant` saying `refusal` (a credential of another form is looked up nowhere).
+fn grant_of(credential: &str, refusal: &'static str) -> Result<(String, Name<GrantObject>)> {
+    grants::object_of(credential).ok_or_else(|| Error::invalid_grant(refusal))
+}
+
+/// A new refresh token of grant `gid` (returned; only its hash is kept).
+fn new_refresh(p: &impl Platform, gid: &str) -> Result<String> {
+    Ok(grants::credential(gid, &random_token(p, 32)?))
+}
+
+/// A new grant's identifiers for grant `gid`: its id and the first refresh token (returned;
+/// only its hash kept).
+fn new_grant(p: &impl Platform, gid: &str) -> Result<(NewGrant, String)> {
+    let refresh = new_refresh(p, gid)?;
     let cfg = p.config();
     let new = NewGrant {
-        gid: random_token(p, 16)?,
+        gid: gid.to_owned(),
         refresh_hash: sha256_hex(&refresh),
         refresh_ttl: cfg.refresh_token_ttl as i64,
         grant_ttl: cfg.grant_max_ttl as i64,
@@ -44,10 +55,37 @@ fn new_grant(p: &impl Platform) -> Result<(NewGrant, String)> {
     Ok((new, refresh))
 }
 
-/// Runs a grant-making command in the app's object (code redemption, refresh, password): the
+/// A fresh grant id (16 random bytes, base64url).
+fn new_gid(p: &impl Platform) -> Result<String> {
+    random_token(p, 16)
+}
+
+/// Stores a new authorization code of `app` in the object of the grant it will be redeemed
+/// into, and answers the code (`<gid>.<secret>`; only its hash is kept). The grant's object
+/// knows nothing of the app's status, so a code is refused here for an app the directory shows
+/// disabled (as the app's object did when codes lived there). The directory may lag by up to
+/// 60 s; the check that counts is at the exchange, whose client authentication in the app's
+/// object refuses a disabled app at once.
+pub async fn store_code(p: &impl Platform, app: &App, record: CodeRecord) -> Result<String> {
+    if app.status != crate::model::Status::Active {
+        return Err(Error::invalid_client("the client is disabled"));
+    }
+    let client_id = app.client_id.as_str();
+    let gid = new_gid(p)?;
+    let code = grants::credential(&gid, &random_token(p, 32)?);
+    let cmd = grants::IssueCode {
+        client_id: client_id.to_owned(),
+        code_hash: sha256_hex(&code),
+        record,
+    };
+    p.call(&grants::object(&gid), cmd).await?;
+    Ok(code)
+}
+
+/// Runs a grant-making command in the grant's object (code redemption, refresh, password): the
 /// rules that must hold once live there, in `objects/grants.rs`.
-async fn granted<O: Op<Kind = AppObject, Reply = Granted>>(p: &impl Platform, app: &App, op: O) -> Result<Granted> {
-    p.call(&object(&app.client_id), op).await
+async fn granted<O: Op<Kind = GrantObject, Reply = Granted>>(p: &impl Platform, grant: &Name<GrantObject>, op: O) -> Result<Granted> {
+    p.call(grant, op).await
 }
 
 /// The token response for a grant acting for a person: access token (`sub` = user id), the

@@ -1,7 +1,7 @@
 //! `grant_type=password` (RFC 6749 §4.3), only for apps an operator allowed to use it, under
 //! the same failed-attempt limits as the log-in page.
 
-use super::{granted, new_grant, person_tokens};
+use super::{granted, new_gid, new_grant, person_tokens};
 use crate::accounts;
 use crate::http::params::Params;
 use crate::http::{Request, Response};
@@ -34,13 +34,16 @@ pub async fn handle(
             ErrorCode::AccessDenied => Error::invalid_grant("the username or password is wrong"),
             _ => e,
         })?;
-    let (new, refresh) = new_grant(p)?;
+    let gid = new_gid(p)?;
+    let (new, refresh) = new_grant(p, &gid)?;
     let cmd = grants::CreateGrant {
+        client_id: app.client_id.clone(),
+        epoch: client.epoch,
         user_id: profile.id,
         scopes,
         aud,
         new,
     };
-    let granted = granted(p, &app, cmd).await?;
+    let granted = granted(p, &grants::object(&gid), cmd).await?;
     person_tokens(p, ep, &app, &granted, refresh, false).await
 }

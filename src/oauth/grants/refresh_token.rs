@@ -1,14 +1,13 @@
 //! `grant_type=refresh_token` (RFC 6749 §6): rotation on every use; a rotated-out token coming
 //! back revokes the whole grant (RFC 9700 §4.14.2). Scope may narrow, never widen.
 
-use super::{granted, person_tokens, presented};
+use super::{grant_of, granted, new_refresh, person_tokens, presented};
 use crate::http::params::Params;
 use crate::http::Response;
 use crate::oauth::client_auth::Authenticated;
 use crate::error::Result;
 use crate::rules::scope;
 use crate::oauth::endpoint::Endpoint;
-use crate::platform::random_token;
 use crate::objects::grants;
 use crate::platform::Platform;
 use crate::util::sha256_hex;
@@ -20,19 +19,24 @@ pub async fn handle(
     client: Authenticated,
 ) -> Result<Response> {
     let app = client.app;
-    let token = presented(params, "refresh_token", "the refresh token is invalid or expired")?;
+    const REFUSED: &str = "the refresh token is invalid or expired";
+    let token = presented(params, "refresh_token", REFUSED)?;
+    let (gid, grant) = grant_of(token, REFUSED)?;
     let scopes = match params.get("scope") {
         Some(s) => Some(scope::parse(s)?).filter(|v| !v.is_empty()),
         None => None,
     };
-    let next = random_token(p, 32)?;
-    // Rotation and reuse detection happen inside the app's object: objects/grants.rs `Refresh`.
+    let next = new_refresh(p, &gid)?;
+    // Rotation and reuse detection happen inside the grant's object: objects/grants.rs `Refresh`,
+    // under the epoch the client just authenticated under.
     let cmd = grants::Refresh {
+        client_id: app.client_id.clone(),
+        epoch: client.epoch,
         refresh_hash: sha256_hex(token),
         new_refresh_hash: sha256_hex(&next),
         refresh_ttl: p.config().refresh_token_ttl as i64,
         scopes,
     };
-    let granted = granted(p, &app, cmd).await?;
+    let granted = granted(p, &grant, cmd).await?;
     person_tokens(p, ep, &app, &granted, next, true).await
 }

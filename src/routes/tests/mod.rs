@@ -6,6 +6,7 @@ mod assertion;
 mod authorization;
 mod brand;
 mod flows;
+mod load;
 mod oidc;
 mod oidc_claims;
 mod oidc_logout;
