@@ -7,7 +7,7 @@ const cases = process.argv.slice(3);
 const groups = {
   "console.log of the request log line (the builtin, under the inspector)": (l, s) => s[0] === "" && s[1] === " shim.js" && (s[2] ?? "").startsWith("wasm-to-js") && /fetch_fetch_glue|console::log_1|worker::finish/.test(s[3] ?? ""),
   "entry module: WorkerEntrypoint instance + Proxy (construct trap) per request": (l, s) => s.some(x => /^(Portcullis|construct) shim\.js|^WorkerEntrypoint$/.test(x)),
-  "wrangler dev middleware (__facade_*)": (l, s) => s.some(x => x.startsWith("__facade_")),
+  "JS of the bundle outside the wasm (wrangler's middleware, the entry module; self time)": (l, s) => (s[0] ?? "").endsWith(" shim.js") && !s.some(x => x.includes("portcullis.wasm")),
   "RSA signing (rsa_kernel)": (l, s) => s.some(x => x.includes("rsa_kernel")),
   "RSA/JWT verify": (l, s) => s.some(x => x.includes("verify")) && !s.some(x => x.includes("rsa_kernel::PrivateKey")),
   "DO: the command (protocol::run)": (l, s) => s.some(x => x.includes("protocol::run")),
@@ -15,7 +15,6 @@ const groups = {
   "DO: call overhead both sides (fetch_with_request, Shard fetch, text/bytes)": (l, s) => (s.some(x => x.includes("fetch_with_request") || x.includes("Shard>::fetch") || x.includes("Shard_fetch") || x.includes("shard_run") || x.includes("Shard>::run"))) && !s.some(x => x.includes("protocol::run")),
   "wasm-bindgen futures (queueMicrotask, promise glue)": (l, s) => s.some(x => x.includes("queueMicrotask")),
   "request conversion (convert_request, header_lines)": (l, s) => s.some(x => x.includes("convert_request") || x.includes("header_lines")),
-  "response (into_response, Headers, Response)": (l, s) => s.some(x => x.includes("into_response")),
   "serde_json (all)": (l, s) => s.some(x => x.includes("serde_json")),
   "GC": (l) => l === "(garbage collector)",
 };
