@@ -58,10 +58,10 @@ pub fn fetch(
         Poll::Ready(r) => r.map(JsValue::from),
         // Unwind-safe as the workers-rs export is: a panic inside a request's future ends
         // that request alone (`CatchUnwind` around the router).
-        Poll::Pending => Ok(worker::wasm_bindgen_futures::future_to_promise(AssertUnwindSafe(async move {
-            fut.await.map(JsValue::from)
-        }))
-        .into()),
+        Poll::Pending => {
+            let rest = AssertUnwindSafe(async move { fut.await.map(JsValue::from) });
+            Ok(worker::wasm_bindgen_futures::future_to_promise(rest).into())
+        }
     }
 }
 
