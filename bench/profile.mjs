@@ -125,7 +125,7 @@ out.push(`\ntop ${top} functions by self time:`);
 for (const [l, us] of [...bySelf].filter(([l]) => !l.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`  ${pct(us)} ${ms(us)}  ${l}`);
 out.push(`\ntop ${top} functions by inclusive time:`);
 for (const [l, us] of [...byIncl].filter(([l]) => !/^\((idle|root)\)/.test(l)).sort((a, b) => b[1] - a[1]).slice(0, top)) out.push(`  ${pct(us)} ${ms(us)}  ${l}`);
-const watch = (opts.watch ?? "log_request,convert_request,into_response,console_log,CatchUnwind,WorkerPlatform::load,routes::handle,serde_json,protocol::encode,protocol::decode,fetch_with_request,get_app,Headers,log ").split(",");
+const watch = (opts.watch ?? "log_request,request_line,convert_request,into_response,console_log,CatchUnwind,WorkerPlatform::load,routes::handle,serde_json,protocol::encode,protocol::decode,protocol::run,fetch_with_request,platform::call,shard_run,SqlKv,purge_expired,exec,get_app,rsa_kernel,rs256,ed25519,jwt,sha2,Headers,header_lines,log ").split(",");
 out.push("\ninclusive time of functions whose name contains:");
 for (const w of watch) {
   let us = 0;

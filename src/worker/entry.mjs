@@ -2,17 +2,17 @@
 // build/worker/shim.mjs). wrangler bundles it with the bindings wasm-bindgen generated
 // (build/index.js, build/index_bg.wasm).
 //
-// It does what workers-rs' own entry shim does for a panic=unwind build, plus one thing:
-// - `fetch` is exported from Rust as a function; here it becomes a WorkerEntrypoint method
-//   that passes the request, `env` and `ctx` on.
-// - The entrypoint and the Durable Object class are wrapped in a Proxy that builds a fresh
-//   instance whenever the wasm instance has been reset (`initState.instanceId` changes after
-//   a trap: wasm-bindgen's reset-state function), so nothing keeps pointers into a dead heap.
+// It does what workers-rs' own entry shim does for a panic=unwind build, leaner, plus one thing:
+// - `fetch` is exported from Rust as a function; here it is the module's fetch handler (a
+//   plain object, no WorkerEntrypoint instance per request).
+// - The Durable Object class builds a fresh wasm-side instance whenever the wasm instance has
+//   been reset (`initState.instanceId` changes after a trap: wasm-bindgen's reset-state
+//   function), so nothing keeps pointers into a dead heap; it answers RPC (`run`).
 // - Ours: a Rust panic unwinds to the request that caused it (src/worker/mod.rs,
 //   `CatchUnwind`) and answers that request alone with a JSON 500. Should anything still throw
 //   out of the Rust side (a panic outside a request's future, a trap), the request it belonged
 //   to answers here as a protocol error: a 500 with RFC 6749 JSON, never a hang or a trace.
-import { WorkerEntrypoint } from "cloudflare:workers";
+import { DurableObject } from "cloudflare:workers";
 import * as exports from "../index.js";
 
 Error.stackTraceLimit = 100;
@@ -34,52 +34,41 @@ function internalError() {
   );
 }
 
-class Portcullis extends WorkerEntrypoint {
-  async fetch(request) {
+// The fetch handler as a plain module export: workerd then calls one function per request,
+// where a WorkerEntrypoint class costs an instance (and, to survive a wasm reset, a Proxy and a
+// trap on every property read) per request. Nothing of the request's lives in an instance:
+// `exports.fetch` always runs on the current wasm instance.
+export default {
+  async fetch(request, env, ctx) {
     try {
-      return await exports.fetch.call(this, request, this.env, this.ctx);
+      return await exports.fetch(request, env, ctx);
     } catch {
       return internalError();
     }
+  },
+};
+
+// The Durable Object class: a DurableObject (so the worker reaches it by RPC, `run`: one
+// command string in, one reply string out, no Request or Response on either side) around the
+// wasm-bindgen instance, made again when the wasm instance has been reset (its pointers would
+// point into a dead heap). `fetch` stays for callers of the HTTP form.
+export class Shard extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.inner = new exports.Shard(ctx, env);
+    this.instanceId = initState.instanceId;
+  }
+  current() {
+    if (this.instanceId !== initState.instanceId) {
+      this.inner = new exports.Shard(this.ctx, this.env);
+      this.instanceId = initState.instanceId;
+    }
+    return this.inner;
+  }
+  fetch(request) {
+    return this.current().fetch(request);
+  }
+  run(command) {
+    return this.current().run(command);
   }
 }
-
-// One handler for every instance (not a fresh object and closure per request): `get` builds
-// the instance again when the wasm instance has been reset.
-const instanceProxyHooks = {
-  get(target, prop, receiver) {
-    if (target.instanceId !== initState.instanceId) {
-      target.instance = Reflect.construct(target.ctor, target.args, target.newTarget);
-      target.instanceId = initState.instanceId;
-    }
-    return Reflect.get(target.instance, prop, receiver);
-  },
-  set: (target, prop, value, receiver) => Reflect.set(target.instance, prop, value, receiver),
-  has: (target, prop) => Reflect.has(target.instance, prop),
-  deleteProperty: (target, prop) => Reflect.deleteProperty(target.instance, prop),
-  apply: (target, thisArg, args) => Reflect.apply(target.instance, thisArg, args),
-  construct: (target, args, newTarget) => Reflect.construct(target.instance, args, newTarget),
-  getPrototypeOf: (target) => Reflect.getPrototypeOf(target.instance),
-  setPrototypeOf: (target, proto) => Reflect.setPrototypeOf(target.instance, proto),
-  isExtensible: (target) => Reflect.isExtensible(target.instance),
-  preventExtensions: (target) => Reflect.preventExtensions(target.instance),
-  getOwnPropertyDescriptor: (target, prop) => Reflect.getOwnPropertyDescriptor(target.instance, prop),
-  defineProperty: (target, prop, descriptor) => Reflect.defineProperty(target.instance, prop, descriptor),
-  ownKeys: (target) => Reflect.ownKeys(target.instance),
-};
-
-const classProxyHooks = {
-  construct(ctor, args, newTarget) {
-    const instance = {
-      instance: Reflect.construct(ctor, args, newTarget),
-      instanceId: initState.instanceId,
-      ctor,
-      args,
-      newTarget,
-    };
-    return new Proxy(instance, instanceProxyHooks);
-  },
-};
-
-export const Shard = new Proxy(exports.Shard, classProxyHooks);
-export default new Proxy(Portcullis, classProxyHooks);

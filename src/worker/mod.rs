@@ -11,7 +11,9 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
-use worker::{event, Context, Env, Headers, Request, Response, ResponseBuilder, Result};
+use wasm_bindgen::JsValue;
+use worker::web_sys::Response as WebResponse;
+use worker::{event, Context, Env, Request};
 
 #[event(start)]
 fn start() {
@@ -39,45 +41,87 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+/// The fetch entry (src/worker/entry.mjs calls it for every request). The request's future is
+/// polled once right here: a request that needs no I/O (metadata, JWKS, a page, an error)
+/// is answered with its Response at once, with no Promise, task queue or microtask; only a
+/// request still waiting (a Durable Object call, a KV read, a body) becomes a Promise
+/// (`future_to_promise`, which polls it again with a real waker: every JS promise it waits on
+/// takes the new waker when polled). An `Err` throws: the entry module answers a JSON 500.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = fetch)]
+pub fn fetch(
+    req: worker::worker_sys::web_sys::Request,
+    env: Env,
+    ctx: worker::worker_sys::Context,
+) -> std::result::Result<JsValue, JsValue> {
+    let mut fut = Box::pin(serve(Request::from(req), env, Context::new(ctx)));
+    match fut.as_mut().poll(&mut TaskContext::from_waker(std::task::Waker::noop())) {
+        Poll::Ready(r) => r.map(JsValue::from),
+        // Unwind-safe as the workers-rs export is: a panic inside a request's future ends
+        // that request alone (`CatchUnwind` around the router).
+        Poll::Pending => {
+            let rest = AssertUnwindSafe(async move { fut.await.map(JsValue::from) });
+            Ok(worker::wasm_bindgen_futures::future_to_promise(rest).into())
+        }
+    }
+}
+
+async fn serve(req: Request, env: Env, ctx: Context) -> std::result::Result<WebResponse, JsValue> {
     let started = worker::Date::now().as_millis();
-    // The raw method: workers-rs maps methods it does not know to GET, which would serve them.
-    let method = req.inner().method();
-    let path = req.path();
-    let mut resp = match convert_request(req).await {
-        Err(e) => crate::routes::render(&platform::Console, e),
-        Ok(core) => match platform::WorkerPlatform::load(env).await {
-            Ok(p) => {
-                let mut resp = if core.path == "/__bench/empty" && p.config().dev() {
-                    // Development only: the floor of a request through this entry (conversions,
-                    // platform, log line) that does nothing; bench/run.sh compares it with the
-                    // peer's empty route.
-                    CoreResponse::empty(200)
-                } else {
-                    match CatchUnwind(Box::pin(crate::routes::handle(&p, &core))).await {
-                        Ok(r) => r,
-                        Err(()) => crate::routes::render(
-                            &platform::Console,
-                            Error::server("a panic; see the panic hook's log line"),
-                        ),
-                    }
-                };
-                if p.config().dev() {
-                    // Development only: what the request cost in calls out of the isolate.
-                    let calls = format!(
-                        "do={}, kv={}",
-                        p.calls.durable_object.get(),
-                        p.calls.kv_read.get()
-                    );
-                    resp.headers.push(("x-portcullis-calls".into(), calls));
+    match convert_request(req).await {
+        Ok(core) => {
+            let resp = answer(&core, env).await;
+            finish(resp, &core.method, &core.path, started, &ctx)
+        }
+        // A request that could not be read: logged with what is known of it.
+        Err((e, method, path)) => {
+            finish(crate::routes::render(&platform::Console, e), &method, &path, started, &ctx)
+        }
+    }
+}
+
+/// The response to a request that was read: the platform, then the router (or the empty route).
+async fn answer(core: &CoreRequest, env: Env) -> CoreResponse {
+    match platform::WorkerPlatform::load(env).await {
+        Ok(p) => {
+            let mut resp = if core.path == "/__bench/empty" && p.config().dev() {
+                // Development only: the floor of a request through this entry (conversions,
+                // platform, log line) that does nothing; bench/run.sh compares it with the
+                // peer's empty route.
+                CoreResponse::empty(200)
+            } else {
+                match CatchUnwind(Box::pin(crate::routes::handle(&p, core))).await {
+                    Ok(r) => r,
+                    Err(()) => crate::routes::render(
+                        &platform::Console,
+                        Error::server("a panic; see the panic hook's log line"),
+                    ),
                 }
-                resp
+            };
+            if p.config().dev() {
+                // Development only: what the request cost in calls out of the isolate.
+                let calls = format!(
+                    "do={}, kv={}",
+                    p.calls.durable_object.get(),
+                    p.calls.kv_read.get()
+                );
+                resp.headers.push(("x-portcullis-calls".into(), calls));
             }
-            // A configuration problem: the detail goes to the log, never to the client.
-            Err(e) => crate::routes::render(&platform::Console, e),
-        },
-    };
+            resp
+        }
+        // A configuration problem: the detail goes to the log, never to the client.
+        Err(e) => crate::routes::render(&platform::Console, e),
+    }
+}
+
+/// Leaves the response's deferred work to `ctx`, writes the request log line and makes the
+/// runtime's Response.
+fn finish(
+    mut resp: CoreResponse,
+    method: &str,
+    path: &str,
+    started: u64,
+    ctx: &Context,
+) -> std::result::Result<WebResponse, JsValue> {
     // What the response leaves to do (back-channel logout) runs after it is sent, off the
     // request's path: `platform::deferred`.
     let after = std::mem::take(&mut resp.after);
@@ -88,54 +132,49 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
     let ms = worker::Date::now().as_millis() - started;
     // One request log line (src/http/log.rs), handed to console.log as it is.
-    let line = http::log::request_line(&method, &path, resp.status, ms, resp.log_client_id.as_deref());
+    let line = http::log::request_line(method, path, resp.status, ms, resp.log_client_id.as_deref());
     worker::web_sys::console::log_1(&line.as_str().into());
     into_response(resp)
 }
 
-async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, Error> {
+/// The request as the core reads it. On an error, the method and path for the log line.
+async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, (Error, String, String)> {
+    // The raw method: workers-rs maps methods it does not know to GET, which would serve them.
+    let method = req.inner().method();
     // The runtime's serialised URL, split without a second parse (src/http/target.rs); a URL
     // that does not read as expected is parsed.
     let raw_url = req.inner().url();
     let (origin, path, query) = match http::target::split(&raw_url) {
         Some(t) => (t.origin, t.path.to_owned(), t.query.to_owned()),
-        None => {
-            let url = req.url().map_err(|_| Error::invalid_request("bad request URL"))?;
-            (
+        None => match req.url() {
+            Ok(url) => (
                 url.origin().ascii_serialization(),
                 url.path().to_owned(),
                 url.query().unwrap_or("").to_owned(),
-            )
-        }
+            ),
+            Err(_) => return Err((Error::invalid_request("bad request URL"), method, req.path())),
+        },
     };
-    let declared: Option<usize> = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse().ok());
-    if declared.is_some_and(|n| n > http::MAX_BODY) {
-        return Err(too_large());
-    }
     let headers = header_pairs(&header_lines(req.inner().headers().as_ref()));
-    let body = if matches!(req.inner().method().as_str(), "GET" | "HEAD") {
+    let find = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let declared: Option<usize> = find("content-length").and_then(|v| v.parse().ok());
+    if declared.is_some_and(|n| n > http::MAX_BODY) {
+        return Err((too_large(), method, path));
+    }
+    let remote_addr = find("cf-connecting-ip").unwrap_or_default().to_owned();
+    let body = if matches!(method.as_str(), "GET" | "HEAD") {
         Vec::new()
     } else {
-        req.bytes()
-            .await
-            .map_err(|_| Error::invalid_request("the body could not be read"))?
+        match req.bytes().await {
+            Ok(b) => b,
+            Err(_) => return Err((Error::invalid_request("the body could not be read"), method, path)),
+        }
     };
     if body.len() > http::MAX_BODY {
-        return Err(too_large());
+        return Err((too_large(), method, path));
     }
-    let remote_addr = req
-        .headers()
-        .get("cf-connecting-ip")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
     Ok(CoreRequest {
-        method: req.inner().method(),
+        method,
         path,
         query,
         headers,
@@ -149,9 +188,15 @@ async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, E
 // string copy instead of an iterator step, an array and two strings per header (the profile of
 // the empty route showed `Headers::entries` at ~5 %). A Headers value never holds a newline
 // (the Fetch standard strips or refuses CR, LF and NUL) and names come lower-cased.
-#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function header_lines(h) { let s = ''; for (const [k, v] of h) { s += k + '\\n' + v + '\\n'; } return s; }")]
+// `response` is the way back: the status, every header in the same form and the body make
+// the Response in one call, where a Headers object filled by one call per header and a
+// ResponseBuilder cost a conversion per string.
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function header_lines(h) { let s = ''; for (const [k, v] of h) { s += k + '\\n' + v + '\\n'; } return s; }
+export function response(status, lines, body) { const h = new Headers(); const p = lines.split('\\n'); for (let i = 0; i + 1 < p.length; i += 2) h.append(p[i], p[i + 1]); return new Response(body.length === 0 ? null : body, { status, headers: h }); }")]
 extern "C" {
     fn header_lines(h: &worker::wasm_bindgen::JsValue) -> String;
+    #[wasm_bindgen(catch)]
+    fn response(status: u16, lines: &str, body: Vec<u8>) -> std::result::Result<WebResponse, JsValue>;
 }
 
 fn header_pairs(lines: &str) -> Vec<(String, String)> {
@@ -170,17 +215,20 @@ fn too_large() -> Error {
     )
 }
 
-fn into_response(r: CoreResponse) -> Result<Response> {
-    let headers = Headers::new();
+/// The runtime's Response: headers joined as `name\nvalue\n` for one JS call (`response`). A
+/// header value with a newline (never made here: values come from our own code, and a
+/// gateway origin's headers came through a Headers object, which refuses them) is dropped,
+/// as the Headers object would refuse it.
+fn into_response(r: CoreResponse) -> std::result::Result<WebResponse, JsValue> {
+    let mut lines = String::with_capacity(r.headers.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
     for (k, v) in &r.headers {
-        headers.append(k, v)?;
+        if k.contains('\n') || v.contains('\n') {
+            continue;
+        }
+        lines.push_str(k);
+        lines.push('\n');
+        lines.push_str(v);
+        lines.push('\n');
     }
-    // One Headers object: `Response::from_bytes` would make (and set a content type in) another
-    // that `with_headers` then throws away.
-    let builder = ResponseBuilder::new().with_status(r.status).with_headers(headers);
-    Ok(if r.body.is_empty() {
-        builder.empty()
-    } else {
-        builder.fixed(r.body)
-    })
+    response(r.status, &lines, r.body)
 }

@@ -65,10 +65,6 @@ fn lookup(env: &Env, name: &str) -> Option<String> {
         .or_else(|| env.var(name).map(|v| v.to_string()).ok())
 }
 
-fn unavailable(what: &str) -> impl Fn(worker::Error) -> Error + '_ {
-    move |_| Error::unavailable(format!("{what} is unavailable"))
-}
-
 impl WorkerPlatform {
     /// Builds the platform for one request, reusing the isolate's parsed config and keys.
     pub async fn load(env: Env) -> Result<Self> {
@@ -146,22 +142,31 @@ async fn dev_key(env: &Env, object: Name<issuer::Issuer>, alg: AccessTokenAlg) -
     pem.ok_or_else(|| Error::server("no signing key"))
 }
 
-/// Sends one command to the named object and decodes its typed reply.
+/// Sends one command to the named object and decodes its typed reply: an RPC call of the
+/// object's `run` (src/worker/entry.mjs, `durable::Shard::run`), the command's JSON in and the
+/// reply's JSON out, with no Request or Response made on either side.
 async fn call<O: Op>(env: &Env, name: &Name<O::Kind>, op: O) -> Result<O::Reply> {
-    let ns = env
-        .durable_object(DO_BINDING)
-        .map_err(unavailable("the SHARD Durable Object"))?;
-    let stub = ns.get_by_name(name.as_str()).map_err(unavailable("a Durable Object"))?;
     let body = protocol::encode(op)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let req = Request::new_with_init("https://shard/", &init).map_err(unavailable("a Durable Object"))?;
-    let mut resp = stub
-        .fetch_with_request(req)
+    let promise = shard_run(env.as_ref(), DO_BINDING, name.as_str(), &body)
+        .map_err(|_| Error::unavailable("a Durable Object is unavailable"))?;
+    let reply = worker::wasm_bindgen_futures::JsFuture::from(promise)
         .await
-        .map_err(unavailable("a Durable Object"))?;
-    let text = resp.text().await.map_err(unavailable("a Durable Object reply"))?;
+        .map_err(|_| Error::unavailable("a Durable Object is unavailable"))?;
+    let text = reply
+        .as_string()
+        .ok_or_else(|| Error::unavailable("a Durable Object reply is unavailable"))?;
     protocol::decode(&text)
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "export function shard_run(env, binding, name, command) { return env[binding].getByName(name).run(command); }")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn shard_run(
+        env: &wasm_bindgen::JsValue,
+        binding: &str,
+        name: &str,
+        command: &str,
+    ) -> std::result::Result<worker::js_sys::Promise, wasm_bindgen::JsValue>;
 }
 
 impl Platform for WorkerPlatform {
