@@ -65,22 +65,13 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
     crate::rules::fields::email("email", &email, true)?;
     crate::rules::fields::name("name", name.trim(), 100)?;
     check_password_rules(password)?;
-    let mut salt = [0u8; 16];
-    p.fill_random(&mut salt)?;
-    let password_hash = password::hash(password, &salt)?;
     let user_id = random_token(p, 16)?;
-    let record = AccountRecord {
-        user_id: user_id.clone(),
-        email: email.clone(),
-        name: name.trim().to_owned(),
-        password_hash,
-        created_at: p.now(),
-    };
     // The tenant's people quota (`MAX_PEOPLE` or the organisation's; counted with no limit too)
     // is counted first, in one atomic step, keyed by the new user id with the email noted (the
-    // tenant's inventory of people, for erasure); an email that already has an account, or a
-    // creation that fails, gives the place back. When the quota is full every sign-up is
-    // refused alike, so the refusal says nothing about which emails have accounts.
+    // tenant's inventory of people, for erasure), before the KDF: a refused sign-up costs no
+    // hashing. An email that already has an account, or a creation that fails, gives the place
+    // back. When the quota is full every sign-up is refused alike, so the refusal says nothing
+    // about which emails have accounts.
     let cmd = quota::Reserve {
         resource: quota::Resource::People,
         member: user_id.clone(),
@@ -88,7 +79,21 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
         note: email.clone(),
     };
     p.call(&quota::object(), cmd).await?;
-    let created = p.call(&account::object(&email), account::Create { record }).await;
+    let mut salt = [0u8; 16];
+    let hashed = p.fill_random(&mut salt).and_then(|()| password::hash(password, &salt));
+    let created = match hashed {
+        Ok(password_hash) => {
+            let record = AccountRecord {
+                user_id: user_id.clone(),
+                email: email.clone(),
+                name: name.trim().to_owned(),
+                password_hash,
+                created_at: p.now(),
+            };
+            p.call(&account::object(&email), account::Create { record }).await
+        }
+        Err(e) => Err(e),
+    };
     if created.is_err() {
         let cmd = quota::Release {
             resource: quota::Resource::People,

@@ -151,6 +151,18 @@ mod tests {
         assert_eq!(runs(|| assert!(sign_up("bob@example.com", "correct horse").unwrap().is_some())), 1);
         assert_eq!(runs(|| assert!(sign_up("BOB@example.com", "another one").unwrap().is_none())), 1);
         assert_eq!(runs(|| assert!(sign_up("eve@example.com", "short").is_err())), 0);
+        // A sign-up the people quota refuses pays no KDF either (the place is reserved first).
+        {
+            let mut cfg = Config::default();
+            cfg.quotas.max_people = Some(1);
+            let full = MemPlatform::new(cfg, SigningKeys::from_pems(test_pem(), true).unwrap());
+            assert_eq!(runs(|| assert!(block_on(crate::accounts::sign_up(&full, "a@example.com", "correct horse", "A")).unwrap().is_some())), 1);
+            let refused = runs(|| {
+                let e = block_on(crate::accounts::sign_up(&full, "b@example.com", "correct horse", "B")).unwrap_err();
+                assert_eq!(e.code, crate::error::ErrorCode::LimitReached);
+            });
+            assert_eq!(refused, 0);
+        }
 
         // The password grant: once per attempt, right or wrong, known or unknown email.
         assert_eq!(runs(|| assert_eq!(grant(secret, "bob@example.com", Some("correct horse")), 200)), 1);
