@@ -1,22 +1,43 @@
 //! The request log line: one JSON object per request, written by hand into one pre-sized string
 //! (no `serde_json::Value` built per request). Byte for byte what
-//! `serde_json::json!({"method", "path", "status", "ms", "client_id"})` printed before: the same
-//! keys in serde_json's (sorted) order and its string escaping, so whatever reads the log
-//! (tests/common/server.rs `logged_ms`, a log pipeline) reads it as before.
+//! `serde_json::json!({"method", "path", "status", "ms", "client_id"})` printed before, plus
+//! `error` (the protocol error code of an error response) and `tenant` (the organisation) when
+//! there are: the keys in serde_json's (sorted) order and its string escaping, so whatever
+//! reads the log (tests/common/server.rs `logged_ms`, a log pipeline) reads it as before.
 
 /// Longest path logged, in characters (a path is the client's: bounded, and never the query).
 pub const MAX_PATH_CHARS: usize = 200;
 
-/// `{"client_id":…,"method":"…","ms":…,"path":"…","status":…}`: the path is cut to
-/// [`MAX_PATH_CHARS`] characters; `client_id` is `null` when the request named no client.
-pub fn request_line(method: &str, path: &str, status: u16, ms: u64, client_id: Option<&str>) -> String {
+/// What one request's line says.
+pub struct Line<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub status: u16,
+    pub ms: u64,
+    pub client_id: Option<&'a str>,
+    /// The error code of an error response (`invalid_client`, …).
+    pub error: Option<&'a str>,
+    /// The organisation the request was for (none: the default tenant).
+    pub tenant: Option<&'a str>,
+}
+
+/// `{"client_id":…,"error":"…","method":"…","ms":…,"path":"…","status":…,"tenant":"…"}`: the
+/// path is cut to [`MAX_PATH_CHARS`] characters; `client_id` is `null` when the request named no
+/// client; `error` and `tenant` only when there are.
+pub fn line(l: &Line<'_>) -> String {
+    let Line { method, path, status, ms, client_id, error, tenant } = *l;
     let path_end = path.char_indices().nth(MAX_PATH_CHARS).map_or(path.len(), |(i, _)| i);
     let path = path.get(..path_end).unwrap_or(path);
-    let mut s = String::with_capacity(64 + method.len() + path.len() + client_id.map_or(4, str::len));
+    let extra = error.map_or(0, |e| e.len() + 11) + tenant.map_or(0, |t| t.len() + 12);
+    let mut s = String::with_capacity(64 + method.len() + path.len() + client_id.map_or(4, str::len) + extra);
     s.push_str("{\"client_id\":");
     match client_id {
         Some(c) => push_json_string(&mut s, c),
         None => s.push_str("null"),
+    }
+    if let Some(e) = error {
+        s.push_str(",\"error\":");
+        push_json_string(&mut s, e);
     }
     s.push_str(",\"method\":");
     push_json_string(&mut s, method);
@@ -26,8 +47,17 @@ pub fn request_line(method: &str, path: &str, status: u16, ms: u64, client_id: O
     push_json_string(&mut s, path);
     s.push_str(",\"status\":");
     push_u64(&mut s, u64::from(status));
+    if let Some(t) = tenant {
+        s.push_str(",\"tenant\":");
+        push_json_string(&mut s, t);
+    }
     s.push('}');
     s
+}
+
+/// The line of a request without an error or organisation (what the line held before).
+pub fn request_line(method: &str, path: &str, status: u16, ms: u64, client_id: Option<&str>) -> String {
+    line(&Line { method, path, status, ms, client_id, error: None, tenant: None })
 }
 
 fn push_u64(s: &mut String, n: u64) {
@@ -98,6 +128,18 @@ mod tests {
         for (m, p, s, ms, c) in cases {
             assert_eq!(request_line(m, p, s, ms, c), before(m, p, s, ms, c), "{m} {p:?} {s} {ms} {c:?}");
         }
+    }
+
+    #[test]
+    fn error_and_tenant_are_there_when_there_are_and_in_serde_order() {
+        let l = Line { method: "POST", path: "/oauth/token", status: 401, ms: 3, client_id: Some("c\n"), error: Some("invalid_client"), tenant: Some("acme") };
+        let mut v = serde_json::json!({"method": "POST", "path": "/oauth/token", "status": 401, "ms": 3, "client_id": "c\n"});
+        crate::util::set(&mut v, "error", "invalid_client");
+        crate::util::set(&mut v, "tenant", "acme");
+        assert_eq!(line(&l), v.to_string());
+        let only_tenant = Line { error: None, ..l };
+        let parsed: serde_json::Value = serde_json::from_str(&line(&only_tenant)).unwrap();
+        assert!(parsed.get("error").is_none() && parsed["tenant"] == "acme");
     }
 
     #[test]

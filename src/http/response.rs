@@ -9,6 +9,10 @@ pub struct Response {
     pub body: Vec<u8>,
     /// For the request log only; never sent.
     pub log_client_id: Option<String>,
+    /// For the request log only: the error code of an error response (`routes::render`).
+    pub log_error: Option<&'static str>,
+    /// For the request log only: the organisation the request was for.
+    pub log_tenant: Option<String>,
     /// Work to do once the response is sent (`platform::deferred`); never sent either.
     pub after: Vec<crate::platform::Deferred>,
 }
@@ -20,6 +24,8 @@ impl Response {
             headers: vec![("content-type".into(), content_type.into())],
             body: body.into(),
             log_client_id: None,
+            log_error: None,
+            log_tenant: None,
             after: Vec::new(),
         }
     }
@@ -39,6 +45,8 @@ impl Response {
             headers: Vec::new(),
             body: Vec::new(),
             log_client_id: None,
+            log_error: None,
+            log_tenant: None,
             after: Vec::new(),
         }
     }

@@ -66,12 +66,13 @@ pub async fn handle(p: &(impl Platform + AppStore + DomainMap), req: &Request) -
     }
 }
 
-/// Names the organisation on the work a response leaves for after it is sent, so what that
-/// work logs says whose it was (the work runs after the request, outside its tenant's platform).
+/// Names the organisation on the response's log line and on the work it leaves for after it
+/// is sent, so what that work logs says whose it was (it runs outside its tenant's platform).
 fn for_tenant(mut resp: Response, label: &str) -> Response {
     for job in &mut resp.after {
         job.set_tenant(label);
     }
+    resp.log_tenant = Some(label.to_owned());
     resp
 }
 
@@ -142,7 +143,7 @@ async fn handle_in<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &
 /// security headers are added.
 pub fn render(log: &(impl Audit + pages::Branded), e: Error) -> Response {
     let e = public_error(log, e);
-    let resp = match &e.shown {
+    let mut resp = match &e.shown {
         Shown::Json => Response::from_error(&e),
         Shown::Page { title } => {
             let mut r = pages::error_page(log.brand(), e.status(), title, &e.description);
@@ -155,6 +156,7 @@ pub fn render(log: &(impl Audit + pages::Branded), e: Error) -> Response {
             authorize::error_redirect(issuer, uri, state.as_deref(), &e)
         }
     };
+    resp.log_error = Some(e.code.as_str());
     secure(resp)
 }
 

@@ -132,7 +132,15 @@ fn finish(
     }
     let ms = worker::Date::now().as_millis() - started;
     // One request log line (src/http/log.rs), handed to console.log as it is.
-    let line = http::log::request_line(method, path, resp.status, ms, resp.log_client_id.as_deref());
+    let line = http::log::line(&http::log::Line {
+        method,
+        path,
+        status: resp.status,
+        ms,
+        client_id: resp.log_client_id.as_deref(),
+        error: resp.log_error,
+        tenant: resp.log_tenant.as_deref(),
+    });
     worker::web_sys::console::log_1(&line.as_str().into());
     into_response(resp)
 }

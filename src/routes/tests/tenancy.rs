@@ -100,8 +100,15 @@ fn an_app_of_one_organisation_is_unknown_in_another() {
     assert!(p.shards.borrow().contains_key(&format!("org:acme:app:{id}")));
     assert!(!p.kv.borrow().contains_key(&id));
     assert!(!p.shards.borrow().keys().any(|k| k.starts_with("app:") || k.starts_with("org:beta:")));
-    expect_json(&cc_at(&p, ACME, &id, &secret), 200);
-    expect_error(&cc_at(&p, BETA, &id, &secret), 401, "invalid_client");
+    let ok = cc_at(&p, ACME, &id, &secret);
+    expect_json(&ok, 200);
+    let refused = cc_at(&p, BETA, &id, &secret);
+    expect_error(&refused, 401, "invalid_client");
+    // The request log line says whose request it was, and the error code of a refusal.
+    assert_eq!((ok.log_tenant.as_deref(), ok.log_error), (Some("acme"), None));
+    assert_eq!((refused.log_tenant.as_deref(), refused.log_error), (Some("beta"), Some("invalid_client")));
+    let platform_host = send_at(&p, PLATFORM, req("GET", "/nope", &[], ""));
+    assert_eq!((platform_host.log_tenant, platform_host.log_error), (None, Some("not_found")));
     // Listings see their own tenant only.
     let list = |origin: &str| {
         let r = send_at(&p, origin, req("GET", "/admin/apps", &[("authorization", "Bearer admin-secret")], ""));
