@@ -78,6 +78,13 @@ pub struct Config {
     /// operators; `ADMIN_TOKEN` itself is the platform operator's and is not set in an
     /// organisation's configuration).
     pub operator_token_hashes: Vec<String>,
+    /// `PAIRWISE_SECRET` (a secret): what pairwise subject identifiers are derived from
+    /// (`rules::subject`). Without it pairwise subjects are not offered, except in development,
+    /// where a fixed development secret stands in (anyone can compute those subjects).
+    pub pairwise_secret: Option<Secret>,
+    /// The tenant pairwise subjects are derived in: `""` for the default tenant, the
+    /// organisation's label for one (`tenancy::config_for`), so no two tenants share a subject.
+    pub pairwise_context: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -206,6 +213,17 @@ impl Config {
                 ..Brand::default()
             },
             operator_token_hashes: Vec::new(),
+            pairwise_secret: get("PAIRWISE_SECRET").filter(|s| !s.is_empty()).map(Secret),
+            pairwise_context: String::new(),
+        }
+    }
+
+    /// The secret pairwise subjects are derived from, if pairwise subjects are offered here.
+    pub fn pairwise_key(&self) -> Option<&str> {
+        match &self.pairwise_secret {
+            Some(s) => Some(s.0.as_str()),
+            None if self.dev() => Some("portcullis development pairwise secret (not for production)"),
+            None => None,
         }
     }
 

@@ -129,6 +129,7 @@ pub fn config_for(base: &Config, r: &OrgRecord, operator_hashes: &[String]) -> C
     };
     c.initial_access_token = None;
     c.operator_token_hashes = operator_hashes.to_vec();
+    c.pairwise_context = r.label.clone();
     c
 }
 

@@ -69,7 +69,7 @@ fn discovery_is_the_rfc8414_metadata_plus_openid_connect() {
     assert_eq!(d["authorization_endpoint"], oauth["authorization_endpoint"]);
     assert_eq!(d["token_endpoint"], oauth["token_endpoint"]);
     assert_eq!(d["response_types_supported"], json!(["code"]));
-    assert_eq!(d["subject_types_supported"], json!(["public"]));
+    assert_eq!(d["subject_types_supported"], json!(["public", "pairwise"]), "development offers pairwise");
     assert_eq!(d["id_token_signing_alg_values_supported"], json!(["RS256"]));
     let scopes = d["scopes_supported"].as_array().unwrap();
     for sc in ["openid", "profile", "email", "offline_access"] {

@@ -65,7 +65,7 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
     }
     crate::rules::post_logout_redirect_uri::validate(&app.post_logout_redirect_uris)?;
     let algs: Vec<&str> = p.keys().id_token_algs().iter().map(|a| a.as_str()).collect();
-    crate::rules::oidc_client::validate(app, &algs)?;
+    crate::rules::oidc_client::validate(app, &algs, p.config().pairwise_key().is_some())?;
     if let Some(u) = &app.backchannel_logout_uri {
         crate::rules::backchannel_logout_uri::validate(u, p.config().dev())?;
     }

@@ -27,11 +27,24 @@ pub const MAX_STATE: usize = 2000;
 pub struct EndSession {
     /// The hint's `sub`, when a valid hint was given.
     pub hinted_sub: Option<String>,
+    /// The app named, for what its subjects are (`oauth::subject`).
+    pub app: Option<App>,
     /// The client, when one was named (by `client_id` or the hint).
     pub client_id: Option<String>,
     /// Where to send the browser afterwards: registered by the client (exact match).
     pub redirect: Option<String>,
     pub state: Option<String>,
+}
+
+impl EndSession {
+    /// Whether the signed-in person `user_id` is the one the hint names (`sub`), as the app
+    /// knows them (its subject: the user id, or its pairwise subject).
+    pub fn is_hinted(&self, cfg: &crate::config::Config, user_id: &str, sub: &str) -> bool {
+        match &self.app {
+            Some(app) => crate::oauth::subject::of(cfg, app, user_id) == sub,
+            None => user_id == sub,
+        }
+    }
 }
 
 fn refuse(msg: impl Into<String>) -> Error {
@@ -127,6 +140,7 @@ pub async fn check(p: &impl Platform, issuer: &str, q: &Params) -> Result<EndSes
     };
     Ok(EndSession {
         hinted_sub: hint.map(|(sub, _)| sub),
+        app,
         client_id,
         redirect,
         state: state.map(str::to_owned),

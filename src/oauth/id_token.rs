@@ -41,6 +41,8 @@ pub fn wanted(app: &App) -> Option<AccessTokenAlg> {
 /// What an ID token says about a grant.
 pub struct IdToken<'a> {
     pub issuer: &'a str,
+    /// The subject the app knows the person by (`oauth::subject`).
+    pub sub: &'a str,
     pub client_id: &'a str,
     pub grant: &'a Granted,
     pub access_token: &'a str,
@@ -58,7 +60,7 @@ pub fn claims(t: &IdToken<'_>) -> Option<serde_json::Value> {
     let authn = t.grant.authn.as_ref()?;
     let mut c = serde_json::json!({
         "iss": t.issuer,
-        "sub": t.grant.user_id,
+        "sub": t.sub,
         "aud": t.client_id,
         "azp": t.client_id,
         "exp": t.iat + t.ttl as i64,
@@ -94,8 +96,10 @@ pub async fn mint(
     if !scopes.iter().any(|s| s == "openid") {
         return Ok(None);
     }
+    let sub = crate::oauth::subject::of(p.config(), app, &grant.user_id);
     let t = IdToken {
         issuer,
+        sub: &sub,
         client_id,
         grant,
         access_token,
@@ -149,6 +153,7 @@ mod tests {
         let g = grant(Some(authn), Some("n<&>"));
         let t = IdToken {
             issuer: "https://i",
+            sub: "user-1",
             client_id: "c",
             grant: &g,
             access_token: "at",
@@ -168,6 +173,6 @@ mod tests {
         let c = claims(&IdToken { grant: &g, ..t }).unwrap();
         assert!(c.get("nonce").is_none() && c.get("sid").is_none());
         let g = grant(None, None);
-        assert!(claims(&IdToken { grant: &g, issuer: "https://i", client_id: "c", access_token: "at", alg: AccessTokenAlg::Rs256, iat: 1, ttl: 1 }).is_none());
+        assert!(claims(&IdToken { grant: &g, issuer: "https://i", sub: "user-1", client_id: "c", access_token: "at", alg: AccessTokenAlg::Rs256, iat: 1, ttl: 1 }).is_none());
     }
 }

@@ -68,7 +68,8 @@ pub async fn for_ended_session(p: &impl Platform, issuer: &str, session: &Sessio
         let Some(url) = app.backchannel_logout_uri.clone().filter(|_| app.status == Status::Active) else {
             continue;
         };
-        let c = claims(issuer, &client_id, &session.user_id, sid, p.now(), &random_token(p, 24)?);
+        let sub = crate::oauth::subject::of(p.config(), &app, &session.user_id);
+        let c = claims(issuer, &client_id, &sub, sid, p.now(), &random_token(p, 24)?);
         let logout_token = p.keys().sign_logout_token(crate::oauth::id_token::wanted(&app), &c).map_err(Error::server)?;
         jobs.push(Deferred::BackchannelLogout {
             client_id,

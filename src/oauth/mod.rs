@@ -18,5 +18,6 @@ pub mod openid_configuration;
 pub mod register;
 pub mod resource;
 pub mod revoke;
+pub mod subject;
 pub mod token;
 pub mod userinfo;

@@ -16,7 +16,9 @@ pub const CLAIMS_SUPPORTED: [&str; 16] = [
 
 pub fn document(cfg: &Config, keys: &SigningKeys, issuer: &str) -> serde_json::Value {
     let mut m = discovery::metadata(cfg, issuer);
-    set(&mut m, "subject_types_supported", serde_json::json!(["public"]));
+    // Pairwise subjects where a `PAIRWISE_SECRET` is set (or in development): `oauth::subject`.
+    let subjects = if cfg.pairwise_key().is_some() { serde_json::json!(["public", "pairwise"]) } else { serde_json::json!(["public"]) };
+    set(&mut m, "subject_types_supported", subjects);
     // RS256 whenever there is an RSA key (the default), and EdDSA when an Ed25519 key is
     // configured: an app chooses with `id_token_signed_response_alg`.
     let algs: Vec<&str> = keys.id_token_algs().iter().map(|a| a.as_str()).collect();

@@ -78,8 +78,22 @@ pub async fn handle(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
             .await?
             .ok_or_else(|| Error::invalid_token("the app no longer exists"))?;
         serde_json::json!({"sub": claims.sub, "name": app.bot_user.name, "bot": true, "client_id": claims.client_id})
-    } else if claims.gid.is_some() {
-        let profile = accounts::profile(p, &claims.sub)
+    } else if let Some(gid) = &claims.gid {
+        // The person: the token's `sub`, or for a pairwise app (whose `sub` is not the user id)
+        // the person its grant is for.
+        let app = p.app_meta(&claims.client_id).await?;
+        let person = match app {
+            Some(app) if crate::oauth::subject::is_pairwise(p.config(), &app) => {
+                let grant = crate::objects::grants::object_of_gid(gid)
+                    .ok_or_else(|| Error::invalid_token("the access token is invalid, expired or revoked"))?;
+                let cmd = crate::objects::grants::GrantUser { client_id: claims.client_id.clone(), gid: gid.clone() };
+                p.call(&grant, cmd)
+                    .await?
+                    .ok_or_else(|| Error::invalid_token("the access token is invalid, expired or revoked"))?
+            }
+            _ => claims.sub.clone(),
+        };
+        let profile = accounts::profile(p, &person)
             .await?
             .ok_or_else(|| Error::invalid_token("the user no longer exists"))?;
         // Claims follow the granted scopes (`rules::claims`), plus those the `claims`
@@ -91,7 +105,7 @@ pub async fn handle(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
                 names.push(c);
             }
         }
-        let mut body = serde_json::json!({"sub": profile.id});
+        let mut body = serde_json::json!({"sub": claims.sub});
         person_claims(&mut body, &profile, &names);
         body
     } else {

@@ -426,3 +426,20 @@ op! {
         Ok(belongs_to(kv, &cmd.client_id)? && grant_alive(kv, now, &cmd.gid)?)
     }
 }
+
+op! {
+    /// The person grant `gid` of `client_id` is for, while it is alive: the userinfo endpoint of
+    /// a pairwise app, whose tokens' `sub` is not the user id (`oauth::subject`).
+    GrantUser in GrantObject => Option<String> {
+        pub client_id: String,
+        pub gid: String,
+    }
+    |cmd, kv, now| {
+        if !belongs_to(kv, &cmd.client_id)? {
+            return Ok(None);
+        }
+        Ok(load::<GrantRecord>(kv, &grant_key(&cmd.gid))?
+            .filter(|g| !g.revoked && g.expires_at > now)
+            .map(|g| g.user_id))
+    }
+}

@@ -246,7 +246,7 @@ commands! {
     AppRevokeJti = app::RevokeJti,
     IssueCode = grants::IssueCode, RedeemCode = grants::RedeemCode,
     CreateGrant = grants::CreateGrant, Refresh = grants::Refresh,
-    RevokeRefresh = grants::RevokeRefresh, GrantAlive = grants::GrantAlive,
+    RevokeRefresh = grants::RevokeRefresh, GrantAlive = grants::GrantAlive, GrantUser = grants::GrantUser,
     OwnerReserve = owner::Reserve, OwnerRelease = owner::Release, OwnerList = owner::List,
     AccountCreate = account::Create, AccountGet = account::Get,
     AccountReleaseLogin = account::ReleaseLogin,

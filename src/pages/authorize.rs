@@ -118,7 +118,9 @@ async fn request(p: &impl Platform, issuer: &str, req: &Request, q: Params) -> R
             // person has allowed the app (else any client could ask "is the visitor X?"
             // without consent); until then it asks for consent like any request. A signed
             // `id_token_hint` is an ID token this client already got for that person.
-            hint_mismatch: (i.hint_signed || remembered) && i.hint_sub.as_deref().is_some_and(|sub| sub != s.user_id),
+            // Compared with the subject this app knows the person by (`oauth::subject`).
+            hint_mismatch: (i.hint_signed || remembered)
+                && i.hint_sub.as_deref().is_some_and(|sub| sub != crate::oauth::subject::of(p.config(), &a.app, &s.user_id)),
         }
     });
     let step = prompt::next_step(i.prompt, i.max_age, signed, remembered, now)
@@ -177,7 +179,8 @@ pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
     };
     // The request names a person (`claims` sub) who is not the one signed in: no code for
     // this one, and nothing saved; the person logs in (as the one named, Core §5.5.1).
-    if a.interaction.hint_sub.as_deref().is_some_and(|sub| sub != session.user_id) {
+    let me = crate::oauth::subject::of(p.config(), &a.app, &session.user_id);
+    if a.interaction.hint_sub.as_deref().is_some_and(|sub| sub != me) {
         return Ok(login_redirect(p, req, &f, &a.interaction));
     }
     match f.get("decision") {

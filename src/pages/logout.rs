@@ -63,7 +63,7 @@ pub async fn end_session(p: &impl Platform, issuer: &str, req: &Request) -> Resu
     match (&session, &r.hinted_sub) {
         // Nothing to end here: the browser is signed out already.
         (None, _) => Ok(finished(p, req, &r, true)),
-        (Some(s), Some(sub)) if &s.user_id == sub => {
+        (Some(s), Some(sub)) if r.is_hinted(p.config(), &s.user_id, sub) => {
             let jobs = ended(p, issuer, req).await?;
             Ok(finished(p, req, &r, true).then(jobs))
         }

@@ -19,4 +19,5 @@ pub mod prompt;
 pub mod redirect_uri;
 pub mod refresh;
 pub mod scope;
+pub mod subject;
 pub mod tenant;

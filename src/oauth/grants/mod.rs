@@ -119,7 +119,7 @@ async fn person_tokens(
         TokenRequest {
             issuer: &ep.issuer,
             client_id: &app.client_id,
-            sub: &g.user_id,
+            sub: &crate::oauth::subject::of(p.config(), app, &g.user_id),
             aud: &g.aud,
             scope: scope::join(&scopes),
             ttl,

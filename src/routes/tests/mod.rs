@@ -9,6 +9,7 @@ mod flows;
 mod load;
 mod oidc;
 mod oidc_claims;
+mod oidc_pairwise;
 mod oidc_logout;
 mod oidc_prompt;
 mod org_settings;

@@ -248,7 +248,8 @@ fn discovery_states_what_the_provider_does() {
         assert!(scopes.contains(&s), "{s} not in {scopes:?}");
     }
     assert_eq!(d["response_types_supported"], json!(["code"]));
-    assert_eq!(d["subject_types_supported"], json!(["public"]));
+    // Development (no ISSUER) offers pairwise subjects with its development secret.
+    assert_eq!(d["subject_types_supported"], json!(["public", "pairwise"]));
     assert_eq!(d["id_token_signing_alg_values_supported"], json!(["RS256"]));
     for c in ["sub", "iss", "auth_time", "nonce", "name", "email", "email_verified", "sid"] {
         assert!(d["claims_supported"].as_array().unwrap().contains(&json!(c)), "{c}");

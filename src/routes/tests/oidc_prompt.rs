@@ -467,7 +467,7 @@ fn an_app_s_default_max_age_applies_when_the_request_has_none() {
     let loc = back_to_client(&get_at(&p, ORIGIN, &mut b, &url(&rp.0, &[("max_age", "1000")])), ORIGIN);
     assert!(query_param(&loc, "code").is_some());
     // Only what the provider does is registered.
-    for bad in [json!({"subject_type": "pairwise"}), json!({"id_token_signed_response_alg": "none"}), json!({"default_max_age": 999_999_999_999u64})] {
+    for bad in [json!({"subject_type": "pairwise", "redirect_uris": [CB, "https://other.example/cb"]}), json!({"subject_type": "secret"}), json!({"id_token_signed_response_alg": "none"}), json!({"default_max_age": 999_999_999_999u64})] {
         let r = admin(&p, "PATCH", &format!("/admin/apps/{}", rp.0), Some(&bad));
         assert_eq!(r.status, 400, "{bad}: {}", text(&r));
     }
