@@ -218,6 +218,7 @@ fn list_pages_by_owner() {
     // Bad parameters.
     for q in [
         "limit=0",
+        "limit=",
         "limit=101",
         "limit=abc",
         "limit=-1",

@@ -8,6 +8,8 @@ use crate::error::{Error, ErrorCode, Result};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params {
     pairs: Vec<(String, String)>,
+    /// The keys that were sent without a value (treated as omitted, but known).
+    empty: Vec<String>,
 }
 
 impl Params {
@@ -23,9 +25,17 @@ impl Params {
             }
         }
         // Parameters sent without a value are treated as omitted.
+        let (pairs, empty): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(_, v)| !v.is_empty());
         Ok(Params {
-            pairs: pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect(),
+            pairs,
+            empty: empty.into_iter().map(|(k, _)| k).collect(),
         })
+    }
+
+    /// Whether `key` was sent without a value (which [`Params::get`] treats as omitted): for a
+    /// parameter whose type has no empty value, such as a number.
+    pub fn sent_empty(&self, key: &str) -> bool {
+        self.empty.iter().any(|k| k == key)
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
