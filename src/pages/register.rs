@@ -68,6 +68,8 @@ fn problems(q: &Params) -> Vec<String> {
         redirect_uri::validate(g("redirect_uri"), true)
     });
     check(match q.get("api") {
+        // `api=` names no API (it is not taken for absent here: the value is an enumeration).
+        None if q.sent_empty("api") => Err(Error::invalid_request("api must be unifiedapi or systemapi")),
         None | Some("unifiedapi") | Some("systemapi") => Ok(()),
         Some(_) => Err(Error::invalid_request("api must be unifiedapi or systemapi")),
     });

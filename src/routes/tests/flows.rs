@@ -351,6 +351,10 @@ fn interactive_registration_register_deny_and_grant_access() {
         ("state", "s1"),
     ];
     let start = format!("/oauth/register?{}", form(&fields));
+    // An empty api= is not taken for the default: the API is an enumeration.
+    let r = send(&p, req("GET", &format!("{start}&api="), &[], ""));
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&r.body).contains("api must be unifiedapi or systemapi"));
     let anon = send(&p, req("GET", &start, &[], ""));
     assert!(String::from_utf8_lossy(&anon.body).contains("Log in"));
     let mut b = signed_in(&p, "dev@dev.example");
