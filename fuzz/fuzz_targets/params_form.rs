@@ -24,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(p.get(k), Some(*v));
     }
     let again = Params::parse_form(encode_form(&pairs).as_bytes()).expect("re-encoded form parses");
-    assert_eq!(again, p, "form parameters do not round-trip");
+    // The kept parameters round-trip (keys sent empty are not re-encoded: they were omitted).
+    assert_eq!(again.iter().collect::<Vec<_>>(), pairs, "form parameters do not round-trip");
     // The body path of every endpoint gives the same answer.
     let req = Request {
         method: "POST".into(),
