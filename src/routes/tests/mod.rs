@@ -16,5 +16,6 @@ mod org_settings;
 mod orgs;
 mod quotas;
 mod registration;
+mod sessions;
 mod support;
 mod tenancy;
