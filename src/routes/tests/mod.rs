@@ -16,6 +16,7 @@ mod org_settings;
 mod orgs;
 mod quotas;
 mod registration;
+mod pages_people;
 mod sessions;
 mod support;
 mod tenancy;
