@@ -54,8 +54,8 @@ pub fn render(
     switch: &str,
 ) -> Response {
     let body = html! {
-        (super::app_card::card(app, "Allow", destination))
-        p { "to access your account. Signed in as " strong { (session.name) } " (" (session.email) "). " a href=(switch) id="not-you" { "Not you?" } }
+        (super::app_card::card(app, html! { (super::app_card::name(app)) " wants to access your account." }, destination))
+        p { "Signed in as " strong { (session.name) } " (" (session.email) "). " a href=(switch) id="not-you" { "Not you?" } }
         p { "It will be able to:" }
         ul class="scopes" {
             @for s in scopes { li { (describe(s)) } }
