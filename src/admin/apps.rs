@@ -202,6 +202,9 @@ pub async fn get(p: &impl Platform, id: &str) -> Result<Response> {
     Ok(Response::json(200, &view(&app)).no_store())
 }
 
+/// `GET /admin/apps`: one page of apps, filtered by `owner`, `name`, `status` and `grant_type`
+/// (`apps::Filter`); a filtered page may hold fewer than `limit` apps and still have a
+/// `next_cursor` (the listing stops after scanning `apps::SCAN_MAX` apps per request).
 pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
     let limit = super::page_limit(&q)?;
@@ -209,9 +212,21 @@ pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
     if cursor.is_some_and(|c| c.len() > 512) {
         return Err(Error::invalid_request("cursor is too long"));
     }
-    let (apps, next) = apps::list(p, q.get("owner"), cursor, limit).await?;
+    for key in ["owner", "name", "status", "grant_type"] {
+        if q.sent_empty(key) {
+            return Err(Error::invalid_request(format!("{key} must not be empty")));
+        }
+    }
+    let filter = apps::Filter::parse(q.get("name"), q.get("status"), q.get("grant_type"))?;
+    let (apps, next) = apps::list(p, q.get("owner"), &filter, cursor, limit).await?;
     let apps: Vec<_> = apps.iter().map(view).collect();
     Ok(Response::json(200, &serde_json::json!({"apps": apps, "next_cursor": next})).no_store())
+}
+
+/// `GET /admin/apps/{id}/keys`: the app's public keys (JWKs, by `kid`), from its object.
+pub async fn keys(p: &impl Platform, id: &str) -> Result<Response> {
+    let app = apps::authoritative(p, id).await?;
+    Ok(Response::json(200, &serde_json::json!({"client_id": app.client_id, "keys": app.keys})).no_store())
 }
 
 pub async fn update(p: &impl Platform, id: &str, req: &Request) -> Result<Response> {

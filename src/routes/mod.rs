@@ -425,8 +425,12 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
             apps::regenerate_secret(p, id).await
         }
         ["apps", id, "keys"] => {
-            method(req, &["POST"])?;
-            apps::add_key(p, id, req).await
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                apps::keys(p, id).await
+            } else {
+                apps::add_key(p, id, req).await
+            }
         }
         ["apps", id, "keys", kid] => {
             method(req, &["DELETE"])?;

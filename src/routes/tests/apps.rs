@@ -221,3 +221,74 @@ fn refused_updates_leave_the_app_unchanged() {
     let r = admin(&p, "PATCH", &format!("/admin/apps/{}", "z".repeat(32)), Some(&json!({"name": "x"})));
     expect_error(&r, 404, "not_found");
 }
+
+fn listed(p: &MemPlatform, query: &str) -> (Vec<String>, Option<String>) {
+    let v = expect_json(&admin(p, "GET", &format!("/admin/apps?{query}"), None), 200);
+    let names = v["apps"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_owned()).collect();
+    (names, v["next_cursor"].as_str().map(str::to_owned))
+}
+
+/// Issue 19: `GET /admin/apps` filters by name (case-insensitive part), owner, status and
+/// grant type, with cursor paging through filtered pages; bad filter values are refused.
+#[test]
+fn the_admin_listing_filters_by_name_owner_status_and_grant_type() {
+    let p = platform();
+    for i in 0..7 {
+        let mut body = json!({"name": format!("Billing {i}"), "owner": if i % 2 == 0 { "team-a" } else { "team-b" }});
+        if i == 3 {
+            body["trusted"] = json!(true);
+        }
+        create_app(&p, body);
+    }
+    let web = create_app(&p, json!({"name": "Web shop", "owner": "team-a", "redirect_uris": ["https://shop.example/cb"]}));
+    let id = web["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"status": "disabled"}))).status, 200);
+    let (all, _) = listed(&p, "name=BILLING");
+    assert_eq!(all.len(), 7, "{all:?}");
+    let (mut a, _) = listed(&p, "name=billing&owner=team-a");
+    a.sort();
+    assert_eq!(a, ["Billing 0", "Billing 2", "Billing 4", "Billing 6"]);
+    assert_eq!(listed(&p, "status=disabled").0, ["Web shop"]);
+    assert_eq!(listed(&p, "status=active&owner=team-a").0.len(), 4);
+    assert_eq!(listed(&p, "grant_type=client_credentials").0, ["Billing 3"]);
+    assert_eq!(listed(&p, "grant_type=authorization_code").0, ["Web shop"]);
+    assert!(listed(&p, "name=nothing-like-it").0.is_empty());
+    // Paging through a filtered listing gives every match once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let q = match &cursor {
+            Some(c) => form(&[("name", "billing"), ("limit", "2"), ("cursor", c)]),
+            None => form(&[("name", "billing"), ("limit", "2")]),
+        };
+        let (names, next) = listed(&p, &q);
+        assert!(names.len() <= 2);
+        seen.extend(names);
+        cursor = next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, (0..7).map(|i| format!("Billing {i}")).collect::<Vec<_>>());
+    for bad in ["status=deleted", "status=", "grant_type=magic", "name=", &format!("name={}", "x".repeat(101)), "owner="] {
+        expect_error(&admin(&p, "GET", &format!("/admin/apps?{bad}"), None), 400, "invalid_request");
+    }
+}
+
+/// Issue 19: `GET /admin/apps/{id}/keys` lists the app's public keys (it was 405).
+#[test]
+fn the_admin_api_lists_an_apps_keys() {
+    let p = platform();
+    let app = create_app(&p, json!({"name": "Keyed", "key": "generate"}));
+    let id = app["client_id"].as_str().unwrap();
+    let v = expect_json(&admin(&p, "GET", &format!("/admin/apps/{id}/keys"), None), 200);
+    assert_eq!(v["client_id"], id);
+    let keys = v["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["kty"], "RSA");
+    assert!(keys[0].get("d").is_none(), "never a private part: {v}");
+    assert_eq!(keys[0]["kid"], app["keys"][0]["kid"]);
+    expect_error(&admin(&p, "GET", "/admin/apps/nope/keys", None), 404, "not_found");
+    assert_eq!(send(&p, req("GET", &format!("/admin/apps/{id}/keys"), &[], "")).status, 401);
+}
