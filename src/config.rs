@@ -11,6 +11,10 @@ pub struct Config {
     /// `SELF_SERVICE_SCOPES` (default `public`): the only scopes a self-service app (RFC 7591,
     /// the registration page, `/apps`) may hold until an operator approves it.
     pub self_service_scopes: Vec<String>,
+    /// `SCOPE_DESCRIPTIONS`: a JSON object of scope → what it lets an app do, in words, shown
+    /// on the consent page (for custom scopes, or to reword a built-in one). Entries that are
+    /// not a scope token with a description of 1 to 200 printable characters are left out.
+    pub scope_descriptions: Vec<(String, String)>,
     /// `AUTH_FAILURE_LIMIT` (default 10): failed client authentications per minute from one
     /// address for one client, counted apart from the client's successful calls.
     pub auth_failure_limit: u32,
@@ -150,6 +154,21 @@ impl AccessTokenAlg {
     }
 }
 
+/// `SCOPE_DESCRIPTIONS` (see [`Config::scope_descriptions`]): what does not parse is left out.
+pub fn parse_scope_descriptions(json: &str) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(json) else {
+        return Vec::new();
+    };
+    m.into_iter()
+        .filter_map(|(k, v)| {
+            let d = v.as_str()?.trim().to_owned();
+            let scope_ok = crate::rules::scope::parse(&k).is_ok_and(|s| s.len() == 1);
+            let text_ok = (1..=200).contains(&d.chars().count()) && !d.chars().any(char::is_control);
+            (scope_ok && text_ok).then_some((k, d))
+        })
+        .collect()
+}
+
 /// A secret string whose `Debug` never shows it.
 #[derive(Clone)]
 pub struct Secret(pub String);
@@ -179,6 +198,7 @@ impl Config {
             issuer: get("ISSUER").map(|s| s.trim_end_matches('/').to_owned()),
             scopes: list("SCOPES", DEFAULT_SCOPES),
             self_service_scopes: list("SELF_SERVICE_SCOPES", "public"),
+            scope_descriptions: get("SCOPE_DESCRIPTIONS").map(|j| parse_scope_descriptions(&j)).unwrap_or_default(),
             auth_failure_limit: num("AUTH_FAILURE_LIMIT", 10).clamp(1, 1_000_000) as u32,
             audience: get("ACCESS_TOKEN_AUDIENCE"),
             resources: list("RESOURCES", ""),

@@ -44,7 +44,14 @@ fn short(s: &str) -> String {
 }
 
 /// Every rule an app's metadata must satisfy.
+/// Checks a new app's fields; see [`check_keeping`].
 pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
+    check_keeping(p, app, &[])
+}
+
+/// Checks an app's fields; `held`: the scopes it had before this edit, which may stay although
+/// the catalogue (or the self-service list) dropped them (`scope::check_catalogue_keeping`).
+pub fn check_keeping(p: &impl Platform, app: &mut App, held: &[String]) -> Result<()> {
     if app.status == Status::Deleted {
         return Err(Error::invalid_request(
             "status must be active or disabled (DELETE removes an app)",
@@ -107,7 +114,7 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
             ));
         }
         let allowed = &p.config().self_service_scopes;
-        if let Some(bad) = app.scopes.iter().find(|s| !allowed.contains(s)) {
+        if let Some(bad) = app.scopes.iter().find(|s| !allowed.contains(s) && !held.contains(s)) {
             return Err(Error::invalid_scope(format!(
                 "scope '{}' needs an operator's approval (self-service apps may have: {})",
                 short(bad),
@@ -115,7 +122,7 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
             )));
         }
     }
-    scope::check_catalogue(&app.scopes, &p.config().scopes)?;
+    scope::check_catalogue_keeping(&app.scopes, &p.config().scopes, held)?;
     if let Some(d) = &app.default_scopes {
         if let Some(bad) = d.iter().find(|s| !app.scopes.contains(s)) {
             return Err(Error::invalid_request(format!(
@@ -228,8 +235,9 @@ pub async fn authoritative(p: &impl Platform, id: &str) -> Result<App> {
 }
 
 /// Stores checked metadata (keys, secret and epoch are not touched here).
-pub async fn update(p: &impl Platform, mut app: App, actor: &str) -> Result<App> {
-    check(p, &mut app)?;
+/// Stores an edited app; `held`: its scopes before the edit (see [`check_keeping`]).
+pub async fn update(p: &impl Platform, mut app: App, held: &[String], actor: &str) -> Result<App> {
+    check_keeping(p, &mut app, held)?;
     let id = app.client_id.clone();
     let app = p.call(&object::object(&id), object::Update { app }).await?.app;
     p.put_app_meta(&app).await?;

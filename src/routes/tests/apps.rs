@@ -292,3 +292,61 @@ fn the_admin_api_lists_an_apps_keys() {
     expect_error(&admin(&p, "GET", "/admin/apps/nope/keys", None), 404, "not_found");
     assert_eq!(send(&p, req("GET", &format!("/admin/apps/{id}/keys"), &[], "")).status, 401);
 }
+
+/// Issue 19: a scope the catalogue (`SCOPES`) drops never makes an app uneditable. It stays
+/// on the app as `retired_scopes` (reported, never granted) until an operator drops it; an
+/// unrelated edit works; adding a scope that is not in the catalogue is still refused.
+#[test]
+fn a_scope_dropped_from_the_catalogue_is_retired_not_a_validation_error() {
+    let mut cfg = crate::config::Config::default();
+    cfg.admin_token = Some(crate::config::Secret("admin-secret".into()));
+    cfg.scopes = vec!["public".into(), "legacy:read".into()];
+    let p = platform_with(cfg.clone());
+    let app = create_app(&p, json!({"name": "Old", "trusted": true, "scopes": ["public", "legacy:read"]}));
+    let id = app["client_id"].as_str().unwrap().to_owned();
+    let secret = app["client_secret"].as_str().unwrap().to_owned();
+    // The operator drops the scope from the catalogue (same state, new configuration).
+    cfg.scopes = vec!["public".into()];
+    let mut p = p;
+    p.config = cfg;
+    let v = expect_json(&admin(&p, "GET", &format!("/admin/apps/{id}"), None), 200);
+    assert_eq!(v["retired_scopes"], json!(["legacy:read"]), "{v}");
+    // An unrelated edit works.
+    let v = expect_json(&admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"name": "Renamed"}))), 200);
+    assert_eq!(v["name"], "Renamed");
+    // The retired scope is never granted: not by default, not when asked.
+    let t = expect_json(&client_credentials(&p, &id, &secret, &[]), 200);
+    assert_eq!(t["scope"], "public", "{t}");
+    expect_error(&client_credentials(&p, &id, &secret, &[("scope", "legacy:read")]), 400, "invalid_scope");
+    // Adding an unknown scope is refused; dropping the retired one clears the report.
+    let r = admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"scopes": ["public", "legacy:read", "made:up"]})));
+    expect_error(&r, 400, "invalid_request");
+    let v = expect_json(&admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"scopes": ["public"]}))), 200);
+    assert!(v.get("retired_scopes").is_none(), "{v}");
+    // And it cannot come back while the catalogue lacks it.
+    let r = admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"scopes": ["public", "legacy:read"]})));
+    expect_error(&r, 400, "invalid_request");
+}
+
+#[test]
+fn scope_descriptions_come_from_the_configuration_and_bad_entries_are_left_out() {
+    let d = crate::config::parse_scope_descriptions(
+        r#"{"reports:read": "See your reports", "bad scope": "x", "empty": "", "ctl": "a\u0007b", "num": 3, "long": "LONG"}"#
+            .replace("LONG", &"y".repeat(201))
+            .as_str(),
+    );
+    assert_eq!(d, vec![("reports:read".to_owned(), "See your reports".to_owned())]);
+    assert!(crate::config::parse_scope_descriptions("[1]").is_empty());
+    assert!(crate::config::parse_scope_descriptions("{not json").is_empty());
+    let mut cfg = crate::config::Config::default();
+    cfg.admin_token = Some(crate::config::Secret("admin-secret".into()));
+    cfg.scopes.push("reports:read".into());
+    cfg.scope_descriptions = d;
+    let p = platform_with(cfg);
+    let app = create_app(&p, json!({"name": "Reports", "redirect_uris": ["https://r.example/cb"], "scopes": ["public", "reports:read"]}));
+    let id = app["client_id"].as_str().unwrap();
+    let mut b = signed_in(&p, "describe@example.com");
+    let url = format!("/oauth/authorize?{}", form(&[("response_type", "code"), ("client_id", id), ("redirect_uri", "https://r.example/cb"), ("scope", "public reports:read")]));
+    let page = text(&b.get(&p, &url));
+    assert!(page.contains("<li>See your reports</li>"), "{page}");
+}
