@@ -6,9 +6,18 @@
 'use strict';
 (() => {
   const supported = !!(window.PublicKeyCredential && navigator.credentials && window.fetch);
-  const status = document.getElementById('passkey-status');
+  // The status line is made on first use, after the passkey controls, so a page has no
+  // empty live region before there is something to say.
+  let status = null;
   const say = (text, error) => {
-    if (!status) return;
+    if (!status) {
+      const after = document.getElementById('passkey-login') || document.getElementById('passkey-add');
+      if (!after) return;
+      status = document.createElement('p');
+      status.id = 'passkey-status';
+      status.setAttribute('role', error ? 'alert' : 'status');
+      after.after(status);
+    }
     status.textContent = text;
     status.className = error ? 'error' : '';
   };

@@ -41,7 +41,6 @@ pub fn login_button() -> Markup {
         div id="passkey-login" hidden {
             button type="button" class="secondary" { "Sign in with a passkey" }
         }
-        p id="passkey-status" role="status" aria-live="polite" {}
         (script())
     }
 }
@@ -84,7 +83,6 @@ fn list_page(csrf: &Csrf, keys: &[crate::objects::passkey::PasskeyRecord], notic
             "\n"
             button type="submit" { "Add a passkey" }
         }
-        p id="passkey-status" role="status" aria-live="polite" {}
         p { a href="/account" { "Back to your account" } }
         (script())
     }
@@ -148,7 +146,7 @@ fn json_body(req: &Request) -> Result<Value> {
 async fn session_for_json(p: &impl Platform, req: &Request) -> Result<SessionRecord> {
     accounts::current_session(p, req)
         .await?
-        .ok_or_else(|| Error::new(ErrorCode::LoginRequired, "log in first"))
+        .ok_or_else(|| Error::new(ErrorCode::AccessDenied, "log in first"))
 }
 
 fn json_answer(status: u16, v: &Value) -> Response {

@@ -283,7 +283,7 @@ fn hostile_registrations_are_refused() {
     // No session, no CSRF token, a form body, another site's Origin.
     let mut anon = Browser::default();
     anon.get(&p, "/login");
-    expect_error(&post_json(&p, &mut anon, "/account/passkeys/options", json!({})), 401, "login_required");
+    expect_error(&post_json(&p, &mut anon, "/account/passkeys/options", json!({})), 403, "access_denied");
     expect_error(&post_json(&p, &mut b, "/account/passkeys/options", json!({"csrf": "x".repeat(43)})), 403, "access_denied");
     let c = b.headers();
     let body = json!({"csrf": csrf_cookie(&b)}).to_string();
