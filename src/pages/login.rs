@@ -52,13 +52,19 @@ fn signup_form(csrf: &Csrf, return_to: &str, email: &str, name: &str, error: Opt
     }
 }
 
-pub fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
+pub async fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
     let csrf = Csrf::for_request(p, req)?;
     // OpenID Connect `login_hint` (from the authorization endpoint): prefills the email,
     // when short and printable (maud escapes it).
     let hint = crate::rules::login_hint::usable(q.get("login_hint")).unwrap_or("");
-    let body = login_form(&csrf, &safe_return_to(q.get("return_to")), hint, None);
+    let return_to = safe_return_to(q.get("return_to"));
+    // Which app is asking, when the log-in is for one of its authorization requests.
+    let card = super::app_card::for_return_to(p, &return_to).await;
+    let body = html! {
+        @if let Some(c) = card { (c) }
+        (login_form(&csrf, &return_to, hint, None))
+    };
     Ok(page(&p.config().brand, 200, "Log in", body, Some(&csrf)))
 }
 
@@ -82,16 +88,24 @@ fn form_params(req: &Request) -> Result<Params> {
         .map_err(|e| Error::page(ErrorCode::InvalidRequest, "Bad request", e.description))
 }
 
-/// Logs the person in and sends them back where they came from.
-fn logged_in(p: &impl Platform, req: &Request, token: &str, return_to: &str) -> Response {
-    let _ = p;
-    Response::empty(303)
+/// Ends every successful log-in, whatever its method (`amr`, RFC 8176 values): the session
+/// starts (`accounts::start_session`) and the browser goes back where it came from
+/// (`return_to`, already made safe by `safe_return_to`).
+pub async fn finish_login(
+    p: &impl Platform,
+    req: &Request,
+    profile: &crate::objects::user::Profile,
+    amr: &[&str],
+    return_to: &str,
+) -> Result<Response> {
+    let token = accounts::start_session(p, req, profile, amr).await?;
+    Ok(Response::empty(303)
         .header("location", return_to)
         .header(
             "set-cookie",
-            cookies::set(req, &cookies::session_name(req), token, p.config().session_ttl),
+            cookies::set(req, &cookies::session_name(req), &token, p.config().session_ttl),
         )
-        .header("cache-control", "no-store")
+        .header("cache-control", "no-store"))
 }
 
 pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> {
@@ -109,10 +123,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
         return Ok(page(&p.config().brand, 403, "Log in", body, Some(&csrf)));
     }
     match accounts::log_in(p, req, email, f.get("password").unwrap_or("")).await {
-        Ok(profile) => {
-            let token = accounts::start_session(p, &profile).await?;
-            Ok(logged_in(p, req, &token, &return_to))
-        }
+        Ok(profile) => finish_login(p, req, &profile, &["pwd"], &return_to).await,
         Err(e) if e.code == ErrorCode::RateLimited => {
             let body = login_form(
                 &csrf,

@@ -67,14 +67,20 @@ pub fn fetch(
 
 async fn serve(req: Request, env: Env, ctx: Context) -> std::result::Result<WebResponse, JsValue> {
     let started = worker::Date::now().as_millis();
+    // The request's id: Cloudflare's ray, else random (a failure of randomness leaves zeros:
+    // the id is for finding log lines, never a secret).
+    let mut random = [0u8; 8];
+    let _ = getrandom::getrandom(&mut random);
     match convert_request(req).await {
         Ok(core) => {
+            let id = http::log::request_id(core.header("cf-ray"), random);
             let resp = answer(&core, env).await;
-            finish(resp, &core.method, &core.path, started, &ctx)
+            finish(resp, &core.method, &core.path, started, &ctx, &id)
         }
         // A request that could not be read: logged with what is known of it.
         Err((e, method, path)) => {
-            finish(crate::routes::render(&platform::Console, e), &method, &path, started, &ctx)
+            let id = http::log::request_id(None, random);
+            finish(crate::routes::render(&platform::Console, e), &method, &path, started, &ctx, &id)
         }
     }
 }
@@ -121,6 +127,7 @@ fn finish(
     path: &str,
     started: u64,
     ctx: &Context,
+    request_id: &str,
 ) -> std::result::Result<WebResponse, JsValue> {
     // What the response leaves to do (back-channel logout) runs after it is sent, off the
     // request's path: `platform::deferred`.
@@ -140,7 +147,9 @@ fn finish(
         client_id: resp.log_client_id.as_deref(),
         error: resp.log_error,
         tenant: resp.log_tenant.as_deref(),
+        request_id: Some(request_id),
     });
+    resp.headers.push(("x-request-id".into(), request_id.to_owned()));
     worker::web_sys::console::log_1(&line.as_str().into());
     into_response(resp)
 }

@@ -17,5 +17,7 @@ mod orgs;
 mod passkeys;
 mod quotas;
 mod registration;
+mod pages_people;
+mod sessions;
 mod support;
 mod tenancy;
