@@ -179,14 +179,17 @@ pub async fn login_options(p: &impl Platform, issuer: &str, req: &Request) -> Re
 }
 
 /// `POST /login/passkey`: the assertion; on success the session starts (its cookie set) and
-/// the answer says where to go, as the password form's redirect would.
+/// the answer says where to go, as the password form's redirect would (a script's `fetch`
+/// cannot follow a 303 to a page, so the script navigates).
 pub async fn login(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let v = json_body(req)?;
     let credential = passkeys::Credential::from_json(v.get("credential").unwrap_or(&Value::Null))?;
     let return_to = safe_return_to(v.get("return_to").and_then(Value::as_str));
     let done = passkeys::log_in(p, issuer, req, &credential).await?;
-    let token = accounts::start_session(p, &done.profile).await?;
-    let _amr = done.amr;
+    // Where every log-in ends (as `login::finish_login` does for the forms), with the
+    // passkey's RFC 8176 methods (`rules::webauthn::amr`) kept in the session and ID tokens.
+    let amr: Vec<&str> = done.amr.iter().map(String::as_str).collect();
+    let token = accounts::start_session(p, req, &done.profile, &amr).await?;
     Ok(json_answer(200, &json!({"redirect_to": return_to})).header(
         "set-cookie",
         cookies::set(req, &cookies::session_name(req), &token, p.config().session_ttl),

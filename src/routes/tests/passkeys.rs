@@ -481,3 +481,32 @@ fn a_passkey_of_one_organisation_is_not_one_of_another() {
     let r = post(&mut other, beta, "/login/passkey", json!({"credential": a.get(&o, beta, "beta.localhost")}));
     assert!(expect_error(&r, 403, "access_denied")["error_description"].as_str().unwrap().contains("not registered"));
 }
+
+/// A passkey log-in ends where a password log-in does (`accounts::start_session`): its RFC 8176
+/// methods are in the session, the person's session list and the ID token.
+#[test]
+fn a_passkey_log_in_states_its_methods_in_the_id_token() {
+    use super::oidc::{authorize, authz_url, redeem, rp_at, verify};
+    let p = platform();
+    let rp = rp_at(&p, ORIGIN, &["public"]);
+    let (_, mut a) = person_with(&p, "amr@example.com", cose::ES256);
+    let (mut b, o) = login_options(&p);
+    let r = post_json(&p, &mut b, "/login/passkey", json!({"credential": a.get(&o, ORIGIN, RP_ID), "return_to": "/"}));
+    expect_json(&r, 200);
+    let loc = authorize(&p, ORIGIN, &mut b, &authz_url(&rp.0, "openid", Some("n")));
+    let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
+    let (_, claims) = verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap());
+    assert_eq!(claims["amr"], json!(["hwk", "user", "mfa"]));
+    // A synced (backup-eligible) passkey is a software-secured key.
+    let mut b2 = signed_in(&p, "synced@example.com");
+    b2.get(&p, "/account/passkeys");
+    let mut synced = Authenticator::new(cose::EDDSA);
+    synced.flags = FLAG_UP | FLAG_UV | FLAG_BE;
+    register(&p, &mut b2, &mut synced, "Phone");
+    let (mut b, o) = login_options(&p);
+    expect_json(&post_json(&p, &mut b, "/login/passkey", json!({"credential": synced.get(&o, ORIGIN, RP_ID)})), 200);
+    let loc = authorize(&p, ORIGIN, &mut b, &authz_url(&rp.0, "openid", None));
+    let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
+    let (_, claims) = verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap());
+    assert_eq!(claims["amr"], json!(["swk", "user", "mfa"]));
+}
