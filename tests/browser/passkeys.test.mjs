@@ -127,7 +127,7 @@ test('passkeys: add on /account/passkeys, log in without a password, clones refu
   await shot(page, 'passkeys-one');
   const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   assert.equal(credentials.length, 1);
-  assert.equal(credentials[0].isResidentKey, true);
+  assert.equal(credentials[0].isResidentCredential, true);
   assert.equal(credentials[0].rpId, 'localhost');
 
   // Signed out, the passkey alone logs in (no email typed, no password).
