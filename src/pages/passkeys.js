@@ -18,7 +18,7 @@
       status.setAttribute('role', error ? 'alert' : 'status');
       after.after(status);
     }
-    status.textContent = text;
+    status.textContent = text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?…]$/.test(text) ? '' : '.');
     status.className = error ? 'error' : '';
   };
 

@@ -71,7 +71,7 @@ impl Refusal {
             Refusal::UserVerification => "the authenticator did not verify the person (PIN or biometric)",
             Refusal::Credential => "the credential does not match what the browser reported",
             Refusal::Signature => "the passkey's signature is not valid",
-            Refusal::Counter => "the passkey's signature counter went backwards: the authenticator may have been cloned",
+            Refusal::Counter => "the passkey's signature counter went backwards: the authenticator may have been cloned. Log in with your password and remove this passkey",
             Refusal::BackupEligibility => "the passkey's backup eligibility changed",
         }
     }
