@@ -238,6 +238,8 @@ pub async fn erase<P: Platform + AppStore>(deployment: &P, label: &str) -> Resul
                 break;
             }
             wipe(&p, &user::object(&user_id), &mut calls, &mut objects).await?;
+            // Their passkeys (public keys and counters: no secret, but theirs).
+            wipe(&p, &crate::objects::passkey::object(&user_id), &mut calls, &mut objects).await?;
             if !email.is_empty() {
                 wipe(&p, &account::object(&email), &mut calls, &mut objects).await?;
             }

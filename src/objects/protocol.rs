@@ -266,4 +266,7 @@ commands! {
     OrgRemoveOperator = org::RemoveOperator, OrgAddDomain = org::AddDomain,
     OrgRemoveDomain = org::RemoveDomain, DomainClaim = org::Claim, OrgMarkErased = org::MarkErased, DomainRelease = org::Release,
     OrgIndexAdd = org::IndexAdd, OrgIndexList = org::IndexList,
+    PasskeyAdd = passkey::Add, PasskeyList = passkey::List, PasskeyGet = passkey::Get,
+    PasskeyRemove = passkey::Remove, PasskeyUse = passkey::Use,
+    ChallengeIssue = passkey::Issue, ChallengeTake = passkey::Take,
 }

@@ -273,6 +273,34 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
                 login::login_submit(p, req).await
             }
         }
+        "/login/passkey/options" => {
+            method(req, &["POST"])?;
+            pages::passkeys::login_options(p, &issuer, req).await
+        }
+        "/login/passkey" => {
+            method(req, &["POST"])?;
+            pages::passkeys::login(p, &issuer, req).await
+        }
+        "/account/passkeys" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                pages::passkeys::list(p, req).await
+            } else {
+                pages::passkeys::register(p, &issuer, req).await
+            }
+        }
+        "/account/passkeys/options" => {
+            method(req, &["POST"])?;
+            pages::passkeys::registration_options(p, &issuer, req).await
+        }
+        "/account/passkeys/remove" => {
+            method(req, &["POST"])?;
+            pages::passkeys::remove(p, req).await
+        }
+        pages::passkeys::SCRIPT_PATH => {
+            method(req, &["GET", "HEAD"])?;
+            Ok(pages::passkeys::script_file())
+        }
         "/signup" => {
             method(req, &["GET", "POST"])?;
             if req.method == "GET" {
