@@ -264,4 +264,9 @@ commands! {
     OrgRemoveOperator = org::RemoveOperator, OrgAddDomain = org::AddDomain,
     OrgRemoveDomain = org::RemoveDomain, DomainClaim = org::Claim, OrgMarkErased = org::MarkErased, DomainRelease = org::Release,
     OrgIndexAdd = org::IndexAdd, OrgIndexList = org::IndexList,
+    TotpGetStatus = totp::GetStatus, TotpBegin = totp::Begin, TotpGetPending = totp::GetPending,
+    TotpConfirm = totp::Confirm, TotpVerify = totp::Verify, TotpRegenerate = totp::Regenerate,
+    TotpDisable = totp::Disable,
+    LoginTicketCreate = login_ticket::Create, LoginTicketPeek = login_ticket::Peek,
+    LoginTicketTry = login_ticket::Try, LoginTicketTake = login_ticket::Take,
 }

@@ -109,6 +109,14 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
     }
     match accounts::log_in(p, req, email, f.get("password").unwrap_or("")).await {
         Ok(profile) => {
+            // A person with a second factor gets no session yet: a ticket to `/login/2fa`.
+            let amr = ["pwd".to_owned()];
+            if let Some(ticket) = accounts::two_factor::pending_login(p, &profile, &amr, &return_to).await? {
+                return Ok(Response::empty(303)
+                    .header("location", "/login/2fa")
+                    .header("set-cookie", accounts::two_factor::ticket_cookie(req, Some(&ticket)))
+                    .header("cache-control", "no-store"));
+            }
             let token = accounts::start_session(p, &profile).await?;
             Ok(logged_in(p, req, &token, &return_to))
         }

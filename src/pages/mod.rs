@@ -9,6 +9,7 @@ pub mod login;
 pub mod logout;
 pub mod register;
 pub mod select_account;
+pub mod two_factor;
 
 use crate::accounts::cookies;
 use crate::config::Brand;

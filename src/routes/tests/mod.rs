@@ -18,3 +18,4 @@ mod quotas;
 mod registration;
 mod support;
 mod tenancy;
+mod two_factor;
