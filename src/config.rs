@@ -102,6 +102,11 @@ pub struct Brand {
     pub color: Option<String>,
     /// An `https:` image URL shown above every page's heading.
     pub logo_url: Option<String>,
+    /// `https:` links to the terms of service and the privacy policy, and an address people
+    /// can write to for help: in every page's footer (and every email's).
+    pub terms_url: Option<String>,
+    pub privacy_url: Option<String>,
+    pub support_email: Option<String>,
 }
 
 impl Default for Brand {
@@ -110,6 +115,9 @@ impl Default for Brand {
             name: "Portcullis".to_owned(),
             color: None,
             logo_url: None,
+            terms_url: None,
+            privacy_url: None,
+            support_email: None,
         }
     }
 }
@@ -210,7 +218,13 @@ impl Config {
             },
             brand: Brand {
                 name: get("BRAND_NAME").unwrap_or_else(|| "Portcullis".to_owned()),
-                ..Brand::default()
+                // Checked again by the pages when they render (`pages::brand::shown`): a value
+                // that fails `rules::brand` is left out, never shown as it is.
+                color: get("BRAND_COLOR").filter(|v| !v.is_empty()),
+                logo_url: get("BRAND_LOGO_URL").filter(|v| !v.is_empty()),
+                terms_url: get("BRAND_TERMS_URL").filter(|v| !v.is_empty()),
+                privacy_url: get("BRAND_PRIVACY_URL").filter(|v| !v.is_empty()),
+                support_email: get("BRAND_SUPPORT_EMAIL").filter(|v| !v.is_empty()),
             },
             operator_token_hashes: Vec::new(),
             pairwise_secret: get("PAIRWISE_SECRET").filter(|s| !s.is_empty()).map(Secret),

@@ -126,6 +126,9 @@ pub fn config_for(base: &Config, r: &OrgRecord, operator_hashes: &[String]) -> C
         name: r.brand.name.clone().unwrap_or_else(|| r.name.clone()),
         color: r.brand.color.clone(),
         logo_url: r.brand.logo_url.clone(),
+        terms_url: r.brand.terms_url.clone(),
+        privacy_url: r.brand.privacy_url.clone(),
+        support_email: r.brand.support_email.clone(),
     };
     c.initial_access_token = None;
     c.operator_token_hashes = operator_hashes.to_vec();

@@ -175,20 +175,66 @@ pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &st
     }
 }
 
-/// Starts a session; returns the cookie value (only its hash is stored).
-pub async fn start_session(p: &impl Platform, profile: &Profile) -> Result<String> {
+/// Starts a session for a person who just logged in by `amr` (RFC 8176 method values: `pwd`,
+/// `otp`, `hwk`, ...); returns the cookie value (only its hash is stored). Every log-in method
+/// ends here (`pages::login::finish_login`). The session is also listed in the person's index
+/// (`user::TrackSession`), so it can be ended everywhere; a log-in beyond the index's size ends
+/// the person's oldest session.
+pub async fn start_session(p: &impl Platform, req: &Request, profile: &Profile, amr: &[&str]) -> Result<String> {
     let token = random_token(p, 32)?;
+    let hash = sha256_hex(&token);
+    let now = p.now();
+    let amr: Vec<String> = amr.iter().map(|m| (*m).to_owned()).collect();
     let record = SessionRecord {
         user_id: profile.id.clone(),
         email: profile.email.clone(),
         name: profile.name.clone(),
-        expires_at: p.now() + p.config().session_ttl as i64,
-        logged_in_at: Some(p.now()),
+        expires_at: now + p.config().session_ttl as i64,
+        logged_in_at: Some(now),
         sid: Some(random_token(p, 16)?),
+        amr: amr.clone(),
     };
-    p.call(&session::object(&sha256_hex(&token)), session::Create { record })
+    let entry = user::SessionEntry {
+        hash: hash.clone(),
+        started_at: now,
+        expires_at: record.expires_at,
+        amr,
+        agent: req.header("user-agent").unwrap_or("").chars().filter(|c| !c.is_control()).take(120).collect(),
+    };
+    p.call(&session::object(&hash), session::Create { record })
         .await?;
+    let evicted = p.call(&user::object(&profile.id), user::TrackSession { entry }).await?;
+    for old in evicted {
+        p.call(&session::object(&old), session::Delete {}).await?;
+    }
     Ok(token)
+}
+
+/// The hash (object name) of the session the request's cookie names, if it has one of the
+/// right shape.
+pub fn session_hash(req: &Request) -> Option<String> {
+    let token = cookies::get(req, &cookies::session_name(req))?;
+    (token.len() == 43).then(|| sha256_hex(token))
+}
+
+/// Ends every session of `user_id` but the one of hash `except` (all when `None`): for
+/// sign-out everywhere, a password reset, account deletion. Answers the ended sessions (for
+/// their back-channel logout notifications, `oauth::logout_token::for_ended_session`).
+pub async fn end_sessions(p: &impl Platform, user_id: &str, except: Option<&str>) -> Result<Vec<SessionRecord>> {
+    let which = user::Which::AllBut(except.map(str::to_owned));
+    let gone = p.call(&user::object(user_id), user::ForgetSessions { which }).await?;
+    let mut ended = Vec::new();
+    for s in gone {
+        if let Some(r) = p.call(&session::object(&s.hash), session::Take {}).await? {
+            ended.push(r);
+        }
+    }
+    Ok(ended)
+}
+
+/// The person's live sessions, oldest first (the account page).
+pub async fn sessions(p: &impl Platform, user_id: &str) -> Result<Vec<user::SessionEntry>> {
+    p.call(&user::object(user_id), user::ListSessions {}).await
 }
 
 /// The session the request's cookie names, if it is live.
@@ -203,15 +249,18 @@ pub async fn current_session(p: &impl Platform, req: &Request) -> Result<Option<
         .await
 }
 
-/// Ends the request's session (its object is deleted) and answers what it was, when it was
-/// live: who, and its OpenID Connect `sid` for back-channel logout (`oauth::logout_token`).
+/// Ends the request's session (its object is deleted, and it leaves the person's index) and
+/// answers what it was, when it was live: who, and its OpenID Connect `sid` for back-channel
+/// logout (`oauth::logout_token`).
 pub async fn end_session(p: &impl Platform, req: &Request) -> Result<Option<SessionRecord>> {
-    let Some(token) = cookies::get(req, &cookies::session_name(req)) else {
+    let Some(hash) = session_hash(req) else {
         return Ok(None);
     };
-    let name = session::object(&sha256_hex(token));
-    let ended = p.call(&name, session::Get {}).await?;
-    p.call(&name, session::Delete {}).await?;
+    let ended = p.call(&session::object(&hash), session::Take {}).await?;
+    if let Some(s) = &ended {
+        p.call(&user::object(&s.user_id), user::ForgetSessions { which: user::Which::One(hash) })
+            .await?;
+    }
     Ok(ended)
 }
 

@@ -155,21 +155,28 @@ fn ticket_object(req: &Request) -> Option<crate::objects::Name<login_ticket::Log
     shaped.then(|| login_ticket::object(&sha256_hex(t)))
 }
 
-/// After a right password: if the person has a second factor, a pending log-in (its ticket,
-/// for the cookie) instead of a session; `None` when they have none.
+/// Whether a log-in by `amr` still needs the second step from a person who has a second
+/// factor: unless it showed two factors already (`mfa`: a passkey with user verification).
+pub fn needs_second_step(amr: &[&str]) -> bool {
+    !amr.contains(&"mfa")
+}
+
+/// At the end of a first factor (`amr`, e.g. `["pwd"]`): if the person has a second factor and
+/// the log-in [needs it](needs_second_step), a pending log-in (its ticket, for the cookie)
+/// instead of a session; `None` otherwise (no extra object call for a log-in that has `mfa`).
 pub async fn pending_login(
     p: &impl Platform,
     profile: &Profile,
-    amr: &[String],
+    amr: &[&str],
     return_to: &str,
 ) -> Result<Option<String>> {
-    if !status(p, &profile.id).await?.enrolled {
+    if !needs_second_step(amr) || !status(p, &profile.id).await?.enrolled {
         return Ok(None);
     }
     let ticket = random_token(p, 32)?;
     let record = TicketRecord {
         profile: profile.clone(),
-        amr: amr.to_vec(),
+        amr: amr.iter().map(|m| (*m).to_owned()).collect(),
         return_to: return_to.to_owned(),
         expires_at: p.now().saturating_add(login_ticket::TTL),
         tries: 0,
@@ -251,6 +258,15 @@ pub async fn abandon(p: &impl Platform, req: &Request) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_log_in_without_mfa_needs_the_second_step() {
+        assert!(needs_second_step(&["pwd"]));
+        assert!(needs_second_step(&["hwk", "user"]));
+        assert!(needs_second_step(&[]));
+        assert!(!needs_second_step(&["hwk", "user", "mfa"]));
+        assert!(!needs_second_step(&["swk", "user", "mfa"]));
+    }
 
     #[test]
     fn amr_names_what_was_used() {

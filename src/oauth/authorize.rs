@@ -219,6 +219,7 @@ pub async fn mint_code(p: &impl Platform, a: &Authz, session: &SessionRecord) ->
         userinfo: a.claims.userinfo.clone(),
         id_token: a.claims.id_token.clone(),
         consented: a.claims.beyond.clone(),
+        amr: session.amr(),
     };
     let record = CodeRecord {
         user_id: session.user_id.clone(),

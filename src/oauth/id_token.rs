@@ -67,7 +67,7 @@ pub fn claims(t: &IdToken<'_>) -> Option<serde_json::Value> {
         "iat": t.iat,
         "auth_time": authn.auth_time,
         "at_hash": at_hash(t.alg, t.access_token),
-        "amr": ["pwd"],
+        "amr": if authn.amr.is_empty() { vec!["pwd".to_owned()] } else { authn.amr.clone() },
         "acr": crate::rules::acr::PASSWORD,
     });
     if let Some(sid) = &authn.sid {

@@ -110,6 +110,10 @@ pub struct Authn {
     /// whatever scope a refresh narrows to; the others only while a minted scope releases them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consented: Vec<String>,
+    /// How the person logged in (the session's RFC 8176 `amr`); empty: a password log-in
+    /// (grants made before it was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -253,6 +253,8 @@ commands! {
     UserPutProfile = user::PutProfile, UserGetProfile = user::GetProfile,
     UserGetConsent = user::GetConsent, UserSaveConsent = user::SaveConsent,
     SessionCreate = session::Create, SessionGet = session::Get, SessionDelete = session::Delete,
+    SessionTake = session::Take, UserTrackSession = user::TrackSession,
+    UserListSessions = user::ListSessions, UserForgetSessions = user::ForgetSessions,
     LoginAppsAdd = login_apps::Add, LoginAppsTake = login_apps::Take,
     CounterReserve = counter::Reserve, CounterRelease = counter::Release,
     IssuerDevKey = issuer::DevKey,

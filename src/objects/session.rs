@@ -22,6 +22,10 @@ pub struct SessionRecord {
     /// A random session id for OpenID Connect (`sid`): neither the cookie nor its hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// How the person logged in (RFC 8176 values, e.g. `pwd`, `otp`, `mfa`, `hwk`); empty in
+    /// sessions made before it was kept, which were password log-ins (see [`SessionRecord::amr`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 impl SessionRecord {
@@ -31,6 +35,15 @@ impl SessionRecord {
         self.logged_in_at
             .unwrap_or_else(|| self.expires_at.saturating_sub(ttl as i64))
             .min(now)
+    }
+
+    /// The session's authentication methods: `["pwd"]` for a session that predates them.
+    pub fn amr(&self) -> Vec<String> {
+        if self.amr.is_empty() {
+            vec!["pwd".to_owned()]
+        } else {
+            self.amr.clone()
+        }
     }
 }
 
@@ -49,6 +62,17 @@ op! {
     Get in Session => Option<SessionRecord> {}
     |_, kv, now| {
         Ok(load::<SessionRecord>(kv, SESSION)?.filter(|s| s.expires_at > now))
+    }
+}
+
+op! {
+    /// Ends the session and answers what it was, if it was live (one step: a session ended
+    /// everywhere is read and deleted at once).
+    Take in Session => Option<SessionRecord> {}
+    |_, kv, now| {
+        let s = load::<SessionRecord>(kv, SESSION)?.filter(|s| s.expires_at > now);
+        kv.delete(SESSION)?;
+        Ok(s)
     }
 }
 

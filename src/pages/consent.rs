@@ -1,4 +1,5 @@
-//! The consent page: which app asks, for what, in words; Allow or Deny.
+//! The consent page: which app asks (`app_card`), for what, in words, and where the person will
+//! be sent; "Not you?" to log in as someone else; Allow or Deny.
 
 use super::{page, Csrf};
 use crate::config::Brand;
@@ -40,6 +41,7 @@ pub fn describe(scope: &str) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     brand: &Brand,
     app: &App,
@@ -48,19 +50,12 @@ pub fn render(
     hidden: &[(&str, &str)],
     session: &SessionRecord,
     csrf: &Csrf,
+    destination: Option<&str>,
+    switch: &str,
 ) -> Response {
     let body = html! {
-        div class="app" {
-            @if app.image_uri.starts_with("https://") {
-                img src=(app.image_uri) alt="";
-            }
-            p { strong { (app.name) } " wants to access your account." }
-            @if !app.homepage.is_empty() {
-                p { "Homepage: " a href=(app.homepage) rel="noopener noreferrer" { (app.homepage) } }
-            }
-        }
-        "\n"
-        p { "Signed in as " (session.name) " (" (session.email) ")." }
+        (super::app_card::card(app, "Allow", destination))
+        p { "to access your account. Signed in as " strong { (session.name) } " (" (session.email) "). " a href=(switch) id="not-you" { "Not you?" } }
         p { "It will be able to:" }
         ul class="scopes" {
             @for s in scopes { li { (describe(s)) } }

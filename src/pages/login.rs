@@ -51,13 +51,19 @@ fn signup_form(csrf: &Csrf, return_to: &str, email: &str, name: &str, error: Opt
     }
 }
 
-pub fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
+pub async fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
     let csrf = Csrf::for_request(p, req)?;
     // OpenID Connect `login_hint` (from the authorization endpoint): prefills the email,
     // when short and printable (maud escapes it).
     let hint = crate::rules::login_hint::usable(q.get("login_hint")).unwrap_or("");
-    let body = login_form(&csrf, &safe_return_to(q.get("return_to")), hint, None);
+    let return_to = safe_return_to(q.get("return_to"));
+    // Which app is asking, when the log-in is for one of its authorization requests.
+    let card = super::app_card::for_return_to(p, &return_to).await;
+    let body = html! {
+        @if let Some(c) = card { (c) }
+        (login_form(&csrf, &return_to, hint, None))
+    };
     Ok(page(&p.config().brand, 200, "Log in", body, Some(&csrf)))
 }
 
@@ -81,16 +87,40 @@ fn form_params(req: &Request) -> Result<Params> {
         .map_err(|e| Error::page(ErrorCode::InvalidRequest, "Bad request", e.description))
 }
 
-/// Logs the person in and sends them back where they came from.
-fn logged_in(p: &impl Platform, req: &Request, token: &str, return_to: &str) -> Response {
-    let _ = p;
-    Response::empty(303)
+/// Ends every successful log-in, whatever its method (`amr`, RFC 8176 values): the session
+/// starts (`accounts::start_session`) and the browser goes back where it came from
+/// (`return_to`, already made safe by `safe_return_to`).
+pub async fn finish_login(
+    p: &impl Platform,
+    req: &Request,
+    profile: &crate::objects::user::Profile,
+    amr: &[&str],
+    return_to: &str,
+) -> Result<Response> {
+    // A person with a second factor whose log-in did not show two (`mfa`) gets no session
+    // yet: a single-use ticket carries them to `/login/2fa` (`pages::two_factor`).
+    if let Some(ticket) = accounts::two_factor::pending_login(p, profile, amr, return_to).await? {
+        return Ok(super::two_factor::to_second_step(req, &ticket));
+    }
+    start_and_return(p, req, profile, amr, return_to).await
+}
+
+/// The session starts and the browser goes back (the second step, if any, is behind).
+pub(super) async fn start_and_return(
+    p: &impl Platform,
+    req: &Request,
+    profile: &crate::objects::user::Profile,
+    amr: &[&str],
+    return_to: &str,
+) -> Result<Response> {
+    let token = accounts::start_session(p, req, profile, amr).await?;
+    Ok(Response::empty(303)
         .header("location", return_to)
         .header(
             "set-cookie",
-            cookies::set(req, &cookies::session_name(req), token, p.config().session_ttl),
+            cookies::set(req, &cookies::session_name(req), &token, p.config().session_ttl),
         )
-        .header("cache-control", "no-store")
+        .header("cache-control", "no-store"))
 }
 
 pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> {
@@ -108,18 +138,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
         return Ok(page(&p.config().brand, 403, "Log in", body, Some(&csrf)));
     }
     match accounts::log_in(p, req, email, f.get("password").unwrap_or("")).await {
-        Ok(profile) => {
-            // A person with a second factor gets no session yet: a ticket to `/login/2fa`.
-            let amr = ["pwd".to_owned()];
-            if let Some(ticket) = accounts::two_factor::pending_login(p, &profile, &amr, &return_to).await? {
-                return Ok(Response::empty(303)
-                    .header("location", "/login/2fa")
-                    .header("set-cookie", accounts::two_factor::ticket_cookie(req, Some(&ticket)))
-                    .header("cache-control", "no-store"));
-            }
-            let token = accounts::start_session(p, &profile).await?;
-            Ok(logged_in(p, req, &token, &return_to))
-        }
+        Ok(profile) => finish_login(p, req, &profile, &["pwd"], &return_to).await,
         Err(e) if e.code == ErrorCode::RateLimited => {
             let body = login_form(
                 &csrf,

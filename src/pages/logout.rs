@@ -31,6 +31,20 @@ pub async fn ended(p: &impl Platform, issuer: &str, req: &Request) -> Result<Vec
         }))
 }
 
+/// Ends every session of `user_id` but the one of hash `except` (sign-out everywhere, a
+/// password reset, account deletion), and answers the back-channel logout notifications of
+/// their apps, to be sent after the response (as [`ended`]).
+pub async fn ended_everywhere(p: &impl Platform, issuer: &str, user_id: &str, except: Option<&str>) -> Result<Vec<Deferred>> {
+    let mut jobs = Vec::new();
+    for session in accounts::end_sessions(p, user_id, except).await? {
+        match logout_token::for_ended_session(p, issuer, &session).await {
+            Ok(j) => jobs.extend(j),
+            Err(e) => p.audit(&serde_json::json!({"event": "backchannel_logout_not_prepared", "error": e.code.as_str()})),
+        }
+    }
+    Ok(jobs)
+}
+
 /// The `Set-Cookie` that clears the session cookie.
 pub fn clear_session_cookie(req: &Request) -> String {
     cookies::set(req, &cookies::session_name(req), "", 0)

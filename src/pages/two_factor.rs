@@ -83,6 +83,14 @@ fn grouped(secret: &str) -> String {
 // /login/2fa
 // ---------------------------------------------------------------------------------------------
 
+/// Where a log-in that needs its second step goes: `/login/2fa`, with the ticket's cookie.
+pub fn to_second_step(req: &Request, ticket: &str) -> Response {
+    Response::empty(303)
+        .header("location", "/login/2fa")
+        .header("set-cookie", two_factor::ticket_cookie(req, Some(ticket)))
+        .header("cache-control", "no-store")
+}
+
 fn code_field(id: &str) -> Markup {
     html! {
         input id=(id) name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
@@ -154,16 +162,9 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
     };
     match two_factor::second_step(p, req, code, recovery).await {
         Ok(SecondStep::Passed { profile, amr, return_to }) => {
-            let token = accounts::start_session(p, &profile).await?;
-            let _ = amr;
-            Ok(Response::empty(303)
-                .header("location", &return_to)
-                .header(
-                    "set-cookie",
-                    cookies::set(req, &cookies::session_name(req), &token, p.config().session_ttl),
-                )
-                .header("set-cookie", two_factor::ticket_cookie(req, None))
-                .header("cache-control", "no-store"))
+            let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
+            let r = super::login::start_and_return(p, req, &profile, &amr, &return_to).await?;
+            Ok(r.header("set-cookie", two_factor::ticket_cookie(req, None)))
         }
         Ok(SecondStep::Wrong { tries_left }) => {
             let email = two_factor::pending_of(p, req).await?.map(|t| t.profile.email).unwrap_or_default();

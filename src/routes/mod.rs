@@ -268,7 +268,7 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
         "/login" => {
             method(req, &["GET", "POST"])?;
             if req.method == "GET" {
-                login::login_page(p, req)
+                login::login_page(p, req).await
             } else {
                 login::login_submit(p, req).await
             }

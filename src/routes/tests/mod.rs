@@ -16,6 +16,8 @@ mod org_settings;
 mod orgs;
 mod quotas;
 mod registration;
+mod pages_people;
+mod sessions;
 mod support;
 mod tenancy;
 mod two_factor;

@@ -381,3 +381,53 @@ fn the_password_grant_refuses_a_person_with_a_second_factor() {
     let v = expect_error(&grant(&p), 400, "invalid_grant");
     assert!(v["error_description"].as_str().unwrap().contains("two-factor"), "{v}");
 }
+
+/// RFC 8176 `amr` in the ID token: what the log-in used, carried from the session.
+#[test]
+fn the_id_token_says_which_factors_were_used() {
+    use super::oidc::{authorize, authz_url, redeem, rp_at, verify};
+    let p = platform();
+    let rp = rp_at(&p, ORIGIN, &["public"]);
+    let mut b = signed_in(&p, "ann@example.com");
+    // Before enrolment: the password only.
+    let loc = authorize(&p, ORIGIN, &mut b, &authz_url(&rp.0, "openid", None));
+    let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
+    assert_eq!(verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap()).1["amr"], serde_json::json!(["pwd"]));
+    let (secret, codes) = enrol(&p, &mut b);
+    // Password and authenticator code.
+    let mut b = at_second_step(&p, "ann@example.com");
+    assert_eq!(second_step(&p, &mut b, &code_now(&p, &secret, 0), false).status, 303);
+    let loc = authorize(&p, ORIGIN, &mut b, &authz_url(&rp.0, "openid", None));
+    let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
+    let (_, c) = verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap());
+    assert_eq!(c["amr"], serde_json::json!(["pwd", "otp", "mfa"]), "{c}");
+    // Password and a recovery code: two factors, but not an RFC 6238 one-time password.
+    let mut b = at_second_step(&p, "ann@example.com");
+    assert_eq!(second_step(&p, &mut b, codes.first().unwrap(), true).status, 303);
+    let loc = authorize(&p, ORIGIN, &mut b, &authz_url(&rp.0, "openid", None));
+    let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
+    let (_, c) = verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap());
+    assert_eq!(c["amr"], serde_json::json!(["pwd", "mfa"]), "{c}");
+}
+
+/// The authorization endpoint sends a person who is not signed in to log in; with a second
+/// factor the password alone brings them to `/login/2fa`, and the code back to the request.
+#[test]
+fn the_second_step_returns_to_the_authorization_request() {
+    use super::oidc::{authz_url, rp_at};
+    let p = platform();
+    let rp = rp_at(&p, ORIGIN, &["public"]);
+    let mut b = signed_in(&p, "ann@example.com");
+    let (secret, _) = enrol(&p, &mut b);
+    let url = authz_url(&rp.0, "openid", None);
+    let mut b = Browser::default();
+    let r = b.get(&p, &url);
+    assert_eq!(r.status, 303);
+    let login = r.get_header("location").unwrap().to_owned();
+    let return_to = query_param(&login, "return_to").unwrap();
+    let r = password_step(&p, &mut b, "ann@example.com", &return_to);
+    assert_eq!(r.get_header("location"), Some("/login/2fa"));
+    let r = second_step(&p, &mut b, &code_now(&p, &secret, 0), false);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.get_header("location"), Some(return_to.as_str()));
+}
