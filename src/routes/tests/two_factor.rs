@@ -431,3 +431,34 @@ fn the_second_step_returns_to_the_authorization_request() {
     assert_eq!(r.status, 303);
     assert_eq!(r.get_header("location"), Some(return_to.as_str()));
 }
+
+/// The registration page's credentials fields start a session with a password alone: for a
+/// person with a second factor they refuse (log in first), and nothing is registered.
+#[test]
+fn the_registration_pages_credentials_do_not_skip_the_second_factor() {
+    let p = platform();
+    let mut b = signed_in(&p, "registrar@example.com");
+    let (secret, _) = enrol(&p, &mut b);
+    let registration = form(&[
+        ("name", "Printer"),
+        ("homepage", "https://printer.example"),
+        ("email", "dev@printer.example"),
+        ("redirect_uri", "https://printer.example/cb"),
+        ("state", "xyz"),
+    ]);
+    let mut c = Browser::default();
+    let page = c.get(&p, &format!("/oauth/register?{registration}"));
+    assert_eq!(page.status, 200);
+    let creds = form(&[("csrf", &csrf_of(&page)), ("decision", "register"), ("login_email", "registrar@example.com"), ("login_password", PASSWORD)]);
+    let r = c.post(&p, "/oauth/register/confirm", &format!("{registration}&{creds}"));
+    assert_eq!(r.status, 401, "{}", text(&r));
+    assert!(text(&r).contains("two-factor authentication"), "{}", text(&r));
+    assert!(!has_session(&r) && r.get_header("location").is_none());
+    // Logged in with both factors first, the same page registers as the session's person.
+    let mut c = at_second_step(&p, "registrar@example.com");
+    assert_eq!(second_step(&p, &mut c, &code_now(&p, &secret, 0), false).status, 303);
+    let page = c.get(&p, &format!("/oauth/register?{registration}"));
+    let r = c.post(&p, "/oauth/register/confirm", &format!("{registration}&{}", form(&[("csrf", &csrf_of(&page)), ("decision", "register")])));
+    assert_eq!(r.status, 303, "{}", text(&r));
+    assert!(query_param(r.get_header("location").unwrap(), "client_id").is_some());
+}
