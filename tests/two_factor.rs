@@ -136,7 +136,13 @@ fn second_step(b: &Browser, field: &str, code: &str) -> Resp {
 
 /// The ID token of an authorization request made by browser `b`, as the relying party gets it.
 fn id_token_claims(s: &Server, c: &Client, b: &Browser, path: &str) -> Value {
-    let code = b.code(s, path);
+    // (Consenting by the page's form: as `Browser::authorize`, without its consent-page text.)
+    let r = b.get(path);
+    let r = if r.status == 200 { b.submit(&r, "/oauth/authorize", &[("decision", "allow")]) } else { r };
+    r.expect(302);
+    let loc = r.header("location").unwrap().to_owned();
+    assert_eq!(query_param(&loc, "iss").as_deref(), Some(s.issuer()), "{loc}");
+    let code = query_param(&loc, "code").unwrap_or_else(|| panic!("no code in {loc}"));
     let t = c.redeem(s, &code, None).expect_json(200);
     let token = t["id_token"].as_str().expect("an id_token");
     // (tests/oidc.rs verifies ID tokens against the JWKS; here only the claims matter.)
@@ -217,12 +223,14 @@ fn wrong_codes_are_limited_per_person_and_a_ticket_dies_after_five() {
     assert!(r.text().contains("This log-in expired"), "{}", r.text());
     // Five more on a second ticket: the person's ten a minute (LOGIN_LIMIT_ACCOUNT) are used,
     // so even the right code is refused now, with Retry-After.
+    // (The enrolment's wrong code may count in this minute too: then the tenth is already 429.)
     let t = password_step(s, &person, "/");
+    let t2 = password_step(s, &person, "/");
     for _ in 0..4 {
         assert_eq!(second_step(&t, "code", "999999").status, 401);
     }
-    let t2 = password_step(s, &person, "/");
-    assert_eq!(second_step(&t2, "code", "999999").status, 401);
+    let tenth = second_step(&t, "code", "999999").status;
+    assert!(tenth == 401 || tenth == 429, "{tenth}");
     let r = second_step(&t2, "code", &app.next_code());
     assert_eq!(r.status, 429, "{}", r.text());
     assert!(r.header("retry-after").is_some());

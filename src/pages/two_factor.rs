@@ -290,7 +290,7 @@ async fn signed_in(p: &impl Platform, req: &Request) -> Result<std::result::Resu
     Ok(match accounts::current_session(p, req).await? {
         Some(s) => Ok(s),
         None => Err(Response::empty(303)
-            .header("location", &format!("/login?{}", encode_form(&[("return_to", ACCOUNT_PATH)])))
+            .header("location", format!("/login?{}", encode_form(&[("return_to", ACCOUNT_PATH)])))
             .header("cache-control", "no-store")),
     })
 }
