@@ -293,6 +293,39 @@ mod tests {
         assert!(verify(secret, "000000", i64::MAX, Some(i64::MAX)).is_none());
     }
 
+    /// The fuzz target's properties (fuzz/fuzz_targets/totp.rs) over generated near-codes:
+    /// digits, spaces, look-alikes and base32 characters mixed, with a deterministic generator.
+    #[test]
+    fn generated_inputs_keep_the_properties() {
+        let secret = b"12345678901234567890";
+        let now = 1_795_000_000;
+        let current = step_of(now).unwrap();
+        let right = code_at(secret, current);
+        let pieces = ["0", "7", " ", "-", "a", "Z", "２", "٢", "\u{0}", "é", &right, "MZXW6", "="];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..(x % 9) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push_str(pieces[(x % pieces.len() as u64) as usize]);
+            }
+            x = x.wrapping_add(1);
+            if let Some(step) = verify(secret, &s, now, None) {
+                assert_eq!(normalise_code(&s).unwrap(), code_at(secret, step), "{s:?}");
+                assert!((current - 1..=current + 1).contains(&step));
+            }
+            if let Some(b) = base32_decode(&s) {
+                assert!(base32_encode(&b).eq_ignore_ascii_case(&s), "{s:?}");
+            }
+            if let Some(c) = crate::rules::recovery_code::normalise(&s) {
+                assert!(normalise_code(&s).is_none(), "{s:?}");
+                assert_eq!(crate::rules::recovery_code::normalise(&c), Some(c.clone()));
+            }
+        }
+    }
+
     #[test]
     fn the_key_uri_encodes_issuer_and_account() {
         let uri = otpauth_uri("Acme Inc.", "ann@example.com", b"12345678901234567890");
