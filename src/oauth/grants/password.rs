@@ -34,6 +34,8 @@ pub async fn handle(
             ErrorCode::AccessDenied => Error::invalid_grant("the username or password is wrong"),
             _ => e,
         })?;
+    // No second step is possible here: people with a second factor use the pages.
+    accounts::two_factor::refuse_without_second_step(p, &profile.id).await?;
     let gid = new_gid(p)?;
     let (new, refresh) = new_grant(p, &gid)?;
     let cmd = grants::CreateGrant {
