@@ -266,4 +266,8 @@ commands! {
     OrgRemoveOperator = org::RemoveOperator, OrgAddDomain = org::AddDomain,
     OrgRemoveDomain = org::RemoveDomain, DomainClaim = org::Claim, OrgMarkErased = org::MarkErased, DomainRelease = org::Release,
     OrgIndexAdd = org::IndexAdd, OrgIndexList = org::IndexList,
+    AccountPeek = account::Peek, AccountSetPassword = account::SetPassword,
+    AccountMarkVerified = account::MarkVerified, AccountRemove = account::Remove,
+    TicketCreate = ticket::Create, TicketPeek = ticket::Peek, TicketTake = ticket::Take,
+    OutboxPut = outbox::Put, OutboxList = outbox::List,
 }
