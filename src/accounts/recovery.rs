@@ -192,7 +192,12 @@ pub async fn reset(p: &impl Platform, issuer: &str, token: &str, new_password: &
 
 /// Checks the signed-in person's current password, under the log-in limits.
 async fn check_current(p: &impl Platform, s: &SessionRecord, current: &str) -> Result<AccountRecord> {
-    let obj = account::object(&s.email);
+    // The profile's email: a session started before an email change still names the old one.
+    let email = match super::profile(p, &s.user_id).await? {
+        Some(profile) => profile.email,
+        None => s.email.clone(),
+    };
+    let obj = account::object(&email);
     let a = p.call(&obj, account::Get { limit: p.config().login_limit_account }).await?;
     match a {
         Some(a) if a.user_id == s.user_id && password::verify(current, &a.password_hash) => {

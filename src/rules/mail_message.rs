@@ -65,7 +65,7 @@ pub struct Message<'a> {
 }
 
 pub fn build(m: &Message<'_>, now: i64) -> Result<String> {
-    if !address_ok(&m.from) || !address_ok(&m.to) {
+    if !address_ok(m.from) || !address_ok(m.to) {
         return Err(Error::invalid_request("an email address cannot be used in a message"));
     }
     let domain = m.from.rsplit('@').next().unwrap_or("localhost");
@@ -82,7 +82,7 @@ pub fn build(m: &Message<'_>, now: i64) -> Result<String> {
         "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{id}@{domain}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{lines}\r\n",
         m.from,
         m.to,
-        subject(&m.subject),
+        subject(m.subject),
         date(now)
     ))
 }

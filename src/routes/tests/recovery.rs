@@ -202,6 +202,10 @@ fn an_email_change_is_confirmed_from_the_new_address() {
     assert_eq!(log_in(&p, "old@example.com", PW).0, 401);
     // The old email is free again; the link is used.
     assert_eq!(confirm(&p, "/account/email/confirm", &token).status, 400);
+    // The session from before the change still changes the password (the profile's email).
+    assert_eq!(change_password(&p, &mut me, PW, "after-move-pass-3").status, 200);
+    assert_eq!(log_in(&p, "new@example.com", "after-move-pass-3").0, 303);
+    assert_eq!(change_password(&p, &mut me, "after-move-pass-3", PW).status, 200);
     // An email that has an account: the same answer, and a note to its owner instead of a link.
     let mut other = signed_in(&p, "third@example.com");
     let r = change_email(&p, &mut other, "new@example.com");
