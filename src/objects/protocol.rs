@@ -274,4 +274,8 @@ commands! {
     TotpDisable = totp::Disable,
     LoginTicketCreate = login_ticket::Create, LoginTicketPeek = login_ticket::Peek,
     LoginTicketTry = login_ticket::Try, LoginTicketTake = login_ticket::Take,
+    AccountPeek = account::Peek, AccountSetPassword = account::SetPassword,
+    AccountMarkVerified = account::MarkVerified, AccountRemove = account::Remove,
+    TicketCreate = ticket::Create, TicketPeek = ticket::Peek, TicketTake = ticket::Take,
+    OutboxPut = outbox::Put, OutboxList = outbox::List,
 }
