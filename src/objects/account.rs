@@ -59,3 +59,39 @@ op! {
         counter::release(kv, now, FAIL)
     }
 }
+
+op! {
+    /// Changes the account's display name (the account page), if the account is still
+    /// `user_id`'s; answers whether it was.
+    Rename in Account => bool {
+        pub user_id: String,
+        pub name: String,
+    }
+    |cmd, kv, _now| {
+        match load::<AccountRecord>(kv, ACCOUNT)? {
+            Some(mut a) if a.user_id == cmd.user_id => {
+                a.name = cmd.name;
+                save(kv, ACCOUNT, &a, None)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+op! {
+    /// Removes the account (account deletion), if it is `user_id`'s: the email can sign up
+    /// again. Answers whether there was one to remove.
+    Remove in Account => bool {
+        pub user_id: String,
+    }
+    |cmd, kv, _now| {
+        match load::<AccountRecord>(kv, ACCOUNT)? {
+            Some(a) if a.user_id == cmd.user_id => {
+                kv.delete(ACCOUNT)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}

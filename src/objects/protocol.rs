@@ -266,4 +266,7 @@ commands! {
     OrgRemoveOperator = org::RemoveOperator, OrgAddDomain = org::AddDomain,
     OrgRemoveDomain = org::RemoveDomain, DomainClaim = org::Claim, OrgMarkErased = org::MarkErased, DomainRelease = org::Release,
     OrgIndexAdd = org::IndexAdd, OrgIndexList = org::IndexList,
+    UserTrackGrant = user::TrackGrant, UserConnectedApps = user::ConnectedApps,
+    UserGrantIds = user::GrantIds, UserForgetApp = user::ForgetApp, UserSetName = user::SetName,
+    AccountRename = account::Rename, AccountRemove = account::Remove, EndGrant = grants::EndGrant,
 }
