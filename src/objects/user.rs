@@ -157,11 +157,11 @@ fn grants_key(client_id: &str) -> String {
 }
 
 /// Grants kept per app in the index; recording one beyond it ends the app's oldest grant.
-pub const MAX_GRANTS_PER_APP: usize = 20;
+pub const MAX_GRANTS_PER_APP: usize = 64;
 
 /// Apps kept in the index; recording a grant of a new app beyond it ends every grant of the
 /// app used least recently.
-pub const MAX_APPS: usize = 100;
+pub const MAX_APPS: usize = 64;
 
 /// One grant as the person's index knows it: its id, and when it ends at the latest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -401,19 +401,35 @@ fn the_grant_index_is_bounded_and_what_it_pushes_out_ends() {
     let shop = app(&p, "Shop");
     block_on(crate::accounts::sign_up(&p, EMAIL, "password123", "Ann")).unwrap();
     let first = password_grant(&p, &shop, EMAIL);
-    for _ in 0..user::MAX_GRANTS_PER_APP {
-        password_grant(&p, &shop, EMAIL);
-    }
-    expect_error(&refresh(&p, &shop, first["refresh_token"].as_str().unwrap()), 400, "invalid_grant");
+    let second = password_grant(&p, &shop, EMAIL);
     let mut b = log_in(&p, EMAIL, "x");
     let uid = user_id(&p, &b);
+    let ends = now(&p) + 3600;
+    // Grants recorded as the authorization step records them, up to the bound.
+    for i in 0..user::MAX_GRANTS_PER_APP - 1 {
+        let gid = format!("g{i:020}");
+        block_on(crate::oauth::grants::track_grant(&p, &shop.0, &gid, &uid, &["public".into()], ends)).unwrap();
+    }
+    // The oldest (the first password grant) was pushed out, and ended; the second was not.
+    expect_error(&refresh(&p, &shop, first["refresh_token"].as_str().unwrap()), 400, "invalid_grant");
+    assert_eq!(refresh(&p, &shop, second["refresh_token"].as_str().unwrap()).status, 200);
     let listed = block_on(crate::accounts::manage::connected_apps(&p, &uid)).unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].grants, user::MAX_GRANTS_PER_APP);
     assert!(!listed[0].consented);
     let (html, _) = account(&p, &mut b);
     assert!(html.contains("Shop"), "{html}");
+    // Apps beyond the bound push out the least recently granted one.
+    for i in 0..user::MAX_APPS {
+        p.clock.set(now(&p) + 1);
+        let cid = format!("{i:032}");
+        block_on(crate::oauth::grants::track_grant(&p, &cid, "gid", &uid, &[], ends)).unwrap();
+    }
+    let listed = block_on(crate::accounts::manage::connected_apps(&p, &uid)).unwrap();
+    assert_eq!(listed.len(), user::MAX_APPS);
+    assert!(!listed.iter().any(|c| c.client_id == shop.0));
+    expect_error(&refresh(&p, &shop, second["refresh_token"].as_str().unwrap()), 400, "invalid_grant");
     // Expired grants leave the index by themselves.
-    p.clock.set(now(&p) + crate::platform::Platform::config(&p).grant_max_ttl as i64 + 1);
+    p.clock.set(ends + 1);
     assert!(block_on(crate::accounts::manage::connected_apps(&p, &uid)).unwrap().is_empty());
 }
