@@ -103,7 +103,7 @@ fn apps_section(csrf: &Csrf, rows: &[AppRow]) -> Markup {
                             br;
                             span { "Access: " (r.c.scopes.join(", ")) }
                         }
-                        form method="post" action="/account/apps/revoke" class="inline" {
+                        form method="post" action="/account/apps/revoke" {
                             (csrf.field())
                             input type="hidden" name="client_id" value=(r.c.client_id);
                             button type="submit" class="secondary" aria-label={ "Revoke " (r.name) } { "Revoke" }
@@ -133,7 +133,7 @@ fn sessions_section(csrf: &Csrf, list: &[SessionEntry], current: Option<&str>) -
                             }
                         }
                         @if Some(s.hash.as_str()) != current {
-                            form method="post" action="/account/sessions/end" class="inline" {
+                            form method="post" action="/account/sessions/end" {
                                 (csrf.field())
                                 input type="hidden" name="session" value=(s.hash);
                                 button type="submit" class="secondary" { "Sign out" }
