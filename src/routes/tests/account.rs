@@ -433,3 +433,42 @@ fn the_grant_index_is_bounded_and_what_it_pushes_out_ends() {
     p.clock.set(ends + 1);
     assert!(block_on(crate::accounts::manage::connected_apps(&p, &uid)).unwrap().is_empty());
 }
+
+/// An app with a back-channel logout URI that got an ID token in `b`'s session.
+fn openid_login(p: &MemPlatform, b: &mut Browser) -> (String, String) {
+    let body = json!({"name": "RP", "redirect_uris": [CB], "scopes": ["public"],
+        "backchannel_logout_uri": "https://rp.example/backchannel"});
+    let rp = credentials(&create_app(p, body));
+    let q = form(&[("response_type", "code"), ("client_id", &rp.0), ("redirect_uri", CB), ("scope", "openid"), ("state", "s")]);
+    let url = format!("/oauth/authorize?{q}");
+    let r = b.get(p, &url);
+    let r = if r.status == 200 {
+        b.post(p, "/oauth/authorize", &format!("{q}&{}", form(&[("csrf", &csrf_of(&r)), ("decision", "allow")])))
+    } else {
+        r
+    };
+    let c = query_param(r.get_header("location").unwrap(), "code").unwrap();
+    let t = expect_json(&redeem(p, &rp, &c), 200);
+    assert!(t["id_token"].is_string());
+    rp
+}
+
+#[test]
+fn signing_out_a_session_or_deleting_the_account_notifies_apps_over_the_back_channel() {
+    let p = platform();
+    block_on(crate::accounts::sign_up(&p, EMAIL, "password123", "Ann")).unwrap();
+    let mut here = log_in(&p, EMAIL, "Here");
+    let mut phone = log_in(&p, EMAIL, "Phone");
+    openid_login(&p, &mut phone);
+    let c = phone.headers();
+    let phone_hash = crate::accounts::session_hash(&req("GET", "/", &[("cookie", &c)], "")).unwrap();
+    let (_, csrf) = account(&p, &mut here);
+    let r = here.post(&p, "/account/sessions/end", &form(&[("csrf", &csrf), ("session", &phone_hash)]));
+    assert_eq!(r.status, 303);
+    assert_eq!(r.after.len(), 1, "one logout token for the phone's app");
+    // Deletion: the app that got an ID token in this very session is told too.
+    openid_login(&p, &mut here);
+    let r = here.post(&p, "/account/delete", &form(&[("csrf", &csrf), ("password", "password123")]));
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert_eq!(r.after.len(), 1, "one logout token for this session's app");
+}
