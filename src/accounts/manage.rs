@@ -106,12 +106,14 @@ pub async fn verify_password(p: &impl Platform, user_id: &str, pw: &str) -> Resu
 }
 
 /// Deletes what the person's account holds, once its grants and sessions are ended
-/// (`pages::account`): the user object (profile, consents, grant and session indexes) is
-/// erased, the tenant's people quota gets its place back, and the account record goes last, so
+/// (`pages::account`): the user object (profile, consents, grant and session indexes) and the
+/// passkeys object are erased, the tenant's people quota gets its place back, and the account record goes last, so
 /// the email can sign up again. Each step can run again after a failure (the password still
 /// verifies until the last one).
 pub async fn remove(p: &impl Platform, profile: &Profile) -> Result<()> {
     p.call(&erase::any(&user::object(&profile.id)), erase::Erase {}).await?;
+    // The person's passkeys (a passkey of a deleted account must sign nobody in).
+    p.call(&erase::any(&crate::objects::passkey::object(&profile.id)), erase::Erase {}).await?;
     let cmd = quota::Release { resource: quota::Resource::People, member: profile.id.clone() };
     p.call(&quota::object(), cmd).await?;
     let cmd = account::Remove { user_id: profile.id.clone() };

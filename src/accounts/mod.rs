@@ -2,6 +2,7 @@
 
 pub mod cookies;
 pub mod manage;
+pub mod passkeys;
 pub mod password;
 
 use crate::http::Request;

@@ -269,4 +269,7 @@ commands! {
     UserTrackGrant = user::TrackGrant, UserConnectedApps = user::ConnectedApps,
     UserGrantIds = user::GrantIds, UserForgetApp = user::ForgetApp, UserSetName = user::SetName,
     AccountRename = account::Rename, AccountRemove = account::Remove, EndGrant = grants::EndGrant,
+    PasskeyAdd = passkey::Add, PasskeyList = passkey::List, PasskeyGet = passkey::Get,
+    PasskeyRemove = passkey::Remove, PasskeyUse = passkey::Use,
+    ChallengeIssue = passkey::Issue, ChallengeTake = passkey::Take,
 }

@@ -21,3 +21,4 @@ pub mod refresh;
 pub mod scope;
 pub mod subject;
 pub mod tenant;
+pub mod webauthn;
