@@ -45,15 +45,28 @@ pub fn not_sent() -> Error {
 }
 
 /// A message from this tenant (`MAIL_FROM`, else `no-reply@<issuer host>`), signed with its
-/// brand name.
+/// brand name and footer.
 pub fn compose(p: &impl Platform, issuer: &str, id: &str, to: &str, subject: &str, body: &str) -> Mail {
-    let brand = crate::pages::brand::shown(&p.config().brand).name.to_owned();
+    let shown = crate::pages::brand::shown(&p.config().brand);
+    let brand = shown.name.to_owned();
+    // The brand's footer, as on every page: help address, terms, privacy (those that pass
+    // `rules::brand`).
+    let mut footer = format!("— {brand}\n");
+    if let Some(e) = shown.support_email {
+        footer.push_str(&format!("Help: {e}\n"));
+    }
+    if let Some(u) = shown.terms_url {
+        footer.push_str(&format!("Terms: {u}\n"));
+    }
+    if let Some(u) = shown.privacy_url {
+        footer.push_str(&format!("Privacy: {u}\n"));
+    }
     Mail {
         id: id.to_owned(),
         from: p.config().mail.from_address(issuer),
         to: to.to_owned(),
         subject: format!("{subject} · {brand}"),
-        text: format!("{body}\n\n— {brand}\n"),
+        text: format!("{body}\n\n{footer}"),
     }
 }
 

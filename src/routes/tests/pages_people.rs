@@ -190,3 +190,62 @@ fn the_registration_pages_log_in_is_under_the_log_in_limits() {
     let statuses: Vec<u16> = (0..3).map(|_| confirm(&mut b, &p, &page, &wrong).status).collect();
     assert_eq!(statuses, [401, 401, 429]);
 }
+
+/// Issue 18: the brand's links are on every page a person sees, signed out and signed in —
+/// log-in, sign-up, recovery, verification, the account pages, consent, registration,
+/// sign-out, error pages.
+#[test]
+fn the_brand_is_on_every_page_a_person_sees() {
+    let mut cfg = Config::default();
+    cfg.admin_token = Some(Secret("admin-secret".into()));
+    cfg.brand = Brand {
+        name: "Acme".into(),
+        terms_url: Some("https://acme.example/terms".into()),
+        support_email: Some("help@acme.example".into()),
+        ..Brand::default()
+    };
+    let p = platform_with(cfg);
+    let id = app(&p);
+    let footer = |t: &str| t.contains(r#"href="https://acme.example/terms""#) && t.contains("mailto:help@acme.example");
+    let signed_out = [
+        "/", "/login", "/signup", "/forgot", "/reset?token=nope", "/verify?token=nope",
+        "/oauth/authorize", "/oauth/register?name=x", "/oauth/logout", "/nope",
+    ];
+    let mut pages = 0;
+    for target in signed_out {
+        let r = send(&p, req("GET", target, &[("accept", "text/html")], ""));
+        let t = text(&r);
+        if r.get_header("content-type").is_some_and(|c| c.starts_with("text/html")) {
+            assert!(footer(&t), "{target} ({}) lacks the brand's footer: {t}", r.status);
+            pages += 1;
+        }
+    }
+    assert!(pages >= 9, "only {pages} of the signed-out targets were pages");
+    let mut b = signed_in(&p, "every-page@example.com");
+    let signed_in_pages = [
+        "/".to_owned(), "/account".into(), "/account/2fa".into(), "/account/passkeys".into(),
+        "/account/password".into(), "/account/email".into(), authz(&id),
+        format!("/oauth/register?{}", registration(&[])), "/oauth/logout".into(),
+    ];
+    for target in &signed_in_pages {
+        let r = b.get(&p, target);
+        assert_eq!(r.status, 200, "{target}: {}", text(&r));
+        assert!(footer(&text(&r)), "{target} lacks the brand's footer");
+    }
+}
+
+#[test]
+fn every_email_carries_the_brand() {
+    let mut cfg = Config::default();
+    cfg.brand = Brand {
+        name: "Acme".into(),
+        terms_url: Some("https://acme.example/terms".into()),
+        privacy_url: Some("javascript:x".into()),
+        support_email: Some("help@acme.example".into()),
+        ..Brand::default()
+    };
+    let p = platform_with(cfg);
+    let m = crate::accounts::mail::compose(&p, "https://acme.example", "id1", "a@b.example", "Verify", "Open the link.");
+    assert_eq!(m.subject, "Verify · Acme");
+    assert_eq!(m.text, "Open the link.\n\n— Acme\nHelp: help@acme.example\nTerms: https://acme.example/terms\n");
+}
