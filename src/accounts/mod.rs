@@ -3,6 +3,7 @@
 pub mod cookies;
 pub mod passkeys;
 pub mod password;
+pub mod two_factor;
 
 use crate::http::Request;
 use crate::error::{Error, ErrorCode, Result};

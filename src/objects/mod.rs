@@ -9,6 +9,8 @@
 //! | `email:<email>`     | `account`   | the account of that email (uniqueness) and its failed log-ins |
 //! | `user:<user id>`    | `user`      | the person's profile and consents                             |
 //! | `session:<sha256>`  | `session`   | one log-in session                                            |
+//! | `totp:<user id>`    | `totp`      | the person's second factor: TOTP secret, last accepted step, recovery-code hashes, wrong-code counter |
+//! | `login2fa:<sha256>` | `login_ticket` | a log-in waiting for its second factor (5 minutes, single use) |
 //! | `sid:<sid>`         | `login_apps` | the apps that got an ID token in the session of that OpenID Connect `sid` (back-channel logout) |
 //! | `ip:<address>`, `reg:<address>` | `counter` | log-in attempts, registrations from one client address |
 //! | `issuer`, `issuer:ed25519` | `issuer` | the development signing keys, when no `SIGNING_KEYS` secret is set |
@@ -30,12 +32,14 @@ pub mod grants;
 pub mod issuer;
 pub mod kv;
 pub mod login_apps;
+pub mod login_ticket;
 pub mod org;
 pub mod owner;
 pub mod passkey;
 pub mod protocol;
 pub mod quota;
 pub mod session;
+pub mod totp;
 pub mod user;
 
 pub use protocol::{Kind, Name, Op};

@@ -269,4 +269,9 @@ commands! {
     PasskeyAdd = passkey::Add, PasskeyList = passkey::List, PasskeyGet = passkey::Get,
     PasskeyRemove = passkey::Remove, PasskeyUse = passkey::Use,
     ChallengeIssue = passkey::Issue, ChallengeTake = passkey::Take,
+    TotpGetStatus = totp::GetStatus, TotpBegin = totp::Begin, TotpGetPending = totp::GetPending,
+    TotpConfirm = totp::Confirm, TotpVerify = totp::Verify, TotpRegenerate = totp::Regenerate,
+    TotpDisable = totp::Disable,
+    LoginTicketCreate = login_ticket::Create, LoginTicketPeek = login_ticket::Peek,
+    LoginTicketTry = login_ticket::Try, LoginTicketTake = login_ticket::Take,
 }

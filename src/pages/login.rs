@@ -98,6 +98,22 @@ pub async fn finish_login(
     amr: &[&str],
     return_to: &str,
 ) -> Result<Response> {
+    // A person with a second factor whose log-in did not show two (`mfa`) gets no session
+    // yet: a single-use ticket carries them to `/login/2fa` (`pages::two_factor`).
+    if let Some(ticket) = accounts::two_factor::pending_login(p, profile, amr, return_to).await? {
+        return Ok(super::two_factor::to_second_step(req, &ticket));
+    }
+    start_and_return(p, req, profile, amr, return_to).await
+}
+
+/// The session starts and the browser goes back (the second step, if any, is behind).
+pub(super) async fn start_and_return(
+    p: &impl Platform,
+    req: &Request,
+    profile: &crate::objects::user::Profile,
+    amr: &[&str],
+    return_to: &str,
+) -> Result<Response> {
     let token = accounts::start_session(p, req, profile, amr).await?;
     Ok(Response::empty(303)
         .header("location", return_to)

@@ -11,6 +11,7 @@ pub mod logout;
 pub mod passkeys;
 pub mod register;
 pub mod select_account;
+pub mod two_factor;
 
 use crate::accounts::cookies;
 use crate::config::Brand;

@@ -301,6 +301,22 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
             method(req, &["GET", "HEAD"])?;
             Ok(pages::passkeys::script_file())
         }
+        "/login/2fa" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                pages::two_factor::login_page(p, req).await
+            } else {
+                pages::two_factor::login_submit(p, req).await
+            }
+        }
+        "/account/2fa" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                pages::two_factor::account_page(p, req).await
+            } else {
+                pages::two_factor::account_submit(p, req).await
+            }
+        }
         "/signup" => {
             method(req, &["GET", "POST"])?;
             if req.method == "GET" {
@@ -453,8 +469,12 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
             apps::regenerate_secret(p, id).await
         }
         ["apps", id, "keys"] => {
-            method(req, &["POST"])?;
-            apps::add_key(p, id, req).await
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                apps::keys(p, id).await
+            } else {
+                apps::add_key(p, id, req).await
+            }
         }
         ["apps", id, "keys", kid] => {
             method(req, &["DELETE"])?;

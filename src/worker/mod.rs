@@ -87,7 +87,8 @@ async fn serve(req: Request, env: Env, ctx: Context) -> std::result::Result<WebR
 
 /// The response to a request that was read: the platform, then the router (or the empty route).
 async fn answer(core: &CoreRequest, env: Env) -> CoreResponse {
-    match platform::WorkerPlatform::load(env).await {
+    let host = core.origin.split_once("://").map_or(core.origin.as_str(), |(_, h)| h);
+    match platform::WorkerPlatform::load(env, host).await {
         Ok(p) => {
             let mut resp = if core.path == "/__bench/empty" && p.config().dev() {
                 // Development only: the floor of a request through this entry (conversions,

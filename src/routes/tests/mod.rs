@@ -21,3 +21,4 @@ mod pages_people;
 mod sessions;
 mod support;
 mod tenancy;
+mod two_factor;
