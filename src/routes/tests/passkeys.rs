@@ -510,3 +510,36 @@ fn a_passkey_log_in_states_its_methods_in_the_id_token() {
     let (_, claims) = verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap());
     assert_eq!(claims["amr"], json!(["swk", "user", "mfa"]));
 }
+
+/// A person with a second factor (TOTP) who logs in with a passkey is not asked for it: the
+/// passkey's user verification made the log-in multi-factor (`mfa`). Their password still is.
+#[test]
+fn a_passkey_log_in_is_not_sent_to_the_second_step() {
+    use crate::rules::totp;
+    let p = platform();
+    let (mut b, mut a) = person_with(&p, "totp@example.com", cose::ES256);
+    let post_2fa = |b: &mut Browser, pairs: &[(&str, &str)]| {
+        let csrf = csrf_of(&b.get(&p, "/account/2fa"));
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(pairs);
+        b.post(&p, "/account/2fa", &form(&all))
+    };
+    assert_eq!(post_2fa(&mut b, &[("action", "start")]).status, 303);
+    let page = text(&b.get(&p, "/account/2fa"));
+    let at = page.find(r#"<code id="secret">"#).unwrap() + r#"<code id="secret">"#.len();
+    let secret = totp::base32_decode(&page[at..].split('<').next().unwrap().replace(' ', "")).unwrap();
+    let code = totp::code_at(&secret, totp::step_of(now(&p)).unwrap());
+    assert_eq!(post_2fa(&mut b, &[("action", "confirm"), ("code", &code)]).status, 200);
+
+    let (mut fresh, o) = login_options(&p);
+    let r = post_json(&p, &mut fresh, "/login/passkey", json!({"credential": a.get(&o, ORIGIN, RP_ID), "return_to": "/apps"}));
+    assert_eq!(expect_json(&r, 200)["redirect_to"], "/apps");
+    assert!(r.headers.iter().any(|(k, v)| k == "set-cookie" && v.starts_with("portcullis_session=")));
+    assert!(text(&fresh.get(&p, "/")).contains("totp@example.com"));
+
+    // The password alone is sent to the second step.
+    let mut pw = Browser::default();
+    let csrf = csrf_of(&pw.get(&p, "/login"));
+    let r = pw.post(&p, "/login", &form(&[("csrf", &csrf), ("email", "totp@example.com"), ("password", "password123")]));
+    assert_eq!(r.get_header("location"), Some("/login/2fa"));
+}
