@@ -240,6 +240,8 @@ pub async fn erase<P: Platform + AppStore>(deployment: &P, label: &str) -> Resul
             wipe(&p, &user::object(&user_id), &mut calls, &mut objects).await?;
             // The second factor's secret goes with the person (it is not a hash).
             wipe(&p, &crate::objects::totp::object(&user_id), &mut calls, &mut objects).await?;
+            // Their passkeys (public keys and counters: no secret, but theirs).
+            wipe(&p, &crate::objects::passkey::object(&user_id), &mut calls, &mut objects).await?;
             if !email.is_empty() {
                 wipe(&p, &account::object(&email), &mut calls, &mut objects).await?;
             }

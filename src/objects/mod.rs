@@ -17,6 +17,7 @@
 //! | `quota`           | `quota`     | the tenant's counted apps and people (`MAX_APPS`, `MAX_PEOPLE`, an organisation's quotas) |
 //! | `organisation:<label>`, `organisations` | `org` | an organisation's record (status, quotas, policies, brand, domains), its signing keys and operators' token hashes; the index of labels (default tenant only) |
 //! | `domain:<host>`     | `org`       | which organisation holds a custom domain (default tenant only) |
+//! | `passkeys:<user id>`, `webauthn:<sha256>` | `passkey` | a person's passkeys (WebAuthn credentials, signature counters); one outstanding WebAuthn challenge |
 //!
 //! Any object can be erased whole (`erase`), which is how a deleted organisation's data goes.
 //!
@@ -34,6 +35,7 @@ pub mod login_apps;
 pub mod login_ticket;
 pub mod org;
 pub mod owner;
+pub mod passkey;
 pub mod protocol;
 pub mod quota;
 pub mod session;

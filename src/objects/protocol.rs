@@ -271,4 +271,7 @@ commands! {
     TotpDisable = totp::Disable,
     LoginTicketCreate = login_ticket::Create, LoginTicketPeek = login_ticket::Peek,
     LoginTicketTry = login_ticket::Try, LoginTicketTake = login_ticket::Take,
+    PasskeyAdd = passkey::Add, PasskeyList = passkey::List, PasskeyGet = passkey::Get,
+    PasskeyRemove = passkey::Remove, PasskeyUse = passkey::Use,
+    ChallengeIssue = passkey::Issue, ChallengeTake = passkey::Take,
 }

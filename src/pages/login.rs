@@ -24,6 +24,7 @@ fn login_form(csrf: &Csrf, return_to: &str, email: &str, error: Option<&str>) ->
             "\n"
             button type="submit" { "Log in" }
         }
+        (super::passkeys::login_button())
         p { "No account yet? " a href=(signup) { "Sign up" } }
     }
 }

@@ -8,6 +8,7 @@ pub mod brand;
 pub mod consent;
 pub mod login;
 pub mod logout;
+pub mod passkeys;
 pub mod register;
 pub mod select_account;
 pub mod two_factor;
@@ -136,8 +137,15 @@ pub fn page(brand: &Brand, status: u16, title: &str, body: Markup, csrf: Option<
     if let Some(css) = &b.style {
         styles = format!("{styles} {}", style_source(css));
     }
+    // The passkeys script (the pages' only JavaScript) may run, and call back home, only on
+    // the pages that include it (see `passkeys::SCRIPT_TAG`).
+    let script = if html.contains(passkeys::SCRIPT_TAG) {
+        " script-src 'self'; connect-src 'self';"
+    } else {
+        ""
+    };
     let csp = format!(
-        "default-src 'none'; style-src {styles}; img-src https: data:; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src {styles};{script} img-src https: data:; frame-ancestors 'none'; base-uri 'none'"
     );
     let mut r = Response::new(status, "text/html; charset=utf-8", html)
         .header("content-security-policy", csp)

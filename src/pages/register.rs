@@ -169,7 +169,10 @@ fn registration_page(
             button type="submit" class="secondary" name="decision" value="deny" id="deny" { "Deny" }
         }
         @if session.is_none() {
-            p { "No account yet? " a href={ "/signup?" (back) } { "Sign up" } }
+            p {
+                "No account yet? " a href={ "/signup?" (back) } { "Sign up" }
+                " · " a href={ "/login?" (back) } { "Log in another way" }
+            }
         }
     };
     let status = error.map_or(200, |(s, _)| s);

@@ -23,3 +23,4 @@ pub mod scope;
 pub mod subject;
 pub mod tenant;
 pub mod totp;
+pub mod webauthn;

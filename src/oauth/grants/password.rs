@@ -24,7 +24,7 @@ pub async fn handle(
     let username = params.require("username")?;
     let password = params.require("password")?;
     let scopes = match params.get("scope") {
-        Some(s) if !s.trim().is_empty() => scope::resolve(Some(s), &app.scopes, &[])?,
+        Some(s) if !s.trim().is_empty() => scope::resolve(Some(s), &scope::live(&app.scopes, &p.config().scopes), &[])?,
         _ => scope::person_default(&app)?,
     };
     let aud = resource::audience(p, &ep.issuer, params.get("resource"))?;

@@ -14,6 +14,7 @@ mod oidc_logout;
 mod oidc_prompt;
 mod org_settings;
 mod orgs;
+mod passkeys;
 mod quotas;
 mod registration;
 mod pages_people;
