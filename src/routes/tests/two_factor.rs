@@ -359,6 +359,9 @@ fn recovery_codes_are_regenerated_with_a_code_and_the_factor_turned_off_with_a_c
     assert!(text(&r).contains("is <strong>off</strong>"), "{}", text(&r));
     // Unknown actions and non-form bodies are refused.
     assert_eq!(account_post(&p, &mut b, &[("action", "explode")]).status, 400);
+    let r = Browser::default().post(&p, "/account/2fa", &form(&[("action", "explode")]));
+    assert_eq!(r.status, 400, "an unknown action is refused before the session is asked for");
+    assert_eq!(Browser::default().post(&p, "/account/2fa", &form(&[("action", "start")])).status, 303);
     let c = b.headers();
     let r = send(&p, req("POST", "/account/2fa", &[("cookie", &c), ("content-type", "application/json")], "{}"));
     assert_eq!(r.status, 415);
