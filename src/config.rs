@@ -96,6 +96,49 @@ pub struct Config {
     /// The tenant pairwise subjects are derived in: `""` for the default tenant, the
     /// organisation's label for one (`tenancy::config_for`), so no two tenants share a subject.
     pub pairwise_context: String,
+    /// How email goes out (`MAIL_*`, see [`MailConfig`]).
+    pub mail: MailConfig,
+}
+
+/// Email (verification, password reset, email change). `MAIL_FROM` is the sender; the
+/// transport is an HTTP email API when `MAIL_API_URL` and the `MAIL_API_TOKEN` secret are both
+/// set, else Cloudflare's `send_email` binding named by `MAIL_BINDING`, else none: in
+/// development the messages go to the outbox (`/dev/outbox`), in production sending fails and
+/// the pages say so.
+#[derive(Debug, Clone, Default)]
+pub struct MailConfig {
+    /// `MAIL_FROM` (default `no-reply@<the issuer's host>` is the caller's; see
+    /// [`MailConfig::from_address`]).
+    pub from: Option<String>,
+    pub transport: Option<MailTransport>,
+    /// `MAIL_TOKEN_TTL` seconds (default 1800, 5 min to 24 h): how long a link sent by email
+    /// (verification, reset, email change) works.
+    pub token_ttl: u64,
+    /// `MAIL_LIMIT_ADDRESS` (default 10) / `MAIL_LIMIT_RECIPIENT` (default 3): emails asked for
+    /// per minute from one client address, and sent per minute to one email address.
+    pub limit_address: u32,
+    pub limit_recipient: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// A `send_email` binding of this name (`[[send_email]]` in wrangler.toml).
+    Binding(String),
+    /// A JSON POST (`{"from","to","subject","text"}`) with `Authorization: Bearer <token>` and an
+    /// `Idempotency-Key` (Resend and Postmark-style APIs).
+    Api { url: String, token: Secret },
+}
+
+impl MailConfig {
+    /// The sender: `MAIL_FROM`, or `no-reply@<host of issuer>`.
+    pub fn from_address(&self, issuer: &str) -> String {
+        if let Some(f) = &self.from {
+            return f.clone();
+        }
+        let host = crate::rules::tenant::host_of(issuer);
+        let host = host.split(':').next().unwrap_or("localhost");
+        format!("no-reply@{}", if host.is_empty() { "localhost" } else { host })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -258,6 +301,17 @@ impl Config {
             operator_token_hashes: Vec::new(),
             pairwise_secret: get("PAIRWISE_SECRET").filter(|s| !s.is_empty()).map(Secret),
             pairwise_context: String::new(),
+            mail: MailConfig {
+                from: get("MAIL_FROM"),
+                transport: match (get("MAIL_API_URL"), get("MAIL_API_TOKEN"), get("MAIL_BINDING")) {
+                    (Some(url), Some(token), _) => Some(MailTransport::Api { url, token: Secret(token) }),
+                    (_, _, Some(b)) => Some(MailTransport::Binding(b)),
+                    _ => None,
+                },
+                token_ttl: num("MAIL_TOKEN_TTL", 1800).clamp(300, 86_400),
+                limit_address: num("MAIL_LIMIT_ADDRESS", 10).clamp(1, 1_000_000) as u32,
+                limit_recipient: num("MAIL_LIMIT_RECIPIENT", 3).clamp(1, 1_000_000) as u32,
+            },
         }
     }
 

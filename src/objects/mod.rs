@@ -18,6 +18,9 @@
 //! | `organisation:<label>`, `organisations` | `org` | an organisation's record (status, quotas, policies, brand, domains), its signing keys and operators' token hashes; the index of labels (default tenant only) |
 //! | `domain:<host>`     | `org`       | which organisation holds a custom domain (default tenant only) |
 //! | `passkeys:<user id>`, `webauthn:<sha256>` | `passkey` | a person's passkeys (WebAuthn credentials, signature counters); one outstanding WebAuthn challenge |
+//! | `ticket:<sha256>`   | `ticket`    | one emailed link (verify, reset, email change): single-use, short-lived |
+//! | `outbox`            | `outbox`    | development only: the email that would have been sent (`/dev/outbox`) |
+//! | `mailfrom:<address>`, `mailto:<email>` | `counter` | emails asked for from one address, sent to one email |
 //!
 //! Any object can be erased whole (`erase`), which is how a deleted organisation's data goes.
 //!
@@ -34,12 +37,14 @@ pub mod kv;
 pub mod login_apps;
 pub mod login_ticket;
 pub mod org;
+pub mod outbox;
 pub mod owner;
 pub mod passkey;
 pub mod protocol;
 pub mod quota;
 pub mod session;
 pub mod totp;
+pub mod ticket;
 pub mod user;
 
 pub use protocol::{Kind, Name, Op};

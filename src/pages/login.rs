@@ -25,6 +25,7 @@ fn login_form(csrf: &Csrf, return_to: &str, email: &str, error: Option<&str>) ->
             button type="submit" { "Log in" }
         }
         (super::passkeys::login_button())
+        p { a href="/forgot" id="forgot" { "Forgot your password?" } }
         p { "No account yet? " a href=(signup) { "Sign up" } }
     }
 }
@@ -43,7 +44,7 @@ fn signup_form(csrf: &Csrf, return_to: &str, email: &str, name: &str, error: Opt
             label for="email" { "Email" }
             input id="email" name="email" type="email" autocomplete="email" required value=(email);
             "\n"
-            label for="password" { "Password (at least 8 characters)" }
+            label for="password" { "Password (at least 8 characters, not a common one)" }
             input id="password" name="password" type="password" autocomplete="new-password" required minlength="8";
             "\n"
             button type="submit" { "Sign up" }
@@ -161,7 +162,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
     }
 }
 
-pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response> {
+pub async fn signup_submit(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let f = form_params(req)?;
     let csrf = Csrf::for_request(p, req)?;
     let return_to = safe_return_to(f.get("return_to"));
@@ -178,11 +179,25 @@ pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response>
     }
     // A new account and an email that already has one get the same page (issue 13 item 16):
     // log in to continue. Sign-up never starts a session, so nothing shows which it was.
+    // Issue 18: a new account gets a verification link, an existing one a "you already have
+    // an account" email; the page is the same (`accounts::recovery::after_sign_up`). Unverified
+    // accounts may log in (their `email_verified` is false until the link is used).
     match accounts::sign_up(p, email, f.get("password").unwrap_or(""), name).await {
-        Ok(_) => {
+        Ok(created) => {
+            let mailed = accounts::recovery::after_sign_up(p, issuer, email, created.as_ref()).await;
+            if let Err(e) = &mailed {
+                if !matches!(e.code, ErrorCode::TemporarilyUnavailable | ErrorCode::RateLimited) {
+                    return Err(e.clone());
+                }
+            }
             let body = html! {
                 p role="status" id="signed-up" {
                     "Your account is ready: log in to continue. If this email already had an account, use that account's password."
+                }
+                @if mailed.is_ok() {
+                    p id="mail-sent" { "We sent you an email: open its link to verify your address." }
+                } @else {
+                    p class="error" role="alert" id="mail-not-sent" { "The verification email could not be sent just now. You can log in and ask for it again later." }
                 }
                 (login_form(&csrf, &return_to, &accounts::normalise_email(email), None))
             };

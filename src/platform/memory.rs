@@ -5,7 +5,7 @@
 // the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{AppStore, Audit, DomainMap, Clock, LivenessCache, Objects, Origin, Outbound, Platform, Random};
+use super::{AppStore, Audit, DomainMap, Clock, LivenessCache, Mail, Mailer, Objects, Origin, Outbound, Platform, Random};
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
 use crate::error::Result;
@@ -39,6 +39,10 @@ pub struct MemPlatform {
     pub pauses: RefCell<Vec<u64>>,
     /// The answers outbound POSTs get, in order (`None`: no answer); 200 once they run out.
     pub outbound_answers: RefCell<std::collections::VecDeque<Option<u16>>>,
+    /// What the mail transport was asked to send (tests that configure a transport; without
+    /// one, development mail goes to the outbox object like the worker's), and whether it fails.
+    pub mails: RefCell<Vec<Mail>>,
+    pub mail_fails: Cell<bool>,
 }
 
 impl MemPlatform {
@@ -60,6 +64,8 @@ impl MemPlatform {
             sent: RefCell::default(),
             pauses: RefCell::default(),
             outbound_answers: RefCell::default(),
+            mails: RefCell::default(),
+            mail_fails: Cell::new(false),
         }
     }
     pub fn advance(&self, secs: i64) {
@@ -165,6 +171,16 @@ impl Origin for MemPlatform {
     async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
         self.origin_requests.borrow_mut().push((url.to_owned(), req));
         Ok(crate::http::Response::new(200, "text/plain", "from origin"))
+    }
+}
+
+impl Mailer for MemPlatform {
+    async fn send_mail(&self, m: &Mail) -> Result<()> {
+        if self.mail_fails.get() {
+            return Err(crate::error::Error::unavailable("the mail service did not answer"));
+        }
+        self.mails.borrow_mut().push(m.clone());
+        Ok(())
     }
 }
 

@@ -8,7 +8,7 @@ use crate::config::{Config, Secret};
 use crate::platform::memory::MemPlatform;
 use crate::rules::totp;
 
-const PASSWORD: &str = "password123";
+const PASSWORD: &str = "plum-kettle-42";
 
 /// The secret the enrolment page shows (`<code id="secret">`, grouped), decoded.
 fn secret_on(page: &str) -> Vec<u8> {
