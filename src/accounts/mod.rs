@@ -1,6 +1,7 @@
 //! People: sign-up, log-in (with failed-attempt limits), sessions and profiles.
 
 pub mod cookies;
+pub mod manage;
 pub mod passkeys;
 pub mod mail;
 pub mod recovery;

@@ -105,6 +105,25 @@ op! {
 }
 
 op! {
+    /// Changes the account's display name (the account page), if the account is still
+    /// `user_id`'s; answers whether it was.
+    Rename in Account => bool {
+        pub user_id: String,
+        pub name: String,
+    }
+    |cmd, kv, _now| {
+        match load::<AccountRecord>(kv, ACCOUNT)? {
+            Some(mut a) if a.user_id == cmd.user_id => {
+                a.name = cmd.name;
+                save(kv, ACCOUNT, &a, None)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+op! {
     /// Marks the email of the account of `user_id` verified.
     MarkVerified in Account => AccountRecord {
         pub user_id: String,
@@ -121,15 +140,19 @@ op! {
 }
 
 op! {
-    /// Removes the account of `user_id` from this email (the second step of an email change,
-    /// once the new email's object holds it). Another person's account is left alone.
-    Remove in Account => () {
+    /// Removes the account of `user_id` from this email: account deletion (the email can sign
+    /// up again), or the second step of an email change once the new email's object holds it.
+    /// Another person's account is left alone. Answers whether there was one to remove.
+    Remove in Account => bool {
         pub user_id: String,
     }
     |cmd, kv, _now| {
         match load::<AccountRecord>(kv, ACCOUNT)? {
-            Some(a) if a.user_id == cmd.user_id => kv.delete(ACCOUNT),
-            _ => Ok(()),
+            Some(a) if a.user_id == cmd.user_id => {
+                kv.delete(ACCOUNT)?;
+                Ok(true)
+            }
+            _ => Ok(false),
         }
     }
 }

@@ -447,3 +447,42 @@ op! {
             .map(|g| g.user_id))
     }
 }
+
+op! {
+    /// Ends grant `gid` of `client_id` for the person `user_id` (the account page's revoke,
+    /// account deletion): the grant is revoked, so its refresh tokens are refused and its access
+    /// tokens read as inactive (`GrantAlive`), and a code not yet redeemed is spent, so it is
+    /// never redeemed. Another client's or another person's grant: nothing. Answers whether
+    /// something was ended.
+    EndGrant in GrantObject => bool {
+        pub client_id: String,
+        pub gid: String,
+        pub user_id: String,
+    }
+    |cmd, kv, _now| {
+        if !belongs_to(kv, &cmd.client_id)? {
+            return Ok(false);
+        }
+        // At most one code per object.
+        let codes: Vec<(String, CodeRecord)> = kv
+            .list("code:", None, 4)?
+            .into_iter()
+            .filter_map(|(k, v)| serde_json::from_str::<CodeRecord>(&v).ok().map(|c| (k, c)))
+            .collect();
+        let mine = match load::<GrantRecord>(kv, &grant_key(&cmd.gid))? {
+            Some(g) => g.user_id == cmd.user_id,
+            None => codes.iter().any(|(_, c)| c.user_id == cmd.user_id),
+        };
+        if !mine {
+            return Ok(false);
+        }
+        revoke_grant(kv, &cmd.gid)?;
+        for (k, mut c) in codes {
+            if !c.used {
+                c.used = true;
+                save(kv, &k, &c, Some(c.expires_at + USED_CODE_RETENTION))?;
+            }
+        }
+        Ok(true)
+    }
+}

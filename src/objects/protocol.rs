@@ -266,6 +266,9 @@ commands! {
     OrgRemoveOperator = org::RemoveOperator, OrgAddDomain = org::AddDomain,
     OrgRemoveDomain = org::RemoveDomain, DomainClaim = org::Claim, OrgMarkErased = org::MarkErased, DomainRelease = org::Release,
     OrgIndexAdd = org::IndexAdd, OrgIndexList = org::IndexList,
+    UserTrackGrant = user::TrackGrant, UserConnectedApps = user::ConnectedApps,
+    UserGrantIds = user::GrantIds, UserForgetApp = user::ForgetApp, UserSetName = user::SetName,
+    AccountRename = account::Rename, AccountRemove = account::Remove, EndGrant = grants::EndGrant,
     PasskeyAdd = passkey::Add, PasskeyList = passkey::List, PasskeyGet = passkey::Get,
     PasskeyRemove = passkey::Remove, PasskeyUse = passkey::Use,
     ChallengeIssue = passkey::Issue, ChallengeTake = passkey::Take,
@@ -275,7 +278,7 @@ commands! {
     LoginTicketCreate = login_ticket::Create, LoginTicketPeek = login_ticket::Peek,
     LoginTicketTry = login_ticket::Try, LoginTicketTake = login_ticket::Take,
     AccountPeek = account::Peek, AccountSetPassword = account::SetPassword,
-    AccountMarkVerified = account::MarkVerified, AccountRemove = account::Remove,
+    AccountMarkVerified = account::MarkVerified,
     TicketCreate = ticket::Create, TicketPeek = ticket::Peek, TicketTake = ticket::Take,
     OutboxPut = outbox::Put, OutboxList = outbox::List,
 }

@@ -243,6 +243,7 @@ pub async fn home(p: &impl Platform, req: &Request) -> Result<Response> {
     let body = match accounts::current_session(p, req).await? {
         Some(s) => html! {
             p { "Signed in as " strong { (s.name) } " (" (s.email) ")." }
+            p { a href="/account" id="account-link" { "Your account" } }
             form method="post" action="/logout" {
                 (csrf.field())
                 button type="submit" { "Log out" }

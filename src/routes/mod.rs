@@ -364,6 +364,30 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
             method(req, &["GET", "HEAD"])?;
             login::home(p, req).await
         }
+        "/account" => {
+            method(req, &["GET", "HEAD"])?;
+            pages::account::show(p, req).await
+        }
+        "/account/profile" => {
+            method(req, &["POST"])?;
+            pages::account::profile(p, req).await
+        }
+        "/account/apps/revoke" => {
+            method(req, &["POST"])?;
+            pages::account::revoke(p, req).await
+        }
+        "/account/sessions/end" => {
+            method(req, &["POST"])?;
+            pages::account::end_one(p, &issuer, req).await
+        }
+        "/account/sessions/end-others" => {
+            method(req, &["POST"])?;
+            pages::account::end_others(p, &issuer, req).await
+        }
+        "/account/delete" => {
+            method(req, &["POST"])?;
+            pages::account::delete(p, &issuer, req).await
+        }
         "/oauth/register" | "/oauth/register.php" => {
             method(req, &["GET", "POST"])?;
             if req.method == "POST" && req.media_type().as_deref() == Some("application/json") {

@@ -73,6 +73,10 @@ pub async fn store_code(p: &impl Platform, app: &App, record: CodeRecord) -> Res
     let client_id = app.client_id.as_str();
     let gid = new_gid(p)?;
     let code = grants::credential(&gid, &random_token(p, 32)?);
+    // In the person's index first (their connected apps), so every grant can be revoked
+    // from the account page; a code never redeemed leaves a harmless id there.
+    let ends = record.expires_at + p.config().grant_max_ttl as i64;
+    track_grant(p, client_id, &gid, &record.user_id, &record.scopes, ends).await?;
     let cmd = grants::IssueCode {
         client_id: client_id.to_owned(),
         code_hash: sha256_hex(&code),
@@ -80,6 +84,25 @@ pub async fn store_code(p: &impl Platform, app: &App, record: CodeRecord) -> Res
     };
     p.call(&grants::object(&gid), cmd).await?;
     Ok(code)
+}
+
+/// Records grant `gid` of `client_id` in the person's index (`user::TrackGrant`) and ends the
+/// grants the index pushed out (beyond its bounds), so every live grant stays listed.
+pub async fn track_grant(p: &impl Platform, client_id: &str, gid: &str, user_id: &str, scopes: &[String], expires_at: i64) -> Result<()> {
+    let cmd = crate::objects::user::TrackGrant {
+        client_id: client_id.to_owned(),
+        gid: gid.to_owned(),
+        scopes: scopes.to_vec(),
+        expires_at,
+    };
+    let evicted = p.call(&crate::objects::user::object(user_id), cmd).await?;
+    for (client_id, gid) in evicted {
+        if let Some(obj) = grants::object_of_gid(&gid) {
+            let cmd = grants::EndGrant { client_id, gid, user_id: user_id.to_owned() };
+            p.call(&obj, cmd).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs a grant-making command in the grant's object (code redemption, refresh, password): the

@@ -38,6 +38,9 @@ pub async fn handle(
     accounts::two_factor::refuse_without_second_step(p, &profile.id).await?;
     let gid = new_gid(p)?;
     let (new, refresh) = new_grant(p, &gid)?;
+    // The person's index of connected apps (one more object call, before the grant exists).
+    let ends = p.now() + new.grant_ttl;
+    super::track_grant(p, &app.client_id, &gid, &profile.id, &scopes, ends).await?;
     let cmd = grants::CreateGrant {
         client_id: app.client_id.clone(),
         epoch: client.epoch,

@@ -1,6 +1,7 @@
 //! Native tests over the in-memory platform, driven only through `routes::handle` (the stable
 //! HTTP surface): the rule tables, and whole flows. End-to-end tests keep what needs workerd.
 
+mod account;
 mod apps;
 mod assertion;
 mod authorization;
