@@ -188,9 +188,9 @@ pub async fn login(p: &impl Platform, issuer: &str, req: &Request) -> Result<Res
     let done = passkeys::log_in(p, issuer, req, &credential).await?;
     // Where every log-in ends (as `login::finish_login` does for the forms), with the
     // passkey's RFC 8176 methods (`rules::webauthn::amr`) kept in the session and ID tokens.
-    // User verification is required, so the methods include `mfa` and a person with TOTP is
-    // not asked for it again; the gate is kept so that stays true by rule, not by accident.
     let amr: Vec<&str> = done.amr.iter().map(String::as_str).collect();
+    // A passkey without user verification is one factor: a person with TOTP then goes on to
+    // `/login/2fa` (with user verification, `mfa`, they do not: `two_factor::needs_second_step`).
     if let Some(ticket) = accounts::two_factor::pending_login(p, &done.profile, &amr, &return_to).await? {
         return Ok(json_answer(200, &json!({"redirect_to": "/login/2fa"}))
             .header("set-cookie", accounts::two_factor::ticket_cookie(req, Some(&ticket))));

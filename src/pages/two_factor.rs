@@ -339,6 +339,10 @@ fn capitalised(s: &str) -> String {
 /// `code`), `disable` (with `code` or `password`).
 pub async fn account_submit(p: &impl Platform, req: &Request) -> Result<Response> {
     let f = form_params(req, ACCOUNT_TITLE)?;
+    let action = f.get("action").unwrap_or("");
+    if !matches!(action, "start" | "confirm" | "regenerate" | "disable") {
+        return Err(Error::page(ErrorCode::InvalidRequest, ACCOUNT_TITLE, "Unknown action."));
+    }
     let s = match signed_in(p, req).await? {
         Ok(s) => s,
         Err(redirect) => return Ok(redirect),
@@ -348,7 +352,7 @@ pub async fn account_submit(p: &impl Platform, req: &Request) -> Result<Response
         return current(p, &s, &csrf, 403, Some("Your form expired. Please try again.")).await;
     }
     let code = f.get("code").unwrap_or("").trim();
-    match f.get("action").unwrap_or("") {
+    match action {
         "start" => match two_factor::begin(p, &s.user_id).await {
             Ok(_) => Ok(Response::empty(303).header("location", ACCOUNT_PATH).header("cache-control", "no-store")),
             Err(e) => refused(p, &s, &csrf, e).await,

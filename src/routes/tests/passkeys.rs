@@ -540,6 +540,6 @@ fn a_passkey_log_in_is_not_sent_to_the_second_step() {
     // The password alone is sent to the second step.
     let mut pw = Browser::default();
     let csrf = csrf_of(&pw.get(&p, "/login"));
-    let r = pw.post(&p, "/login", &form(&[("csrf", &csrf), ("email", "totp@example.com"), ("password", "password123")]));
+    let r = pw.post(&p, "/login", &form(&[("csrf", &csrf), ("email", "totp@example.com"), ("password", "plum-kettle-42")]));
     assert_eq!(r.get_header("location"), Some("/login/2fa"));
 }

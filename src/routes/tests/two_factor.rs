@@ -31,11 +31,11 @@ fn codes_on(page: &str) -> Vec<String> {
 }
 
 /// The authenticator's code now, `offset` steps away.
-fn code_now(p: &MemPlatform, secret: &[u8], offset: i64) -> String {
+pub(super) fn code_now(p: &MemPlatform, secret: &[u8], offset: i64) -> String {
     totp::code_at(secret, totp::step_of(now(p)).unwrap() + offset)
 }
 
-fn account_post(p: &MemPlatform, b: &mut Browser, pairs: &[(&str, &str)]) -> crate::http::Response {
+pub(super) fn account_post(p: &MemPlatform, b: &mut Browser, pairs: &[(&str, &str)]) -> crate::http::Response {
     let page = b.get(p, "/account/2fa");
     let csrf = csrf_of(&page);
     let mut all = vec![("csrf", csrf.as_str())];
@@ -45,7 +45,7 @@ fn account_post(p: &MemPlatform, b: &mut Browser, pairs: &[(&str, &str)]) -> cra
 
 /// Turns the factor on for a signed-in browser; the secret and the recovery codes shown. The
 /// clock then moves to the next step, so the confirming code's step is in the past.
-fn enrol(p: &MemPlatform, b: &mut Browser) -> (Vec<u8>, Vec<String>) {
+pub(super) fn enrol(p: &MemPlatform, b: &mut Browser) -> (Vec<u8>, Vec<String>) {
     let r = account_post(p, b, &[("action", "start")]);
     assert_eq!(r.status, 303, "{}", text(&r));
     let page = b.get(p, "/account/2fa");
@@ -359,6 +359,9 @@ fn recovery_codes_are_regenerated_with_a_code_and_the_factor_turned_off_with_a_c
     assert!(text(&r).contains("is <strong>off</strong>"), "{}", text(&r));
     // Unknown actions and non-form bodies are refused.
     assert_eq!(account_post(&p, &mut b, &[("action", "explode")]).status, 400);
+    let r = Browser::default().post(&p, "/account/2fa", &form(&[("action", "explode")]));
+    assert_eq!(r.status, 400, "an unknown action is refused before the session is asked for");
+    assert_eq!(Browser::default().post(&p, "/account/2fa", &form(&[("action", "start")])).status, 303);
     let c = b.headers();
     let r = send(&p, req("POST", "/account/2fa", &[("cookie", &c), ("content-type", "application/json")], "{}"));
     assert_eq!(r.status, 415);
