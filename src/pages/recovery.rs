@@ -65,7 +65,7 @@ fn mail_error(p: &impl Platform, title: &str, e: Error) -> Result<Response> {
 }
 
 fn token_of(req: &Request) -> Result<String> {
-    let q = Params::from_query(req)?;
+    let q = Params::from_query(req).map_err(|e| Error::page(ErrorCode::InvalidRequest, "Bad request", e.description))?;
     Ok(q.get("token").unwrap_or("").to_owned())
 }
 
