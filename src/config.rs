@@ -6,11 +6,22 @@ pub const DEFAULT_SCOPES: &str = "public email subscriptions:read subscriptions:
 pub struct Config {
     /// `ISSUER`; when unset the server is in development mode and the issuer is the request origin.
     pub issuer: Option<String>,
+    /// `ENVIRONMENT`: `production` (wrangler.toml's default, so a deploy is production) or
+    /// `development` (what scripts/serve.sh and scripts/dev.sh set). Unset: development, as
+    /// before the setting existed. Any other value is taken for production and reported.
+    /// Production refuses to serve until [`Config::production_problems`] is empty.
+    pub production: bool,
+    /// An `ENVIRONMENT` value that is neither (reported by `production_problems`).
+    pub environment_invalid: bool,
     /// `SCOPES`: the catalogue every app's scopes come from.
     pub scopes: Vec<String>,
     /// `SELF_SERVICE_SCOPES` (default `public`): the only scopes a self-service app (RFC 7591,
     /// the registration page, `/apps`) may hold until an operator approves it.
     pub self_service_scopes: Vec<String>,
+    /// `SCOPE_DESCRIPTIONS`: a JSON object of scope → what it lets an app do, in words, shown
+    /// on the consent page (for custom scopes, or to reword a built-in one). Entries that are
+    /// not a scope token with a description of 1 to 200 printable characters are left out.
+    pub scope_descriptions: Vec<(String, String)>,
     /// `AUTH_FAILURE_LIMIT` (default 10): failed client authentications per minute from one
     /// address for one client, counted apart from the client's successful calls.
     pub auth_failure_limit: u32,
@@ -145,6 +156,11 @@ pub struct Brand {
     pub color: Option<String>,
     /// An `https:` image URL shown above every page's heading.
     pub logo_url: Option<String>,
+    /// `https:` links to the terms of service and the privacy policy, and an address people
+    /// can write to for help: in every page's footer (and every email's).
+    pub terms_url: Option<String>,
+    pub privacy_url: Option<String>,
+    pub support_email: Option<String>,
 }
 
 impl Default for Brand {
@@ -153,6 +169,9 @@ impl Default for Brand {
             name: "Portcullis".to_owned(),
             color: None,
             logo_url: None,
+            terms_url: None,
+            privacy_url: None,
+            support_email: None,
         }
     }
 }
@@ -185,6 +204,21 @@ impl AccessTokenAlg {
     }
 }
 
+/// `SCOPE_DESCRIPTIONS` (see [`Config::scope_descriptions`]): what does not parse is left out.
+pub fn parse_scope_descriptions(json: &str) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(json) else {
+        return Vec::new();
+    };
+    m.into_iter()
+        .filter_map(|(k, v)| {
+            let d = v.as_str()?.trim().to_owned();
+            let scope_ok = crate::rules::scope::parse(&k).is_ok_and(|s| s.len() == 1);
+            let text_ok = (1..=200).contains(&d.chars().count()) && !d.chars().any(char::is_control);
+            (scope_ok && text_ok).then_some((k, d))
+        })
+        .collect()
+}
+
 /// A secret string whose `Debug` never shows it.
 #[derive(Clone)]
 pub struct Secret(pub String);
@@ -212,8 +246,11 @@ impl Config {
         };
         Config {
             issuer: get("ISSUER").map(|s| s.trim_end_matches('/').to_owned()),
+            production: !matches!(get("ENVIRONMENT").as_deref(), None | Some("development")),
+            environment_invalid: !matches!(get("ENVIRONMENT").as_deref(), None | Some("development") | Some("production")),
             scopes: list("SCOPES", DEFAULT_SCOPES),
             self_service_scopes: list("SELF_SERVICE_SCOPES", "public"),
+            scope_descriptions: get("SCOPE_DESCRIPTIONS").map(|j| parse_scope_descriptions(&j)).unwrap_or_default(),
             auth_failure_limit: num("AUTH_FAILURE_LIMIT", 10).clamp(1, 1_000_000) as u32,
             audience: get("ACCESS_TOKEN_AUDIENCE"),
             resources: list("RESOURCES", ""),
@@ -253,7 +290,13 @@ impl Config {
             },
             brand: Brand {
                 name: get("BRAND_NAME").unwrap_or_else(|| "Portcullis".to_owned()),
-                ..Brand::default()
+                // Checked again by the pages when they render (`pages::brand::shown`): a value
+                // that fails `rules::brand` is left out, never shown as it is.
+                color: get("BRAND_COLOR").filter(|v| !v.is_empty()),
+                logo_url: get("BRAND_LOGO_URL").filter(|v| !v.is_empty()),
+                terms_url: get("BRAND_TERMS_URL").filter(|v| !v.is_empty()),
+                privacy_url: get("BRAND_PRIVACY_URL").filter(|v| !v.is_empty()),
+                support_email: get("BRAND_SUPPORT_EMAIL").filter(|v| !v.is_empty()),
             },
             operator_token_hashes: Vec::new(),
             pairwise_secret: get("PAIRWISE_SECRET").filter(|s| !s.is_empty()).map(Secret),
@@ -299,7 +342,37 @@ impl Config {
     }
 
     pub fn dev(&self) -> bool {
-        self.issuer.is_none()
+        self.issuer.is_none() && !self.production
+    }
+
+    /// Why a production deployment must not serve yet (empty: it may): `ISSUER`, signing keys
+    /// (`signing_keys`: whether `SIGNING_KEYS` is set; the development key is refused) and an
+    /// admin credential (`ADMIN_TOKEN`) are required, and `ENVIRONMENT` must be a known value.
+    /// In development: nothing, unless `host` (the request's) is a deployed `*.workers.dev`
+    /// host, which must never run in development mode (issuer from the Host header, a
+    /// development key, development routes).
+    pub fn production_problems(&self, signing_keys: bool, host: &str) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.production {
+            let host = host.split(':').next().unwrap_or(host).trim_end_matches('.').to_ascii_lowercase();
+            if host.ends_with(".workers.dev") {
+                out.push("ENVIRONMENT is development on a deployed workers.dev host: set ENVIRONMENT = \"production\"");
+            }
+            return out;
+        }
+        if self.environment_invalid {
+            out.push("ENVIRONMENT must be production or development");
+        }
+        if self.issuer.is_none() {
+            out.push("ISSUER is not set (the issuer URL, e.g. https://auth.example.com)");
+        }
+        if !signing_keys {
+            out.push("SIGNING_KEYS is not set (the development key is never used in production)");
+        }
+        if self.admin_token.is_none() {
+            out.push("ADMIN_TOKEN is not set (the operators' credential)");
+        }
+        out
     }
 
     /// The issuer identifier for a request that arrived at `origin`.
@@ -348,6 +421,32 @@ impl Default for Config {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn production_needs_issuer_keys_and_admin_and_development_never_runs_on_workers_dev() {
+        let cfg = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            Config::from_vars(move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+        };
+        // Unset and development: no problem on a local host; never on workers.dev.
+        for c in [cfg(&[]), cfg(&[("ENVIRONMENT", "development")])] {
+            assert!(!c.production && c.production_problems(false, "127.0.0.1:8787").is_empty());
+            assert_eq!(c.production_problems(false, "portcullis.acme.WORKERS.dev.").len(), 1);
+        }
+        let bare = cfg(&[("ENVIRONMENT", "production")]);
+        assert!(bare.production && !bare.dev());
+        let p = bare.production_problems(false, "auth.example.com");
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p.iter().any(|m| m.starts_with("ISSUER")) && p.iter().any(|m| m.starts_with("SIGNING_KEYS")) && p.iter().any(|m| m.starts_with("ADMIN_TOKEN")));
+        let full = cfg(&[("ENVIRONMENT", "production"), ("ISSUER", "https://auth.example.com"), ("ADMIN_TOKEN", "t")]);
+        assert!(full.production_problems(true, "auth.example.com").is_empty());
+        assert_eq!(full.production_problems(false, "auth.example.com").len(), 1);
+        // Another value is production, and reported.
+        let odd = cfg(&[("ENVIRONMENT", "Production "), ("ISSUER", "https://a.example"), ("ADMIN_TOKEN", "t")]);
+        assert!(odd.production);
+        assert_eq!(odd.production_problems(true, "a.example"), ["ENVIRONMENT must be production or development"]);
+    }
+
     use super::*;
 
     #[test]

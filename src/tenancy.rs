@@ -126,6 +126,9 @@ pub fn config_for(base: &Config, r: &OrgRecord, operator_hashes: &[String]) -> C
         name: r.brand.name.clone().unwrap_or_else(|| r.name.clone()),
         color: r.brand.color.clone(),
         logo_url: r.brand.logo_url.clone(),
+        terms_url: r.brand.terms_url.clone(),
+        privacy_url: r.brand.privacy_url.clone(),
+        support_email: r.brand.support_email.clone(),
     };
     c.initial_access_token = None;
     c.operator_token_hashes = operator_hashes.to_vec();
@@ -236,6 +239,10 @@ pub async fn erase<P: Platform + AppStore>(deployment: &P, label: &str) -> Resul
                 break;
             }
             wipe(&p, &user::object(&user_id), &mut calls, &mut objects).await?;
+            // Their passkeys (public keys and counters: no secret, but theirs).
+            wipe(&p, &crate::objects::passkey::object(&user_id), &mut calls, &mut objects).await?;
+            // The second factor's secret goes with the person (it is not a hash).
+            wipe(&p, &crate::objects::totp::object(&user_id), &mut calls, &mut objects).await?;
             if !email.is_empty() {
                 wipe(&p, &account::object(&email), &mut calls, &mut objects).await?;
             }

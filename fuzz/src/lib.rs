@@ -154,7 +154,7 @@ impl Fixture {
         ))
         .expect("sign-up")
         .expect("a new account");
-        let token = block_on(portcullis::accounts::start_session(&fx.p, &profile)).expect("session");
+        let token = block_on(portcullis::accounts::start_session(&fx.p, &portcullis::http::Request::default(), &profile, &["pwd"])).expect("session");
         fx.session = Some(token);
         fx.shards = fx.p.shards.borrow().clone();
         fx.kv = fx.p.kv.borrow().clone();

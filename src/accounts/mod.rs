@@ -1,9 +1,11 @@
 //! People: sign-up, log-in (with failed-attempt limits), sessions and profiles.
 
 pub mod cookies;
+pub mod passkeys;
 pub mod mail;
 pub mod recovery;
 pub mod password;
+pub mod two_factor;
 
 use crate::http::Request;
 use crate::error::{Error, ErrorCode, Result};

@@ -92,7 +92,8 @@ fn check_scope_list(field: &str, list: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The brand's name, colour (`#rgb`/`#rrggbb`) and logo (`https:`), each checked as the
+/// The brand's name, colour (`#rgb`/`#rrggbb`), logo, terms and privacy links (`https:`) and
+/// support email, each checked as the
 /// pages check them again when rendering.
 fn check_brand(b: &Branding) -> Result<()> {
     if let Some(n) = &b.name {
@@ -103,6 +104,15 @@ fn check_brand(b: &Branding) -> Result<()> {
     }
     if let Some(u) = &b.logo_url {
         brand::logo_url(u)?;
+    }
+    if let Some(u) = &b.terms_url {
+        brand::link_url("brand.terms_url", u)?;
+    }
+    if let Some(u) = &b.privacy_url {
+        brand::link_url("brand.privacy_url", u)?;
+    }
+    if let Some(e) = &b.support_email {
+        brand::support_email(e)?;
     }
     Ok(())
 }

@@ -57,9 +57,11 @@ fn again(path: &str, q: &Params, prompt: Option<Option<&str>>, login_after: Opti
 /// `login_hint`. When the request asks for a fresh log-in (`prompt=login`, `max_age`,
 /// `select_account`, `id_token_hint`) the way back is marked with the time the person was sent
 /// there, so the new log-in satisfies it once (no loop); otherwise it is the request as sent.
-fn login_address(p: &impl Platform, req: &Request, q: &Params, i: &Interaction) -> String {
+/// Where the log-in page comes back to: this request (by GET), marked with the time the
+/// person was sent when the request needs a fresh log-in.
+fn back_address(p: &impl Platform, req: &Request, q: &Params, i: &Interaction) -> String {
     let marked = i.prompt.login || i.prompt.select_account || i.max_age.is_some() || i.hint_sub.is_some();
-    let back = if marked {
+    if marked {
         again(&req.path, q, None, Some(&p.now().to_string()))
     } else if req.method == "POST" {
         // A POSTed authorization request comes back as the same request by GET.
@@ -68,7 +70,11 @@ fn login_address(p: &impl Platform, req: &Request, q: &Params, i: &Interaction) 
         req.path.clone()
     } else {
         format!("{}?{}", req.path, req.query)
-    };
+    }
+}
+
+fn login_address(p: &impl Platform, req: &Request, q: &Params, i: &Interaction) -> String {
+    let back = back_address(p, req, q, i);
     let mut pairs = vec![("return_to", back.as_str())];
     if let Some(h) = &i.login_hint {
         pairs.push(("login_hint", h));
@@ -84,7 +90,10 @@ fn login_redirect(p: &impl Platform, req: &Request, q: &Params, i: &Interaction)
 
 fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &SessionRecord) -> Result<Response> {
     let hidden: Vec<(&str, &str)> = CARRIED.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
-    Ok(consent::render(&p.config().brand, &a.app, &a.scopes, &a.claims.beyond, &hidden, s, &Csrf::for_request(p, req)?))
+    // "Not you?": the log-in page, whose new session replaces this one, coming back here.
+    let switch = format!("/login?{}", encode_form(&[("return_to", back_address(p, req, q, &a.interaction).as_str())]));
+    let dest = super::app_card::host_of(&a.redirect_uri);
+    Ok(consent::render(p.config(), &a.app, &a.scopes, &a.claims.beyond, &hidden, s, &Csrf::for_request(p, req)?, dest.as_deref(), &switch))
 }
 
 /// `GET /oauth/authorize`: log in, choose an account, consent, or a code, as

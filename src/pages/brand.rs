@@ -13,6 +13,9 @@ pub struct Shown<'a> {
     pub logo_url: Option<&'a str>,
     /// The stylesheet that applies the colour, if there is a usable one.
     pub style: Option<String>,
+    pub terms_url: Option<&'a str>,
+    pub privacy_url: Option<&'a str>,
+    pub support_email: Option<&'a str>,
 }
 
 pub fn shown(b: &Brand) -> Shown<'_> {
@@ -24,6 +27,9 @@ pub fn shown(b: &Brand) -> Shown<'_> {
         },
         logo_url: b.logo_url.as_deref().filter(|u| rule::logo_url(u).is_ok()),
         style: b.color.as_deref().and_then(rule::rgb).map(stylesheet),
+        terms_url: b.terms_url.as_deref().filter(|u| rule::link_url("terms_url", u).is_ok()),
+        privacy_url: b.privacy_url.as_deref().filter(|u| rule::link_url("privacy_url", u).is_ok()),
+        support_email: b.support_email.as_deref().filter(|e| rule::support_email(e).is_ok()),
     }
 }
 
@@ -104,16 +110,24 @@ mod tests {
             name: "Acme\u{202e}".into(),
             color: Some("red;}body{display:none".into()),
             logo_url: Some("javascript:alert(1)".into()),
+            terms_url: Some("http://plain.example/terms".into()),
+            privacy_url: Some("https://x.example/\"onclick=".into()),
+            support_email: Some("not an email".into()),
         };
         let s = shown(&b);
         assert_eq!((s.name, s.logo_url, s.style), (DEFAULT_NAME, None, None));
+        assert_eq!((s.terms_url, s.privacy_url, s.support_email), (None, None, None));
         let b = Brand {
             name: "Acme".into(),
             color: Some("#ABC".into()),
             logo_url: Some("https://cdn.example/l.png".into()),
+            terms_url: Some("https://acme.example/terms".into()),
+            privacy_url: None,
+            support_email: Some("help@acme.example".into()),
         };
         let s = shown(&b);
         assert_eq!((s.name, s.logo_url), ("Acme", Some("https://cdn.example/l.png")));
+        assert_eq!((s.terms_url, s.privacy_url, s.support_email), (Some("https://acme.example/terms"), None, Some("help@acme.example")));
         assert!(s
             .style
             .is_some_and(|css| css.starts_with("button{background:#aabbcc;")));

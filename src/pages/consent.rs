@@ -1,7 +1,7 @@
-//! The consent page: which app asks, for what, in words; Allow or Deny.
+//! The consent page: which app asks (`app_card`), for what, in words, and where the person will
+//! be sent; "Not you?" to log in as someone else; Allow or Deny.
 
 use super::{page, Csrf};
-use crate::config::Brand;
 use crate::http::Response;
 use crate::model::App;
 use crate::objects::session::SessionRecord;
@@ -40,30 +40,26 @@ pub fn describe(scope: &str) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn render(
-    brand: &Brand,
+    cfg: &crate::config::Config,
     app: &App,
     scopes: &[String],
     claims: &[String],
     hidden: &[(&str, &str)],
     session: &SessionRecord,
     csrf: &Csrf,
+    destination: Option<&str>,
+    switch: &str,
 ) -> Response {
     let body = html! {
-        div class="app" {
-            @if app.image_uri.starts_with("https://") {
-                img src=(app.image_uri) alt="";
-            }
-            p { strong { (app.name) } " wants to access your account." }
-            @if !app.homepage.is_empty() {
-                p { "Homepage: " a href=(app.homepage) rel="noopener noreferrer" { (app.homepage) } }
-            }
-        }
-        "\n"
-        p { "Signed in as " (session.name) " (" (session.email) ")." }
+        (super::app_card::card(app, html! { (super::app_card::name(app)) " wants to access your account." }, destination))
+        p { "Signed in as " strong { (session.name) } " (" (session.email) "). " a href=(switch) id="not-you" { "Not you?" } }
         p { "It will be able to:" }
         ul class="scopes" {
-            @for s in scopes { li { (describe(s)) } }
+            @for s in scopes {
+                li { (cfg.scope_descriptions.iter().find(|(k, _)| k == s).map_or_else(|| describe(s), |(_, d)| d.clone())) }
+            }
             @for c in claims { li { (describe_claim(c)) } }
         }
         "\n"
@@ -75,5 +71,5 @@ pub fn render(
             button type="submit" class="secondary" name="decision" value="deny" { "Deny" }
         }
     };
-    page(brand, 200, "Allow access?", body, Some(csrf))
+    page(&cfg.brand, 200, "Allow access?", body, Some(csrf))
 }

@@ -24,6 +24,7 @@ fn login_form(csrf: &Csrf, return_to: &str, email: &str, error: Option<&str>) ->
             "\n"
             button type="submit" { "Log in" }
         }
+        (super::passkeys::login_button())
         p { a href="/forgot" id="forgot" { "Forgot your password?" } }
         p { "No account yet? " a href=(signup) { "Sign up" } }
     }
@@ -52,13 +53,19 @@ fn signup_form(csrf: &Csrf, return_to: &str, email: &str, name: &str, error: Opt
     }
 }
 
-pub fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
+pub async fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
     let csrf = Csrf::for_request(p, req)?;
     // OpenID Connect `login_hint` (from the authorization endpoint): prefills the email,
     // when short and printable (maud escapes it).
     let hint = crate::rules::login_hint::usable(q.get("login_hint")).unwrap_or("");
-    let body = login_form(&csrf, &safe_return_to(q.get("return_to")), hint, None);
+    let return_to = safe_return_to(q.get("return_to"));
+    // Which app is asking, when the log-in is for one of its authorization requests.
+    let card = super::app_card::for_return_to(p, &return_to).await;
+    let body = html! {
+        @if let Some(c) = card { (c) }
+        (login_form(&csrf, &return_to, hint, None))
+    };
     Ok(page(&p.config().brand, 200, "Log in", body, Some(&csrf)))
 }
 
@@ -86,6 +93,22 @@ fn form_params(req: &Request) -> Result<Params> {
 /// starts (`accounts::start_session`) and the browser goes back where it came from
 /// (`return_to`, already made safe by `safe_return_to`).
 pub async fn finish_login(
+    p: &impl Platform,
+    req: &Request,
+    profile: &crate::objects::user::Profile,
+    amr: &[&str],
+    return_to: &str,
+) -> Result<Response> {
+    // A person with a second factor whose log-in did not show two (`mfa`) gets no session
+    // yet: a single-use ticket carries them to `/login/2fa` (`pages::two_factor`).
+    if let Some(ticket) = accounts::two_factor::pending_login(p, profile, amr, return_to).await? {
+        return Ok(super::two_factor::to_second_step(req, &ticket));
+    }
+    start_and_return(p, req, profile, amr, return_to).await
+}
+
+/// The session starts and the browser goes back (the second step, if any, is behind).
+pub(super) async fn start_and_return(
     p: &impl Platform,
     req: &Request,
     profile: &crate::objects::user::Profile,

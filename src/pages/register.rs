@@ -118,7 +118,68 @@ fn details(r: &Registration<'_>) -> Markup {
     }
 }
 
-/// `GET` or form-`POST /oauth/register`: validate, then show the confirmation page.
+/// The one registration page (as VoipNow describes it): the app's details, who registers it —
+/// the current session ("Not you?" switches), or the credentials fields of a log-in — the
+/// **Grant access** box and the **Register** and **Deny** buttons, in one form. Deny needs no
+/// log-in; sign-up is a link away and comes back here.
+fn registration_page(
+    p: &impl Platform,
+    req: &Request,
+    q: &Params,
+    session: Option<&crate::objects::session::SessionRecord>,
+    error: Option<(u16, &str)>,
+) -> Result<Response> {
+    let r = Registration {
+        params: q,
+        api: q.get("api").unwrap_or("unifiedapi"),
+    };
+    let pairs: Vec<(&str, &str)> = FIELDS.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
+    let here = format!("/oauth/register?{}", encode_form(&pairs));
+    let back = encode_form(&[("return_to", &here)]);
+    let csrf = Csrf::for_request(p, req)?;
+    let email = q.get("login_email").unwrap_or("");
+    let body = html! {
+        @if let Some((_, e)) = error { p class="error" role="alert" id="err" { (e) } }
+        (details(&r))
+        form method="post" action="/oauth/register/confirm" {
+            (csrf.field())
+            @for (k, v) in &pairs { input type="hidden" name=(k) value=(v); }
+            "\n"
+            @if let Some(s) = session {
+                p id="signed-in" {
+                    "Registering as " strong { (s.name) } " (" (s.email) "). "
+                    a href={ "/login?" (back) } id="not-you" { "Not you?" }
+                }
+            } @else {
+                p { "Log in to register this app under your account. Denying needs no log-in." }
+                label for="login_email" { "Email" }
+                input id="login_email" name="login_email" type="email" autocomplete="username" value=(email);
+                "\n"
+                label for="login_password" { "Password" }
+                input id="login_password" name="login_password" type="password" autocomplete="current-password";
+                "\n"
+            }
+            p {
+                input type="checkbox" id="grant_access" name="grant_access" value="yes";
+                " "
+                label for="grant_access" class="inline" { "Grant access: let this app act for me right away" }
+            }
+            "\n"
+            button type="submit" name="decision" value="register" id="register" { "Register" }
+            button type="submit" class="secondary" name="decision" value="deny" id="deny" { "Deny" }
+        }
+        @if session.is_none() {
+            p {
+                "No account yet? " a href={ "/signup?" (back) } { "Sign up" }
+                " · " a href={ "/login?" (back) } { "Log in another way" }
+            }
+        }
+    };
+    let status = error.map_or(200, |(s, _)| s);
+    Ok(page(&p.config().brand, status, "Register an app", body, Some(&csrf)))
+}
+
+/// `GET` or form-`POST /oauth/register`: validate, then show the registration page.
 pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
     // Unreadable parameters are one more registration problem, listed on the same page.
     let q = match params_of(req) {
@@ -129,43 +190,18 @@ pub async fn start(p: &impl Platform, req: &Request) -> Result<Response> {
     if !list.is_empty() {
         return Ok(problem_page(&p.config().brand, &list));
     }
-    let r = Registration {
-        params: &q,
-        api: q.get("api").unwrap_or("unifiedapi"),
-    };
-    let pairs: Vec<(&str, &str)> = FIELDS.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
-    let here = format!("/oauth/register?{}", encode_form(&pairs));
-    let Some(session) = accounts::current_session(p, req).await? else {
-        let login = format!("/login?{}", encode_form(&[("return_to", &here)]));
-        let body = html! {
-            (details(&r))
-            p { "Log in to register this app under your account." }
-            p { a href=(login) { "Log in" } }
-        };
-        return Ok(page(&p.config().brand, 200, "Register an app", body, None));
-    };
-    let csrf = Csrf::for_request(p, req)?;
-    let body = html! {
-        (details(&r))
-        p { "Signed in as " (session.name) " (" (session.email) ")." }
-        form method="post" action="/oauth/register/confirm" {
-            (csrf.field())
-            @for (k, v) in &pairs { input type="hidden" name=(k) value=(v); }
-            "\n"
-            p {
-                input type="checkbox" id="grant_access" name="grant_access" value="yes";
-                " "
-                label for="grant_access" class="inline" { "Grant access: let this app act for me right away" }
-            }
-            "\n"
-            button type="submit" name="decision" value="register" { "Register" }
-            button type="submit" class="secondary" name="decision" value="deny" { "Deny" }
-        }
-    };
-    Ok(page(&p.config().brand, 200, "Register an app", body, Some(&csrf)))
+    let session = accounts::current_session(p, req).await?;
+    registration_page(p, req, &q, session.as_ref(), None)
 }
 
-/// `POST /oauth/register/confirm`: Register (create, then redirect with the credentials) or Deny.
+/// The page again after a log-in on it failed: what the person typed is kept but the password.
+fn login_failed(p: &impl Platform, req: &Request, f: &Params, status: u16, message: &str) -> Result<Response> {
+    registration_page(p, req, f, None, Some((status, message)))
+}
+
+/// `POST /oauth/register/confirm`: Deny (no log-in needed), or Register — as the signed-in
+/// person, or after logging in with the page's credentials fields — then redirect with the
+/// credentials (and a code, with Grant access).
 pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
         return Ok(problem_page(&p.config().brand, &[
@@ -187,13 +223,6 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
             "The form expired or came from another site. Start again.",
         ));
     }
-    let Some(session) = accounts::current_session(p, req).await? else {
-        return Err(Error::page(
-            ErrorCode::LoginRequired,
-            "Register an app",
-            "You are no longer signed in. Start again.",
-        ));
-    };
     let uri = f.get("redirect_uri").unwrap_or("");
     let state = f.get("state");
     if f.get("decision") != Some("register") {
@@ -203,6 +232,61 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
         }
         return Ok(Response::see_other(&redirect_with(uri, &pairs)));
     }
+    // Who registers: the session, or the person logging in with the page's fields (under the
+    // log-in limits); a new session then starts, as a log-in on the log-in page would.
+    let mut new_cookie = None;
+    let session = match accounts::current_session(p, req).await? {
+        Some(s) => s,
+        None => {
+            let email = f.get("login_email").unwrap_or("");
+            let password = f.get("login_password").unwrap_or("");
+            if email.is_empty() || password.is_empty() {
+                return login_failed(p, req, &f, 401, "Log in with your email and password to register this app, or sign up.");
+            }
+            let profile = match accounts::log_in(p, req, email, password).await {
+                Ok(profile) => profile,
+                Err(e) if e.code == ErrorCode::AccessDenied => {
+                    return login_failed(p, req, &f, 401, "The email or password is wrong.");
+                }
+                Err(e) if e.code == ErrorCode::RateLimited => {
+                    let mut r = login_failed(p, req, &f, 429, "Too many failed log-ins. Wait a minute and try again.")?;
+                    for (k, v) in e.headers {
+                        r = r.header(k, v);
+                    }
+                    return Ok(r);
+                }
+                Err(e) => return Err(e),
+            };
+            // This page has no second step: a person with a second factor logs in first.
+            if accounts::two_factor::status(p, &profile.id).await?.enrolled {
+                return login_failed(p, req, &f, 401, "This account uses two-factor authentication: log in first (Log in, above), then register the app.");
+            }
+            let token = accounts::start_session(p, req, &profile, &["pwd"]).await?;
+            let session = p
+                .call(&crate::objects::session::object(&crate::util::sha256_hex(&token)), crate::objects::session::Get {})
+                .await?
+                .ok_or_else(|| Error::server("the new session is gone"))?;
+            new_cookie = Some(cookies::set(req, &cookies::session_name(req), &token, p.config().session_ttl));
+            session
+        }
+    };
+    let done = register_as(p, issuer, req, &f, &session).await?;
+    Ok(match new_cookie {
+        Some(c) => done.header("set-cookie", c),
+        None => done,
+    })
+}
+
+/// Creates the app for the session's person and redirects with its credentials.
+async fn register_as(
+    p: &impl Platform,
+    issuer: &str,
+    req: &Request,
+    f: &Params,
+    session: &crate::objects::session::SessionRecord,
+) -> Result<Response> {
+    let state = f.get("state");
+    let uri = f.get("redirect_uri").unwrap_or("");
     accounts::count_registration(p, req).await.map_err(|e| match e.code {
         ErrorCode::RateLimited => e.on_page(
             "Register an app",
@@ -247,7 +331,7 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
             claims: Default::default(),
             app: created.app.clone(),
         };
-        code = mint_code(p, &a, &session).await?;
+        code = mint_code(p, &a, session).await?;
         pairs.push(("code", &code));
     }
     Ok(Response::see_other(&redirect_with(uri, &pairs)).client(Some(&created.app.client_id)))

@@ -268,9 +268,53 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
         "/login" => {
             method(req, &["GET", "POST"])?;
             if req.method == "GET" {
-                login::login_page(p, req)
+                login::login_page(p, req).await
             } else {
                 login::login_submit(p, req).await
+            }
+        }
+        "/login/passkey/options" => {
+            method(req, &["POST"])?;
+            pages::passkeys::login_options(p, &issuer, req).await
+        }
+        "/login/passkey" => {
+            method(req, &["POST"])?;
+            pages::passkeys::login(p, &issuer, req).await
+        }
+        "/account/passkeys" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                pages::passkeys::list(p, req).await
+            } else {
+                pages::passkeys::register(p, &issuer, req).await
+            }
+        }
+        "/account/passkeys/options" => {
+            method(req, &["POST"])?;
+            pages::passkeys::registration_options(p, &issuer, req).await
+        }
+        "/account/passkeys/remove" => {
+            method(req, &["POST"])?;
+            pages::passkeys::remove(p, req).await
+        }
+        pages::passkeys::SCRIPT_PATH => {
+            method(req, &["GET", "HEAD"])?;
+            Ok(pages::passkeys::script_file())
+        }
+        "/login/2fa" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                pages::two_factor::login_page(p, req).await
+            } else {
+                pages::two_factor::login_submit(p, req).await
+            }
+        }
+        "/account/2fa" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                pages::two_factor::account_page(p, req).await
+            } else {
+                pages::two_factor::account_submit(p, req).await
             }
         }
         "/signup" => {
@@ -452,8 +496,12 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
             apps::regenerate_secret(p, id).await
         }
         ["apps", id, "keys"] => {
-            method(req, &["POST"])?;
-            apps::add_key(p, id, req).await
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                apps::keys(p, id).await
+            } else {
+                apps::add_key(p, id, req).await
+            }
         }
         ["apps", id, "keys", kid] => {
             method(req, &["DELETE"])?;

@@ -43,7 +43,17 @@ pub fn rgb(s: &str) -> Option<[u8; 3]> {
 /// that the `url` crate parses, with a host and no user name or password, written as it is meant (no spaces, quotes, angle brackets or control characters,
 /// which a URL parser would silently drop or encode).
 pub fn logo_url(s: &str) -> Result<()> {
-    let refuse = |why: &str| Err(Error::invalid_request(format!("brand.logo_url {why}")));
+    link_url("brand.logo_url", s)
+}
+
+/// A support address: an email [`fields::email`] accepts.
+pub fn support_email(s: &str) -> Result<()> {
+    fields::email("brand.support_email", s, true)
+}
+
+/// A link of the brand (`field`: its name in errors): the rule of [`logo_url`].
+pub fn link_url(field: &str, s: &str) -> Result<()> {
+    let refuse = |why: &str| Err(Error::invalid_request(format!("{field} {why}")));
     if s.len() > LOGO_URL_MAX {
         return refuse("is longer than 2000 characters");
     }

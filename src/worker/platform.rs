@@ -66,8 +66,10 @@ fn lookup(env: &Env, name: &str) -> Option<String> {
 }
 
 impl WorkerPlatform {
-    /// Builds the platform for one request, reusing the isolate's parsed config and keys.
-    pub async fn load(env: Env) -> Result<Self> {
+    /// Builds the platform for one request (to `host`), reusing the isolate's parsed config and
+    /// keys. A production deployment that lacks what it needs (`Config::production_problems`)
+    /// serves nothing: every request is 503 saying why, and logs it, before any key is made.
+    pub async fn load(env: Env, host: &str) -> Result<Self> {
         let config = match CONFIG.with(|c| c.borrow().clone()) {
             Some(c) => c,
             None => {
@@ -76,6 +78,14 @@ impl WorkerPlatform {
                 c
             }
         };
+        let problems = config.production_problems(lookup(&env, "SIGNING_KEYS").is_some(), host);
+        if !problems.is_empty() {
+            console_log!("{}", serde_json::json!({"error": "not_configured", "problems": problems}));
+            return Err(Error::unavailable(format!(
+                "this deployment is not configured to serve: {}",
+                problems.join("; ")
+            )));
+        }
         let keys = match KEYS.with(|k| k.borrow().clone()) {
             Some(k) => k,
             None => {

@@ -15,6 +15,7 @@ fn branded(name: &str, color: Option<&str>, logo_url: Option<&str>) -> MemPlatfo
         name: name.into(),
         color: color.map(str::to_owned),
         logo_url: logo_url.map(str::to_owned),
+        ..Brand::default()
     };
     platform_with(cfg)
 }
