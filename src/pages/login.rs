@@ -197,7 +197,7 @@ pub async fn signup_submit(p: &impl Platform, issuer: &str, req: &Request) -> Re
                 @if mailed.is_ok() {
                     p id="mail-sent" { "We sent you an email: open its link to verify your address." }
                 } @else {
-                    p class="error" role="alert" id="mail-not-sent" { "The verification email could not be sent just now. You can log in and ask for it again later." }
+                    p class="error" role="alert" id="mail-not-sent" { "The verification email could not be sent just now. You can still log in; to verify your email later, use \"Forgot your password?\" (a reset by email also verifies it)." }
                 }
                 (login_form(&csrf, &return_to, &accounts::normalise_email(email), None))
             };

@@ -65,7 +65,7 @@ fn mail_error(p: &impl Platform, title: &str, e: Error) -> Result<Response> {
 }
 
 fn token_of(req: &Request) -> Result<String> {
-    let q = Params::from_query(req)?;
+    let q = Params::from_query(req).map_err(|e| Error::page(ErrorCode::InvalidRequest, "Bad request", e.description))?;
     Ok(q.get("token").unwrap_or("").to_owned())
 }
 
@@ -309,7 +309,9 @@ pub async fn email_page(p: &impl Platform, req: &Request) -> Result<Response> {
         Err(r) => return Ok(r),
     };
     let csrf = Csrf::for_request(p, req)?;
-    Ok(page(&p.config().brand, 200, "Change your email", email_form(&csrf, &s.email, "", None), Some(&csrf)))
+    // The profile's email: a session from before an email change still names the old one.
+    let current = accounts::profile(p, &s.user_id).await?.map_or(s.email, |pr| pr.email);
+    Ok(page(&p.config().brand, 200, "Change your email", email_form(&csrf, &current, "", None), Some(&csrf)))
 }
 
 pub async fn email_submit(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {

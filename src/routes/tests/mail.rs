@@ -141,6 +141,15 @@ fn verification_links_expire_and_hostile_tokens_get_the_same_page() {
         assert_eq!(r.status, 400, "{bad}");
         assert!(text(&r).contains(r#"id="link-dead""#));
     }
+    // A hostile query on a link's page: a page saying so, never JSON.
+    for path in ["/verify", "/reset", "/account/email/confirm"] {
+        for q in ["token=%01", "%FF=1", "token=a&token=b"] {
+            let r = send(&p, req("GET", &format!("{path}?{q}"), &[], ""));
+            assert_eq!(r.status, 400, "{path}?{q}");
+            assert!(r.get_header("content-type").unwrap_or("").starts_with("text/html"), "{path}?{q}");
+            assert!(r.get_header("content-security-policy").is_some());
+        }
+    }
     // Not UTF-8, wrong type, too large: refused before anything is looked up.
     let mut b = Browser::default();
     let csrf = csrf_of(&b.get(&p, "/verify?token=x"));

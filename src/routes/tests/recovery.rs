@@ -202,7 +202,8 @@ fn an_email_change_is_confirmed_from_the_new_address() {
     assert_eq!(log_in(&p, "old@example.com", PW).0, 401);
     // The old email is free again; the link is used.
     assert_eq!(confirm(&p, "/account/email/confirm", &token).status, 400);
-    // The session from before the change still changes the password (the profile's email).
+    // The session from before the change shows the new email and still changes the password.
+    assert!(text(&me.get(&p, "/account/email")).contains("<strong>new@example.com</strong>"));
     assert_eq!(change_password(&p, &mut me, PW, "after-move-pass-3").status, 200);
     assert_eq!(log_in(&p, "new@example.com", "after-move-pass-3").0, 303);
     assert_eq!(change_password(&p, &mut me, "after-move-pass-3", PW).status, 200);
