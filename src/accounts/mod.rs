@@ -2,6 +2,7 @@
 
 pub mod cookies;
 pub mod password;
+pub mod upstream;
 
 use crate::http::Request;
 use crate::error::{Error, ErrorCode, Result};

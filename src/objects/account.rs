@@ -10,7 +10,7 @@ kind!(Account = "email",
     /// The account object of an email, already normalised (`rules::fields::normalise_identifier`).
     object);
 
-const ACCOUNT: &str = "account";
+pub(super) const ACCOUNT: &str = "account";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountRecord {

@@ -266,4 +266,7 @@ commands! {
     OrgRemoveOperator = org::RemoveOperator, OrgAddDomain = org::AddDomain,
     OrgRemoveDomain = org::RemoveDomain, DomainClaim = org::Claim, OrgMarkErased = org::MarkErased, DomainRelease = org::Release,
     OrgIndexAdd = org::IndexAdd, OrgIndexList = org::IndexList,
+    IdGetLink = identity::GetLink, IdCreateLink = identity::CreateLink,
+    IdPutTicket = identity::PutTicket, IdGetTicket = identity::GetTicket,
+    IdTakeTicket = identity::TakeTicket, IdPeekAccount = identity::PeekAccount,
 }

@@ -10,6 +10,7 @@ pub mod login;
 pub mod logout;
 pub mod register;
 pub mod select_account;
+pub mod upstream;
 
 use crate::accounts::cookies;
 use crate::config::Brand;

@@ -39,7 +39,16 @@ pub struct MemPlatform {
     pub pauses: RefCell<Vec<u64>>,
     /// The answers outbound POSTs get, in order (`None`: no answer); 200 once they run out.
     pub outbound_answers: RefCell<std::collections::VecDeque<Option<u16>>>,
+    /// The scripted upstream identity provider (`Origin::fetch_upstream`): given the URL and
+    /// the request, its answer (`None`: no answer, as a timeout). Unset: every upstream call
+    /// is unanswered.
+    pub upstream: RefCell<Option<Box<UpstreamScript>>>,
+    /// What was sent to upstreams (url, request), in order.
+    pub upstream_requests: RefCell<Vec<(String, crate::http::Request)>>,
 }
+
+/// A scripted upstream: URL and request in, response (or no answer) out.
+pub type UpstreamScript = dyn Fn(&str, &crate::http::Request) -> Option<crate::http::Response>;
 
 impl MemPlatform {
     pub fn new(config: Config, keys: SigningKeys) -> Self {
@@ -60,6 +69,8 @@ impl MemPlatform {
             sent: RefCell::default(),
             pauses: RefCell::default(),
             outbound_answers: RefCell::default(),
+            upstream: RefCell::default(),
+            upstream_requests: RefCell::default(),
         }
     }
     pub fn advance(&self, secs: i64) {
@@ -165,6 +176,17 @@ impl Origin for MemPlatform {
     async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
         self.origin_requests.borrow_mut().push((url.to_owned(), req));
         Ok(crate::http::Response::new(200, "text/plain", "from origin"))
+    }
+    async fn fetch_upstream(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
+        self.upstream_requests.borrow_mut().push((url.to_owned(), req.clone()));
+        let answer = self.upstream.borrow().as_ref().and_then(|f| f(url, &req));
+        match answer {
+            Some(r) if r.body.len() > super::UPSTREAM_MAX_BODY => {
+                Err(crate::error::Error::unavailable("the identity provider's answer is too large"))
+            }
+            Some(r) => Ok(r),
+            None => Err(crate::error::Error::unavailable("the identity provider did not answer")),
+        }
     }
 }
 
