@@ -20,3 +20,4 @@ mod pages_people;
 mod sessions;
 mod support;
 mod tenancy;
+mod upstream;
