@@ -542,13 +542,18 @@ pub fn parse_upstreams(
     };
     let mut ok: Vec<UpstreamProvider> = Vec::new();
     let mut problems = Vec::new();
-    for (i, v) in entries.into_iter().enumerate().take(20) {
+    for (i, v) in entries.into_iter().enumerate() {
+        // Named by its id where it has a printable one, so its start route can say it is broken.
+        let id: String = v.get("id").and_then(|x| x.as_str()).unwrap_or("").chars().take(32).filter(|c| !c.is_control()).collect();
+        let at = format!("UPSTREAM_PROVIDERS[{i}] (id '{id}')");
+        if i >= 20 {
+            problems.push(format!("{at}: at most 20 providers"));
+            continue;
+        }
         match upstream_entry(v, &secret) {
-            Ok(p) if ok.iter().any(|o| o.id == p.id) => {
-                problems.push(format!("UPSTREAM_PROVIDERS[{i}]: id '{}' is used twice", p.id))
-            }
+            Ok(p) if ok.iter().any(|o| o.id == p.id) => problems.push(format!("{at}: the id is used twice")),
             Ok(p) => ok.push(p),
-            Err(e) => problems.push(format!("UPSTREAM_PROVIDERS[{i}]: {e}")),
+            Err(e) => problems.push(format!("{at}: {e}")),
         }
     }
     (ok, problems)

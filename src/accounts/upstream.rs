@@ -52,7 +52,7 @@ pub fn browser(req: &Request) -> Option<String> {
 
 pub fn provider<'a>(p: &'a impl Platform, id: &str) -> Result<&'a UpstreamProvider> {
     p.config().upstreams.iter().find(|u| u.id == id).ok_or_else(|| {
-        let misconfigured = p.config().upstream_problems.iter().any(|m| m.contains(&format!("'{id}'")));
+        let misconfigured = p.config().upstream_problems.iter().any(|m| !id.is_empty() && m.contains(&format!("(id '{id}')")));
         if misconfigured {
             Error::page(ErrorCode::TemporarilyUnavailable, TITLE, "This sign-in option is not configured correctly. Ask the service's operator.")
         } else {

@@ -72,6 +72,10 @@ impl WorkerPlatform {
             Some(c) => c,
             None => {
                 let c = Rc::new(Config::from_vars(|k| lookup(&env, k)));
+                // Upstream providers that did not load: the others work; the operator sees why.
+                for problem in &c.upstream_problems {
+                    console_log!("{}", serde_json::json!({"warning": problem}));
+                }
                 CONFIG.with(|cell| *cell.borrow_mut() = Some(c.clone()));
                 c
             }

@@ -195,6 +195,15 @@ fn login_page_offers_each_provider_keeping_return_to() {
     let plain = platform();
     assert!(!text(&send(&plain, req("GET", "/login", &[], ""))).contains("Continue with"));
     expect_page(&send(&plain, req("GET", "/login/upstream/idp", &[], "")), 404, "no such sign-in option");
+    // An entry that did not load: left out, and its start route says it is misconfigured.
+    let bad = json!([{"id": "broken", "name": "B", "type": "oidc", "issuer": "http://not-loopback.example", "client_id": "c"}]).to_string();
+    let p = platform_with(Config::from_vars(|k| (k == "UPSTREAM_PROVIDERS").then(|| bad.clone())));
+    assert_eq!(p.config.upstream_problems.len(), 1);
+    assert!(!text(&send(&p, req("GET", "/login", &[], ""))).contains("Continue with"));
+    expect_page(&send(&p, req("GET", "/login/upstream/broken", &[], "")), 503, "not configured correctly");
+    expect_page(&send(&p, req("GET", "/login/upstream/broken/callback?state=x", &[], "")), 503, "not configured correctly");
+    assert_eq!(send(&p, req("POST", "/login/upstream/idp/callback", &[], "")).status, 405);
+    assert_eq!(send(&p, req("GET", "/login/upstream/idp/other", &[], "")).status, 404);
 }
 
 #[test]
