@@ -181,7 +181,7 @@ impl Config {
             None => Ok(Vec::new()),
         };
         let upstreams = match get("UPSTREAM_PROVIDERS") {
-            Some(json) => parse_upstreams(&json, &get),
+            Some(json) => parse_upstreams(&json, get),
             None => (Vec::new(), Vec::new()),
         };
         Config {
