@@ -29,6 +29,10 @@ struct Idp {
     /// The PKCE challenge of the last authorization request.
     challenge: String,
     discovery_extra: Value,
+    /// Sent instead of a signed ID token.
+    raw_id_token: Option<String>,
+    /// Overrides the JWKS answer.
+    jwks_answer: Option<Response>,
 }
 
 fn json_resp(status: u16, v: &Value) -> Response {
@@ -54,6 +58,9 @@ fn script(idp: Rc<RefCell<Idp>>) -> Box<crate::platform::memory::UpstreamScript>
                 Some(json_resp(200, &doc))
             }
             "https://idp.example/jwks" => {
+                if let Some(a) = &s.jwks_answer {
+                    return Some(a.clone());
+                }
                 let mut jwk = key.public_jwk();
                 jwk["kid"] = json!(key.kid);
                 jwk["use"] = json!("sig");
@@ -71,7 +78,9 @@ fn script(idp: Rc<RefCell<Idp>>) -> Box<crate::platform::memory::UpstreamScript>
                 if !ok {
                     return Some(json_resp(400, &json!({"error": "invalid_grant"})));
                 }
-                let id_token = test_key(s.signer).sign_alg(jsonwebtoken::Algorithm::RS256, &s.claims, Some(&key.kid));
+                let id_token = s.raw_id_token.clone().unwrap_or_else(|| {
+                    test_key(s.signer).sign_alg(jsonwebtoken::Algorithm::RS256, &s.claims, Some(&key.kid))
+                });
                 Some(json_resp(200, &json!({"access_token": "at-1", "token_type": "Bearer", "id_token": id_token})))
             }
             "https://idp.example/me" | "https://gh.example/user" => {
@@ -436,4 +445,61 @@ fn no_email_no_account() {
     let mut b = Browser::default();
     let r = oidc_sign_in(&p, &idp, &mut b, "anon", "not an email", true, |_| {});
     expect_page(&r, 403, "did not share a usable email address");
+}
+
+#[test]
+fn hostile_answers_and_callbacks() {
+    let (p, idp) = setup();
+    let mut b = Browser::default();
+    // ID tokens that are not RS256 by the upstream's key: none, HS256 keyed with the public
+    // key's bytes, garbage, a huge one.
+    let key = test_key(0);
+    let c = claims(&p, "n", "h", "h@example.com", true);
+    let b64 = |v: &Value| crate::util::b64url(v.to_string().as_bytes());
+    let none = format!("{}.{}.", b64(&json!({"alg": "none"})), b64(&c));
+    let hs = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &c,
+        &jsonwebtoken::EncodingKey::from_secret(key.public_pem().as_bytes()),
+    )
+    .unwrap();
+    for (raw, says) in [(none, "not signed with RS256"), (hs, "not signed with RS256"), ("x.y.z".to_owned(), "not a JWT"), ("a".repeat(20_000), "not a JWT")] {
+        idp.borrow_mut().raw_id_token = Some(raw);
+        let r = oidc_sign_in(&p, &idp, &mut b, "h", "h@example.com", true, |_| {});
+        expect_page(&r, 403, says);
+    }
+    idp.borrow_mut().raw_id_token = None;
+    // A JWKS that is not JSON, or holds no usable key.
+    for (jwks, status, says) in [
+        (Response::new(200, "text/plain", "nope"), 503, "not a JSON object"),
+        (json_resp(200, &json!({"keys": "x"})), 403, "key set is unreadable"),
+        (json_resp(200, &json!({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB", "kid": key.kid}]})), 403, "signature does not verify"),
+        (json_resp(404, &json!({})), 503, "HTTP 404"),
+    ] {
+        idp.borrow_mut().jwks_answer = Some(jwks);
+        expect_page(&oidc_sign_in(&p, &idp, &mut b, "h", "h@example.com", true, |_| {}), status, says);
+    }
+    idp.borrow_mut().jwks_answer = None;
+    // Callback parameters: not UTF-8, an oversized state, a long error description (cut).
+    let (state, _) = start(&p, &idp, &mut b, "idp");
+    let r = b.get(&p, &format!("/login/upstream/idp/callback?state={state}&code=%FF%FE"));
+    assert!(r.status == 400 || r.status == 403, "{}", text(&r));
+    assert!(r.get_header("content-type").unwrap().starts_with("text/html"));
+    let big = "s".repeat(5000);
+    expect_page(&b.get(&p, &format!("/login/upstream/idp/callback?state={big}&code=x")), 400, "no state");
+    let (state, _) = start(&p, &idp, &mut b, "idp");
+    let long = "d".repeat(5000);
+    let r = b.get(&p, &format!("/login/upstream/idp/callback?state={state}&error=x&error_description={long}"));
+    let t = expect_page(&r, 403, "did not work");
+    assert!(!t.contains(&"d".repeat(201)));
+    // The link form without its ticket, or posted as JSON.
+    let csrf = csrf_of(&b.get(&p, "/login"));
+    expect_page(&b.post(&p, "/login/upstream/idp/link", &form(&[("csrf", &csrf)])), 400, "expired or was already used");
+    let r = send(&p, req("POST", "/login/upstream/idp/link", &[("content-type", "application/json")], "{}"));
+    assert_eq!(r.status, 415);
+    // A discovery document naming another issuer, or pointing at plain http: refused.
+    idp.borrow_mut().discovery_extra = json!({"issuer": "https://evil.example"});
+    expect_page(&b.get(&p, "/login/upstream/idp"), 503, "names another issuer");
+    idp.borrow_mut().discovery_extra = json!({"token_endpoint": "http://idp.example/token"});
+    expect_page(&b.get(&p, "/login/upstream/idp"), 503, "lacks a usable endpoint");
 }
