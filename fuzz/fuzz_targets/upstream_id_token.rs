@@ -22,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(t.header.alg, "RS256");
         let (input, sig) = text.rsplit_once('.').expect("three parts");
         let sig = portcullis::util::b64url_decode(sig).expect("base64url signature");
-        assert!(rs256_reference_verify(&private_key().to_public_key(), input.as_bytes(), &sig));
+        assert!(rs256_reference_verify(
+            &private_key().to_public_key(),
+            input.as_bytes(),
+            &sig
+        ));
         assert_eq!(t.str_claim("iss"), Some(IDP));
         assert_eq!(t.str_claim("nonce"), Some(NONCE));
         assert!(t.time_claim("exp").ok().flatten().is_some_and(|e| e + SKEW > NOW));
@@ -31,7 +35,10 @@ fuzz_target!(|data: &[u8]| {
     let (ok, _problems) = portcullis::config::parse_upstreams(text, |_| None);
     for p in ok {
         assert!(!p.id.is_empty() && p.id.len() <= 32);
-        assert!(p.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+        assert!(p
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
         if let portcullis::config::UpstreamKind::Oidc { issuer } = &p.kind {
             assert!(portcullis::config::upstream_url_ok(issuer));
         }

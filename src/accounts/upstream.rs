@@ -46,15 +46,25 @@ pub fn cookie_name(req: &Request) -> &'static str {
 /// The SHA-256 of the browser's binding cookie, if it has one of the right shape.
 pub fn browser(req: &Request) -> Option<String> {
     let v = super::cookies::get(req, cookie_name(req))?;
-    (v.len() == 43 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .then(|| b64url(&sha256(v.as_bytes())))
+    (v.len() == 43
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| b64url(&sha256(v.as_bytes())))
 }
 
 pub fn provider<'a>(p: &'a impl Platform, id: &str) -> Result<&'a UpstreamProvider> {
     p.config().upstreams.iter().find(|u| u.id == id).ok_or_else(|| {
-        let misconfigured = p.config().upstream_problems.iter().any(|m| !id.is_empty() && m.contains(&format!("(id '{id}')")));
+        let misconfigured = p
+            .config()
+            .upstream_problems
+            .iter()
+            .any(|m| !id.is_empty() && m.contains(&format!("(id '{id}')")));
         if misconfigured {
-            Error::page(ErrorCode::TemporarilyUnavailable, TITLE, "This sign-in option is not configured correctly. Ask the service's operator.")
+            Error::page(
+                ErrorCode::TemporarilyUnavailable,
+                TITLE,
+                "This sign-in option is not configured correctly. Ask the service's operator.",
+            )
         } else {
             Error::page(ErrorCode::NotFound, TITLE, "There is no such sign-in option.")
         }
@@ -105,7 +115,12 @@ pub struct Endpoints {
 }
 
 /// One GET of a JSON object from the upstream.
-async fn get_json(p: &impl Platform, prov: &UpstreamProvider, url: &str, bearer: Option<&str>) -> Result<Value> {
+async fn get_json(
+    p: &impl Platform,
+    prov: &UpstreamProvider,
+    url: &str,
+    bearer: Option<&str>,
+) -> Result<Value> {
     let mut headers = vec![
         ("accept".to_owned(), "application/json".to_owned()),
         ("user-agent".to_owned(), "Portcullis".to_owned()),
@@ -113,8 +128,15 @@ async fn get_json(p: &impl Platform, prov: &UpstreamProvider, url: &str, bearer:
     if let Some(b) = bearer {
         headers.push(("authorization".to_owned(), format!("Bearer {b}")));
     }
-    let req = Request { method: "GET".into(), headers, ..Default::default() };
-    let resp = p.fetch_upstream(req, url).await.map_err(|e| unavailable(prov, e.description))?;
+    let req = Request {
+        method: "GET".into(),
+        headers,
+        ..Default::default()
+    };
+    let resp = p
+        .fetch_upstream(req, url)
+        .await
+        .map_err(|e| unavailable(prov, e.description))?;
     if resp.status != 200 {
         return Err(unavailable(prov, format!("it answered HTTP {}", resp.status)));
     }
@@ -126,7 +148,13 @@ async fn get_json(p: &impl Platform, prov: &UpstreamProvider, url: &str, bearer:
 
 pub async fn endpoints(p: &impl Platform, prov: &UpstreamProvider) -> Result<Endpoints> {
     match &prov.kind {
-        UpstreamKind::OAuth2 { authorization_endpoint, token_endpoint, userinfo_endpoint, issuer, .. } => Ok(Endpoints {
+        UpstreamKind::OAuth2 {
+            authorization_endpoint,
+            token_endpoint,
+            userinfo_endpoint,
+            issuer,
+            ..
+        } => Ok(Endpoints {
             issuer: issuer.clone(),
             authorization: authorization_endpoint.clone(),
             token: token_endpoint.clone(),
@@ -143,10 +171,15 @@ pub async fn endpoints(p: &impl Platform, prov: &UpstreamProvider) -> Result<End
                 return Err(unavailable(prov, "its discovery document names another issuer"));
             }
             let url = |k: &str| s(k).filter(|u| crate::config::upstream_url_ok(u));
-            let (Some(authorization), Some(token), Some(jwks)) =
-                (url("authorization_endpoint"), url("token_endpoint"), url("jwks_uri"))
-            else {
-                return Err(unavailable(prov, "its discovery document lacks a usable endpoint"));
+            let (Some(authorization), Some(token), Some(jwks)) = (
+                url("authorization_endpoint"),
+                url("token_endpoint"),
+                url("jwks_uri"),
+            ) else {
+                return Err(unavailable(
+                    prov,
+                    "its discovery document lacks a usable endpoint",
+                ));
             };
             Ok(Endpoints {
                 issuer: Some(found),
@@ -154,7 +187,8 @@ pub async fn endpoints(p: &impl Platform, prov: &UpstreamProvider) -> Result<End
                 token,
                 userinfo: url("userinfo_endpoint"),
                 jwks: Some(jwks),
-                iss_parameter: doc.get("authorization_response_iss_parameter_supported") == Some(&Value::Bool(true)),
+                iss_parameter: doc.get("authorization_response_iss_parameter_supported")
+                    == Some(&Value::Bool(true)),
             })
         }
     }
@@ -166,7 +200,13 @@ pub fn redirect_uri(issuer: &str, prov: &UpstreamProvider) -> String {
 
 /// `GET /login/upstream/<id>`: a new state ticket, and the browser sent to the upstream.
 /// `return_to` is already made safe (`pages::safe_return_to`).
-pub async fn start(p: &impl Platform, issuer: &str, req: &Request, id: &str, return_to: String) -> Result<Response> {
+pub async fn start(
+    p: &impl Platform,
+    issuer: &str,
+    req: &Request,
+    id: &str,
+    return_to: String,
+) -> Result<Response> {
     let prov = provider(p, id)?;
     let ep = endpoints(p, prov).await?;
     let (state, nonce, verifier) = (random_token(p, 32)?, random_token(p, 32)?, random_token(p, 32)?);
@@ -184,7 +224,11 @@ pub async fn start(p: &impl Platform, issuer: &str, req: &Request, id: &str, ret
         return_to,
     };
     let expires_at = p.now() + STATE_TTL;
-    p.call(&identity::ticket(&state), identity::PutTicket { record, expires_at }).await?;
+    p.call(
+        &identity::ticket(&state),
+        identity::PutTicket { record, expires_at },
+    )
+    .await?;
     let challenge = b64url(&sha256(verifier.as_bytes()));
     let redirect = redirect_uri(issuer, prov);
     let mut params = vec![
@@ -205,7 +249,10 @@ pub async fn start(p: &impl Platform, issuer: &str, req: &Request, id: &str, ret
     let location = format!("{}{sep}{}", ep.authorization, encode_form(&params));
     Ok(Response::empty(303)
         .header("location", location)
-        .header("set-cookie", super::cookies::set(req, cookie_name(req), &cookie, STATE_TTL as u64))
+        .header(
+            "set-cookie",
+            super::cookies::set(req, cookie_name(req), &cookie, STATE_TTL as u64),
+        )
         .header("cache-control", "no-store"))
 }
 
@@ -247,7 +294,10 @@ pub fn verify_id_token(
     if t.header.alg != "RS256" {
         return Err("its ID token is not signed with RS256");
     }
-    let keys = jwks.get("keys").and_then(Value::as_array).ok_or("its key set is unreadable")?;
+    let keys = jwks
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or("its key set is unreadable")?;
     let signed = keys
         .iter()
         .take(50)
@@ -273,11 +323,19 @@ pub fn verify_id_token(
     if !aud_ok || ((several || azp.is_some()) && azp.and_then(Value::as_str) != Some(client_id)) {
         return Err("its ID token is for another client");
     }
-    let exp = t.time_claim("exp").ok().flatten().ok_or("its ID token has no expiry")?;
+    let exp = t
+        .time_claim("exp")
+        .ok()
+        .flatten()
+        .ok_or("its ID token has no expiry")?;
     if exp.saturating_add(SKEW) <= now {
         return Err("its ID token has expired");
     }
-    if t.time_claim("iat").ok().flatten().is_some_and(|iat| iat > now.saturating_add(SKEW)) {
+    if t.time_claim("iat")
+        .ok()
+        .flatten()
+        .is_some_and(|iat| iat > now.saturating_add(SKEW))
+    {
         return Err("its ID token is issued in the future");
     }
     let n = t.str_claim("nonce").ok_or("its ID token has no nonce")?;
@@ -322,7 +380,10 @@ async fn exchange(
         ("code_verifier", verifier),
     ];
     let mut headers = vec![
-        ("content-type".to_owned(), "application/x-www-form-urlencoded".to_owned()),
+        (
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        ),
         ("accept".to_owned(), "application/json".to_owned()),
         ("user-agent".to_owned(), "Portcullis".to_owned()),
     ];
@@ -335,7 +396,10 @@ async fn exchange(
             let creds = format!("{}:{}", part(&prov.client_id), part(secret));
             headers.push((
                 "authorization".to_owned(),
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(creds)),
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(creds)
+                ),
             ));
         }
         "client_secret_post" => {
@@ -350,26 +414,51 @@ async fn exchange(
         body: encode_form(&pairs).into_bytes(),
         ..Default::default()
     };
-    let resp = p.fetch_upstream(req, &ep.token).await.map_err(|e| unavailable(prov, e.description))?;
-    let body = serde_json::from_slice::<Value>(&resp.body).ok().filter(Value::is_object);
+    let resp = p
+        .fetch_upstream(req, &ep.token)
+        .await
+        .map_err(|e| unavailable(prov, e.description))?;
+    let body = serde_json::from_slice::<Value>(&resp.body)
+        .ok()
+        .filter(Value::is_object);
     match (resp.status, body) {
         (200, Some(v)) => Ok(v),
-        (200, None) => Err(unavailable(prov, "its token endpoint answered something that is not JSON")),
+        (200, None) => Err(unavailable(
+            prov,
+            "its token endpoint answered something that is not JSON",
+        )),
         (400..=499, Some(v)) if v.get("error").and_then(Value::as_str).is_some() => {
-            let error = v.get("error").and_then(Value::as_str).map(shown).unwrap_or_default();
+            let error = v
+                .get("error")
+                .and_then(Value::as_str)
+                .map(shown)
+                .unwrap_or_default();
             let description = v.get("error_description").and_then(Value::as_str).map(shown);
-            Err(refused(prov, match description {
-                Some(d) => format!("it refused the sign-in ({error}: {d})"),
-                None => format!("it refused the sign-in ({error})"),
-            }))
+            Err(refused(
+                prov,
+                match description {
+                    Some(d) => format!("it refused the sign-in ({error}: {d})"),
+                    None => format!("it refused the sign-in ({error})"),
+                },
+            ))
         }
-        (status, _) => Err(unavailable(prov, format!("its token endpoint answered HTTP {status}"))),
+        (status, _) => Err(unavailable(
+            prov,
+            format!("its token endpoint answered HTTP {status}"),
+        )),
     }
 }
 
 /// The identity of a plain OAuth 2 upstream, from its userinfo JSON.
 pub fn from_userinfo(info: &Value, prov: &UpstreamProvider) -> Option<Identity> {
-    let UpstreamKind::OAuth2 { id_field, email_field, email_verified_field, name_field, .. } = &prov.kind else {
+    let UpstreamKind::OAuth2 {
+        id_field,
+        email_field,
+        email_verified_field,
+        name_field,
+        ..
+    } = &prov.kind
+    else {
         return None;
     };
     let sub = match info.get(id_field.as_str()) {
@@ -379,7 +468,9 @@ pub fn from_userinfo(info: &Value, prov: &UpstreamProvider) -> Option<Identity> 
     Some(Identity {
         sub,
         email: text_claim(info.get(email_field.as_str()), 254),
-        email_verified: email_verified_field.as_ref().is_some_and(|f| verified(info.get(f.as_str()))),
+        email_verified: email_verified_field
+            .as_ref()
+            .is_some_and(|f| verified(info.get(f.as_str()))),
         name: text_claim(info.get(name_field.as_str()), 200),
         amr: Vec::new(),
     })
@@ -388,9 +479,17 @@ pub fn from_userinfo(info: &Value, prov: &UpstreamProvider) -> Option<Identity> 
 /// What the callback ends in.
 pub enum Outcome {
     /// Signed in as this person, by these methods.
-    LoggedIn { profile: Profile, amr: Vec<String>, return_to: String },
+    LoggedIn {
+        profile: Profile,
+        amr: Vec<String>,
+        return_to: String,
+    },
     /// The email has an account: the person must confirm with its password (a ticket).
-    Confirm { ticket: String, email: String, return_to: String },
+    Confirm {
+        ticket: String,
+        email: String,
+        return_to: String,
+    },
 }
 
 /// `GET /login/upstream/<id>/callback`: the state ticket taken, the upstream's answer checked,
@@ -400,15 +499,28 @@ pub async fn callback(p: &impl Platform, issuer: &str, req: &Request, id: &str) 
     let bad = |m: &str| Error::page(ErrorCode::InvalidRequest, TITLE, m.to_owned());
     let q = Params::from_query(req).map_err(|e| bad(&e.description))?;
     let Some(state) = q.get("state").filter(|s| !s.is_empty() && s.len() <= 200) else {
-        return Err(bad("This sign-in has no state. Start again from the log-in page."));
+        return Err(bad(
+            "This sign-in has no state. Start again from the log-in page.",
+        ));
     };
     // Taken at once, whatever follows: a state is used once.
     let ticket = p.call(&identity::ticket(state), identity::TakeTicket {}).await?;
-    let Some(TicketRecord::State { provider: pid, nonce, verifier, browser: bound, return_to }) = ticket else {
-        return Err(bad("This sign-in has expired or was already used. Start again from the log-in page."));
+    let Some(TicketRecord::State {
+        provider: pid,
+        nonce,
+        verifier,
+        browser: bound,
+        return_to,
+    }) = ticket
+    else {
+        return Err(bad(
+            "This sign-in has expired or was already used. Start again from the log-in page.",
+        ));
     };
     if pid != prov.id {
-        return Err(bad("This sign-in was started with another provider. Start again from the log-in page."));
+        return Err(bad(
+            "This sign-in was started with another provider. Start again from the log-in page.",
+        ));
     }
     let same_browser = browser(req).is_some_and(|b| ct_eq(b.as_bytes(), bound.as_bytes()));
     if !same_browser {
@@ -427,7 +539,9 @@ pub async fn callback(p: &impl Platform, issuer: &str, req: &Request, id: &str) 
     match (q.get("iss"), &ep.issuer) {
         (Some(iss), Some(expected)) if iss == expected => {}
         (Some(_), _) => return Err(refused(prov, "the answer came from another issuer (iss)")),
-        (None, _) if ep.iss_parameter => return Err(refused(prov, "the answer did not name its issuer (iss)")),
+        (None, _) if ep.iss_parameter => {
+            return Err(refused(prov, "the answer did not name its issuer (iss)"))
+        }
         (None, _) => {}
     }
     let Some(code) = q.get("code").filter(|c| !c.is_empty() && c.len() <= 2048) else {
@@ -461,7 +575,8 @@ pub async fn callback(p: &impl Platform, issuer: &str, req: &Request, id: &str) 
                 return Err(refused(prov, "it sent no access token"));
             };
             let info = get_json(p, prov, url, Some(at)).await?;
-            from_userinfo(&info, prov).ok_or_else(|| refused(prov, "its user information names no user id"))?
+            from_userinfo(&info, prov)
+                .ok_or_else(|| refused(prov, "its user information names no user id"))?
         }
     };
     resolve(p, req, prov, identity, return_to).await
@@ -476,14 +591,24 @@ fn amr_of(who: &Identity) -> Vec<String> {
 }
 
 /// The account of an upstream identity: its link, a new account, or a link to be confirmed.
-async fn resolve(p: &impl Platform, req: &Request, prov: &UpstreamProvider, who: Identity, return_to: String) -> Result<Outcome> {
+async fn resolve(
+    p: &impl Platform,
+    req: &Request,
+    prov: &UpstreamProvider,
+    who: Identity,
+    return_to: String,
+) -> Result<Outcome> {
     let link = identity::link(&prov.id, &who.sub);
     let amr = amr_of(&who);
     if let Some(l) = p.call(&link, identity::GetLink {}).await? {
         let profile = super::profile(p, &l.user_id)
             .await?
             .ok_or_else(|| refused(prov, "the account it was linked to no longer exists"))?;
-        return Ok(Outcome::LoggedIn { profile, amr, return_to });
+        return Ok(Outcome::LoggedIn {
+            profile,
+            amr,
+            return_to,
+        });
     }
     let email = who.email.as_deref().map(normalise_email).unwrap_or_default();
     if crate::rules::fields::email("email", &email, true).is_err() {
@@ -509,9 +634,15 @@ async fn resolve(p: &impl Platform, req: &Request, prov: &UpstreamProvider, who:
                 let profile = if held.user_id == profile.id {
                     profile
                 } else {
-                    super::profile(p, &held.user_id).await?.ok_or_else(|| refused(prov, "its account is gone"))?
+                    super::profile(p, &held.user_id)
+                        .await?
+                        .ok_or_else(|| refused(prov, "its account is gone"))?
                 };
-                return Ok(Outcome::LoggedIn { profile, amr, return_to });
+                return Ok(Outcome::LoggedIn {
+                    profile,
+                    amr,
+                    return_to,
+                });
             }
             // Made by someone else meanwhile: an existing account, as below.
             None => p
@@ -536,10 +667,21 @@ async fn resolve(p: &impl Platform, req: &Request, prov: &UpstreamProvider, who:
     // Signed in as that account already: that is proof enough.
     let current = super::current_session(p, req).await?;
     if current.is_some_and(|s| s.user_id == account.user_id) {
-        let record = LinkRecord { user_id: account.user_id.clone(), email, email_verified: true, linked_at: p.now() };
+        let record = LinkRecord {
+            user_id: account.user_id.clone(),
+            email,
+            email_verified: true,
+            linked_at: p.now(),
+        };
         let held = p.call(&link, identity::CreateLink { record }).await?;
-        let profile = super::profile(p, &held.user_id).await?.ok_or_else(|| refused(prov, "its account is gone"))?;
-        return Ok(Outcome::LoggedIn { profile, amr, return_to });
+        let profile = super::profile(p, &held.user_id)
+            .await?
+            .ok_or_else(|| refused(prov, "its account is gone"))?;
+        return Ok(Outcome::LoggedIn {
+            profile,
+            amr,
+            return_to,
+        });
     }
     let ticket = random_token(p, 32)?;
     let record = TicketRecord::Confirm {
@@ -552,8 +694,16 @@ async fn resolve(p: &impl Platform, req: &Request, prov: &UpstreamProvider, who:
         return_to: return_to.clone(),
     };
     let expires_at = p.now() + STATE_TTL;
-    p.call(&identity::ticket(&ticket), identity::PutTicket { record, expires_at }).await?;
-    Ok(Outcome::Confirm { ticket, email: account.email, return_to })
+    p.call(
+        &identity::ticket(&ticket),
+        identity::PutTicket { record, expires_at },
+    )
+    .await?;
+    Ok(Outcome::Confirm {
+        ticket,
+        email: account.email,
+        return_to,
+    })
 }
 
 /// An account without a password for `email` (`None` when the email has one already), under
@@ -586,13 +736,31 @@ async fn create_account(p: &impl Platform, email: &str, name: &str) -> Result<Op
     match p.call(&account::object(email), account::Create { record }).await {
         Ok(()) => {}
         Err(e) => {
-            let release = quota::Release { resource: quota::Resource::People, member: user_id.clone() };
+            let release = quota::Release {
+                resource: quota::Resource::People,
+                member: user_id.clone(),
+            };
             p.call(&quota::object(), release).await.ok();
-            return if e.code == ErrorCode::LimitReached { Ok(None) } else { Err(e) };
+            return if e.code == ErrorCode::LimitReached {
+                Ok(None)
+            } else {
+                Err(e)
+            };
         }
     }
-    let profile = Profile { id: user_id.clone(), email: email.to_owned(), name: name.to_owned(), created_at: p.now() };
-    p.call(&user::object(&user_id), user::PutProfile { profile: profile.clone() }).await?;
+    let profile = Profile {
+        id: user_id.clone(),
+        email: email.to_owned(),
+        name: name.to_owned(),
+        created_at: p.now(),
+    };
+    p.call(
+        &user::object(&user_id),
+        user::PutProfile {
+            profile: profile.clone(),
+        },
+    )
+    .await?;
     Ok(Some(profile))
 }
 
@@ -603,15 +771,24 @@ pub struct PendingConfirm {
 }
 
 /// The pending confirmation of ticket `ticket`, for provider `id` in this browser, while it lasts.
-pub async fn pending(p: &impl Platform, req: &Request, id: &str, ticket: &str) -> Result<Option<PendingConfirm>> {
+pub async fn pending(
+    p: &impl Platform,
+    req: &Request,
+    id: &str,
+    ticket: &str,
+) -> Result<Option<PendingConfirm>> {
     if ticket.is_empty() || ticket.len() > 100 {
         return Ok(None);
     }
     let t = p.call(&identity::ticket(ticket), identity::GetTicket {}).await?;
     Ok(match t {
-        Some(TicketRecord::Confirm { provider, browser: bound, email, user_id, .. })
-            if provider == id && browser(req).is_some_and(|b| ct_eq(b.as_bytes(), bound.as_bytes())) =>
-        {
+        Some(TicketRecord::Confirm {
+            provider,
+            browser: bound,
+            email,
+            user_id,
+            ..
+        }) if provider == id && browser(req).is_some_and(|b| ct_eq(b.as_bytes(), bound.as_bytes())) => {
             Some(PendingConfirm { email, user_id })
         }
         _ => None,
@@ -620,16 +797,36 @@ pub async fn pending(p: &impl Platform, req: &Request, id: &str, ticket: &str) -
 
 /// The person proved they own the account (`user_id`, by its password): the ticket is taken
 /// (once) and the identity linked. The methods of the log-in: the upstream's and `pwd`.
-pub async fn confirm(p: &impl Platform, ticket: &str, user_id: &str) -> Result<Option<(Profile, Vec<String>, String)>> {
+pub async fn confirm(
+    p: &impl Platform,
+    ticket: &str,
+    user_id: &str,
+) -> Result<Option<(Profile, Vec<String>, String)>> {
     let taken = p.call(&identity::ticket(ticket), identity::TakeTicket {}).await?;
-    let Some(TicketRecord::Confirm { provider, sub, email, user_id: owner, mut amr, return_to, .. }) = taken else {
+    let Some(TicketRecord::Confirm {
+        provider,
+        sub,
+        email,
+        user_id: owner,
+        mut amr,
+        return_to,
+        ..
+    }) = taken
+    else {
         return Ok(None);
     };
     if owner != user_id {
         return Ok(None);
     }
-    let record = LinkRecord { user_id: owner, email, email_verified: true, linked_at: p.now() };
-    let held = p.call(&identity::link(&provider, &sub), identity::CreateLink { record }).await?;
+    let record = LinkRecord {
+        user_id: owner,
+        email,
+        email_verified: true,
+        linked_at: p.now(),
+    };
+    let held = p
+        .call(&identity::link(&provider, &sub), identity::CreateLink { record })
+        .await?;
     let Some(profile) = super::profile(p, &held.user_id).await? else {
         return Ok(None);
     };
@@ -660,9 +857,20 @@ mod tests {
             |_| None,
         );
         let prov = ok.first().unwrap();
-        let who = from_userinfo(&json!({"id": 42, "email": "A@B.example", "verified": true, "login": "al"}), prov).unwrap();
-        assert_eq!((who.sub.as_str(), who.email_verified, who.name.as_deref()), ("42", true, Some("al")));
-        assert!(!from_userinfo(&json!({"id": "7", "verified": "yes"}), prov).unwrap().email_verified);
+        let who = from_userinfo(
+            &json!({"id": 42, "email": "A@B.example", "verified": true, "login": "al"}),
+            prov,
+        )
+        .unwrap();
+        assert_eq!(
+            (who.sub.as_str(), who.email_verified, who.name.as_deref()),
+            ("42", true, Some("al"))
+        );
+        assert!(
+            !from_userinfo(&json!({"id": "7", "verified": "yes"}), prov)
+                .unwrap()
+                .email_verified
+        );
         assert!(from_userinfo(&json!({"id": ""}), prov).is_none());
         assert!(from_userinfo(&json!({"id": {"x": 1}}), prov).is_none());
         assert!(from_userinfo(&json!([]), prov).is_none());

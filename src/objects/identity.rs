@@ -151,22 +151,61 @@ mod tests {
             browser: "b".into(),
             return_to: "/".into(),
         };
-        call(&mut kv, 100, PutTicket { record: record.clone(), expires_at: 200 }).unwrap();
-        assert!(call(&mut kv, 100, PutTicket { record: record.clone(), expires_at: 200 }).is_err());
+        call(
+            &mut kv,
+            100,
+            PutTicket {
+                record: record.clone(),
+                expires_at: 200,
+            },
+        )
+        .unwrap();
+        assert!(call(
+            &mut kv,
+            100,
+            PutTicket {
+                record: record.clone(),
+                expires_at: 200
+            }
+        )
+        .is_err());
         assert_eq!(call(&mut kv, 150, GetTicket {}).unwrap(), Some(record.clone()));
         assert_eq!(call(&mut kv, 150, TakeTicket {}).unwrap(), Some(record.clone()));
         assert_eq!(call(&mut kv, 150, TakeTicket {}).unwrap(), None);
         let mut kv = MemKv::default();
-        call(&mut kv, 100, PutTicket { record, expires_at: 200 }).unwrap();
+        call(
+            &mut kv,
+            100,
+            PutTicket {
+                record,
+                expires_at: 200,
+            },
+        )
+        .unwrap();
         assert_eq!(call(&mut kv, 201, TakeTicket {}).unwrap(), None);
     }
 
     #[test]
     fn the_first_link_holds() {
         let mut kv = MemKv::default();
-        let rec = |u: &str| LinkRecord { user_id: u.into(), email: "a@b.c".into(), email_verified: true, linked_at: 1 };
-        assert_eq!(call(&mut kv, 1, CreateLink { record: rec("u1") }).unwrap().user_id, "u1");
-        assert_eq!(call(&mut kv, 1, CreateLink { record: rec("u2") }).unwrap().user_id, "u1");
+        let rec = |u: &str| LinkRecord {
+            user_id: u.into(),
+            email: "a@b.c".into(),
+            email_verified: true,
+            linked_at: 1,
+        };
+        assert_eq!(
+            call(&mut kv, 1, CreateLink { record: rec("u1") })
+                .unwrap()
+                .user_id,
+            "u1"
+        );
+        assert_eq!(
+            call(&mut kv, 1, CreateLink { record: rec("u2") })
+                .unwrap()
+                .user_id,
+            "u1"
+        );
         assert_eq!(call(&mut kv, 1, GetLink {}).unwrap().unwrap().user_id, "u1");
         assert_ne!(link("p", "a").as_str(), link("p", "b").as_str());
         assert!(link("p", "x").as_str().starts_with("idlink:p:"));

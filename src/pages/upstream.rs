@@ -26,7 +26,8 @@ pub fn buttons(p: &impl Platform, return_to: &str) -> Markup {
 
 /// `GET /login/upstream/<id>`.
 pub async fn start(p: &impl Platform, issuer: &str, req: &Request, id: &str) -> Result<Response> {
-    let q = Params::from_query(req).map_err(|e| Error::page(ErrorCode::InvalidRequest, upstream::TITLE, e.description))?;
+    let q = Params::from_query(req)
+        .map_err(|e| Error::page(ErrorCode::InvalidRequest, upstream::TITLE, e.description))?;
     upstream::start(p, issuer, req, id, safe_return_to(q.get("return_to"))).await
 }
 
@@ -53,7 +54,11 @@ fn confirm_form(csrf: &Csrf, id: &str, name: &str, ticket: &str, email: &str, er
 /// `GET /login/upstream/<id>/callback`.
 pub async fn callback(p: &impl Platform, issuer: &str, req: &Request, id: &str) -> Result<Response> {
     match upstream::callback(p, issuer, req, id).await? {
-        upstream::Outcome::LoggedIn { profile, amr, return_to } => {
+        upstream::Outcome::LoggedIn {
+            profile,
+            amr,
+            return_to,
+        } => {
             let amr: Vec<&str> = amr.iter().map(String::as_str).collect();
             login::finish_login(p, req, &profile, &amr, &safe_return_to(Some(&return_to))).await
         }
@@ -61,7 +66,13 @@ pub async fn callback(p: &impl Platform, issuer: &str, req: &Request, id: &str) 
             let csrf = Csrf::for_request(p, req)?;
             let name = upstream::provider(p, id)?.name.clone();
             let body = confirm_form(&csrf, id, &name, &ticket, &email, None);
-            Ok(page(&p.config().brand, 200, "Connect your account", body, Some(&csrf)))
+            Ok(page(
+                &p.config().brand,
+                200,
+                "Connect your account",
+                body,
+                Some(&csrf),
+            ))
         }
     }
 }
@@ -70,9 +81,14 @@ pub async fn callback(p: &impl Platform, issuer: &str, req: &Request, id: &str) 
 pub async fn link(p: &impl Platform, req: &Request, id: &str) -> Result<Response> {
     let name = upstream::provider(p, id)?.name.clone();
     if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
-        return Err(Error::page(ErrorCode::UnsupportedMediaType, upstream::TITLE, "Submit the form from this site."));
+        return Err(Error::page(
+            ErrorCode::UnsupportedMediaType,
+            upstream::TITLE,
+            "Submit the form from this site.",
+        ));
     }
-    let f = Params::parse_form(&req.body).map_err(|e| Error::page(ErrorCode::InvalidRequest, upstream::TITLE, e.description))?;
+    let f = Params::parse_form(&req.body)
+        .map_err(|e| Error::page(ErrorCode::InvalidRequest, upstream::TITLE, e.description))?;
     let ticket = f.get("ticket").unwrap_or("");
     let gone = || {
         Error::page(
@@ -81,13 +97,20 @@ pub async fn link(p: &impl Platform, req: &Request, id: &str) -> Result<Response
             "This confirmation has expired or was already used (or was started in another browser). Start again from the log-in page.",
         )
     };
-    let Some(upstream::PendingConfirm { email, user_id }) = upstream::pending(p, req, id, ticket).await? else {
+    let Some(upstream::PendingConfirm { email, user_id }) = upstream::pending(p, req, id, ticket).await?
+    else {
         return Err(gone());
     };
     let csrf = Csrf::for_request(p, req)?;
     let again = |status: u16, msg: &str| {
         let body = confirm_form(&csrf, id, &name, ticket, &email, Some(msg));
-        page(&p.config().brand, status, "Connect your account", body, Some(&csrf))
+        page(
+            &p.config().brand,
+            status,
+            "Connect your account",
+            body,
+            Some(&csrf),
+        )
     };
     if !cookies::csrf_ok(req, f.get("csrf")) {
         return Ok(again(403, "Your form expired. Please try again."));

@@ -81,7 +81,10 @@ fn script(idp: Rc<RefCell<Idp>>) -> Box<crate::platform::memory::UpstreamScript>
                 let id_token = s.raw_id_token.clone().unwrap_or_else(|| {
                     test_key(s.signer).sign_alg(jsonwebtoken::Algorithm::RS256, &s.claims, Some(&key.kid))
                 });
-                Some(json_resp(200, &json!({"access_token": "at-1", "token_type": "Bearer", "id_token": id_token})))
+                Some(json_resp(
+                    200,
+                    &json!({"access_token": "at-1", "token_type": "Bearer", "id_token": id_token}),
+                ))
             }
             "https://idp.example/me" | "https://gh.example/user" => {
                 (req.header("authorization") == Some("Bearer at-1")).then(|| json_resp(200, &s.userinfo))
@@ -127,13 +130,19 @@ fn start(p: &MemPlatform, idp: &Rc<RefCell<Idp>>, b: &mut Browser, id: &str) -> 
     let r = b.get(p, &format!("/login/upstream/{id}?return_to=/after"));
     assert_eq!(r.status, 303, "{}", text(&r));
     let loc = r.get_header("location").unwrap().to_owned();
-    assert_eq!(query_param(&loc, "code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(
+        query_param(&loc, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
     assert_eq!(
         query_param(&loc, "redirect_uri").as_deref(),
         Some(format!("{ORIGIN}/login/upstream/{id}/callback").as_str())
     );
     idp.borrow_mut().challenge = query_param(&loc, "code_challenge").unwrap();
-    (query_param(&loc, "state").unwrap(), query_param(&loc, "nonce").unwrap_or_default())
+    (
+        query_param(&loc, "state").unwrap(),
+        query_param(&loc, "nonce").unwrap_or_default(),
+    )
 }
 
 fn claims(p: &MemPlatform, nonce: &str, sub: &str, email: &str, verified: bool) -> Value {
@@ -143,11 +152,22 @@ fn claims(p: &MemPlatform, nonce: &str, sub: &str, email: &str, verified: bool) 
 }
 
 fn callback(p: &MemPlatform, b: &mut Browser, id: &str, state: &str, extra: &str) -> Response {
-    b.get(p, &format!("/login/upstream/{id}/callback?code=the-code&state={state}{extra}"))
+    b.get(
+        p,
+        &format!("/login/upstream/{id}/callback?code=the-code&state={state}{extra}"),
+    )
 }
 
 /// A whole OIDC sign-in of `sub`/`email`, with the claims changed by `tweak`.
-fn oidc_sign_in(p: &MemPlatform, idp: &Rc<RefCell<Idp>>, b: &mut Browser, sub: &str, email: &str, verified: bool, tweak: impl Fn(&mut Value)) -> Response {
+fn oidc_sign_in(
+    p: &MemPlatform,
+    idp: &Rc<RefCell<Idp>>,
+    b: &mut Browser,
+    sub: &str,
+    email: &str,
+    verified: bool,
+    tweak: impl Fn(&mut Value),
+) -> Response {
     let (state, nonce) = start(p, idp, b, "idp");
     let mut c = claims(p, &nonce, sub, email, verified);
     tweak(&mut c);
@@ -175,44 +195,87 @@ fn session_amrs(p: &MemPlatform) -> Vec<Value> {
 /// called once exists in memory even when empty, so the keys inside are what count).
 fn links(p: &MemPlatform) -> usize {
     use crate::objects::kv::Kv;
-    p.shards.borrow().iter().filter(|(k, kv)| k.starts_with("idlink:") && kv.get("link").unwrap().is_some()).count()
+    p.shards
+        .borrow()
+        .iter()
+        .filter(|(k, kv)| k.starts_with("idlink:") && kv.get("link").unwrap().is_some())
+        .count()
 }
 
 fn has_account(p: &MemPlatform, email: &str) -> bool {
     use crate::objects::kv::Kv;
-    p.shards.borrow().get(&format!("email:{email}")).is_some_and(|kv| kv.get("account").unwrap().is_some())
+    p.shards
+        .borrow()
+        .get(&format!("email:{email}"))
+        .is_some_and(|kv| kv.get("account").unwrap().is_some())
 }
 
 #[track_caller]
 fn expect_page(r: &Response, status: u16, says: &str) -> String {
     let t = text(r);
     assert_eq!(r.status, status, "{t}");
-    assert!(r.get_header("content-type").unwrap().starts_with("text/html"), "{t}");
+    assert!(
+        r.get_header("content-type").unwrap().starts_with("text/html"),
+        "{t}"
+    );
     assert!(t.contains(says), "page does not say {says:?}: {t}");
-    assert!(r.get_header("set-cookie").is_none_or(|c| !c.contains("portcullis_session=")), "a session started");
+    assert!(
+        r.get_header("set-cookie")
+            .is_none_or(|c| !c.contains("portcullis_session=")),
+        "a session started"
+    );
     t
 }
 
 #[test]
 fn login_page_offers_each_provider_keeping_return_to() {
     let (p, _) = setup();
-    let r = send(&p, req("GET", "/login?return_to=/oauth/authorize%3Fx%3D1", &[], ""));
+    let r = send(
+        &p,
+        req("GET", "/login?return_to=/oauth/authorize%3Fx%3D1", &[], ""),
+    );
     let t = text(&r);
-    assert!(t.contains("Continue with Test IdP") && t.contains("Continue with Hub"), "{t}");
-    assert!(t.contains(r#"href="/login/upstream/idp?return_to=%2Foauth%2Fauthorize%3Fx%3D1""#), "{t}");
+    assert!(
+        t.contains("Continue with Test IdP") && t.contains("Continue with Hub"),
+        "{t}"
+    );
+    assert!(
+        t.contains(r#"href="/login/upstream/idp?return_to=%2Foauth%2Fauthorize%3Fx%3D1""#),
+        "{t}"
+    );
     // No providers configured: no buttons.
     let plain = platform();
     assert!(!text(&send(&plain, req("GET", "/login", &[], ""))).contains("Continue with"));
-    expect_page(&send(&plain, req("GET", "/login/upstream/idp", &[], "")), 404, "no such sign-in option");
+    expect_page(
+        &send(&plain, req("GET", "/login/upstream/idp", &[], "")),
+        404,
+        "no such sign-in option",
+    );
     // An entry that did not load: left out, and its start route says it is misconfigured.
     let bad = json!([{"id": "broken", "name": "B", "type": "oidc", "issuer": "http://not-loopback.example", "client_id": "c"}]).to_string();
-    let p = platform_with(Config::from_vars(|k| (k == "UPSTREAM_PROVIDERS").then(|| bad.clone())));
+    let p = platform_with(Config::from_vars(|k| {
+        (k == "UPSTREAM_PROVIDERS").then(|| bad.clone())
+    }));
     assert_eq!(p.config.upstream_problems.len(), 1);
     assert!(!text(&send(&p, req("GET", "/login", &[], ""))).contains("Continue with"));
-    expect_page(&send(&p, req("GET", "/login/upstream/broken", &[], "")), 503, "not configured correctly");
-    expect_page(&send(&p, req("GET", "/login/upstream/broken/callback?state=x", &[], "")), 503, "not configured correctly");
-    assert_eq!(send(&p, req("POST", "/login/upstream/idp/callback", &[], "")).status, 405);
-    assert_eq!(send(&p, req("GET", "/login/upstream/idp/other", &[], "")).status, 404);
+    expect_page(
+        &send(&p, req("GET", "/login/upstream/broken", &[], "")),
+        503,
+        "not configured correctly",
+    );
+    expect_page(
+        &send(&p, req("GET", "/login/upstream/broken/callback?state=x", &[], "")),
+        503,
+        "not configured correctly",
+    );
+    assert_eq!(
+        send(&p, req("POST", "/login/upstream/idp/callback", &[], "")).status,
+        405
+    );
+    assert_eq!(
+        send(&p, req("GET", "/login/upstream/idp/other", &[], "")).status,
+        404
+    );
 }
 
 #[test]
@@ -225,18 +288,31 @@ fn oidc_happy_path_makes_an_account_then_signs_in_to_it() {
     assert!(signed_in_as(&p, &mut b).contains("alice@example.com"));
     assert_eq!(session_amrs(&p), vec![json!(["fed"])]);
     // The token request: the code, the verifier, the secret by client_secret_basic.
-    let token_req = p.upstream_requests.borrow().iter().find(|(u, _)| u.ends_with("/token")).unwrap().1.clone();
+    let token_req = p
+        .upstream_requests
+        .borrow()
+        .iter()
+        .find(|(u, _)| u.ends_with("/token"))
+        .unwrap()
+        .1
+        .clone();
     assert!(token_req.header("authorization").unwrap().starts_with("Basic "));
     // A second sign-in (another browser) reaches the same account, with the upstream's amr.
     let mut b2 = Browser::default();
-    let r = oidc_sign_in(&p, &idp, &mut b2, "alice-sub", "alice@example.com", true, |c| c["amr"] = json!(["pwd", "mfa"]));
+    let r = oidc_sign_in(&p, &idp, &mut b2, "alice-sub", "alice@example.com", true, |c| {
+        c["amr"] = json!(["pwd", "mfa"])
+    });
     assert_eq!(r.status, 303, "{}", text(&r));
     assert!(signed_in_as(&p, &mut b2).contains("alice@example.com"));
     assert!(session_amrs(&p).contains(&json!(["pwd", "mfa"])));
     // The account has no password: no password logs in to it.
     let mut b3 = Browser::default();
     let csrf = csrf_of(&b3.get(&p, "/login"));
-    let r = b3.post(&p, "/login", &form(&[("csrf", &csrf), ("email", "alice@example.com"), ("password", "")]));
+    let r = b3.post(
+        &p,
+        "/login",
+        &form(&[("csrf", &csrf), ("email", "alice@example.com"), ("password", "")]),
+    );
     assert_eq!(r.status, 401);
 }
 
@@ -255,17 +331,31 @@ fn oidc_claims_missing_from_the_id_token_come_from_userinfo() {
 #[test]
 fn oauth2_happy_path_with_a_userinfo_url() {
     let (p, idp) = setup();
-    idp.borrow_mut().userinfo = json!({"id": 4242, "login": "octo", "email": "octo@example.com", "email_verified": true});
+    idp.borrow_mut().userinfo =
+        json!({"id": 4242, "login": "octo", "email": "octo@example.com", "email_verified": true});
     let mut b = Browser::default();
     let (state, nonce) = start(&p, &idp, &mut b, "gh");
     assert!(nonce.is_empty(), "no nonce for plain OAuth 2");
     let r = callback(&p, &mut b, "gh", &state, "");
     assert_eq!(r.status, 303, "{}", text(&r));
     let page = signed_in_as(&p, &mut b);
-    assert!(page.contains("octo@example.com") && page.contains("octo"), "{page}");
-    let token_req = p.upstream_requests.borrow().iter().find(|(u, _)| u == "https://gh.example/token").unwrap().1.clone();
+    assert!(
+        page.contains("octo@example.com") && page.contains("octo"),
+        "{page}"
+    );
+    let token_req = p
+        .upstream_requests
+        .borrow()
+        .iter()
+        .find(|(u, _)| u == "https://gh.example/token")
+        .unwrap()
+        .1
+        .clone();
     let f = crate::http::params::Params::parse_form(&token_req.body).unwrap();
-    assert_eq!((f.get("client_id"), f.get("client_secret")), (Some("gh-client"), Some("gh-secret")));
+    assert_eq!(
+        (f.get("client_id"), f.get("client_secret")),
+        (Some("gh-client"), Some("gh-secret"))
+    );
     // No id: refused on a page.
     idp.borrow_mut().userinfo = json!({"login": "x"});
     let (state, _) = start(&p, &idp, &mut b, "gh");
@@ -282,37 +372,108 @@ fn a_state_is_used_once_and_only_in_its_browser() {
     // there spends it.
     let mut other = Browser::default();
     other.get(&p, "/login");
-    expect_page(&callback(&p, &mut other, "idp", &state, ""), 400, "another browser");
-    expect_page(&callback(&p, &mut b, "idp", &state, ""), 400, "expired or was already used");
+    expect_page(
+        &callback(&p, &mut other, "idp", &state, ""),
+        400,
+        "another browser",
+    );
+    expect_page(
+        &callback(&p, &mut b, "idp", &state, ""),
+        400,
+        "expired or was already used",
+    );
     // A fresh state works once; its replay does not.
     let (state, nonce) = start(&p, &idp, &mut b, "idp");
     idp.borrow_mut().claims = claims(&p, &nonce, "s1", "s1@example.com", true);
     assert_eq!(callback(&p, &mut b, "idp", &state, "").status, 303);
-    let mut b2 = Browser { cookies: b.cookies.clone() };
-    expect_page(&callback(&p, &mut b2, "idp", &state, ""), 400, "expired or was already used");
+    let mut b2 = Browser {
+        cookies: b.cookies.clone(),
+    };
+    expect_page(
+        &callback(&p, &mut b2, "idp", &state, ""),
+        400,
+        "expired or was already used",
+    );
     // No state, an unknown one, one of another provider, one past its life.
     expect_page(&b.get(&p, "/login/upstream/idp/callback?code=x"), 400, "no state");
-    expect_page(&callback(&p, &mut b, "idp", "made-up", ""), 400, "expired or was already used");
+    expect_page(
+        &callback(&p, &mut b, "idp", "made-up", ""),
+        400,
+        "expired or was already used",
+    );
     let (state, _) = start(&p, &idp, &mut b, "idp");
     expect_page(&callback(&p, &mut b, "gh", &state, ""), 400, "another provider");
     let (state, _) = start(&p, &idp, &mut b, "idp");
     p.advance(601);
-    expect_page(&callback(&p, &mut b, "idp", &state, ""), 400, "expired or was already used");
+    expect_page(
+        &callback(&p, &mut b, "idp", &state, ""),
+        400,
+        "expired or was already used",
+    );
 }
 
 #[test]
 fn id_token_rules() {
     let (p, idp) = setup();
     let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
-        ("wrong nonce", Box::new(|c| c["nonce"] = json!("another")), "nonce"),
-        ("no nonce", Box::new(|c| { c.as_object_mut().unwrap().remove("nonce"); }), "no nonce"),
-        ("wrong iss", Box::new(|c| c["iss"] = json!("https://evil.example")), "another issuer"),
-        ("wrong aud", Box::new(|c| c["aud"] = json!("someone-else")), "another client"),
-        ("aud list, azp of another", Box::new(|c| { c["aud"] = json!([CLIENT, "x"]); c["azp"] = json!("x"); }), "another client"),
-        ("expired", Box::new(|c| { c["exp"] = json!(c["iat"].as_i64().unwrap() - 600); }), "expired"),
-        ("no exp", Box::new(|c| { c.as_object_mut().unwrap().remove("exp"); }), "no expiry"),
-        ("issued in the future", Box::new(|c| { c["iat"] = json!(c["iat"].as_i64().unwrap() + 3600); }), "future"),
-        ("no sub", Box::new(|c| { c.as_object_mut().unwrap().remove("sub"); }), "no subject"),
+        (
+            "wrong nonce",
+            Box::new(|c| c["nonce"] = json!("another")),
+            "nonce",
+        ),
+        (
+            "no nonce",
+            Box::new(|c| {
+                c.as_object_mut().unwrap().remove("nonce");
+            }),
+            "no nonce",
+        ),
+        (
+            "wrong iss",
+            Box::new(|c| c["iss"] = json!("https://evil.example")),
+            "another issuer",
+        ),
+        (
+            "wrong aud",
+            Box::new(|c| c["aud"] = json!("someone-else")),
+            "another client",
+        ),
+        (
+            "aud list, azp of another",
+            Box::new(|c| {
+                c["aud"] = json!([CLIENT, "x"]);
+                c["azp"] = json!("x");
+            }),
+            "another client",
+        ),
+        (
+            "expired",
+            Box::new(|c| {
+                c["exp"] = json!(c["iat"].as_i64().unwrap() - 600);
+            }),
+            "expired",
+        ),
+        (
+            "no exp",
+            Box::new(|c| {
+                c.as_object_mut().unwrap().remove("exp");
+            }),
+            "no expiry",
+        ),
+        (
+            "issued in the future",
+            Box::new(|c| {
+                c["iat"] = json!(c["iat"].as_i64().unwrap() + 3600);
+            }),
+            "future",
+        ),
+        (
+            "no sub",
+            Box::new(|c| {
+                c.as_object_mut().unwrap().remove("sub");
+            }),
+            "no subject",
+        ),
     ];
     for (what, tweak, says) in cases {
         let mut b = Browser::default();
@@ -324,7 +485,11 @@ fn id_token_rules() {
     // Signed by a key that is not in the upstream's JWKS (under its kid).
     idp.borrow_mut().signer = 1;
     let mut b = Browser::default();
-    expect_page(&oidc_sign_in(&p, &idp, &mut b, "t-sub", "t@example.com", true, |_| {}), 403, "signature does not verify");
+    expect_page(
+        &oidc_sign_in(&p, &idp, &mut b, "t-sub", "t@example.com", true, |_| {}),
+        403,
+        "signature does not verify",
+    );
     idp.borrow_mut().signer = 0;
     // Nothing above made an account or a link.
     assert_eq!(links(&p), 0);
@@ -339,15 +504,26 @@ fn iss_response_parameter() {
     let mut b = Browser::default();
     let (state, nonce) = start(&p, &idp, &mut b, "idp");
     idp.borrow_mut().claims = claims(&p, &nonce, "i", "i@example.com", true);
-    expect_page(&callback(&p, &mut b, "idp", &state, "&iss=https%3A%2F%2Fevil.example"), 403, "another issuer (iss)");
+    expect_page(
+        &callback(&p, &mut b, "idp", &state, "&iss=https%3A%2F%2Fevil.example"),
+        403,
+        "another issuer (iss)",
+    );
     let (state, nonce) = start(&p, &idp, &mut b, "idp");
     idp.borrow_mut().claims = claims(&p, &nonce, "i", "i@example.com", true);
-    assert_eq!(callback(&p, &mut b, "idp", &state, "&iss=https%3A%2F%2Fidp.example").status, 303);
+    assert_eq!(
+        callback(&p, &mut b, "idp", &state, "&iss=https%3A%2F%2Fidp.example").status,
+        303
+    );
     // The upstream says it always sends iss: its absence is refused.
     idp.borrow_mut().discovery_extra = json!({"authorization_response_iss_parameter_supported": true});
     let (state, nonce) = start(&p, &idp, &mut b, "idp");
     idp.borrow_mut().claims = claims(&p, &nonce, "i", "i@example.com", true);
-    expect_page(&callback(&p, &mut b, "idp", &state, ""), 403, "did not name its issuer");
+    expect_page(
+        &callback(&p, &mut b, "idp", &state, ""),
+        403,
+        "did not name its issuer",
+    );
 }
 
 #[test]
@@ -355,20 +531,46 @@ fn the_upstreams_errors_are_shown_on_a_page() {
     let (p, idp) = setup();
     let mut b = Browser::default();
     let (state, _) = start(&p, &idp, &mut b, "idp");
-    let r = b.get(&p, &format!("/login/upstream/idp/callback?state={state}&error=access_denied"));
-    expect_page(&r, 403, "Signing in with Test IdP did not work: access was denied");
+    let r = b.get(
+        &p,
+        &format!("/login/upstream/idp/callback?state={state}&error=access_denied"),
+    );
+    expect_page(
+        &r,
+        403,
+        "Signing in with Test IdP did not work: access was denied",
+    );
     let (state, _) = start(&p, &idp, &mut b, "idp");
     let r = b.get(&p, &format!("/login/upstream/idp/callback?state={state}&error=server_error&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E"));
     let t = expect_page(&r, 403, "server_error (&lt;script&gt;alert(1)&lt;/script&gt;)");
     assert!(!t.contains("<script>"));
     // The token endpoint: a 500, something not JSON, an oversized answer, no answer, a refusal.
     let answers: Vec<(Option<Response>, u16, &str)> = vec![
-        (Some(Response::new(500, "text/plain", "boom")), 503, "answered HTTP 500"),
+        (
+            Some(Response::new(500, "text/plain", "boom")),
+            503,
+            "answered HTTP 500",
+        ),
         (Some(Response::new(200, "text/html", "<html>")), 503, "not JSON"),
-        (Some(Response::new(200, "application/json", vec![b' '; 70_000])), 503, "too large"),
+        (
+            Some(Response::new(200, "application/json", vec![b' '; 70_000])),
+            503,
+            "too large",
+        ),
         (None, 503, "did not answer"),
-        (Some(json_resp(400, &json!({"error": "invalid_grant", "error_description": "code <used>"}))), 403, "invalid_grant: code &lt;used&gt;"),
-        (Some(json_resp(200, &json!({"access_token": "at-1"}))), 403, "no ID token"),
+        (
+            Some(json_resp(
+                400,
+                &json!({"error": "invalid_grant", "error_description": "code <used>"}),
+            )),
+            403,
+            "invalid_grant: code &lt;used&gt;",
+        ),
+        (
+            Some(json_resp(200, &json!({"access_token": "at-1"}))),
+            403,
+            "no ID token",
+        ),
     ];
     for (answer, status, says) in answers {
         idp.borrow_mut().token_answer = Some(answer);
@@ -389,26 +591,61 @@ fn an_existing_account_is_linked_only_with_a_verified_email_and_its_password() {
     let mut b = Browser::default();
     let r = oidc_sign_in(&p, &idp, &mut b, "carol-sub", "carol@example.com", false, |_| {});
     expect_page(&r, 403, "does not say this email is verified");
-    let r = oidc_sign_in(&p, &idp, &mut owner, "carol-sub", "carol@example.com", false, |_| {});
+    let r = oidc_sign_in(
+        &p,
+        &idp,
+        &mut owner,
+        "carol-sub",
+        "carol@example.com",
+        false,
+        |_| {},
+    );
     expect_page(&r, 403, "does not say this email is verified");
     assert_eq!(links(&p), 0);
     // Verified: the person must give the account's password.
     let r = oidc_sign_in(&p, &idp, &mut b, "carol-sub", "carol@example.com", true, |_| {});
     let t = expect_page(&r, 200, "already exists here");
-    let ticket = t.split(r#"name="ticket" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let ticket = t
+        .split(r#"name="ticket" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let csrf = csrf_of(&r);
-    let wrong = b.post(&p, "/login/upstream/idp/link", &form(&[("csrf", &csrf), ("ticket", &ticket), ("password", "nope-nope")]));
+    let wrong = b.post(
+        &p,
+        "/login/upstream/idp/link",
+        &form(&[("csrf", &csrf), ("ticket", &ticket), ("password", "nope-nope")]),
+    );
     expect_page(&wrong, 401, "The password is wrong");
     // Another browser cannot finish it.
     let mut other = Browser::default();
     let csrf_other = csrf_of(&other.get(&p, "/login"));
-    let r = other.post(&p, "/login/upstream/idp/link", &form(&[("csrf", &csrf_other), ("ticket", &ticket), ("password", "password123")]));
+    let r = other.post(
+        &p,
+        "/login/upstream/idp/link",
+        &form(&[
+            ("csrf", &csrf_other),
+            ("ticket", &ticket),
+            ("password", "password123"),
+        ]),
+    );
     expect_page(&r, 400, "expired or was already used");
-    let ok = b.post(&p, "/login/upstream/idp/link", &form(&[("csrf", &csrf), ("ticket", &ticket), ("password", "password123")]));
+    let ok = b.post(
+        &p,
+        "/login/upstream/idp/link",
+        &form(&[("csrf", &csrf), ("ticket", &ticket), ("password", "password123")]),
+    );
     assert_eq!(ok.status, 303, "{}", text(&ok));
     assert_eq!(ok.get_header("location"), Some("/after"));
     assert!(signed_in_as(&p, &mut b).contains("carol@example.com"));
-    let replay = b.post(&p, "/login/upstream/idp/link", &form(&[("csrf", &csrf), ("ticket", &ticket), ("password", "password123")]));
+    let replay = b.post(
+        &p,
+        "/login/upstream/idp/link",
+        &form(&[("csrf", &csrf), ("ticket", &ticket), ("password", "password123")]),
+    );
     expect_page(&replay, 400, "expired or was already used");
     // From now on the identity signs in to that account directly.
     let mut b2 = Browser::default();
@@ -424,7 +661,10 @@ fn being_signed_in_as_the_account_is_proof_enough() {
     let r = oidc_sign_in(&p, &idp, &mut owner, "dave-sub", "dave@example.com", true, |_| {});
     assert_eq!(r.status, 303, "{}", text(&r));
     let mut b = Browser::default();
-    assert_eq!(oidc_sign_in(&p, &idp, &mut b, "dave-sub", "dave@example.com", true, |_| {}).status, 303);
+    assert_eq!(
+        oidc_sign_in(&p, &idp, &mut b, "dave-sub", "dave@example.com", true, |_| {}).status,
+        303
+    );
     assert!(signed_in_as(&p, &mut b).contains("dave@example.com"));
 }
 
@@ -463,7 +703,12 @@ fn hostile_answers_and_callbacks() {
         &jsonwebtoken::EncodingKey::from_secret(key.public_pem().as_bytes()),
     )
     .unwrap();
-    for (raw, says) in [(none, "not signed with RS256"), (hs, "not signed with RS256"), ("x.y.z".to_owned(), "not a JWT"), ("a".repeat(20_000), "not a JWT")] {
+    for (raw, says) in [
+        (none, "not signed with RS256"),
+        (hs, "not signed with RS256"),
+        ("x.y.z".to_owned(), "not a JWT"),
+        ("a".repeat(20_000), "not a JWT"),
+    ] {
         idp.borrow_mut().raw_id_token = Some(raw);
         let r = oidc_sign_in(&p, &idp, &mut b, "h", "h@example.com", true, |_| {});
         expect_page(&r, 403, says);
@@ -472,30 +717,67 @@ fn hostile_answers_and_callbacks() {
     // A JWKS that is not JSON, or holds no usable key.
     for (jwks, status, says) in [
         (Response::new(200, "text/plain", "nope"), 503, "not a JSON object"),
-        (json_resp(200, &json!({"keys": "x"})), 403, "key set is unreadable"),
-        (json_resp(200, &json!({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB", "kid": key.kid}]})), 403, "signature does not verify"),
+        (
+            json_resp(200, &json!({"keys": "x"})),
+            403,
+            "key set is unreadable",
+        ),
+        (
+            json_resp(
+                200,
+                &json!({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB", "kid": key.kid}]}),
+            ),
+            403,
+            "signature does not verify",
+        ),
         (json_resp(404, &json!({})), 503, "HTTP 404"),
     ] {
         idp.borrow_mut().jwks_answer = Some(jwks);
-        expect_page(&oidc_sign_in(&p, &idp, &mut b, "h", "h@example.com", true, |_| {}), status, says);
+        expect_page(
+            &oidc_sign_in(&p, &idp, &mut b, "h", "h@example.com", true, |_| {}),
+            status,
+            says,
+        );
     }
     idp.borrow_mut().jwks_answer = None;
     // Callback parameters: not UTF-8, an oversized state, a long error description (cut).
     let (state, _) = start(&p, &idp, &mut b, "idp");
-    let r = b.get(&p, &format!("/login/upstream/idp/callback?state={state}&code=%FF%FE"));
+    let r = b.get(
+        &p,
+        &format!("/login/upstream/idp/callback?state={state}&code=%FF%FE"),
+    );
     assert!(r.status == 400 || r.status == 403, "{}", text(&r));
     assert!(r.get_header("content-type").unwrap().starts_with("text/html"));
     let big = "s".repeat(5000);
-    expect_page(&b.get(&p, &format!("/login/upstream/idp/callback?state={big}&code=x")), 400, "no state");
+    expect_page(
+        &b.get(&p, &format!("/login/upstream/idp/callback?state={big}&code=x")),
+        400,
+        "no state",
+    );
     let (state, _) = start(&p, &idp, &mut b, "idp");
     let long = "d".repeat(5000);
-    let r = b.get(&p, &format!("/login/upstream/idp/callback?state={state}&error=x&error_description={long}"));
+    let r = b.get(
+        &p,
+        &format!("/login/upstream/idp/callback?state={state}&error=x&error_description={long}"),
+    );
     let t = expect_page(&r, 403, "did not work");
     assert!(!t.contains(&"d".repeat(201)));
     // The link form without its ticket, or posted as JSON.
     let csrf = csrf_of(&b.get(&p, "/login"));
-    expect_page(&b.post(&p, "/login/upstream/idp/link", &form(&[("csrf", &csrf)])), 400, "expired or was already used");
-    let r = send(&p, req("POST", "/login/upstream/idp/link", &[("content-type", "application/json")], "{}"));
+    expect_page(
+        &b.post(&p, "/login/upstream/idp/link", &form(&[("csrf", &csrf)])),
+        400,
+        "expired or was already used",
+    );
+    let r = send(
+        &p,
+        req(
+            "POST",
+            "/login/upstream/idp/link",
+            &[("content-type", "application/json")],
+            "{}",
+        ),
+    );
     assert_eq!(r.status, 415);
     // A discovery document naming another issuer, or pointing at plain http: refused.
     idp.borrow_mut().discovery_extra = json!({"issuer": "https://evil.example"});
