@@ -28,4 +28,5 @@ port="${PORT:-8787}"
     i=$((i + 1))
   done
 ) &
-exec npx --no-install wrangler dev --ip 127.0.0.1 --port "$port" --persist-to .wrangler/state "$@"
+# wrangler.toml says ENVIRONMENT = "production" (what a deploy runs); this is development.
+exec npx --no-install wrangler dev --ip 127.0.0.1 --port "$port" --persist-to .wrangler/state --var ENVIRONMENT:development "$@"

@@ -36,6 +36,14 @@ $2"; shift 2 ;;
   esac
 done
 say() { printf '[serve] %s\n' "$*" >&2; }
+# wrangler.toml says ENVIRONMENT = "production" (so a deploy is production); a served copy is
+# development unless the caller says otherwise (tests of the production refusal do).
+case "$set_vars" in
+  *"
+ENVIRONMENT:"*) ;;
+  *) set_vars="$set_vars
+ENVIRONMENT:development" ;;
+esac
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -86,7 +94,13 @@ for v in $set_vars; do
   case "$v" in ORG_DOMAIN:*) probe_host="${v#ORG_DOMAIN:}:$port" ;; esac
 done
 start=$(date +%s)
-until curl -fsS -o /dev/null -m 10 ${probe_host:+-H "Host: $probe_host"} "$url/.well-known/jwks.json" 2>/dev/null; do
+# Ready when the worker answers: 200, or (a production configuration that lacks what it needs,
+# which the tests of that refusal start on purpose) its 503 saying so.
+ready() {
+  code=$(curl -sS -o "$dir/probe" -w '%{http_code}' -m 10 ${probe_host:+-H "Host: $probe_host"} "$url/.well-known/jwks.json" 2>/dev/null) || return 1
+  [ "$code" = 200 ] || { [ "$code" = 503 ] && grep -q "not configured to serve" "$dir/probe"; }
+}
+until ready; do
   if ! kill -0 "$wpid" 2>/dev/null; then
     wait "$wpid" || true
     say "wrangler dev exited before it was ready"

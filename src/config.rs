@@ -6,11 +6,22 @@ pub const DEFAULT_SCOPES: &str = "public email subscriptions:read subscriptions:
 pub struct Config {
     /// `ISSUER`; when unset the server is in development mode and the issuer is the request origin.
     pub issuer: Option<String>,
+    /// `ENVIRONMENT`: `production` (wrangler.toml's default, so a deploy is production) or
+    /// `development` (what scripts/serve.sh and scripts/dev.sh set). Unset: development, as
+    /// before the setting existed. Any other value is taken for production and reported.
+    /// Production refuses to serve until [`Config::production_problems`] is empty.
+    pub production: bool,
+    /// An `ENVIRONMENT` value that is neither (reported by `production_problems`).
+    pub environment_invalid: bool,
     /// `SCOPES`: the catalogue every app's scopes come from.
     pub scopes: Vec<String>,
     /// `SELF_SERVICE_SCOPES` (default `public`): the only scopes a self-service app (RFC 7591,
     /// the registration page, `/apps`) may hold until an operator approves it.
     pub self_service_scopes: Vec<String>,
+    /// `SCOPE_DESCRIPTIONS`: a JSON object of scope → what it lets an app do, in words, shown
+    /// on the consent page (for custom scopes, or to reword a built-in one). Entries that are
+    /// not a scope token with a description of 1 to 200 printable characters are left out.
+    pub scope_descriptions: Vec<(String, String)>,
     /// `AUTH_FAILURE_LIMIT` (default 10): failed client authentications per minute from one
     /// address for one client, counted apart from the client's successful calls.
     pub auth_failure_limit: u32,
@@ -90,6 +101,49 @@ pub struct Config {
     /// `upstream_problems` (logged, and shown by their start route as a 503 page).
     pub upstreams: Vec<UpstreamProvider>,
     pub upstream_problems: Vec<String>,
+    /// How email goes out (`MAIL_*`, see [`MailConfig`]).
+    pub mail: MailConfig,
+}
+
+/// Email (verification, password reset, email change). `MAIL_FROM` is the sender; the
+/// transport is an HTTP email API when `MAIL_API_URL` and the `MAIL_API_TOKEN` secret are both
+/// set, else Cloudflare's `send_email` binding named by `MAIL_BINDING`, else none: in
+/// development the messages go to the outbox (`/dev/outbox`), in production sending fails and
+/// the pages say so.
+#[derive(Debug, Clone, Default)]
+pub struct MailConfig {
+    /// `MAIL_FROM` (default `no-reply@<the issuer's host>` is the caller's; see
+    /// [`MailConfig::from_address`]).
+    pub from: Option<String>,
+    pub transport: Option<MailTransport>,
+    /// `MAIL_TOKEN_TTL` seconds (default 1800, 5 min to 24 h): how long a link sent by email
+    /// (verification, reset, email change) works.
+    pub token_ttl: u64,
+    /// `MAIL_LIMIT_ADDRESS` (default 10) / `MAIL_LIMIT_RECIPIENT` (default 3): emails asked for
+    /// per minute from one client address, and sent per minute to one email address.
+    pub limit_address: u32,
+    pub limit_recipient: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// A `send_email` binding of this name (`[[send_email]]` in wrangler.toml).
+    Binding(String),
+    /// A JSON POST (`{"from","to","subject","text"}`) with `Authorization: Bearer <token>` and an
+    /// `Idempotency-Key` (Resend and Postmark-style APIs).
+    Api { url: String, token: Secret },
+}
+
+impl MailConfig {
+    /// The sender: `MAIL_FROM`, or `no-reply@<host of issuer>`.
+    pub fn from_address(&self, issuer: &str) -> String {
+        if let Some(f) = &self.from {
+            return f.clone();
+        }
+        let host = crate::rules::tenant::host_of(issuer);
+        let host = host.split(':').next().unwrap_or("localhost");
+        format!("no-reply@{}", if host.is_empty() { "localhost" } else { host })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -155,6 +209,21 @@ impl AccessTokenAlg {
     }
 }
 
+/// `SCOPE_DESCRIPTIONS` (see [`Config::scope_descriptions`]): what does not parse is left out.
+pub fn parse_scope_descriptions(json: &str) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(json) else {
+        return Vec::new();
+    };
+    m.into_iter()
+        .filter_map(|(k, v)| {
+            let d = v.as_str()?.trim().to_owned();
+            let scope_ok = crate::rules::scope::parse(&k).is_ok_and(|s| s.len() == 1);
+            let text_ok = (1..=200).contains(&d.chars().count()) && !d.chars().any(char::is_control);
+            (scope_ok && text_ok).then_some((k, d))
+        })
+        .collect()
+}
+
 /// A secret string whose `Debug` never shows it.
 #[derive(Clone)]
 pub struct Secret(pub String);
@@ -186,8 +255,11 @@ impl Config {
         };
         Config {
             issuer: get("ISSUER").map(|s| s.trim_end_matches('/').to_owned()),
+            production: !matches!(get("ENVIRONMENT").as_deref(), None | Some("development")),
+            environment_invalid: !matches!(get("ENVIRONMENT").as_deref(), None | Some("development") | Some("production")),
             scopes: list("SCOPES", DEFAULT_SCOPES),
             self_service_scopes: list("SELF_SERVICE_SCOPES", "public"),
+            scope_descriptions: get("SCOPE_DESCRIPTIONS").map(|j| parse_scope_descriptions(&j)).unwrap_or_default(),
             auth_failure_limit: num("AUTH_FAILURE_LIMIT", 10).clamp(1, 1_000_000) as u32,
             audience: get("ACCESS_TOKEN_AUDIENCE"),
             resources: list("RESOURCES", ""),
@@ -240,6 +312,17 @@ impl Config {
             pairwise_context: String::new(),
             upstreams: upstreams.0,
             upstream_problems: upstreams.1,
+            mail: MailConfig {
+                from: get("MAIL_FROM"),
+                transport: match (get("MAIL_API_URL"), get("MAIL_API_TOKEN"), get("MAIL_BINDING")) {
+                    (Some(url), Some(token), _) => Some(MailTransport::Api { url, token: Secret(token) }),
+                    (_, _, Some(b)) => Some(MailTransport::Binding(b)),
+                    _ => None,
+                },
+                token_ttl: num("MAIL_TOKEN_TTL", 1800).clamp(300, 86_400),
+                limit_address: num("MAIL_LIMIT_ADDRESS", 10).clamp(1, 1_000_000) as u32,
+                limit_recipient: num("MAIL_LIMIT_RECIPIENT", 3).clamp(1, 1_000_000) as u32,
+            },
         }
     }
 
@@ -270,7 +353,37 @@ impl Config {
     }
 
     pub fn dev(&self) -> bool {
-        self.issuer.is_none()
+        self.issuer.is_none() && !self.production
+    }
+
+    /// Why a production deployment must not serve yet (empty: it may): `ISSUER`, signing keys
+    /// (`signing_keys`: whether `SIGNING_KEYS` is set; the development key is refused) and an
+    /// admin credential (`ADMIN_TOKEN`) are required, and `ENVIRONMENT` must be a known value.
+    /// In development: nothing, unless `host` (the request's) is a deployed `*.workers.dev`
+    /// host, which must never run in development mode (issuer from the Host header, a
+    /// development key, development routes).
+    pub fn production_problems(&self, signing_keys: bool, host: &str) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.production {
+            let host = host.split(':').next().unwrap_or(host).trim_end_matches('.').to_ascii_lowercase();
+            if host.ends_with(".workers.dev") {
+                out.push("ENVIRONMENT is development on a deployed workers.dev host: set ENVIRONMENT = \"production\"");
+            }
+            return out;
+        }
+        if self.environment_invalid {
+            out.push("ENVIRONMENT must be production or development");
+        }
+        if self.issuer.is_none() {
+            out.push("ISSUER is not set (the issuer URL, e.g. https://auth.example.com)");
+        }
+        if !signing_keys {
+            out.push("SIGNING_KEYS is not set (the development key is never used in production)");
+        }
+        if self.admin_token.is_none() {
+            out.push("ADMIN_TOKEN is not set (the operators' credential)");
+        }
+        out
     }
 
     /// The issuer identifier for a request that arrived at `origin`.
@@ -319,6 +432,32 @@ impl Default for Config {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn production_needs_issuer_keys_and_admin_and_development_never_runs_on_workers_dev() {
+        let cfg = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            Config::from_vars(move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+        };
+        // Unset and development: no problem on a local host; never on workers.dev.
+        for c in [cfg(&[]), cfg(&[("ENVIRONMENT", "development")])] {
+            assert!(!c.production && c.production_problems(false, "127.0.0.1:8787").is_empty());
+            assert_eq!(c.production_problems(false, "portcullis.acme.WORKERS.dev.").len(), 1);
+        }
+        let bare = cfg(&[("ENVIRONMENT", "production")]);
+        assert!(bare.production && !bare.dev());
+        let p = bare.production_problems(false, "auth.example.com");
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p.iter().any(|m| m.starts_with("ISSUER")) && p.iter().any(|m| m.starts_with("SIGNING_KEYS")) && p.iter().any(|m| m.starts_with("ADMIN_TOKEN")));
+        let full = cfg(&[("ENVIRONMENT", "production"), ("ISSUER", "https://auth.example.com"), ("ADMIN_TOKEN", "t")]);
+        assert!(full.production_problems(true, "auth.example.com").is_empty());
+        assert_eq!(full.production_problems(false, "auth.example.com").len(), 1);
+        // Another value is production, and reported.
+        let odd = cfg(&[("ENVIRONMENT", "Production "), ("ISSUER", "https://a.example"), ("ADMIN_TOKEN", "t")]);
+        assert!(odd.production);
+        assert_eq!(odd.production_problems(true, "a.example"), ["ENVIRONMENT must be production or development"]);
+    }
+
     use super::*;
 
     #[test]

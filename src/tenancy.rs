@@ -184,8 +184,9 @@ pub struct Erased {
 /// every app, then one sweep of the directory finds any it did not count); each person's account
 /// and profile (found in the tenant's quota object, which counts every person); then the quota
 /// and development key objects. At most [`ERASE_BUDGET`] object calls per pass; call again
-/// until `done`. Sessions and attempt counters are left to expire (at most `SESSION_TTL`): they
-/// name only people whose profile is gone, on a host that answers 404.
+/// until `done`. Sessions and attempt counters are left to expire (at most `SESSION_TTL`), and so
+/// are emailed links (`ticket:`, at most `MAIL_TOKEN_TTL`) and mail counters: they name only
+/// people whose profile is gone, on a host that answers 404. The development outbox is wiped.
 pub async fn erase<P: Platform + AppStore>(deployment: &P, label: &str) -> Result<Erased> {
     let p = Scoped::erasing(deployment, label.to_owned());
     let mut calls: u32 = 0;
@@ -238,6 +239,10 @@ pub async fn erase<P: Platform + AppStore>(deployment: &P, label: &str) -> Resul
                 break;
             }
             wipe(&p, &user::object(&user_id), &mut calls, &mut objects).await?;
+            // Their passkeys (public keys and counters: no secret, but theirs).
+            wipe(&p, &crate::objects::passkey::object(&user_id), &mut calls, &mut objects).await?;
+            // The second factor's secret goes with the person (it is not a hash).
+            wipe(&p, &crate::objects::totp::object(&user_id), &mut calls, &mut objects).await?;
             if !email.is_empty() {
                 wipe(&p, &account::object(&email), &mut calls, &mut objects).await?;
             }
@@ -252,6 +257,7 @@ pub async fn erase<P: Platform + AppStore>(deployment: &P, label: &str) -> Resul
     wipe(&p, &quota::object(), &mut calls, &mut objects).await?;
     wipe(&p, &issuer::rsa(), &mut calls, &mut objects).await?;
     wipe(&p, &issuer::ed25519(), &mut calls, &mut objects).await?;
+    wipe(&p, &crate::objects::outbox::object(), &mut calls, &mut objects).await?;
     deployment.call(&org::object(label), org::MarkErased {}).await?;
     Ok(Erased { objects, done: true })
 }

@@ -712,3 +712,36 @@ fn a_panic_answers_json_500_and_the_server_recovers() {
     });
     assert!(logged, "the panic is logged");
 }
+
+/// Issue 19 ("logs that explain failures"): every response carries a request id, and the
+/// request's log line names it beside the error code and the authenticated client.
+#[test]
+fn every_response_has_a_request_id_its_log_line_names_with_error_and_client() {
+    let s = s();
+    let app = s.trusted_app(&["public"]);
+    let r = s.cc_basic(&app.id, "w".repeat(32).as_str(), None);
+    r.expect(401);
+    let id = r.header("x-request-id").expect("x-request-id").to_owned();
+    assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    let ok = s.cc_basic(&app.id, app.secret(), None);
+    ok.expect(200);
+    let ok_id = ok.header("x-request-id").expect("x-request-id").to_owned();
+    assert_ne!(id, ok_id, "each request has its own id");
+    let find = |id: &str| -> serde_json::Value {
+        for _ in 0..50 {
+            if let Some(l) = s.log().lines().find(|l| l.contains(&format!("\"request_id\":\"{id}\""))) {
+                return serde_json::from_str(l).expect("a JSON log line");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("no log line names request {id}");
+    };
+    let failed = find(&id);
+    assert_eq!(failed["error"], "invalid_client", "{failed}");
+    assert_eq!(failed["status"], 401);
+    assert_eq!(failed["path"], "/oauth/token");
+    assert!(failed["ms"].is_u64());
+    let served = find(&ok_id);
+    assert_eq!(served["client_id"], app.id.as_str(), "{served}");
+    assert!(served.get("error").is_none(), "{served}");
+}

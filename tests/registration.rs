@@ -173,7 +173,8 @@ fn interactive_register_redirects_with_every_parameter_and_the_credentials() {
     let fields = registration_fields(&uri);
     let start = format!("/oauth/register?{}", form(&as_pairs(&fields)));
 
-    // Not signed in: the details (escaped) and a log-in link, no form.
+    // Not signed in: the details (escaped), the credentials fields in the form (issue 18), and
+    // links to sign up or log in another way.
     let anon = Browser::new(s);
     let page = anon.get(&start);
     page.expect(200);
@@ -182,7 +183,7 @@ fn interactive_register_redirects_with_every_parameter_and_the_credentials() {
     assert!(html.contains("My &lt;b&gt;App&lt;/b&gt; &amp; co"), "{html}");
     assert!(!html.contains("<b>App"), "{html}");
     assert!(html.contains("href=\"/login?return_to="), "{html}");
-    assert!(!html.contains("/oauth/register/confirm"));
+    assert!(html.contains("/oauth/register/confirm") && html.contains(r#"name="login_password""#));
 
     // Signed in (via that log-in link): the confirmation page.
     let (b, person) = Browser::signed_up(s, "register");
@@ -283,6 +284,52 @@ fn interactive_deny_redirects_with_access_denied_and_creates_nothing() {
     let id = query_param(r.header("location").unwrap(), "client_id").unwrap();
     let owner_id = s.get_app(&id)["owner"].as_str().unwrap().to_owned();
     assert_eq!(apps_of(s, &owner_id), vec![id]);
+}
+
+/// Issue 18: the registration page as VoipNow describes it. Signed out, it holds the
+/// credentials fields beside Register, Deny and Grant access; Deny needs no log-in; Register
+/// logs in with the page's fields (a wrong password shows the page again and registers
+/// nothing) and leaves the browser signed in.
+#[test]
+fn interactive_registration_signed_out_deny_and_register_with_the_pages_credentials() {
+    let s = s();
+    let (_, person) = Browser::signed_up(s, "inline");
+    let b = Browser::new(s);
+    let (uri, page) = registration_page(&b);
+    page.expect(200);
+    let t = page.text();
+    for part in ["name=\"login_email\"", "name=\"login_password\"", "name=\"grant_access\"", "value=\"register\"", "value=\"deny\"", "/signup?return_to="] {
+        assert!(t.contains(part), "{part} missing: {t}");
+    }
+    let r = b.submit(&page, "/oauth/register/confirm", &[("decision", "deny")]);
+    r.expect(303);
+    let loc = r.header("location").unwrap().to_owned();
+    assert!(loc.starts_with(&format!("{uri}?")), "{loc}");
+    assert_eq!(query_param(&loc, "error").as_deref(), Some("access_denied"));
+    assert!(b.cookie(SESSION_COOKIE).is_none());
+    let wrong = b.submit(
+        &page,
+        "/oauth/register/confirm",
+        &[("decision", "register"), ("login_email", &person.email), ("login_password", "not-the-password-1")],
+    );
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.text().contains("The email or password is wrong."));
+    assert!(wrong.header("location").is_none());
+    let r = b.submit(
+        &wrong,
+        "/oauth/register/confirm",
+        &[("decision", "register"), ("login_email", &person.email), ("login_password", &person.password), ("grant_access", "yes")],
+    );
+    r.expect(303);
+    let loc = r.header("location").unwrap().to_owned();
+    let id = query_param(&loc, "client_id").expect("credentials");
+    assert!(query_param(&loc, "client_secret").is_some() && query_param(&loc, "code").is_some(), "{loc}");
+    assert!(!loc.contains("login_"), "the log-in fields are not echoed: {loc}");
+    assert!(b.cookie(SESSION_COOKIE).is_some(), "registering logged the browser in");
+    let owner_id = s.get_app(&id)["owner"].as_str().unwrap().to_owned();
+    assert_eq!(apps_of(s, &owner_id), vec![id]);
+    let (_, again) = registration_page(&b);
+    assert!(again.text().contains(&person.email) && !again.text().contains("login_password"));
 }
 
 #[test]

@@ -154,8 +154,7 @@ impl Fixture {
         ))
         .expect("sign-up")
         .expect("a new account");
-        let req = portcullis::http::Request::default();
-        let token = block_on(portcullis::accounts::start_session(&fx.p, &req, &profile, &["pwd"])).expect("session");
+        let token = block_on(portcullis::accounts::start_session(&fx.p, &portcullis::http::Request::default(), &profile, &["pwd"])).expect("session");
         fx.session = Some(token);
         fx.shards = fx.p.shards.borrow().clone();
         fx.kv = fx.p.kv.borrow().clone();

@@ -357,7 +357,43 @@ fn main() {
         data.extend_from_slice(text.as_bytes());
         write(&dir, "oidc_request", name, data);
     }
+    webauthn_seeds(&dir);
     eprintln!("seeds written under {}", dir.display());
+}
+
+/// Seeds of `webauthn`: a mode byte (see the target), then a COSE key, authenticator data,
+/// client data or an attestation object that passes.
+fn webauthn_seeds(dir: &Path) {
+    use portcullis::rules::webauthn::auth_data::{encode, FLAG_AT, FLAG_BE, FLAG_ED, FLAG_UP, FLAG_UV};
+    use portcullis::rules::webauthn::cbor::{write, Value};
+    use portcullis::rules::webauthn::cose::{encode as cose, CoseKey};
+    use sha2::{Digest, Sha256};
+    let rp: [u8; 32] = Sha256::digest(b"as.example").into();
+    let keys = [
+        CoseKey::Es256 { x: [1; 32], y: [2; 32] },
+        CoseKey::Ed25519 { x: [3; 32] },
+        CoseKey::Rs256 { n: vec![0xc5; 256], e: vec![1, 0, 1] },
+    ];
+    let seed = |mode: u8, bytes: &[u8]| [&[mode][..], bytes].concat();
+    for (i, k) in keys.iter().enumerate() {
+        write(dir, "webauthn", &format!("cose{i}"), seed(1, &cose(k)));
+        let auth = encode(&rp, FLAG_UP | FLAG_UV | FLAG_AT | FLAG_BE, 0, Some((&[0; 16], &[7; 16], &cose(k))));
+        write(dir, "webauthn", &format!("auth_data{i}"), seed(2, &auth));
+        let obj = write::encode(&Value::Map(vec![
+            (Value::Text("fmt"), Value::Text("none")),
+            (Value::Text("attStmt"), Value::Map(vec![])),
+            (Value::Text("authData"), Value::Bytes(&auth)),
+        ]));
+        write(dir, "webauthn", &format!("attestation{i}"), seed(4, &obj));
+        write(dir, "webauthn", &format!("cbor{i}"), seed(0, &obj));
+    }
+    let mut ext = encode(&rp, FLAG_UP | FLAG_ED, 1, None);
+    ext.extend_from_slice(&[0xa1, 0x63, b'u', b'v', b'm', 0x80]);
+    write(dir, "webauthn", "auth_data_ext", seed(2, &ext));
+    write(dir, "webauthn", "assertion", seed(5, &encode(&rp, FLAG_UP | FLAG_UV, 8, None)));
+    write(dir, "webauthn", "assertion_counter", seed(5, &encode(&rp, FLAG_UP | FLAG_UV, 7, None)));
+    let cd = r#"{"type":"webauthn.get","challenge":"AAAAAAAAAAAAAAAAAAAAAA","origin":"https://as.example","crossOrigin":false}"#;
+    write(dir, "webauthn", "client_data", seed(3, cd.as_bytes()));
 }
 
 /// Seeds of `oidc_request`: (name, selector, text). Selector 5 with a first byte of 0 and

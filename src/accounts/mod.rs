@@ -1,8 +1,12 @@
 //! People: sign-up, log-in (with failed-attempt limits), sessions and profiles.
 
 pub mod cookies;
+pub mod passkeys;
+pub mod mail;
+pub mod recovery;
 pub mod password;
 pub mod upstream;
+pub mod two_factor;
 
 use crate::http::Request;
 use crate::error::{Error, ErrorCode, Result};
@@ -41,21 +45,6 @@ pub async fn count_registration(p: &impl Platform, req: &Request) -> Result<()> 
     Ok(())
 }
 
-pub fn check_password_rules(password: &str) -> Result<()> {
-    let n = password.chars().count();
-    if n < 8 {
-        return Err(Error::invalid_request(
-            "the password must be at least 8 characters",
-        ));
-    }
-    if n > 256 {
-        return Err(Error::invalid_request(
-            "the password must be at most 256 characters",
-        ));
-    }
-    Ok(())
-}
-
 /// Creates an account; the email's object makes the email unique even under racing sign-ups.
 /// `Ok(None)`: the email already has an account. Callers answer that exactly as they answer a
 /// new account (sign-up must not tell anyone which emails have accounts), and the cost is the
@@ -65,7 +54,7 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
     let email = normalise_email(email);
     crate::rules::fields::email("email", &email, true)?;
     crate::rules::fields::name("name", name.trim(), 100)?;
-    check_password_rules(password)?;
+    crate::rules::password_policy::check(password, &email)?;
     let user_id = random_token(p, 16)?;
     // The tenant's people quota (`MAX_PEOPLE` or the organisation's; counted with no limit too)
     // is counted first, in one atomic step, keyed by the new user id with the email noted (the
@@ -90,6 +79,7 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
                 name: name.trim().to_owned(),
                 password_hash,
                 created_at: p.now(),
+                email_verified: false,
             };
             p.call(&account::object(&email), account::Create { record }).await
         }
@@ -112,6 +102,7 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
         email,
         name: name.trim().to_owned(),
         created_at: p.now(),
+        email_verified: false,
     };
     p.call(
         &user::object(&user_id),
@@ -166,6 +157,7 @@ pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &st
                 email: a.email,
                 name: a.name,
                 created_at: a.created_at,
+                email_verified: a.email_verified,
             })
         }
         _ => Err(Error::new(

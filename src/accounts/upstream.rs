@@ -620,9 +620,9 @@ async fn resolve(
         .map(|n| n.chars().take(100).collect::<String>())
         .filter(|n| crate::rules::fields::name("name", n, 100).is_ok())
         .unwrap_or_else(|| email.split('@').next().unwrap_or("").chars().take(100).collect());
-    let existing = p.call(&account::object(&email), identity::PeekAccount {}).await?;
+    let existing = p.call(&account::object(&email), account::Peek {}).await?;
     let account = match existing {
-        None => match create_account(p, &email, &name).await? {
+        None => match create_account(p, &email, &name, who.email_verified).await? {
             Some(profile) => {
                 let record = LinkRecord {
                     user_id: profile.id.clone(),
@@ -646,7 +646,7 @@ async fn resolve(
             }
             // Made by someone else meanwhile: an existing account, as below.
             None => p
-                .call(&account::object(&email), identity::PeekAccount {})
+                .call(&account::object(&email), account::Peek {})
                 .await?
                 .ok_or_else(|| Error::server("an account vanished while it was made"))?,
         },
@@ -708,7 +708,13 @@ async fn resolve(
 
 /// An account without a password for `email` (`None` when the email has one already), under
 /// the tenant's people quota, as `accounts::sign_up` counts it.
-async fn create_account(p: &impl Platform, email: &str, name: &str) -> Result<Option<Profile>> {
+/// `email_verified` as the upstream said.
+async fn create_account(
+    p: &impl Platform,
+    email: &str,
+    name: &str,
+    email_verified: bool,
+) -> Result<Option<Profile>> {
     let user_id = random_token(p, 16)?;
     let cmd = quota::Reserve {
         resource: quota::Resource::People,
@@ -731,6 +737,7 @@ async fn create_account(p: &impl Platform, email: &str, name: &str) -> Result<Op
         // No password: `password::verify` refuses every password against an empty hash.
         password_hash: String::new(),
         created_at: p.now(),
+        email_verified,
     };
     debug_assert!(!password::verify("", &record.password_hash));
     match p.call(&account::object(email), account::Create { record }).await {
@@ -753,6 +760,7 @@ async fn create_account(p: &impl Platform, email: &str, name: &str) -> Result<Op
         email: email.to_owned(),
         name: name.to_owned(),
         created_at: p.now(),
+        email_verified,
     };
     p.call(
         &user::object(&user_id),

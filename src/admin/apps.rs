@@ -163,8 +163,15 @@ fn key_from(
     }
 }
 
-fn view(app: &App) -> serde_json::Value {
-    serde_json::to_value(app).unwrap_or_default()
+/// The app as the admin API shows it, with `retired_scopes`: those of its scopes the
+/// catalogue no longer has (never granted; drop them with a PATCH of `scopes`).
+fn view(p: &impl Platform, app: &App) -> serde_json::Value {
+    let mut v = serde_json::to_value(app).unwrap_or_default();
+    let retired = crate::rules::scope::retired(&app.scopes, &p.config().scopes);
+    if !retired.is_empty() {
+        crate::util::set(&mut v, "retired_scopes", retired);
+    }
+    v
 }
 
 pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
@@ -186,7 +193,7 @@ pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
         private_key = pem;
     }
     let created = apps::create(p, app, ACTOR, false).await?;
-    let mut body = view(&created.app);
+    let mut body = view(p, &created.app);
     if let Some(s) = created.secret {
         crate::util::set(&mut body, "client_secret", s);
     }
@@ -199,9 +206,12 @@ pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
 
 pub async fn get(p: &impl Platform, id: &str) -> Result<Response> {
     let app = apps::authoritative(p, id).await?;
-    Ok(Response::json(200, &view(&app)).no_store())
+    Ok(Response::json(200, &view(p, &app)).no_store())
 }
 
+/// `GET /admin/apps`: one page of apps, filtered by `owner`, `name`, `status` and `grant_type`
+/// (`apps::Filter`); a filtered page may hold fewer than `limit` apps and still have a
+/// `next_cursor` (the listing stops after scanning `apps::SCAN_MAX` apps per request).
 pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = Params::from_query(req)?;
     let limit = super::page_limit(&q)?;
@@ -209,9 +219,21 @@ pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
     if cursor.is_some_and(|c| c.len() > 512) {
         return Err(Error::invalid_request("cursor is too long"));
     }
-    let (apps, next) = apps::list(p, q.get("owner"), cursor, limit).await?;
-    let apps: Vec<_> = apps.iter().map(view).collect();
+    for key in ["owner", "name", "status", "grant_type"] {
+        if q.sent_empty(key) {
+            return Err(Error::invalid_request(format!("{key} must not be empty")));
+        }
+    }
+    let filter = apps::Filter::parse(q.get("name"), q.get("status"), q.get("grant_type"))?;
+    let (apps, next) = apps::list(p, q.get("owner"), &filter, cursor, limit).await?;
+    let apps: Vec<_> = apps.iter().map(|a| view(p, a)).collect();
     Ok(Response::json(200, &serde_json::json!({"apps": apps, "next_cursor": next})).no_store())
+}
+
+/// `GET /admin/apps/{id}/keys`: the app's public keys (JWKs, by `kid`), from its object.
+pub async fn keys(p: &impl Platform, id: &str) -> Result<Response> {
+    let app = apps::authoritative(p, id).await?;
+    Ok(Response::json(200, &serde_json::json!({"client_id": app.client_id, "keys": app.keys})).no_store())
 }
 
 pub async fn update(p: &impl Platform, id: &str, req: &Request) -> Result<Response> {
@@ -222,14 +244,15 @@ pub async fn update(p: &impl Platform, id: &str, req: &Request) -> Result<Respon
         ));
     }
     let mut app = apps::authoritative(p, id).await?;
+    let held = app.scopes.clone();
     apply(&mut app, input);
     if app.status == Status::Deleted {
         return Err(Error::invalid_request(
             "status must be active or disabled (DELETE removes an app)",
         ));
     }
-    let app = apps::update(p, app, ACTOR).await?;
-    Ok(Response::json(200, &view(&app)).no_store())
+    let app = apps::update(p, app, &held, ACTOR).await?;
+    Ok(Response::json(200, &view(p, &app)).no_store())
 }
 
 pub async fn delete(p: &impl Platform, id: &str) -> Result<Response> {

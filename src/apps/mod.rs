@@ -44,7 +44,14 @@ fn short(s: &str) -> String {
 }
 
 /// Every rule an app's metadata must satisfy.
+/// Checks a new app's fields; see [`check_keeping`].
 pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
+    check_keeping(p, app, &[])
+}
+
+/// Checks an app's fields; `held`: the scopes it had before this edit, which may stay although
+/// the catalogue (or the self-service list) dropped them (`scope::check_catalogue_keeping`).
+pub fn check_keeping(p: &impl Platform, app: &mut App, held: &[String]) -> Result<()> {
     if app.status == Status::Deleted {
         return Err(Error::invalid_request(
             "status must be active or disabled (DELETE removes an app)",
@@ -107,7 +114,7 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
             ));
         }
         let allowed = &p.config().self_service_scopes;
-        if let Some(bad) = app.scopes.iter().find(|s| !allowed.contains(s)) {
+        if let Some(bad) = app.scopes.iter().find(|s| !allowed.contains(s) && !held.contains(s)) {
             return Err(Error::invalid_scope(format!(
                 "scope '{}' needs an operator's approval (self-service apps may have: {})",
                 short(bad),
@@ -115,7 +122,7 @@ pub fn check(p: &impl Platform, app: &mut App) -> Result<()> {
             )));
         }
     }
-    scope::check_catalogue(&app.scopes, &p.config().scopes)?;
+    scope::check_catalogue_keeping(&app.scopes, &p.config().scopes, held)?;
     if let Some(d) = &app.default_scopes {
         if let Some(bad) = d.iter().find(|s| !app.scopes.contains(s)) {
             return Err(Error::invalid_request(format!(
@@ -228,8 +235,9 @@ pub async fn authoritative(p: &impl Platform, id: &str) -> Result<App> {
 }
 
 /// Stores checked metadata (keys, secret and epoch are not touched here).
-pub async fn update(p: &impl Platform, mut app: App, actor: &str) -> Result<App> {
-    check(p, &mut app)?;
+/// Stores an edited app; `held`: its scopes before the edit (see [`check_keeping`]).
+pub async fn update(p: &impl Platform, mut app: App, held: &[String], actor: &str) -> Result<App> {
+    check_keeping(p, &mut app, held)?;
     let id = app.client_id.clone();
     let app = p.call(&object::object(&id), object::Update { app }).await?.app;
     p.put_app_meta(&app).await?;
@@ -299,29 +307,85 @@ pub async fn remove_key(p: &impl Platform, id: &str, kid: &str, actor: &str) -> 
 }
 
 /// One page of apps: an owner's (from the owner's object, exact) or everyone's (KV listing).
+/// What a listing keeps: apps whose name holds `name` (case-insensitively), of `status`, that
+/// may use `grant_type`. Empty: every app.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Filter {
+    name: Option<String>,
+    status: Option<Status>,
+    grant_type: Option<crate::model::GrantType>,
+}
+
+impl Filter {
+    pub fn parse(name: Option<&str>, status: Option<&str>, grant_type: Option<&str>) -> Result<Filter> {
+        if name.is_some_and(|n| n.chars().count() > 100) {
+            return Err(Error::invalid_request("name must be at most 100 characters"));
+        }
+        let status = match status {
+            None => None,
+            Some("active") => Some(Status::Active),
+            Some("disabled") => Some(Status::Disabled),
+            Some(_) => return Err(Error::invalid_request("status must be active or disabled")),
+        };
+        let grant_type = match grant_type {
+            None => None,
+            Some(g) => Some(crate::model::GrantType::parse(g).ok_or_else(|| Error::invalid_request("grant_type is not a grant type this server knows"))?),
+        };
+        Ok(Filter { name: name.map(str::to_lowercase), status, grant_type })
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    pub fn keeps(&self, app: &App) -> bool {
+        self.name.as_ref().is_none_or(|n| app.name.to_lowercase().contains(n.as_str()))
+            && self.status.is_none_or(|s| app.status == s)
+            && self.grant_type.is_none_or(|g| app.grant_types.iter().any(|t| t == g.as_str()))
+    }
+}
+
+/// Apps a filtered listing looks at per request, at most: a filter that matches rarely
+/// answers a short page with a cursor rather than reading the whole directory at once.
+pub const SCAN_MAX: usize = 1000;
+
+/// One page of apps (of `owner`, or all), kept by `filter`. Pages of ids are read no larger
+/// than what is still wanted, so every id read is either answered or passed over, and the
+/// cursor goes on after the last one read.
 pub async fn list(
     p: &impl Platform,
     owner: Option<&str>,
+    filter: &Filter,
     cursor: Option<&str>,
     limit: usize,
 ) -> Result<(Vec<App>, Option<String>)> {
-    let (ids, next) = match owner {
-        Some(owner) => {
-            validate::owner(owner)?;
-            let cmd = owner::List {
-                after: cursor.map(str::to_owned),
-                limit,
-            };
-            let page = p.call(&owner::object(owner), cmd).await?;
-            (page.ids, page.next)
+    if let Some(owner) = owner {
+        validate::owner(owner)?;
+    }
+    let mut apps = Vec::with_capacity(limit);
+    let mut next = cursor.map(str::to_owned);
+    let mut scanned = 0;
+    loop {
+        let want = limit.saturating_sub(apps.len()).max(1);
+        let (ids, after) = match owner {
+            Some(owner) => {
+                let cmd = owner::List { after: next.clone(), limit: want };
+                let page = p.call(&owner::object(owner), cmd).await?;
+                (page.ids, page.next)
+            }
+            None => p.list_app_ids(next.as_deref(), want).await?,
+        };
+        scanned += ids.len();
+        for id in &ids {
+            if let Some(app) = p.app_meta(id).await? {
+                if filter.keeps(&app) {
+                    apps.push(app);
+                }
+            }
         }
-        None => p.list_app_ids(cursor, limit).await?,
-    };
-    let mut apps = Vec::with_capacity(ids.len());
-    for id in &ids {
-        if let Some(app) = p.app_meta(id).await? {
-            apps.push(app);
+        next = after;
+        if filter.is_empty() || apps.len() >= limit || next.is_none() || scanned >= SCAN_MAX || ids.is_empty() {
+            return Ok((apps, next));
         }
     }
-    Ok((apps, next))
 }

@@ -3,6 +3,7 @@
 //! (`rsa_kernel`).
 
 pub mod app_keys;
+pub mod cose;
 pub mod jwt;
 pub mod keys;
 pub mod rs256;

@@ -1,8 +1,8 @@
 //! The request log line: one JSON object per request, written by hand into one pre-sized string
 //! (no `serde_json::Value` built per request). Byte for byte what
 //! `serde_json::json!({"method", "path", "status", "ms", "client_id"})` printed before, plus
-//! `error` (the protocol error code of an error response) and `tenant` (the organisation) when
-//! there are: the keys in serde_json's (sorted) order and its string escaping, so whatever
+//! `error` (the protocol error code of an error response), `request_id` (also the response's
+//! `x-request-id`, [`request_id`]) and `tenant` (the organisation) when there are: the keys in serde_json's (sorted) order and its string escaping, so whatever
 //! reads the log (tests/common/server.rs `logged_ms`, a log pipeline) reads it as before.
 
 /// Longest path logged, in characters (a path is the client's: bounded, and never the query).
@@ -19,16 +19,28 @@ pub struct Line<'a> {
     pub error: Option<&'a str>,
     /// The organisation the request was for (none: the default tenant).
     pub tenant: Option<&'a str>,
+    /// The request's id ([`request_id`]), also sent back as `x-request-id`.
+    pub request_id: Option<&'a str>,
+}
+
+/// A request's id: Cloudflare's `cf-ray` when it has one of a sane shape (1 to 64 ASCII letters,
+/// digits and dashes: what a log search and a support ticket can quote), else 16 hex digits of
+/// `random`.
+pub fn request_id(cf_ray: Option<&str>, random: [u8; 8]) -> String {
+    match cf_ray {
+        Some(r) if (1..=64).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => r.to_owned(),
+        _ => random.iter().map(|b| format!("{b:02x}")).collect(),
+    }
 }
 
 /// `{"client_id":…,"error":"…","method":"…","ms":…,"path":"…","status":…,"tenant":"…"}`: the
 /// path is cut to [`MAX_PATH_CHARS`] characters; `client_id` is `null` when the request named no
 /// client; `error` and `tenant` only when there are.
 pub fn line(l: &Line<'_>) -> String {
-    let Line { method, path, status, ms, client_id, error, tenant } = *l;
+    let Line { method, path, status, ms, client_id, error, tenant, request_id } = *l;
     let path_end = path.char_indices().nth(MAX_PATH_CHARS).map_or(path.len(), |(i, _)| i);
     let path = path.get(..path_end).unwrap_or(path);
-    let extra = error.map_or(0, |e| e.len() + 11) + tenant.map_or(0, |t| t.len() + 12);
+    let extra = error.map_or(0, |e| e.len() + 11) + tenant.map_or(0, |t| t.len() + 12) + request_id.map_or(0, |r| r.len() + 16);
     let mut s = String::with_capacity(64 + method.len() + path.len() + client_id.map_or(4, str::len) + extra);
     s.push_str("{\"client_id\":");
     match client_id {
@@ -45,6 +57,10 @@ pub fn line(l: &Line<'_>) -> String {
     push_u64(&mut s, ms);
     s.push_str(",\"path\":");
     push_json_string(&mut s, path);
+    if let Some(r) = request_id {
+        s.push_str(",\"request_id\":");
+        push_json_string(&mut s, r);
+    }
     s.push_str(",\"status\":");
     push_u64(&mut s, u64::from(status));
     if let Some(t) = tenant {
@@ -57,7 +73,7 @@ pub fn line(l: &Line<'_>) -> String {
 
 /// The line of a request without an error or organisation (what the line held before).
 pub fn request_line(method: &str, path: &str, status: u16, ms: u64, client_id: Option<&str>) -> String {
-    line(&Line { method, path, status, ms, client_id, error: None, tenant: None })
+    line(&Line { method, path, status, ms, client_id, error: None, tenant: None, request_id: None })
 }
 
 fn push_u64(s: &mut String, n: u64) {
@@ -132,14 +148,25 @@ mod tests {
 
     #[test]
     fn error_and_tenant_are_there_when_there_are_and_in_serde_order() {
-        let l = Line { method: "POST", path: "/oauth/token", status: 401, ms: 3, client_id: Some("c\n"), error: Some("invalid_client"), tenant: Some("acme") };
+        let l = Line { method: "POST", path: "/oauth/token", status: 401, ms: 3, client_id: Some("c\n"), error: Some("invalid_client"), tenant: Some("acme"), request_id: Some("8f1c-AMS") };
         let mut v = serde_json::json!({"method": "POST", "path": "/oauth/token", "status": 401, "ms": 3, "client_id": "c\n"});
         crate::util::set(&mut v, "error", "invalid_client");
         crate::util::set(&mut v, "tenant", "acme");
+        crate::util::set(&mut v, "request_id", "8f1c-AMS");
         assert_eq!(line(&l), v.to_string());
-        let only_tenant = Line { error: None, ..l };
+        let only_tenant = Line { error: None, request_id: None, ..l };
         let parsed: serde_json::Value = serde_json::from_str(&line(&only_tenant)).unwrap();
         assert!(parsed.get("error").is_none() && parsed["tenant"] == "acme");
+    }
+
+    #[test]
+    fn request_ids_are_the_ray_or_random_hex() {
+        let r = [0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 0xff];
+        assert_eq!(request_id(Some("8f1c2d3e4f5a6b7c-AMS"), r), "8f1c2d3e4f5a6b7c-AMS");
+        for bad in [None, Some(""), Some("a b"), Some("x\ny"), Some("é"), Some("\"}")] {
+            assert_eq!(request_id(bad, r), "deadbeef000102ff", "{bad:?}");
+        }
+        assert_eq!(request_id(Some(&"a".repeat(65)), r), "deadbeef000102ff");
     }
 
     #[test]

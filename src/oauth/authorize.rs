@@ -173,7 +173,7 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
         )));
     }
     let allowed = scope::allowed_for(&app, &p.config().scopes);
-    let scopes = scope::resolve(q.get("scope"), &allowed, app.default_scopes()).map_err(&fail)?;
+    let scopes = scope::resolve(q.get("scope"), &allowed, &scope::within(app.default_scopes(), &allowed)).map_err(&fail)?;
     let method = pkce::check_challenge(
         q.get("code_challenge"),
         q.get("code_challenge_method"),

@@ -170,7 +170,7 @@ fn apply(p: &impl Platform, app: &mut App, m: Metadata) -> Result<()> {
             allowed.join(" ")
         )));
     }
-    scope::check_catalogue(&app.scopes, &p.config().scopes)
+    scope::check_catalogue_keeping(&app.scopes, &p.config().scopes, &before)
         .map_err(|e| bad_metadata(format!("scope: {}", e.description)))?;
     app.keys = match m.jwks {
         None => Vec::new(),
@@ -192,7 +192,7 @@ fn apply(p: &impl Platform, app: &mut App, m: Metadata) -> Result<()> {
             "private_key_jwt needs jwks with at least one RSA key",
         ));
     }
-    apps::check(p, app).map_err(|e| match e.code {
+    apps::check_keeping(p, app, &before).map_err(|e| match e.code {
         ErrorCode::InvalidRedirectUri => e,
         _ => bad_metadata(e.description),
     })
@@ -338,7 +338,7 @@ pub async fn manage(p: &impl Platform, issuer: &str, id: &str, req: &Request) ->
             let mut next = app.clone();
             apply(p, &mut next, m)?;
             let wanted = next.keys.clone();
-            let mut app = apps::update(p, next, "registration").await?;
+            let mut app = apps::update(p, next, &app.scopes, "registration").await?;
             // Keys change one by one in the app's object, so racing edits cannot lose one.
             let kid = |k: &serde_json::Value| {
                 k.get("kid")

@@ -45,8 +45,9 @@ pub fn person_claims(out: &mut serde_json::Value, profile: &Profile, names: &[&s
             "name" => crate::util::set(out, "name", profile.name.as_str()),
             "created_at" => crate::util::set(out, "created_at", profile.created_at),
             "email" => crate::util::set(out, "email", profile.email.as_str()),
-            // Accounts do not verify their email (no confirmation step): never claimed.
-            "email_verified" => crate::util::set(out, "email_verified", false),
+            // True only once the owner proved the mailbox (verification link, reset by email,
+            // confirmed email change).
+            "email_verified" => crate::util::set(out, "email_verified", profile.email_verified),
             _ => {}
         }
     }

@@ -25,6 +25,16 @@ pub fn registration_address(address: &str) -> Name<Counter> {
     Name::raw(format!("reg:{address}"))
 }
 
+/// Emails asked for (password reset, verification) from one client address.
+pub fn mail_address(address: &str) -> Name<Counter> {
+    Name::raw(format!("mailfrom:{address}"))
+}
+
+/// Emails sent to one (normalised) email address, whoever asked.
+pub fn mail_recipient(email: &str) -> Name<Counter> {
+    Name::raw(format!("mailto:{email}"))
+}
+
 fn window_key(now: i64, counter: &str) -> (String, i64) {
     let start = now.saturating_sub(now.rem_euclid(WINDOW));
     (format!("{counter}:{start}"), start.saturating_add(WINDOW))

@@ -6,11 +6,7 @@
 //!   the `state` sent to the upstream (with its nonce, PKCE verifier and the browser it is bound
 //!   to), or a pending link to an existing account awaiting the person's confirmation. Taken
 //!   atomically ([`TakeTicket`]), so a replayed `state` finds nothing.
-//!
-//! The account object of an email (`email:<email>`) answers [`PeekAccount`], a read that
-//! reserves no log-in attempt (the upstream vouched for the person, no password is tried).
 
-use super::account::{Account, AccountRecord, ACCOUNT};
 use super::protocol::{kind, load, op, save};
 use crate::error::{Error, ErrorCode};
 use crate::util::{b64url, sha256};
@@ -120,14 +116,6 @@ op! {
         let t = load(kv, TICKET)?;
         kv.delete(TICKET)?;
         Ok(t)
-    }
-}
-
-op! {
-    /// The account of this email, if any, without reserving a log-in attempt.
-    PeekAccount in Account => Option<AccountRecord> {}
-    |_, kv, _now| {
-        load(kv, ACCOUNT)
     }
 }
 

@@ -9,6 +9,8 @@
 //! | `email:<email>`     | `account`   | the account of that email (uniqueness) and its failed log-ins |
 //! | `user:<user id>`    | `user`      | the person's profile and consents                             |
 //! | `session:<sha256>`  | `session`   | one log-in session                                            |
+//! | `totp:<user id>`    | `totp`      | the person's second factor: TOTP secret, last accepted step, recovery-code hashes, wrong-code counter |
+//! | `login2fa:<sha256>` | `login_ticket` | a log-in waiting for its second factor (5 minutes, single use) |
 //! | `sid:<sid>`         | `login_apps` | the apps that got an ID token in the session of that OpenID Connect `sid` (back-channel logout) |
 //! | `ip:<address>`, `reg:<address>` | `counter` | log-in attempts, registrations from one client address |
 //! | `issuer`, `issuer:ed25519` | `issuer` | the development signing keys, when no `SIGNING_KEYS` secret is set |
@@ -16,6 +18,10 @@
 //! | `organisation:<label>`, `organisations` | `org` | an organisation's record (status, quotas, policies, brand, domains), its signing keys and operators' token hashes; the index of labels (default tenant only) |
 //! | `domain:<host>`     | `org`       | which organisation holds a custom domain (default tenant only) |
 //! | `idlink:<provider>:<sha256 of sub>`, `upstream:<sha256>` | `identity` | the account an upstream identity signs in to; single-use tickets of sign-ins with an upstream |
+//! | `passkeys:<user id>`, `webauthn:<sha256>` | `passkey` | a person's passkeys (WebAuthn credentials, signature counters); one outstanding WebAuthn challenge |
+//! | `ticket:<sha256>`   | `ticket`    | one emailed link (verify, reset, email change): single-use, short-lived |
+//! | `outbox`            | `outbox`    | development only: the email that would have been sent (`/dev/outbox`) |
+//! | `mailfrom:<address>`, `mailto:<email>` | `counter` | emails asked for from one address, sent to one email |
 //!
 //! Any object can be erased whole (`erase`), which is how a deleted organisation's data goes.
 //!
@@ -31,11 +37,16 @@ pub mod identity;
 pub mod issuer;
 pub mod kv;
 pub mod login_apps;
+pub mod login_ticket;
 pub mod org;
+pub mod outbox;
 pub mod owner;
+pub mod passkey;
 pub mod protocol;
 pub mod quota;
 pub mod session;
+pub mod totp;
+pub mod ticket;
 pub mod user;
 
 pub use protocol::{Kind, Name, Op};

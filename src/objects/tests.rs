@@ -453,6 +453,7 @@ fn one_account_per_email() {
         name: "A".into(),
         password_hash: "x".into(),
         created_at: 0,
+        email_verified: false,
     };
     run(&mut kv, 0, account::Create { record: rec.clone() }).unwrap();
     assert_eq!(code_of(run(&mut kv, 0, account::Create { record: rec })), ErrorCode::LimitReached);

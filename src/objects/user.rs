@@ -17,6 +17,10 @@ pub struct Profile {
     pub email: String,
     pub name: String,
     pub created_at: i64,
+    /// The account's email is verified (see `account::AccountRecord::email_verified`); OpenID
+    /// Connect's `email_verified`.
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 op! {

@@ -28,14 +28,20 @@ pub fn destination(app: &App, asked: Option<&str>) -> Option<String> {
     host_of(uri)
 }
 
-/// The card: logo (an `https:` image only), "`lead` **name**", homepage, destination.
-pub fn card(app: &App, lead: &str, destination: Option<&str>) -> Markup {
+/// The app's name, as the cards show it.
+pub fn name(app: &App) -> Markup {
+    html! { strong id="app-name" { (app.name) } }
+}
+
+/// The card: logo (an `https:` image only), `line` (which names the app, see [`name`]),
+/// homepage, destination.
+pub fn card(app: &App, line: Markup, destination: Option<&str>) -> Markup {
     html! {
         div class="app" id="app-card" {
             @if app.image_uri.starts_with("https://") {
                 img src=(app.image_uri) alt="";
             }
-            p { (lead) " " strong id="app-name" { (app.name) } }
+            p { (line) }
             @if app.homepage.starts_with("https://") || app.homepage.starts_with("http://") {
                 p class="muted" { "Homepage: " a href=(app.homepage) rel="noopener noreferrer" { (host_of(&app.homepage).unwrap_or_else(|| app.homepage.clone())) } }
             }
@@ -61,7 +67,7 @@ pub async fn for_return_to(p: &impl Platform, return_to: &str) -> Option<Markup>
         return None;
     }
     let dest = destination(&app, q.get("redirect_uri"));
-    Some(card(&app, "Log in to continue to", dest.as_deref()))
+    Some(card(&app, html! { "Log in to continue to " (name(&app)) }, dest.as_deref()))
 }
 
 #[cfg(test)]

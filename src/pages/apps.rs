@@ -119,7 +119,7 @@ pub async fn list(p: &impl Platform, req: &Request, operator: bool) -> Result<Re
         Actor::Person { user_id, .. } => Some(user_id.as_str()),
         Actor::Operator => None,
     };
-    let (list, _) = apps::list(p, owner, None, 100).await?;
+    let (list, _) = apps::list(p, owner, &apps::Filter::default(), None, 100).await?;
     render(p, req, &who, &list, None, None)
 }
 
@@ -226,7 +226,7 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
         Actor::Operator => app.trusted = f.get("trusted") == Some("yes"),
         Actor::Person { .. } => {
             if f.get("trusted").is_some() {
-                let (list, _) = apps::list(p, list_owner, None, 100).await?;
+                let (list, _) = apps::list(p, list_owner, &apps::Filter::default(), None, 100).await?;
                 return render(p, req, &who, &list, None, Some("only operators can make an app trusted"));
             }
         }
@@ -234,7 +234,7 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
     let uri = g("redirect_uri");
     if !uri.is_empty() {
         if let Err(e) = crate::rules::redirect_uri::validate(&uri, true) {
-            let (list, _) = apps::list(p, list_owner, None, 100).await?;
+            let (list, _) = apps::list(p, list_owner, &apps::Filter::default(), None, 100).await?;
             return render(p, req, &who, &list, None, Some(&e.description));
         }
         app.redirect_uris = vec![uri];
@@ -242,7 +242,7 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
     apps::default_grants(&mut app);
     match apps::create(p, app, &who.label(), false).await {
         Ok(created) => {
-            let (list, _) = apps::list(p, list_owner, None, 100).await?;
+            let (list, _) = apps::list(p, list_owner, &apps::Filter::default(), None, 100).await?;
             let notice = credentials(&created.app, created.secret.as_deref().unwrap_or(""));
             Ok(render(p, req, &who, &list, Some(notice), None)?.client(Some(&created.app.client_id)))
         }
@@ -252,7 +252,7 @@ pub async fn add(p: &impl Platform, req: &Request, operator: bool) -> Result<Res
                 ErrorCode::InvalidRequest | ErrorCode::InvalidRedirectUri | ErrorCode::LimitReached
             ) =>
         {
-            let (list, _) = apps::list(p, list_owner, None, 100).await?;
+            let (list, _) = apps::list(p, list_owner, &apps::Filter::default(), None, 100).await?;
             render(p, req, &who, &list, None, Some(&e.description))
         }
         Err(e) => Err(e),
@@ -304,7 +304,7 @@ pub async fn act(
         Actor::Person { user_id, .. } => Some(user_id.as_str()),
         Actor::Operator => None,
     };
-    let (list, _) = apps::list(p, owner, None, 100).await?;
+    let (list, _) = apps::list(p, owner, &apps::Filter::default(), None, 100).await?;
     render(
         p,
         req,

@@ -93,7 +93,7 @@ fn consent_page(p: &impl Platform, req: &Request, q: &Params, a: &Authz, s: &Ses
     // "Not you?": the log-in page, whose new session replaces this one, coming back here.
     let switch = format!("/login?{}", encode_form(&[("return_to", back_address(p, req, q, &a.interaction).as_str())]));
     let dest = super::app_card::host_of(&a.redirect_uri);
-    Ok(consent::render(&p.config().brand, &a.app, &a.scopes, &a.claims.beyond, &hidden, s, &Csrf::for_request(p, req)?, dest.as_deref(), &switch))
+    Ok(consent::render(p.config(), &a.app, &a.scopes, &a.claims.beyond, &hidden, s, &Csrf::for_request(p, req)?, dest.as_deref(), &switch))
 }
 
 /// `GET /oauth/authorize`: log in, choose an account, consent, or a code, as

@@ -2,7 +2,6 @@
 //! be sent; "Not you?" to log in as someone else; Allow or Deny.
 
 use super::{page, Csrf};
-use crate::config::Brand;
 use crate::http::Response;
 use crate::model::App;
 use crate::objects::session::SessionRecord;
@@ -43,7 +42,7 @@ pub fn describe(scope: &str) -> String {
 
 #[allow(clippy::too_many_arguments)]
 pub fn render(
-    brand: &Brand,
+    cfg: &crate::config::Config,
     app: &App,
     scopes: &[String],
     claims: &[String],
@@ -54,11 +53,13 @@ pub fn render(
     switch: &str,
 ) -> Response {
     let body = html! {
-        (super::app_card::card(app, "Allow", destination))
-        p { "to access your account. Signed in as " strong { (session.name) } " (" (session.email) "). " a href=(switch) id="not-you" { "Not you?" } }
+        (super::app_card::card(app, html! { (super::app_card::name(app)) " wants to access your account." }, destination))
+        p { "Signed in as " strong { (session.name) } " (" (session.email) "). " a href=(switch) id="not-you" { "Not you?" } }
         p { "It will be able to:" }
         ul class="scopes" {
-            @for s in scopes { li { (describe(s)) } }
+            @for s in scopes {
+                li { (cfg.scope_descriptions.iter().find(|(k, _)| k == s).map_or_else(|| describe(s), |(_, d)| d.clone())) }
+            }
             @for c in claims { li { (describe_claim(c)) } }
         }
         "\n"
@@ -70,5 +71,5 @@ pub fn render(
             button type="submit" class="secondary" name="decision" value="deny" { "Deny" }
         }
     };
-    page(brand, 200, "Allow access?", body, Some(csrf))
+    page(&cfg.brand, 200, "Allow access?", body, Some(csrf))
 }

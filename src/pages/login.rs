@@ -24,6 +24,8 @@ fn login_form(csrf: &Csrf, return_to: &str, email: &str, error: Option<&str>) ->
             "\n"
             button type="submit" { "Log in" }
         }
+        (super::passkeys::login_button())
+        p { a href="/forgot" id="forgot" { "Forgot your password?" } }
         p { "No account yet? " a href=(signup) { "Sign up" } }
     }
 }
@@ -42,7 +44,7 @@ fn signup_form(csrf: &Csrf, return_to: &str, email: &str, name: &str, error: Opt
             label for="email" { "Email" }
             input id="email" name="email" type="email" autocomplete="email" required value=(email);
             "\n"
-            label for="password" { "Password (at least 8 characters)" }
+            label for="password" { "Password (at least 8 characters, not a common one)" }
             input id="password" name="password" type="password" autocomplete="new-password" required minlength="8";
             "\n"
             button type="submit" { "Sign up" }
@@ -99,6 +101,22 @@ pub async fn finish_login(
     amr: &[&str],
     return_to: &str,
 ) -> Result<Response> {
+    // A person with a second factor whose log-in did not show two (`mfa`) gets no session
+    // yet: a single-use ticket carries them to `/login/2fa` (`pages::two_factor`).
+    if let Some(ticket) = accounts::two_factor::pending_login(p, profile, amr, return_to).await? {
+        return Ok(super::two_factor::to_second_step(req, &ticket));
+    }
+    start_and_return(p, req, profile, amr, return_to).await
+}
+
+/// The session starts and the browser goes back (the second step, if any, is behind).
+pub(super) async fn start_and_return(
+    p: &impl Platform,
+    req: &Request,
+    profile: &crate::objects::user::Profile,
+    amr: &[&str],
+    return_to: &str,
+) -> Result<Response> {
     let token = accounts::start_session(p, req, profile, amr).await?;
     Ok(Response::empty(303)
         .header("location", return_to)
@@ -146,7 +164,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
     }
 }
 
-pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response> {
+pub async fn signup_submit(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let f = form_params(req)?;
     let csrf = Csrf::for_request(p, req)?;
     let return_to = safe_return_to(f.get("return_to"));
@@ -163,11 +181,25 @@ pub async fn signup_submit(p: &impl Platform, req: &Request) -> Result<Response>
     }
     // A new account and an email that already has one get the same page (issue 13 item 16):
     // log in to continue. Sign-up never starts a session, so nothing shows which it was.
+    // Issue 18: a new account gets a verification link, an existing one a "you already have
+    // an account" email; the page is the same (`accounts::recovery::after_sign_up`). Unverified
+    // accounts may log in (their `email_verified` is false until the link is used).
     match accounts::sign_up(p, email, f.get("password").unwrap_or(""), name).await {
-        Ok(_) => {
+        Ok(created) => {
+            let mailed = accounts::recovery::after_sign_up(p, issuer, email, created.as_ref()).await;
+            if let Err(e) = &mailed {
+                if !matches!(e.code, ErrorCode::TemporarilyUnavailable | ErrorCode::RateLimited) {
+                    return Err(e.clone());
+                }
+            }
             let body = html! {
                 p role="status" id="signed-up" {
                     "Your account is ready: log in to continue. If this email already had an account, use that account's password."
+                }
+                @if mailed.is_ok() {
+                    p id="mail-sent" { "We sent you an email: open its link to verify your address." }
+                } @else {
+                    p class="error" role="alert" id="mail-not-sent" { "The verification email could not be sent just now. You can log in and ask for it again later." }
                 }
                 (login_form(&csrf, &return_to, &accounts::normalise_email(email), None))
             };

@@ -8,9 +8,12 @@ pub mod brand;
 pub mod consent;
 pub mod login;
 pub mod logout;
+pub mod passkeys;
+pub mod recovery;
 pub mod register;
 pub mod select_account;
 pub mod upstream;
+pub mod two_factor;
 
 use crate::accounts::cookies;
 use crate::config::Brand;
@@ -25,7 +28,7 @@ const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:34rem;mar
 label{display:block;margin:.8rem 0 .2rem;font-weight:600}input[type=email],input[type=password],input[type=text],input[type=url]{width:100%;padding:.5rem;box-sizing:border-box;border:1px solid #767676;border-radius:4px}\
 button{margin:1rem .5rem 0 0;padding:.5rem 1.2rem;border-radius:4px;border:1px solid #1a1a1a;background:#1a1a1a;color:#fff;cursor:pointer}button.secondary{background:#fff;color:#1a1a1a}\
 :focus{outline:3px solid #005fcc;outline-offset:2px}\
-header.brand{margin:0 0 1.5rem;padding:0 0 .5rem;border-bottom:3px solid #e0e0e0}header.brand a{display:inline-flex;align-items:center;gap:.6rem;color:inherit;text-decoration:none;font-weight:600}header.brand img{max-height:2.5rem;max-width:10rem}.error{color:#b00020;font-weight:600}.app{overflow:hidden;margin:0 0 1rem;padding:.8rem;border:1px solid #e0e0e0;border-radius:6px}.app p{margin:.2rem 0}.app img{max-width:64px;max-height:64px;float:right}.muted{color:#555;font-size:.95rem}footer.brand{margin:2.5rem 0 1rem;padding:.6rem 0 0;border-top:1px solid #e0e0e0;font-size:.9rem;display:flex;flex-wrap:wrap;gap:1.2rem}ul.scopes li{margin:.3rem 0}.inline{display:inline}";
+header.brand{margin:0 0 1.5rem;padding:0 0 .5rem;border-bottom:3px solid #e0e0e0}header.brand a{display:inline-flex;align-items:center;gap:.6rem;color:inherit;text-decoration:none;font-weight:600}header.brand img{max-height:2.5rem;max-width:10rem}.error{color:#b00020;font-weight:600}.app{overflow:hidden;margin:0 0 1rem;padding:.8rem;border:1px solid #e0e0e0;border-radius:6px}.app p{margin:.2rem 0}.app img{max-width:64px;max-height:64px;float:right}.muted{color:#555;font-size:.95rem}footer.brand{margin:2.5rem 0 1rem;padding:.6rem 0 0;border-top:1px solid #e0e0e0;font-size:.9rem;display:flex;flex-wrap:wrap;gap:1.2rem}ul.scopes li{margin:.3rem 0}.inline{display:inline}pre{white-space:pre-wrap;overflow-wrap:anywhere}";
 
 /// The CSRF token for this page: the browser's existing cookie, or a fresh one to set.
 pub struct Csrf {
@@ -136,8 +139,15 @@ pub fn page(brand: &Brand, status: u16, title: &str, body: Markup, csrf: Option<
     if let Some(css) = &b.style {
         styles = format!("{styles} {}", style_source(css));
     }
+    // The passkeys script (the pages' only JavaScript) may run, and call back home, only on
+    // the pages that include it (see `passkeys::SCRIPT_TAG`).
+    let script = if html.contains(passkeys::SCRIPT_TAG) {
+        " script-src 'self'; connect-src 'self';"
+    } else {
+        ""
+    };
     let csp = format!(
-        "default-src 'none'; style-src {styles}; img-src https: data:; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src {styles};{script} img-src https: data:; frame-ancestors 'none'; base-uri 'none'"
     );
     let mut r = Response::new(status, "text/html; charset=utf-8", html)
         .header("content-security-policy", csp)

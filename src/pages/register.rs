@@ -169,7 +169,10 @@ fn registration_page(
             button type="submit" class="secondary" name="decision" value="deny" id="deny" { "Deny" }
         }
         @if session.is_none() {
-            p { "No account yet? " a href={ "/signup?" (back) } { "Sign up" } }
+            p {
+                "No account yet? " a href={ "/signup?" (back) } { "Sign up" }
+                " · " a href={ "/login?" (back) } { "Log in another way" }
+            }
         }
     };
     let status = error.map_or(200, |(s, _)| s);
@@ -254,6 +257,10 @@ pub async fn confirm(p: &impl Platform, issuer: &str, req: &Request) -> Result<R
                 }
                 Err(e) => return Err(e),
             };
+            // This page has no second step: a person with a second factor logs in first.
+            if accounts::two_factor::status(p, &profile.id).await?.enrolled {
+                return login_failed(p, req, &f, 401, "This account uses two-factor authentication: log in first (Log in, above), then register the app.");
+            }
             let token = accounts::start_session(p, req, &profile, &["pwd"]).await?;
             let session = p
                 .call(&crate::objects::session::object(&crate::util::sha256_hex(&token)), crate::objects::session::Get {})

@@ -5,7 +5,7 @@
 // the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use super::{AppStore, Audit, DomainMap, Clock, LivenessCache, Objects, Origin, Outbound, Platform, Random};
+use super::{AppStore, Audit, DomainMap, Clock, LivenessCache, Mail, Mailer, Objects, Origin, Outbound, Platform, Random};
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
 use crate::error::Result;
@@ -45,6 +45,10 @@ pub struct MemPlatform {
     pub upstream: RefCell<Option<Box<UpstreamScript>>>,
     /// What was sent to upstreams (url, request), in order.
     pub upstream_requests: RefCell<Vec<(String, crate::http::Request)>>,
+    /// What the mail transport was asked to send (tests that configure a transport; without
+    /// one, development mail goes to the outbox object like the worker's), and whether it fails.
+    pub mails: RefCell<Vec<Mail>>,
+    pub mail_fails: Cell<bool>,
 }
 
 /// A scripted upstream: URL and request in, response (or no answer) out.
@@ -71,6 +75,8 @@ impl MemPlatform {
             outbound_answers: RefCell::default(),
             upstream: RefCell::default(),
             upstream_requests: RefCell::default(),
+            mails: RefCell::default(),
+            mail_fails: Cell::new(false),
         }
     }
     pub fn advance(&self, secs: i64) {
@@ -187,6 +193,16 @@ impl Origin for MemPlatform {
             Some(r) => Ok(r),
             None => Err(crate::error::Error::unavailable("the identity provider did not answer")),
         }
+    }
+}
+
+impl Mailer for MemPlatform {
+    async fn send_mail(&self, m: &Mail) -> Result<()> {
+        if self.mail_fails.get() {
+            return Err(crate::error::Error::unavailable("the mail service did not answer"));
+        }
+        self.mails.borrow_mut().push(m.clone());
+        Ok(())
     }
 }
 

@@ -117,6 +117,27 @@ pub trait Outbound {
     async fn pause(&self, ms: u64);
 }
 
+/// One email, as the core describes it: plain text, one recipient. `id` is the idempotency key
+/// (one per request or ticket): an adapter passes it on (`Idempotency-Key`, `Message-ID`) so a
+/// retried send is never delivered twice, and the outbox keeps one message per id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Mail {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+/// The mail transport (`config::MailTransport`): Cloudflare's `send_email` binding or an HTTP
+/// email API. Fallible: an error means the message did not go (the caller reports it, never
+/// drops it). Development without a transport uses the outbox object instead
+/// (`accounts::mail::send`), not this port.
+#[allow(async_fn_in_trait)]
+pub trait Mailer {
+    async fn send_mail(&self, m: &Mail) -> Result<()>;
+}
+
 pub trait Audit {
     /// One structured audit line (admin actions, hidden 5xx details); never a secret.
     fn audit(&self, event: &serde_json::Value);
@@ -124,7 +145,7 @@ pub trait Audit {
 
 /// Everything one request runs on: the capabilities, plus the configuration and signing keys
 /// (parsed once per isolate) and the isolate's memory of token liveness.
-pub trait Platform: Clock + Random + Objects + Directory + Origin + Audit {
+pub trait Platform: Clock + Random + Objects + Directory + Origin + Audit + Mailer {
     fn config(&self) -> &Config;
     fn keys(&self) -> &SigningKeys;
     fn liveness(&self) -> &LivenessCache;

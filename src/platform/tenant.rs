@@ -5,7 +5,7 @@
 //! request over it, so no endpoint can reach another tenant's objects or apps. For the default
 //! tenant every name is unchanged, so single-tenant deployments keep their state.
 
-use super::{AppStore, Audit, Clock, Directory, LivenessCache, Objects, Origin, Platform, Random};
+use super::{AppStore, Audit, Clock, Directory, LivenessCache, Mail, Mailer, Objects, Origin, Platform, Random};
 use crate::config::Config;
 use crate::crypto::keys::SigningKeys;
 use crate::error::Result;
@@ -120,6 +120,12 @@ impl<'a, P: Platform + AppStore> Scoped<'a, P> {
     /// lives in the default tenant (an organisation's operators rotating its own keys).
     pub fn deployment(&self) -> &P {
         self.inner
+    }
+}
+
+impl<P: Platform + AppStore> Mailer for Scoped<'_, P> {
+    async fn send_mail(&self, m: &Mail) -> Result<()> {
+        self.inner.send_mail(m).await
     }
 }
 

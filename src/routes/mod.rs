@@ -292,12 +292,83 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
                 Some(_) => Err(Error::not_found("no such page")),
             }
         }
+        "/login/passkey/options" => {
+            method(req, &["POST"])?;
+            pages::passkeys::login_options(p, &issuer, req).await
+        }
+        "/login/passkey" => {
+            method(req, &["POST"])?;
+            pages::passkeys::login(p, &issuer, req).await
+        }
+        "/account/passkeys" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                pages::passkeys::list(p, req).await
+            } else {
+                pages::passkeys::register(p, &issuer, req).await
+            }
+        }
+        "/account/passkeys/options" => {
+            method(req, &["POST"])?;
+            pages::passkeys::registration_options(p, &issuer, req).await
+        }
+        "/account/passkeys/remove" => {
+            method(req, &["POST"])?;
+            pages::passkeys::remove(p, req).await
+        }
+        pages::passkeys::SCRIPT_PATH => {
+            method(req, &["GET", "HEAD"])?;
+            Ok(pages::passkeys::script_file())
+        }
+        "/login/2fa" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                pages::two_factor::login_page(p, req).await
+            } else {
+                pages::two_factor::login_submit(p, req).await
+            }
+        }
+        "/account/2fa" => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                pages::two_factor::account_page(p, req).await
+            } else {
+                pages::two_factor::account_submit(p, req).await
+            }
+        }
         "/signup" => {
             method(req, &["GET", "POST"])?;
             if req.method == "GET" {
                 login::signup_page(p, req)
             } else {
-                login::signup_submit(p, req).await
+                login::signup_submit(p, &issuer, req).await
+            }
+        }
+        "/forgot" | "/reset" | "/verify" | "/account/password" | "/account/email" | "/account/email/confirm" => {
+            method(req, &["GET", "POST"])?;
+            use pages::recovery as r;
+            match (path, req.method == "GET") {
+                ("/forgot", true) => r::forgot_page(p, req),
+                ("/forgot", false) => r::forgot_submit(p, &issuer, req).await,
+                ("/reset", true) => r::reset_page(p, req).await,
+                ("/reset", false) => r::reset_submit(p, &issuer, req).await,
+                ("/verify", true) => r::verify_page(p, req),
+                ("/verify", false) => r::verify_submit(p, req).await,
+                ("/account/password", true) => r::password_page(p, req).await,
+                ("/account/password", false) => r::password_submit(p, &issuer, req).await,
+                ("/account/email", true) => r::email_page(p, req).await,
+                ("/account/email", false) => r::email_submit(p, &issuer, req).await,
+                (_, true) => r::email_confirm_page(p, req),
+                (_, false) => r::email_confirm_submit(p, req).await,
+            }
+        }
+        // Development only, and only while mail goes to the outbox (no transport configured).
+        "/dev/outbox" | "/dev/outbox.json" if pages::recovery::outbox_on(p) => {
+            method(req, &["GET"])?;
+            if path == "/dev/outbox" {
+                pages::recovery::outbox_page(p, req).await
+            } else {
+                pages::recovery::outbox_json(p, req).await
             }
         }
         "/logout" => {
@@ -444,8 +515,12 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
             apps::regenerate_secret(p, id).await
         }
         ["apps", id, "keys"] => {
-            method(req, &["POST"])?;
-            apps::add_key(p, id, req).await
+            method(req, &["GET", "POST"])?;
+            if req.method == "GET" {
+                apps::keys(p, id).await
+            } else {
+                apps::add_key(p, id, req).await
+            }
         }
         ["apps", id, "keys", kid] => {
             method(req, &["DELETE"])?;

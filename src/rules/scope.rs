@@ -52,7 +52,7 @@ pub const OIDC_IMPLIED: [&str; 3] = ["openid", "profile", "offline_access"];
 /// Every scope `app` may be granted for a person: its own, plus [`OIDC_IMPLIED`] when it does
 /// the code flow and the catalogue has them. What the app holds by default is unchanged.
 pub fn allowed_for(app: &crate::model::App, catalogue: &[String]) -> Vec<String> {
-    let mut all = app.scopes.clone();
+    let mut all = live(&app.scopes, catalogue);
     if app.allows_grant("authorization_code") {
         for s in OIDC_IMPLIED {
             if catalogue.iter().any(|c| c == s) && !all.iter().any(|a| a == s) {
@@ -65,10 +65,28 @@ pub fn allowed_for(app: &crate::model::App, catalogue: &[String]) -> Vec<String>
 
 /// Checks that every scope of an app exists in the server's catalogue.
 pub fn check_catalogue(scopes: &[String], catalogue: &[String]) -> Result<()> {
-    match scopes.iter().find(|s| !catalogue.contains(s)) {
+    check_catalogue_keeping(scopes, catalogue, &[])
+}
+
+/// As [`check_catalogue`], but the scopes the app already `held` may stay after the catalogue
+/// dropped them (retired: reported, never granted, see [`live`]); only a scope being added must
+/// be in the catalogue. So a catalogue change never makes an app uneditable.
+pub fn check_catalogue_keeping(scopes: &[String], catalogue: &[String], held: &[String]) -> Result<()> {
+    match scopes.iter().find(|s| !catalogue.contains(s) && !held.contains(s)) {
         Some(bad) => Err(Error::invalid_request(format!("unknown scope '{bad}'"))),
         None => Ok(()),
     }
+}
+
+/// The app's scopes the catalogue no longer has (retired): kept on the app until an operator
+/// drops them, shown in its admin view, never granted.
+pub fn retired(scopes: &[String], catalogue: &[String]) -> Vec<String> {
+    scopes.iter().filter(|s| !catalogue.contains(s)).cloned().collect()
+}
+
+/// The app's scopes that may be granted today: those still in the catalogue.
+pub fn live(scopes: &[String], catalogue: &[String]) -> Vec<String> {
+    within(scopes, catalogue)
 }
 
 /// The scopes of `granted` the app still has (`allowed`), in granted order.

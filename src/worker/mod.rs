@@ -67,21 +67,28 @@ pub fn fetch(
 
 async fn serve(req: Request, env: Env, ctx: Context) -> std::result::Result<WebResponse, JsValue> {
     let started = worker::Date::now().as_millis();
+    // The request's id: Cloudflare's ray, else random (a failure of randomness leaves zeros:
+    // the id is for finding log lines, never a secret).
+    let mut random = [0u8; 8];
+    let _ = getrandom::getrandom(&mut random);
     match convert_request(req).await {
         Ok(core) => {
+            let id = http::log::request_id(core.header("cf-ray"), random);
             let resp = answer(&core, env).await;
-            finish(resp, &core.method, &core.path, started, &ctx)
+            finish(resp, &core.method, &core.path, started, &ctx, &id)
         }
         // A request that could not be read: logged with what is known of it.
         Err((e, method, path)) => {
-            finish(crate::routes::render(&platform::Console, e), &method, &path, started, &ctx)
+            let id = http::log::request_id(None, random);
+            finish(crate::routes::render(&platform::Console, e), &method, &path, started, &ctx, &id)
         }
     }
 }
 
 /// The response to a request that was read: the platform, then the router (or the empty route).
 async fn answer(core: &CoreRequest, env: Env) -> CoreResponse {
-    match platform::WorkerPlatform::load(env).await {
+    let host = core.origin.split_once("://").map_or(core.origin.as_str(), |(_, h)| h);
+    match platform::WorkerPlatform::load(env, host).await {
         Ok(p) => {
             let mut resp = if core.path == "/__bench/empty" && p.config().dev() {
                 // Development only: the floor of a request through this entry (conversions,
@@ -121,6 +128,7 @@ fn finish(
     path: &str,
     started: u64,
     ctx: &Context,
+    request_id: &str,
 ) -> std::result::Result<WebResponse, JsValue> {
     // What the response leaves to do (back-channel logout) runs after it is sent, off the
     // request's path: `platform::deferred`.
@@ -140,7 +148,9 @@ fn finish(
         client_id: resp.log_client_id.as_deref(),
         error: resp.log_error,
         tenant: resp.log_tenant.as_deref(),
+        request_id: Some(request_id),
     });
+    resp.headers.push(("x-request-id".into(), request_id.to_owned()));
     worker::web_sys::console::log_1(&line.as_str().into());
     into_response(resp)
 }

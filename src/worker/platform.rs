@@ -7,7 +7,7 @@ use crate::model::App;
 use crate::error::{Error, Result};
 use crate::objects::{issuer, protocol, Name, Op};
 use crate::platform::tenant::TenantCache;
-use crate::platform::{AppStore, Audit, DomainMap, Clock, LivenessCache, Objects, Origin, Outbound, Platform, Random};
+use crate::platform::{AppStore, Audit, DomainMap, Clock, LivenessCache, Mail, Mailer, Objects, Origin, Outbound, Platform, Random};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -66,8 +66,10 @@ fn lookup(env: &Env, name: &str) -> Option<String> {
 }
 
 impl WorkerPlatform {
-    /// Builds the platform for one request, reusing the isolate's parsed config and keys.
-    pub async fn load(env: Env) -> Result<Self> {
+    /// Builds the platform for one request (to `host`), reusing the isolate's parsed config and
+    /// keys. A production deployment that lacks what it needs (`Config::production_problems`)
+    /// serves nothing: every request is 503 saying why, and logs it, before any key is made.
+    pub async fn load(env: Env, host: &str) -> Result<Self> {
         let config = match CONFIG.with(|c| c.borrow().clone()) {
             Some(c) => c,
             None => {
@@ -80,6 +82,14 @@ impl WorkerPlatform {
                 c
             }
         };
+        let problems = config.production_problems(lookup(&env, "SIGNING_KEYS").is_some(), host);
+        if !problems.is_empty() {
+            console_log!("{}", serde_json::json!({"error": "not_configured", "problems": problems}));
+            return Err(Error::unavailable(format!(
+                "this deployment is not configured to serve: {}",
+                problems.join("; ")
+            )));
+        }
         let keys = match KEYS.with(|k| k.borrow().clone()) {
             Some(k) => k,
             None => {
@@ -170,6 +180,60 @@ extern "C" {
         binding: &str,
         name: &str,
         command: &str,
+    ) -> std::result::Result<worker::js_sys::Promise, wasm_bindgen::JsValue>;
+}
+
+/// The mail transports (`config::MailTransport`): one attempt each, its idempotency key passed
+/// on, an error when it did not go (the core reports it).
+impl Mailer for WorkerPlatform {
+    async fn send_mail(&self, m: &Mail) -> Result<()> {
+        match &self.config.mail.transport {
+            None => Err(Error::unavailable("no mail transport is configured")),
+            Some(crate::config::MailTransport::Binding(name)) => {
+                let msg = crate::rules::mail_message::Message { id: &m.id, from: &m.from, to: &m.to, subject: &m.subject, text: &m.text };
+                let raw = crate::rules::mail_message::build(&msg, self.now())?;
+                let promise = send_email(self.env.as_ref(), name, &m.from, &m.to, &raw)
+                    .map_err(|_| Error::unavailable("the send_email binding is missing or refused the message"))?;
+                worker::wasm_bindgen_futures::JsFuture::from(promise)
+                    .await
+                    .map_err(|e| Error::unavailable(format!("send_email failed: {}", e.as_string().unwrap_or_default())))?;
+                Ok(())
+            }
+            Some(crate::config::MailTransport::Api { url, token }) => {
+                let fail = |_| Error::unavailable("the mail API is unavailable");
+                let headers = worker::Headers::new();
+                headers.append("content-type", "application/json").map_err(fail)?;
+                headers.append("authorization", &format!("Bearer {}", token.0)).map_err(fail)?;
+                headers.append("idempotency-key", &m.id).map_err(fail)?;
+                let body = serde_json::json!({"from": m.from, "to": m.to, "subject": m.subject, "text": m.text}).to_string();
+                let mut init = RequestInit::new();
+                init.with_method(Method::Post)
+                    .with_headers(headers)
+                    .with_redirect(worker::RequestRedirect::Manual)
+                    .with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
+                let out = Request::new_with_init(url, &init).map_err(fail)?;
+                let resp = worker::Fetch::Request(out).send().await.map_err(fail)?;
+                match resp.status_code() {
+                    200..=299 => Ok(()),
+                    s => Err(Error::unavailable(format!("the mail API answered {s}"))),
+                }
+            }
+        }
+    }
+}
+
+// Cloudflare's `send_email` binding (Email Routing): `env[binding].send(new EmailMessage(from,
+// to, raw))`, the raw RFC 5322 message made by `rules::mail_message`.
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "import { EmailMessage } from 'cloudflare:email';
+export function send_email(env, binding, from, to, raw) { const b = env[binding]; if (!b) { throw new Error('no binding ' + binding); } return b.send(new EmailMessage(from, to, raw)); }")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn send_email(
+        env: &wasm_bindgen::JsValue,
+        binding: &str,
+        from: &str,
+        to: &str,
+        raw: &str,
     ) -> std::result::Result<worker::js_sys::Promise, wasm_bindgen::JsValue>;
 }
 

@@ -25,6 +25,10 @@ fi
 # their title and header (flows.test.mjs reads it from BRAND_NAME).
 BRAND_NAME=${BRAND_NAME:-Browser & <Brand>}
 export BRAND_NAME
-suite_start --var "BRAND_NAME:$BRAND_NAME"
+# The brand's footer links (issue 18), which pages.test.mjs checks on every page.
+BRAND_TERMS_URL=https://brand.example/terms BRAND_PRIVACY_URL=https://brand.example/privacy BRAND_SUPPORT_EMAIL=help@brand.example
+export BRAND_TERMS_URL BRAND_PRIVACY_URL BRAND_SUPPORT_EMAIL
+suite_start --var "BRAND_NAME:$BRAND_NAME" --var "BRAND_TERMS_URL:$BRAND_TERMS_URL" \
+  --var "BRAND_PRIVACY_URL:$BRAND_PRIVACY_URL" --var "BRAND_SUPPORT_EMAIL:$BRAND_SUPPORT_EMAIL"
 export BROWSER_WORK="$SUITE_WORK"
 suite_node "$@" tests/browser/*.test.mjs

@@ -24,7 +24,9 @@ pub fn handle(p: &impl Platform, ep: &Endpoint, params: &Params, client: Authent
     if !app.operator_vetted() || !app.trusted {
         return Err(Error::unauthorized_client(GrantType::ClientCredentials.refusal()));
     }
-    let scopes = scope::resolve(params.get("scope"), &app.scopes, app.default_scopes())?;
+    // Scopes the catalogue dropped (retired) stay on the app but are never granted.
+    let allowed = scope::live(&app.scopes, &p.config().scopes);
+    let scopes = scope::resolve(params.get("scope"), &allowed, &scope::within(app.default_scopes(), &allowed))?;
     let aud = resource::audience(p, &ep.issuer, params.get("resource"))?;
     let ttl = app.token_lifetime.unwrap_or(p.config().client_credentials_ttl);
     let m = mint(

@@ -30,7 +30,9 @@ fn mint_bot(
         ));
     }
     // The bot user's permissions are the app's; a request may narrow them, never widen.
-    let scopes = scope::resolve(scope_param, &v.app.scopes, &v.app.scopes)?;
+    // Scopes the catalogue dropped (retired) stay on the app but are never granted.
+    let allowed = scope::live(&v.app.scopes, &p.config().scopes);
+    let scopes = scope::resolve(scope_param, &allowed, &allowed)?;
     let aud = resource::audience(p, &ep.issuer, None)?;
     let ttl = p.config().app_token_ttl;
     let m = mint(

@@ -24,7 +24,7 @@ pub async fn handle(
     let username = params.require("username")?;
     let password = params.require("password")?;
     let scopes = match params.get("scope") {
-        Some(s) if !s.trim().is_empty() => scope::resolve(Some(s), &app.scopes, &[])?,
+        Some(s) if !s.trim().is_empty() => scope::resolve(Some(s), &scope::live(&app.scopes, &p.config().scopes), &[])?,
         _ => scope::person_default(&app)?,
     };
     let aud = resource::audience(p, &ep.issuer, params.get("resource"))?;
@@ -34,6 +34,8 @@ pub async fn handle(
             ErrorCode::AccessDenied => Error::invalid_grant("the username or password is wrong"),
             _ => e,
         })?;
+    // No second step is possible here: people with a second factor use the pages.
+    accounts::two_factor::refuse_without_second_step(p, &profile.id).await?;
     let gid = new_gid(p)?;
     let (new, refresh) = new_grant(p, &gid)?;
     let cmd = grants::CreateGrant {

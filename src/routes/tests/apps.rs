@@ -221,3 +221,132 @@ fn refused_updates_leave_the_app_unchanged() {
     let r = admin(&p, "PATCH", &format!("/admin/apps/{}", "z".repeat(32)), Some(&json!({"name": "x"})));
     expect_error(&r, 404, "not_found");
 }
+
+fn listed(p: &MemPlatform, query: &str) -> (Vec<String>, Option<String>) {
+    let v = expect_json(&admin(p, "GET", &format!("/admin/apps?{query}"), None), 200);
+    let names = v["apps"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_owned()).collect();
+    (names, v["next_cursor"].as_str().map(str::to_owned))
+}
+
+/// Issue 19: `GET /admin/apps` filters by name (case-insensitive part), owner, status and
+/// grant type, with cursor paging through filtered pages; bad filter values are refused.
+#[test]
+fn the_admin_listing_filters_by_name_owner_status_and_grant_type() {
+    let p = platform();
+    for i in 0..7 {
+        let mut body = json!({"name": format!("Billing {i}"), "owner": if i % 2 == 0 { "team-a" } else { "team-b" }});
+        if i == 3 {
+            body["trusted"] = json!(true);
+        }
+        create_app(&p, body);
+    }
+    let web = create_app(&p, json!({"name": "Web shop", "owner": "team-a", "redirect_uris": ["https://shop.example/cb"]}));
+    let id = web["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"status": "disabled"}))).status, 200);
+    let (all, _) = listed(&p, "name=BILLING");
+    assert_eq!(all.len(), 7, "{all:?}");
+    let (mut a, _) = listed(&p, "name=billing&owner=team-a");
+    a.sort();
+    assert_eq!(a, ["Billing 0", "Billing 2", "Billing 4", "Billing 6"]);
+    assert_eq!(listed(&p, "status=disabled").0, ["Web shop"]);
+    assert_eq!(listed(&p, "status=active&owner=team-a").0.len(), 4);
+    assert_eq!(listed(&p, "grant_type=client_credentials").0, ["Billing 3"]);
+    assert_eq!(listed(&p, "grant_type=authorization_code").0, ["Web shop"]);
+    assert!(listed(&p, "name=nothing-like-it").0.is_empty());
+    // Paging through a filtered listing gives every match once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let q = match &cursor {
+            Some(c) => form(&[("name", "billing"), ("limit", "2"), ("cursor", c)]),
+            None => form(&[("name", "billing"), ("limit", "2")]),
+        };
+        let (names, next) = listed(&p, &q);
+        assert!(names.len() <= 2);
+        seen.extend(names);
+        cursor = next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, (0..7).map(|i| format!("Billing {i}")).collect::<Vec<_>>());
+    for bad in ["status=deleted", "status=", "grant_type=magic", "name=", &format!("name={}", "x".repeat(101)), "owner="] {
+        expect_error(&admin(&p, "GET", &format!("/admin/apps?{bad}"), None), 400, "invalid_request");
+    }
+}
+
+/// Issue 19: `GET /admin/apps/{id}/keys` lists the app's public keys (it was 405).
+#[test]
+fn the_admin_api_lists_an_apps_keys() {
+    let p = platform();
+    let app = create_app(&p, json!({"name": "Keyed", "key": "generate"}));
+    let id = app["client_id"].as_str().unwrap();
+    let v = expect_json(&admin(&p, "GET", &format!("/admin/apps/{id}/keys"), None), 200);
+    assert_eq!(v["client_id"], id);
+    let keys = v["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["kty"], "RSA");
+    assert!(keys[0].get("d").is_none(), "never a private part: {v}");
+    assert_eq!(keys[0]["kid"], app["keys"][0]["kid"]);
+    expect_error(&admin(&p, "GET", "/admin/apps/nope/keys", None), 404, "not_found");
+    assert_eq!(send(&p, req("GET", &format!("/admin/apps/{id}/keys"), &[], "")).status, 401);
+}
+
+/// Issue 19: a scope the catalogue (`SCOPES`) drops never makes an app uneditable. It stays
+/// on the app as `retired_scopes` (reported, never granted) until an operator drops it; an
+/// unrelated edit works; adding a scope that is not in the catalogue is still refused.
+#[test]
+fn a_scope_dropped_from_the_catalogue_is_retired_not_a_validation_error() {
+    let mut cfg = crate::config::Config::default();
+    cfg.admin_token = Some(crate::config::Secret("admin-secret".into()));
+    cfg.scopes = vec!["public".into(), "legacy:read".into()];
+    let p = platform_with(cfg.clone());
+    let app = create_app(&p, json!({"name": "Old", "trusted": true, "scopes": ["public", "legacy:read"]}));
+    let id = app["client_id"].as_str().unwrap().to_owned();
+    let secret = app["client_secret"].as_str().unwrap().to_owned();
+    // The operator drops the scope from the catalogue (same state, new configuration).
+    cfg.scopes = vec!["public".into()];
+    let mut p = p;
+    p.config = cfg;
+    let v = expect_json(&admin(&p, "GET", &format!("/admin/apps/{id}"), None), 200);
+    assert_eq!(v["retired_scopes"], json!(["legacy:read"]), "{v}");
+    // An unrelated edit works.
+    let v = expect_json(&admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"name": "Renamed"}))), 200);
+    assert_eq!(v["name"], "Renamed");
+    // The retired scope is never granted: not by default, not when asked.
+    let t = expect_json(&client_credentials(&p, &id, &secret, &[]), 200);
+    assert_eq!(t["scope"], "public", "{t}");
+    expect_error(&client_credentials(&p, &id, &secret, &[("scope", "legacy:read")]), 400, "invalid_scope");
+    // Adding an unknown scope is refused; dropping the retired one clears the report.
+    let r = admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"scopes": ["public", "legacy:read", "made:up"]})));
+    expect_error(&r, 400, "invalid_request");
+    let v = expect_json(&admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"scopes": ["public"]}))), 200);
+    assert!(v.get("retired_scopes").is_none(), "{v}");
+    // And it cannot come back while the catalogue lacks it.
+    let r = admin(&p, "PATCH", &format!("/admin/apps/{id}"), Some(&json!({"scopes": ["public", "legacy:read"]})));
+    expect_error(&r, 400, "invalid_request");
+}
+
+#[test]
+fn scope_descriptions_come_from_the_configuration_and_bad_entries_are_left_out() {
+    let d = crate::config::parse_scope_descriptions(
+        r#"{"reports:read": "See your reports", "bad scope": "x", "empty": "", "ctl": "a\u0007b", "num": 3, "long": "LONG"}"#
+            .replace("LONG", &"y".repeat(201))
+            .as_str(),
+    );
+    assert_eq!(d, vec![("reports:read".to_owned(), "See your reports".to_owned())]);
+    assert!(crate::config::parse_scope_descriptions("[1]").is_empty());
+    assert!(crate::config::parse_scope_descriptions("{not json").is_empty());
+    let mut cfg = crate::config::Config::default();
+    cfg.admin_token = Some(crate::config::Secret("admin-secret".into()));
+    cfg.scopes.push("reports:read".into());
+    cfg.scope_descriptions = d;
+    let p = platform_with(cfg);
+    let app = create_app(&p, json!({"name": "Reports", "redirect_uris": ["https://r.example/cb"], "scopes": ["public", "reports:read"]}));
+    let id = app["client_id"].as_str().unwrap();
+    let mut b = signed_in(&p, "describe@example.com");
+    let url = format!("/oauth/authorize?{}", form(&[("response_type", "code"), ("client_id", id), ("redirect_uri", "https://r.example/cb"), ("scope", "public reports:read")]));
+    let page = text(&b.get(&p, &url));
+    assert!(page.contains("<li>See your reports</li>"), "{page}");
+}

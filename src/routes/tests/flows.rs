@@ -229,7 +229,7 @@ fn sign_up_is_unique_per_email_case_insensitively() {
     block_on(crate::accounts::sign_up(
         &p,
         "Eve@Example.com",
-        "password123",
+        "plum-kettle-42",
         "Eve",
     ))
     .unwrap();

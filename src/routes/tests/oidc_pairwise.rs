@@ -4,7 +4,7 @@
 //! cannot correlate, hints are compared with that subject, and registration refuses what the
 //! provider cannot do.
 
-use super::oidc::{authorize, redeem, refresh, userinfo, verify, CB};
+use super::oidc::{refresh, userinfo, verify, CB};
 use super::support::*;
 use crate::config::{Config, Secret};
 use crate::platform::memory::MemPlatform;

@@ -16,7 +16,7 @@ const BETA: &str = "http://beta.localhost:8787";
 fn sign_up_at(p: &MemPlatform, origin: &str, email: &str, name: &str) {
     let mut b = Browser::default();
     let csrf = csrf_of(&get_at(p, origin, &mut b, "/signup"));
-    let signup = form(&[("csrf", &csrf), ("email", email), ("password", "password123"), ("name", name)]);
+    let signup = form(&[("csrf", &csrf), ("email", email), ("password", "plum-kettle-42"), ("name", name)]);
     assert_eq!(post_at(p, origin, &mut b, "/signup", &signup).status, 200);
 }
 
@@ -26,7 +26,7 @@ fn log_in_from(p: &MemPlatform, origin: &str, b: &mut Browser, login: &str, emai
     let page = get_at(p, origin, b, login);
     assert_eq!(page.status, 200, "{}", text(&page));
     let return_to = query_param(login, "return_to").unwrap_or_else(|| "/".into());
-    let body = form(&[("csrf", &csrf_of(&page)), ("email", email), ("password", "password123"), ("return_to", &return_to)]);
+    let body = form(&[("csrf", &csrf_of(&page)), ("email", email), ("password", "plum-kettle-42"), ("return_to", &return_to)]);
     let r = post_at(p, origin, b, "/login", &body);
     assert_eq!(r.status, 303, "{}", text(&r));
     r.get_header("location").unwrap().to_owned()

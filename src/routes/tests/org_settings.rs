@@ -280,7 +280,7 @@ fn left_of(p: &MemPlatform, label: &str) -> Vec<String> {
     let mut left: Vec<String> = p.kv.borrow().keys().filter(|k| k.starts_with(&prefix)).cloned().collect();
     for (name, kv) in p.shards.borrow().iter() {
         let rest = name.strip_prefix(&prefix);
-        let expiring = rest.is_some_and(|r| r.starts_with("session:") || r.starts_with("ip:") || r.starts_with("reg:"));
+        let expiring = rest.is_some_and(|r| r.starts_with("session:") || r.starts_with("ip:") || r.starts_with("reg:") || r.starts_with("ticket:") || r.starts_with("mailto:") || r.starts_with("mailfrom:"));
         if rest.is_some() && !expiring && !kv.list("", None, 1).unwrap().is_empty() {
             left.push(name.clone());
         }

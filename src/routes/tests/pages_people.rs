@@ -167,13 +167,13 @@ fn registering_with_the_pages_credentials_logs_in_and_grants_access() {
     let r = confirm(&mut b, &p, &page, &[("decision", "register")]);
     assert_eq!(r.status, 401);
     // The right ones, with Grant access: credentials and a code, and the browser is signed in.
-    let r = confirm(&mut b, &p, &page, &[("decision", "register"), ("grant_access", "yes"), ("login_email", "registrar@example.com"), ("login_password", "password123")]);
+    let r = confirm(&mut b, &p, &page, &[("decision", "register"), ("grant_access", "yes"), ("login_email", "registrar@example.com"), ("login_password", "plum-kettle-42")]);
     assert_eq!(r.status, 303, "{}", text(&r));
     let loc = r.get_header("location").unwrap().to_owned();
     assert!(query_param(&loc, "client_id").is_some() && query_param(&loc, "client_secret").is_some(), "{loc}");
     assert!(query_param(&loc, "code").is_some(), "{loc}");
     assert_eq!(query_param(&loc, "state").as_deref(), Some("xyz"));
-    assert!(!loc.contains("login_password") && !loc.contains("password123"), "{loc}");
+    assert!(!loc.contains("login_password") && !loc.contains("plum-kettle-42"), "{loc}");
     let again = text(&b.get(&p, &format!("/oauth/register?{}", registration(&[]))));
     assert!(again.contains("id=\"signed-in\"") && again.contains("registrar@example.com") && !again.contains("login_password"), "{again}");
 }

@@ -35,7 +35,7 @@ fn sign_up(p: &MemPlatform, email: &str) -> crate::http::Response {
     b.post(
         p,
         "/signup",
-        &form(&[("csrf", &csrf), ("email", email), ("password", "password123"), ("name", "Someone")]),
+        &form(&[("csrf", &csrf), ("email", email), ("password", "plum-kettle-42"), ("name", "Someone")]),
     )
 }
 
@@ -182,7 +182,7 @@ fn the_people_quota_refuses_sign_up_with_a_page_and_duplicates_take_no_slot() {
     let r = b.post(
         &p,
         "/login",
-        &form(&[("csrf", &csrf), ("email", "two@people.example"), ("password", "password123")]),
+        &form(&[("csrf", &csrf), ("email", "two@people.example"), ("password", "plum-kettle-42")]),
     );
     assert_eq!(r.status, 303, "{}", text(&r));
     // The app quota is not the people quota.

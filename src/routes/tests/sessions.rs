@@ -15,7 +15,7 @@ fn log_in_again(p: &crate::platform::memory::MemPlatform, email: &str) -> Browse
     let mut b = Browser::default();
     let page = b.get(p, "/login");
     let csrf = csrf_of(&page);
-    let r = b.post(p, "/login", &form(&[("csrf", &csrf), ("email", email), ("password", "password123")]));
+    let r = b.post(p, "/login", &form(&[("csrf", &csrf), ("email", email), ("password", "plum-kettle-42")]));
     assert_eq!(r.status, 303);
     b
 }

@@ -243,7 +243,7 @@ impl Browser {
     }
 }
 
-/// A browser signed up and logged in as `email` (password `password123`).
+/// A browser signed up and logged in as `email` (password `plum-kettle-42`).
 pub fn signed_in(p: &MemPlatform, email: &str) -> Browser {
     let mut b = Browser::default();
     let page = b.get(p, "/signup");
@@ -254,7 +254,7 @@ pub fn signed_in(p: &MemPlatform, email: &str) -> Browser {
         &form(&[
             ("csrf", &csrf),
             ("email", email),
-            ("password", "password123"),
+            ("password", "plum-kettle-42"),
             ("name", "Dev"),
         ]),
     );
@@ -263,7 +263,7 @@ pub fn signed_in(p: &MemPlatform, email: &str) -> Browser {
     let r = b.post(
         p,
         "/login",
-        &form(&[("csrf", &csrf), ("email", email), ("password", "password123")]),
+        &form(&[("csrf", &csrf), ("email", email), ("password", "plum-kettle-42")]),
     );
     assert_eq!(r.status, 303);
     b
@@ -415,14 +415,14 @@ pub fn post_at(p: &MemPlatform, origin: &str, b: &mut Browser, target: &str, bod
     r
 }
 
-/// A browser signed up (name Ann) and logged in as `email` at `origin` (password `password123`).
+/// A browser signed up (name Ann) and logged in as `email` at `origin` (password `plum-kettle-42`).
 pub fn signed_in_at(p: &MemPlatform, origin: &str, email: &str) -> Browser {
     let mut b = Browser::default();
     let csrf = csrf_of(&get_at(p, origin, &mut b, "/signup"));
-    let signup = form(&[("csrf", &csrf), ("email", email), ("password", "password123"), ("name", "Ann")]);
+    let signup = form(&[("csrf", &csrf), ("email", email), ("password", "plum-kettle-42"), ("name", "Ann")]);
     let r = post_at(p, origin, &mut b, "/signup", &signup);
     assert_eq!(r.status, 200, "{}", text(&r));
-    let login = form(&[("csrf", &csrf_of(&r)), ("email", email), ("password", "password123")]);
+    let login = form(&[("csrf", &csrf_of(&r)), ("email", email), ("password", "plum-kettle-42")]);
     let r = post_at(p, origin, &mut b, "/login", &login);
     assert_eq!(r.status, 303, "{}", text(&r));
     b

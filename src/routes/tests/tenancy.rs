@@ -163,10 +163,10 @@ fn codes_refresh_tokens_sessions_and_issuers_are_per_organisation() {
     // Sign up and log in at acme.
     let mut b = At { origin: ACME, b: Browser::default() };
     let csrf = csrf_of(&b.get(&p, "/signup"));
-    let signup = [("csrf", csrf.as_str()), ("email", "ann@example.com"), ("password", "password123"), ("name", "Ann")];
+    let signup = [("csrf", csrf.as_str()), ("email", "ann@example.com"), ("password", "plum-kettle-42"), ("name", "Ann")];
     let r = b.post(&p, "/signup", &form(&signup));
     assert_eq!(r.status, 200, "{}", text(&r));
-    let login = [("csrf", csrf_of(&r)), ("email", "ann@example.com".into()), ("password", "password123".into())];
+    let login = [("csrf", csrf_of(&r)), ("email", "ann@example.com".into()), ("password", "plum-kettle-42".into())];
     let login: Vec<(&str, &str)> = login.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(b.post(&p, "/login", &form(&login)).status, 303);
     assert!(text(&b.get(&p, "/")).contains("Signed in as"));

@@ -629,14 +629,14 @@ fn an_existing_account_is_linked_only_with_a_verified_email_and_its_password() {
         &form(&[
             ("csrf", &csrf_other),
             ("ticket", &ticket),
-            ("password", "password123"),
+            ("password", "plum-kettle-42"),
         ]),
     );
     expect_page(&r, 400, "expired or was already used");
     let ok = b.post(
         &p,
         "/login/upstream/idp/link",
-        &form(&[("csrf", &csrf), ("ticket", &ticket), ("password", "password123")]),
+        &form(&[("csrf", &csrf), ("ticket", &ticket), ("password", "plum-kettle-42")]),
     );
     assert_eq!(ok.status, 303, "{}", text(&ok));
     assert_eq!(ok.get_header("location"), Some("/after"));
@@ -644,7 +644,7 @@ fn an_existing_account_is_linked_only_with_a_verified_email_and_its_password() {
     let replay = b.post(
         &p,
         "/login/upstream/idp/link",
-        &form(&[("csrf", &csrf), ("ticket", &ticket), ("password", "password123")]),
+        &form(&[("csrf", &csrf), ("ticket", &ticket), ("password", "plum-kettle-42")]),
     );
     expect_page(&replay, 400, "expired or was already used");
     // From now on the identity signs in to that account directly.
