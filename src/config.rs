@@ -96,6 +96,11 @@ pub struct Config {
     /// The tenant pairwise subjects are derived in: `""` for the default tenant, the
     /// organisation's label for one (`tenancy::config_for`), so no two tenants share a subject.
     pub pairwise_context: String,
+    /// `UPSTREAM_PROVIDERS`: the identity providers people may sign in with (see
+    /// [`UpstreamProvider`]); entries that do not parse are left out and listed in
+    /// `upstream_problems` (logged, and shown by their start route as a 503 page).
+    pub upstreams: Vec<UpstreamProvider>,
+    pub upstream_problems: Vec<String>,
     /// How email goes out (`MAIL_*`, see [`MailConfig`]).
     pub mail: MailConfig,
 }
@@ -244,6 +249,10 @@ impl Config {
             Some(json) => parse_routes(&json),
             None => Ok(Vec::new()),
         };
+        let upstreams = match get("UPSTREAM_PROVIDERS") {
+            Some(json) => parse_upstreams(&json, get),
+            None => (Vec::new(), Vec::new()),
+        };
         Config {
             issuer: get("ISSUER").map(|s| s.trim_end_matches('/').to_owned()),
             production: !matches!(get("ENVIRONMENT").as_deref(), None | Some("development")),
@@ -301,6 +310,8 @@ impl Config {
             operator_token_hashes: Vec::new(),
             pairwise_secret: get("PAIRWISE_SECRET").filter(|s| !s.is_empty()).map(Secret),
             pairwise_context: String::new(),
+            upstreams: upstreams.0,
+            upstream_problems: upstreams.1,
             mail: MailConfig {
                 from: get("MAIL_FROM"),
                 transport: match (get("MAIL_API_URL"), get("MAIL_API_TOKEN"), get("MAIL_BINDING")) {
@@ -555,4 +566,249 @@ pub fn parse_routes(json: &str) -> std::result::Result<Vec<Route>, String> {
         }
     }
     Ok(routes)
+}
+
+/// One identity provider people may sign in with (`UPSTREAM_PROVIDERS`, a JSON array; its
+/// client secret is the secret `UPSTREAM_<ID>_CLIENT_SECRET`, the id upper-cased with `-` as
+/// `_`). See README "Configuration" and docs/DEPLOY.md.
+#[derive(Debug, Clone)]
+pub struct UpstreamProvider {
+    /// `[a-z0-9-]{1,32}`: in the paths `/login/upstream/<id>` and in link objects.
+    pub id: String,
+    /// Shown on the button: "Continue with <name>".
+    pub name: String,
+    pub kind: UpstreamKind,
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    /// The scopes asked for (default `openid email profile` for OpenID Connect).
+    pub scope: String,
+    /// How the client authenticates at the token endpoint: `client_secret_basic` (default) or
+    /// `client_secret_post`; `none` when there is no secret (PKCE alone).
+    pub token_auth: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpstreamKind {
+    /// OpenID Connect by discovery: `<issuer>/.well-known/openid-configuration`, then its JWKS.
+    Oidc { issuer: String },
+    /// Plain OAuth 2 with a userinfo URL (GitHub style): where the person's id, email and
+    /// whether the email is verified are in the userinfo JSON (top-level member names).
+    OAuth2 {
+        authorization_endpoint: String,
+        token_endpoint: String,
+        userinfo_endpoint: String,
+        /// RFC 9207 `iss` the upstream sends back, if it does.
+        issuer: Option<String>,
+        id_field: String,
+        email_field: String,
+        /// No field: the upstream never vouches for the email (it is never linked).
+        email_verified_field: Option<String>,
+        name_field: String,
+    },
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProviderEntry {
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    client_id: String,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    token_auth: Option<String>,
+    #[serde(default)]
+    issuer: Option<String>,
+    #[serde(default)]
+    authorization_endpoint: Option<String>,
+    #[serde(default)]
+    token_endpoint: Option<String>,
+    #[serde(default)]
+    userinfo_endpoint: Option<String>,
+    #[serde(default)]
+    fields: Option<ProviderFields>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ProviderFields {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    email_verified: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// An upstream's URL: `https:` with a host, no userinfo or fragment; `http:` only to a loopback
+/// host (a local upstream in development and tests).
+pub fn upstream_url_ok(s: &str) -> bool {
+    !s.contains(['@', '\\'])
+        && url::Url::parse(s).is_ok_and(|u| {
+            let loopback = matches!(
+                u.host(),
+                Some(url::Host::Domain("localhost"))
+                    | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
+                    | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
+            );
+            (u.scheme() == "https" || (u.scheme() == "http" && loopback))
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.fragment().is_none()
+        })
+}
+
+/// The name of a provider's client-secret secret: `UPSTREAM_<ID>_CLIENT_SECRET`.
+pub fn upstream_secret_name(id: &str) -> String {
+    format!("UPSTREAM_{}_CLIENT_SECRET", id.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// Parses `UPSTREAM_PROVIDERS`: the providers that are usable, and one line per entry that is
+/// not (the operator's to fix; that entry is left out, the others work). Never panics.
+pub fn parse_upstreams(
+    json: &str,
+    secret: impl Fn(&str) -> Option<String>,
+) -> (Vec<UpstreamProvider>, Vec<String>) {
+    let entries: Vec<serde_json::Value> = match serde_json::from_str(json) {
+        Ok(serde_json::Value::Array(a)) => a,
+        Ok(_) => return (Vec::new(), vec!["UPSTREAM_PROVIDERS: must be a JSON array".into()]),
+        Err(e) => return (Vec::new(), vec![format!("UPSTREAM_PROVIDERS: {e}")]),
+    };
+    let mut ok: Vec<UpstreamProvider> = Vec::new();
+    let mut problems = Vec::new();
+    for (i, v) in entries.into_iter().enumerate() {
+        // Named by its id where it has a printable one, so its start route can say it is broken.
+        let id: String = v.get("id").and_then(|x| x.as_str()).unwrap_or("").chars().take(32).filter(|c| !c.is_control()).collect();
+        let at = format!("UPSTREAM_PROVIDERS[{i}] (id '{id}')");
+        if i >= 20 {
+            problems.push(format!("{at}: at most 20 providers"));
+            continue;
+        }
+        match upstream_entry(v, &secret) {
+            Ok(p) if ok.iter().any(|o| o.id == p.id) => problems.push(format!("{at}: the id is used twice")),
+            Ok(p) => ok.push(p),
+            Err(e) => problems.push(format!("{at}: {e}")),
+        }
+    }
+    (ok, problems)
+}
+
+fn upstream_entry(
+    v: serde_json::Value,
+    secret: &impl Fn(&str) -> Option<String>,
+) -> std::result::Result<UpstreamProvider, String> {
+    let e: ProviderEntry = serde_json::from_value(v).map_err(|e| e.to_string())?;
+    let id_ok = (1..=32).contains(&e.id.len())
+        && e.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !id_ok {
+        return Err("id must be 1 to 32 of a-z, 0-9 and -".into());
+    }
+    let name = e.name.trim();
+    if name.is_empty() || name.chars().count() > 40 || name.chars().any(char::is_control) {
+        return Err("name must be 1 to 40 printable characters".into());
+    }
+    if e.client_id.is_empty() || e.client_id.len() > 256 || e.client_id.chars().any(char::is_control) {
+        return Err("client_id must be 1 to 256 printable characters".into());
+    }
+    let url = |field: &str, v: Option<String>| -> std::result::Result<String, String> {
+        let v = v.ok_or_else(|| format!("{field} is required"))?;
+        if upstream_url_ok(&v) {
+            Ok(v)
+        } else {
+            Err(format!("{field} must be an https URL (http only to a loopback host)"))
+        }
+    };
+    let fields = e.fields.unwrap_or_default();
+    let (kind, scope) = match e.kind.as_str() {
+        "oidc" => {
+            let issuer = url("issuer", e.issuer)?;
+            if e.authorization_endpoint.is_some() || e.token_endpoint.is_some() || e.userinfo_endpoint.is_some() {
+                return Err("an oidc provider's endpoints come from its discovery document".into());
+            }
+            (UpstreamKind::Oidc { issuer }, e.scope.unwrap_or_else(|| "openid email profile".into()))
+        }
+        "oauth2" => {
+            let issuer = match e.issuer {
+                Some(i) => Some(url("issuer", Some(i))?),
+                None => None,
+            };
+            let kind = UpstreamKind::OAuth2 {
+                authorization_endpoint: url("authorization_endpoint", e.authorization_endpoint)?,
+                token_endpoint: url("token_endpoint", e.token_endpoint)?,
+                userinfo_endpoint: url("userinfo_endpoint", e.userinfo_endpoint)?,
+                issuer,
+                id_field: fields.id.unwrap_or_else(|| "id".into()),
+                email_field: fields.email.unwrap_or_else(|| "email".into()),
+                email_verified_field: fields.email_verified,
+                name_field: fields.name.unwrap_or_else(|| "name".into()),
+            };
+            (kind, e.scope.unwrap_or_default())
+        }
+        other => return Err(format!("type '{other}' is not oidc or oauth2")),
+    };
+    if scope.len() > 500 || scope.chars().any(char::is_control) {
+        return Err("scope must be at most 500 printable characters".into());
+    }
+    let client_secret = secret(&upstream_secret_name(&e.id)).filter(|s| !s.is_empty()).map(Secret);
+    let token_auth = match (e.token_auth.as_deref(), &client_secret) {
+        (_, None) => "none".to_owned(),
+        (None | Some("client_secret_basic"), Some(_)) => "client_secret_basic".to_owned(),
+        (Some("client_secret_post"), Some(_)) => "client_secret_post".to_owned(),
+        (Some(other), _) => return Err(format!("token_auth '{other}' is not client_secret_basic or client_secret_post")),
+    };
+    Ok(UpstreamProvider {
+        id: e.id,
+        name: name.to_owned(),
+        kind,
+        client_id: e.client_id,
+        client_secret,
+        scope,
+        token_auth,
+    })
+}
+
+#[cfg(test)]
+mod upstream_tests {
+    use super::*;
+
+    #[test]
+    fn providers_parse_and_bad_entries_are_reported() {
+        let json = serde_json::json!([
+            {"id": "google", "name": "Google", "type": "oidc", "issuer": "https://accounts.google.com", "client_id": "g"},
+            {"id": "gh", "name": "GitHub", "type": "oauth2", "client_id": "c",
+             "authorization_endpoint": "https://github.com/login/oauth/authorize",
+             "token_endpoint": "https://github.com/login/oauth/access_token",
+             "userinfo_endpoint": "https://api.github.com/user", "token_auth": "client_secret_post",
+             "fields": {"id": "id", "email": "email", "name": "login"}},
+            {"id": "Bad", "name": "x", "type": "oidc", "issuer": "https://a.example", "client_id": "c"},
+            {"id": "plain", "name": "x", "type": "oidc", "issuer": "http://a.example", "client_id": "c"},
+            {"id": "local", "name": "Local", "type": "oidc", "issuer": "http://127.0.0.1:9000", "client_id": "c"},
+            {"id": "google", "name": "Again", "type": "oidc", "issuer": "https://a.example", "client_id": "c"},
+            {"id": "saml", "name": "x", "type": "saml", "client_id": "c"},
+            {"id": "extra", "name": "x", "type": "oidc", "issuer": "https://a.example", "client_id": "c", "what": 1},
+            {"id": "nourl", "name": "x", "type": "oauth2", "client_id": "c"},
+            {"id": "userinfo", "name": "x", "type": "oidc", "issuer": "https://u@a.example", "client_id": "c"},
+            5
+        ])
+        .to_string();
+        let (ok, problems) = parse_upstreams(&json, |k| (k == "UPSTREAM_GH_CLIENT_SECRET").then(|| "s".into()));
+        let ids: Vec<&str> = ok.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["google", "gh", "local"]);
+        assert_eq!(problems.len(), 8, "{problems:?}");
+        assert_eq!(ok[0].token_auth, "none");
+        assert_eq!(ok[0].scope, "openid email profile");
+        assert_eq!(ok[1].token_auth, "client_secret_post");
+        assert!(format!("{:?}", ok[1]).contains("Secret(…)"));
+        for bad in ["", "{", "{}", "null", "[[]]"] {
+            let (ok, problems) = parse_upstreams(bad, |_| None);
+            assert!(ok.is_empty());
+            assert!(!problems.is_empty() || bad == "[[]]");
+        }
+        assert_eq!(upstream_secret_name("my-idp"), "UPSTREAM_MY_IDP_CLIENT_SECRET");
+    }
 }

@@ -154,6 +154,18 @@ fn main() {
             sign(&json!({"alg": "RS256"}), &c)
         }),
     ];
+    // Upstream ID tokens (sign-in with another provider): valid, and one claim off each.
+    let id_claims = || json!({"iss": "https://idp.example", "aud": "fuzz-rp", "sub": "person-1", "nonce": "nonce-0",
+        "email": "p@example.com", "email_verified": true, "iat": NOW, "exp": NOW + 300, "amr": ["pwd"]});
+    let id_header = json!({"alg": "RS256", "kid": kid()});
+    for (name, change) in [("valid", json!({})), ("nonce", json!({"nonce": "x"})), ("aud_list", json!({"aud": ["fuzz-rp", "x"], "azp": "fuzz-rp"})), ("expired", json!({"exp": NOW - 600}))] {
+        let mut c = id_claims();
+        if let (Some(c), Some(ch)) = (c.as_object_mut(), change.as_object()) {
+            c.extend(ch.clone());
+        }
+        write(&dir, "upstream_id_token", &format!("id_token_{name}"), sign(&id_header, &c));
+    }
+    write(&dir, "upstream_id_token", "providers", r#"[{"id":"idp","name":"IdP","type":"oidc","issuer":"https://idp.example","client_id":"c"},{"id":"gh","name":"GH","type":"oauth2","client_id":"c","authorization_endpoint":"https://gh.example/a","token_endpoint":"https://gh.example/t","userinfo_endpoint":"https://gh.example/u","fields":{"email_verified":"v"}}]"#);
     tokens.push(("two_dots", "a.b".into()));
     for (name, t) in &tokens {
         write(&dir, "jwt_verify", name, t);

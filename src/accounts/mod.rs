@@ -6,6 +6,7 @@ pub mod passkeys;
 pub mod mail;
 pub mod recovery;
 pub mod password;
+pub mod upstream;
 pub mod two_factor;
 
 use crate::http::Request;

@@ -17,6 +17,7 @@
 //! | `quota`           | `quota`     | the tenant's counted apps and people (`MAX_APPS`, `MAX_PEOPLE`, an organisation's quotas) |
 //! | `organisation:<label>`, `organisations` | `org` | an organisation's record (status, quotas, policies, brand, domains), its signing keys and operators' token hashes; the index of labels (default tenant only) |
 //! | `domain:<host>`     | `org`       | which organisation holds a custom domain (default tenant only) |
+//! | `idlink:<provider>:<sha256 of sub>`, `upstream:<sha256>` | `identity` | the account an upstream identity signs in to; single-use tickets of sign-ins with an upstream |
 //! | `passkeys:<user id>`, `webauthn:<sha256>` | `passkey` | a person's passkeys (WebAuthn credentials, signature counters); one outstanding WebAuthn challenge |
 //! | `ticket:<sha256>`   | `ticket`    | one emailed link (verify, reset, email change): single-use, short-lived |
 //! | `outbox`            | `outbox`    | development only: the email that would have been sent (`/dev/outbox`) |
@@ -32,6 +33,7 @@ pub mod app;
 pub mod counter;
 pub mod erase;
 pub mod grants;
+pub mod identity;
 pub mod issuer;
 pub mod kv;
 pub mod login_apps;

@@ -65,6 +65,8 @@ pub async fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let body = html! {
         @if let Some(c) = card { (c) }
         (login_form(&csrf, &return_to, hint, None))
+        // Sign-in with another identity provider: one link per configured provider.
+        (super::upstream::buttons(p, &return_to))
     };
     Ok(page(&p.config().brand, 200, "Log in", body, Some(&csrf)))
 }

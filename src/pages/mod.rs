@@ -13,6 +13,7 @@ pub mod passkeys;
 pub mod recovery;
 pub mod register;
 pub mod select_account;
+pub mod upstream;
 pub mod two_factor;
 
 use crate::accounts::cookies;

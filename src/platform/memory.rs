@@ -39,11 +39,20 @@ pub struct MemPlatform {
     pub pauses: RefCell<Vec<u64>>,
     /// The answers outbound POSTs get, in order (`None`: no answer); 200 once they run out.
     pub outbound_answers: RefCell<std::collections::VecDeque<Option<u16>>>,
+    /// The scripted upstream identity provider (`Origin::fetch_upstream`): given the URL and
+    /// the request, its answer (`None`: no answer, as a timeout). Unset: every upstream call
+    /// is unanswered.
+    pub upstream: RefCell<Option<Box<UpstreamScript>>>,
+    /// What was sent to upstreams (url, request), in order.
+    pub upstream_requests: RefCell<Vec<(String, crate::http::Request)>>,
     /// What the mail transport was asked to send (tests that configure a transport; without
     /// one, development mail goes to the outbox object like the worker's), and whether it fails.
     pub mails: RefCell<Vec<Mail>>,
     pub mail_fails: Cell<bool>,
 }
+
+/// A scripted upstream: URL and request in, response (or no answer) out.
+pub type UpstreamScript = dyn Fn(&str, &crate::http::Request) -> Option<crate::http::Response>;
 
 impl MemPlatform {
     pub fn new(config: Config, keys: SigningKeys) -> Self {
@@ -64,6 +73,8 @@ impl MemPlatform {
             sent: RefCell::default(),
             pauses: RefCell::default(),
             outbound_answers: RefCell::default(),
+            upstream: RefCell::default(),
+            upstream_requests: RefCell::default(),
             mails: RefCell::default(),
             mail_fails: Cell::new(false),
         }
@@ -171,6 +182,17 @@ impl Origin for MemPlatform {
     async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
         self.origin_requests.borrow_mut().push((url.to_owned(), req));
         Ok(crate::http::Response::new(200, "text/plain", "from origin"))
+    }
+    async fn fetch_upstream(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
+        self.upstream_requests.borrow_mut().push((url.to_owned(), req.clone()));
+        let answer = self.upstream.borrow().as_ref().and_then(|f| f(url, &req));
+        match answer {
+            Some(r) if r.body.len() > super::UPSTREAM_MAX_BODY => {
+                Err(crate::error::Error::unavailable("the identity provider's answer is too large"))
+            }
+            Some(r) => Ok(r),
+            None => Err(crate::error::Error::unavailable("the identity provider did not answer")),
+        }
     }
 }
 

@@ -92,7 +92,18 @@ pub trait DomainMap {
 pub trait Origin {
     /// Sends a request to a protected origin (the gateway's only outbound call).
     async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response>;
+    /// Sends a request to an upstream identity provider (sign-in with another provider,
+    /// `accounts::upstream`): redirects are not followed (a 3xx is answered as it is), the
+    /// answer is awaited at most [`UPSTREAM_TIMEOUT_MS`], and a body over
+    /// [`UPSTREAM_MAX_BODY`] is an error. `TemporarilyUnavailable` when no answer came.
+    async fn fetch_upstream(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response>;
 }
+
+/// How long an upstream identity provider may take to answer one request.
+pub const UPSTREAM_TIMEOUT_MS: u32 = 10_000;
+/// The largest answer read from an upstream identity provider (discovery, JWKS, tokens,
+/// userinfo).
+pub const UPSTREAM_MAX_BODY: usize = 64 * 1024;
 
 /// Notifications the server sends on its own (back-channel logout), after the response: never
 /// on a request's path (see [`deferred`]). Not part of [`Platform`]: what runs after a response

@@ -198,6 +198,9 @@ impl<P: Platform + AppStore> Origin for Scoped<'_, P> {
     async fn fetch_origin(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
         self.inner.fetch_origin(req, url).await
     }
+    async fn fetch_upstream(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
+        self.inner.fetch_upstream(req, url).await
+    }
 }
 
 /// Audit lines of an organisation carry its label (`tenant`); the default tenant's are as before.

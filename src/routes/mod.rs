@@ -273,6 +273,25 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
                 login::login_submit(p, req).await
             }
         }
+        // Sign-in with another identity provider: start, callback, link confirmation.
+        _ if path.starts_with("/login/upstream/") => {
+            let rest = path.strip_prefix("/login/upstream/").unwrap_or_default();
+            match rest.split_once('/') {
+                None => {
+                    method(req, &["GET"])?;
+                    pages::upstream::start(p, &issuer, req, rest).await
+                }
+                Some((id, "callback")) => {
+                    method(req, &["GET"])?;
+                    pages::upstream::callback(p, &issuer, req, id).await
+                }
+                Some((id, "link")) => {
+                    method(req, &["POST"])?;
+                    pages::upstream::link(p, req, id).await
+                }
+                Some(_) => Err(Error::not_found("no such page")),
+            }
+        }
         "/login/passkey/options" => {
             method(req, &["POST"])?;
             pages::passkeys::login_options(p, &issuer, req).await

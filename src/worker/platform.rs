@@ -74,6 +74,10 @@ impl WorkerPlatform {
             Some(c) => c,
             None => {
                 let c = Rc::new(Config::from_vars(|k| lookup(&env, k)));
+                // Upstream providers that did not load: the others work; the operator sees why.
+                for problem in &c.upstream_problems {
+                    console_log!("{}", serde_json::json!({"warning": problem}));
+                }
                 CONFIG.with(|cell| *cell.borrow_mut() = Some(c.clone()));
                 c
             }
@@ -457,6 +461,49 @@ impl Origin for WorkerPlatform {
         let status = resp.status_code();
         let headers: Vec<(String, String)> = resp.headers().entries().collect();
         let body = resp.bytes().await.map_err(unavailable)?;
+        let mut r = crate::http::Response::new(status, "application/octet-stream", body);
+        r.headers = headers;
+        Ok(r)
+    }
+
+    /// The global `fetch` with `redirect: "manual"` (a 3xx comes back as it is) and
+    /// `AbortSignal.timeout`, which also bounds reading the body.
+    async fn fetch_upstream(&self, req: crate::http::Request, url: &str) -> Result<crate::http::Response> {
+        use crate::platform::{UPSTREAM_MAX_BODY, UPSTREAM_TIMEOUT_MS};
+        let unavailable = |_| Error::unavailable("the identity provider did not answer");
+        let headers = worker::Headers::new();
+        for (k, v) in &req.headers {
+            headers
+                .append(k, v)
+                .map_err(|_| Error::invalid_request("a header cannot be sent"))?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::from(req.method.clone()))
+            .with_headers(headers)
+            .with_redirect(worker::RequestRedirect::Manual);
+        if !req.body.is_empty() {
+            let body = worker::js_sys::Uint8Array::from(req.body.as_slice());
+            init.with_body(Some(body.into()));
+        }
+        let out = Request::new_with_init(url, &init)
+            .map_err(|_| Error::invalid_request("the request cannot be sent"))?;
+        let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(UPSTREAM_TIMEOUT_MS));
+        let mut resp = worker::Fetch::Request(out).send_with_signal(&signal).await.map_err(unavailable)?;
+        let status = resp.status_code();
+        let headers: Vec<(String, String)> = resp.headers().entries().collect();
+        let declared = resp
+            .headers()
+            .get("content-length")
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > UPSTREAM_MAX_BODY) {
+            return Err(Error::unavailable("the identity provider's answer is too large"));
+        }
+        let body = resp.bytes().await.map_err(unavailable)?;
+        if body.len() > UPSTREAM_MAX_BODY {
+            return Err(Error::unavailable("the identity provider's answer is too large"));
+        }
         let mut r = crate::http::Response::new(status, "application/octet-stream", body);
         r.headers = headers;
         Ok(r)

@@ -24,6 +24,30 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s tests/interop/requirements.txt "$venv
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/interop/requirements.txt >&2
   cp tests/interop/requirements.txt "$venv/.requirements"
 fi
-suite_start
+# The identity provider people may sign in with (tests/interop/upstream.test.mjs): node
+# oidc-provider on its own port, started first, so the worker can be given UPSTREAM_PROVIDERS
+# naming it (and the IdP the worker's callback, on a port chosen here).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+worker_port=$(free_port)
+idp_port=$(free_port)
+idp_secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+mkdir -p target/interop
+idp_log=target/interop/idp.log
+IDP_PARENT=$$ setsid npx --no-install node tests/interop/upstream_idp.mjs "$idp_port" \
+  "http://127.0.0.1:$worker_port/login/upstream/nodeidp/callback" portcullis-interop "$idp_secret" \
+  </dev/null >"$idp_log" 2>&1 &
+idp_pgid=$!
+stop_idp() { kill -TERM -"$idp_pgid" 2>/dev/null || true; }
+trap stop_idp EXIT
+i=0
+until grep -q 'ready at' "$idp_log" 2>/dev/null; do
+  i=$((i + 1))
+  if [ $i -gt 300 ] || ! kill -0 "$idp_pgid" 2>/dev/null; then suite_say "the identity provider did not start:"; cat "$idp_log" >&2; exit 1; fi
+  sleep 0.1
+done
+export UPSTREAM_IDP_URL="http://127.0.0.1:$idp_port"
+providers='[{"id":"nodeidp","name":"Node IdP","type":"oidc","issuer":"'"$UPSTREAM_IDP_URL"'","client_id":"portcullis-interop"}]'
+suite_start --port "$worker_port" --var "UPSTREAM_PROVIDERS:$providers" --var "UPSTREAM_NODEIDP_CLIENT_SECRET:$idp_secret"
+trap 'suite_cleanup; stop_idp' EXIT
 export INTEROP_PYTHON="$PWD/$venv/bin/python" INTEROP_WORK="$SUITE_WORK"
 suite_node "$@" tests/interop/*.test.mjs

@@ -24,4 +24,5 @@ mod pages_people;
 mod sessions;
 mod support;
 mod tenancy;
+mod upstream;
 mod two_factor;
