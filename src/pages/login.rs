@@ -132,24 +132,19 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
     let csrf = Csrf::for_request(p, req)?;
     let return_to = safe_return_to(f.get("return_to"));
     let email = f.get("email").unwrap_or("");
+    // The form again, with the other ways to sign in under it, as on the first visit.
+    let again = |error: &str| html! {
+        (login_form(&csrf, &return_to, email, Some(error)))
+        (super::upstream::buttons(p, &return_to))
+    };
     if !cookies::csrf_ok(req, f.get("csrf")) {
-        let body = login_form(
-            &csrf,
-            &return_to,
-            email,
-            Some("Your form expired. Please try again."),
-        );
+        let body = again("Your form expired. Please try again.");
         return Ok(page(&p.config().brand, 403, "Log in", body, Some(&csrf)));
     }
     match accounts::log_in(p, req, email, f.get("password").unwrap_or("")).await {
         Ok(profile) => finish_login(p, req, &profile, &["pwd"], &return_to).await,
         Err(e) if e.code == ErrorCode::RateLimited => {
-            let body = login_form(
-                &csrf,
-                &return_to,
-                email,
-                Some("Too many failed log-ins. Wait a minute and try again."),
-            );
+            let body = again("Too many failed log-ins. Wait a minute and try again.");
             let mut r = page(&p.config().brand, 429, "Log in", body, Some(&csrf));
             for (k, v) in e.headers {
                 r = r.header(k, v);
@@ -157,7 +152,7 @@ pub async fn login_submit(p: &impl Platform, req: &Request) -> Result<Response> 
             Ok(r)
         }
         Err(e) if e.code == ErrorCode::AccessDenied => {
-            let body = login_form(&csrf, &return_to, email, Some("The email or password is wrong."));
+            let body = again("The email or password is wrong.");
             Ok(page(&p.config().brand, 401, "Log in", body, Some(&csrf)))
         }
         Err(e) => Err(e),

@@ -243,6 +243,12 @@ fn login_page_offers_each_provider_keeping_return_to() {
         t.contains(r#"href="/login/upstream/idp?return_to=%2Foauth%2Fauthorize%3Fx%3D1""#),
         "{t}"
     );
+    // The form shown again after a wrong password offers them too.
+    let mut b = Browser::default();
+    let csrf = csrf_of(&b.get(&p, "/login"));
+    let r = b.post(&p, "/login", &form(&[("csrf", &csrf), ("email", "nobody@example.com"), ("password", "wrong-password-9"), ("return_to", "/account")]));
+    assert_eq!(r.status, 401);
+    assert!(text(&r).contains(r#"href="/login/upstream/idp?return_to=%2Faccount""#), "{}", text(&r));
     // No providers configured: no buttons.
     let plain = platform();
     assert!(!text(&send(&plain, req("GET", "/login", &[], ""))).contains("Continue with"));
