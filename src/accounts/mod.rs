@@ -238,8 +238,12 @@ pub async fn current_session(p: &impl Platform, req: &Request) -> Result<Option<
     if token.len() != 43 {
         return Ok(None);
     }
-    p.call(&session::object(&sha256_hex(token)), session::Get {})
-        .await
+    // A session without `amr` was made before sessions were listed in the person's index
+    // (`start_session`): sign-out everywhere, a reset or a deletion could not reach it, so it
+    // is not honoured (the person logs in again once).
+    Ok(p.call(&session::object(&sha256_hex(token)), session::Get {})
+        .await?
+        .filter(|s| !s.amr.is_empty()))
 }
 
 /// Ends the request's session (its object is deleted, and it leaves the person's index) and

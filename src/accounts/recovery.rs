@@ -160,8 +160,9 @@ fn hash_new(p: &impl Platform, new_password: &str) -> Result<String> {
 }
 
 /// `/reset`: sets the new password (the policy applies; a refused password leaves the link
-/// usable), uses the ticket, marks the email verified (the link proved the mailbox) and ends
-/// every session of the person. Answers the back-channel logout notifications.
+/// usable), uses the ticket, marks the email verified (the link proved the mailbox), ends
+/// every grant and every session of the person, and on an account that was never verified
+/// erases its passkeys and second factor. Answers the back-channel logout notifications.
 pub async fn reset(p: &impl Platform, issuer: &str, token: &str, new_password: &str) -> Result<Vec<Deferred>> {
     let t = peek(p, token).await?;
     let Purpose::Reset { password_tag } = &t.purpose else {
@@ -183,9 +184,21 @@ pub async fn reset(p: &impl Platform, issuer: &str, token: &str, new_password: &
         verified: true,
     };
     let obj = account::object(&t.email);
+    // Whether the mailbox was ever proved before this link: if not, whoever made the account
+    // (anyone can sign up with any email) may have set up its other ways in.
+    let was_verified = p.call(&obj, account::Peek {}).await?.is_some_and(|a| a.user_id == t.user_id && a.email_verified);
     p.call(&obj, cmd).await.map_err(|_| link_dead())?;
     if let Some(a) = p.call(&obj, account::Peek {}).await? {
         sync_profile(p, &a).await?;
+    }
+    // A reset takes back every access given before it: the apps' grants (refresh tokens and
+    // the access tokens checked against them) and, on an account never verified before, the
+    // passkeys and second factor someone else may have added (the mailbox's owner now holds it).
+    super::manage::end_every_grant(p, &t.user_id).await?;
+    if !was_verified {
+        use crate::objects::erase;
+        p.call(&erase::any(&crate::objects::passkey::object(&t.user_id)), erase::Erase {}).await?;
+        p.call(&erase::any(&crate::objects::totp::object(&t.user_id)), erase::Erase {}).await?;
     }
     crate::pages::logout::ended_everywhere(p, issuer, &t.user_id, None).await
 }

@@ -582,12 +582,11 @@ pub async fn callback(p: &impl Platform, issuer: &str, req: &Request, id: &str) 
     resolve(p, req, prov, identity, return_to).await
 }
 
-fn amr_of(who: &Identity) -> Vec<String> {
-    if who.amr.is_empty() {
-        vec!["fed".to_owned()]
-    } else {
-        who.amr.clone()
-    }
+/// How a federated log-in is stated here: `fed` alone (not an RFC 8176 value). The upstream's
+/// own `amr` is not taken on: this server never checked those methods, and an `mfa` there must
+/// not stand in for this server's second factor (`two_factor::needs_second_step`).
+fn amr_of(_who: &Identity) -> Vec<String> {
+    vec!["fed".to_owned()]
 }
 
 /// The account of an upstream identity: its link, a new account, or a link to be confirmed.
@@ -621,6 +620,19 @@ async fn resolve(
         .filter(|n| crate::rules::fields::name("name", n, 100).is_ok())
         .unwrap_or_else(|| email.split('@').next().unwrap_or("").chars().take(100).collect());
     let existing = p.call(&account::object(&email), account::Peek {}).await?;
+    // An account is made only for an email the upstream says is verified: else whoever holds
+    // that upstream identity would hold an account for someone else's email, which its real
+    // owner's password reset could never take back (the link stays).
+    if existing.is_none() && !who.email_verified {
+        return Err(Error::page(
+            ErrorCode::AccessDenied,
+            TITLE,
+            format!(
+                "{} does not say the email {email} is verified, so no account can be made with                  it here. Verify the email there and try again, or sign up with a password.",
+                prov.name
+            ),
+        ));
+    }
     let account = match existing {
         None => match create_account(p, &email, &name, who.email_verified).await? {
             Some(profile) => {

@@ -11,7 +11,7 @@ const CB: &str = "https://rp.example/cb";
 const EMAIL: &str = "ann@example.com";
 
 /// A confidential app with the code flow, refresh tokens and the password grant.
-fn app(p: &MemPlatform, name: &str) -> (String, String) {
+pub(super) fn app(p: &MemPlatform, name: &str) -> (String, String) {
     let body = json!({"name": name, "redirect_uris": [CB], "scopes": ["public", "users:read"],
         "grant_types": ["authorization_code", "refresh_token", "password"]});
     credentials(&create_app(p, body))
@@ -51,12 +51,12 @@ fn tokens(p: &MemPlatform, b: &mut Browser, app: &(String, String)) -> (String, 
     (t["access_token"].as_str().unwrap().to_owned(), t["refresh_token"].as_str().unwrap().to_owned())
 }
 
-fn password_grant(p: &MemPlatform, (id, secret): &(String, String), email: &str) -> Value {
+pub(super) fn password_grant(p: &MemPlatform, (id, secret): &(String, String), email: &str) -> Value {
     let pairs = [("grant_type", "password"), ("username", email), ("password", "plum-kettle-42")];
     expect_json(&token_with(p, &pairs, &[("authorization", &basic(id, secret))]), 200)
 }
 
-fn refresh(p: &MemPlatform, (id, secret): &(String, String), rt: &str) -> Response {
+pub(super) fn refresh(p: &MemPlatform, (id, secret): &(String, String), rt: &str) -> Response {
     token_with(p, &[("grant_type", "refresh_token"), ("refresh_token", rt)], &[("authorization", &basic(id, secret))])
 }
 
@@ -324,7 +324,7 @@ fn a_bot_user_cannot_be_deleted() {
         expires_at: now(&p) + 3600,
         logged_in_at: Some(now(&p)),
         sid: None,
-        amr: vec![],
+        amr: vec!["pwd".into()],
     };
     let hash = crate::util::sha256_hex(&cookie);
     block_on(crate::platform::Objects::call(&p, &session::object(&hash), session::Create { record })).unwrap();

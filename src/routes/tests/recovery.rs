@@ -242,3 +242,40 @@ fn two_accounts_racing_for_one_new_email_never_share_it() {
     assert_eq!(sign_up(&p, &mut Browser::default(), "prize@example.com", "taker-pass-99").status, 200);
     assert_eq!(log_in(&p, "prize@example.com", "taker-pass-99").0, 401);
 }
+
+/// Review: a reset takes back what someone else set up. Mallory signs up with Vic's email
+/// (anyone can), holds a refresh token and enrols a second factor; Vic resets the password by
+/// the mailed link: Mallory's grant is dead, and the second factor (never Vic's: the account
+/// was never verified) is gone, so Vic logs in with the password alone.
+#[test]
+fn a_reset_ends_every_grant_and_on_an_unverified_account_the_factors_someone_else_added() {
+    use super::account::{app, password_grant, refresh};
+    let p = platform();
+    let shop = app(&p, "Shop");
+    let mut mallory = signed_in(&p, "vic@example.com");
+    let t = password_grant(&p, &shop, "vic@example.com");
+    let rt = t["refresh_token"].as_str().unwrap().to_owned();
+    super::two_factor::enrol(&p, &mut mallory);
+    forgot(&p, "vic@example.com");
+    let token = link_token(&p, "vic@example.com", "/reset");
+    let r = reset(&p, &token, "vics-own-orchid-3");
+    assert_eq!(r.status, 200, "{}", text(&r));
+    expect_error(&refresh(&p, &shop, &rt), 400, "invalid_grant");
+    let mut vic = Browser::default();
+    let csrf = csrf_of(&vic.get(&p, "/login"));
+    let r = vic.post(&p, "/login", &form(&[("csrf", &csrf), ("email", "vic@example.com"), ("password", "vics-own-orchid-3")]));
+    assert_eq!(r.status, 303);
+    assert_eq!(r.get_header("location"), Some("/"), "no second step: the factor was not Vic's");
+    assert!(signed_in_home(&p, &mut vic));
+    // On a verified account a reset keeps the person's own factor (and still ends grants).
+    let mut vic2 = vic;
+    super::two_factor::enrol(&p, &mut vic2);
+    forgot(&p, "vic@example.com");
+    let token = link_token(&p, "vic@example.com", "/reset");
+    assert_eq!(reset(&p, &token, "vics-newer-orchid-4").status, 200);
+    let mut again = Browser::default();
+    let csrf = csrf_of(&again.get(&p, "/login"));
+    let r = again.post(&p, "/login", &form(&[("csrf", &csrf), ("email", "vic@example.com"), ("password", "vics-newer-orchid-4")]));
+    assert_eq!(r.status, 303);
+    assert!(r.get_header("location").is_some_and(|l| l.starts_with("/login/2fa")), "{:?}", r.get_header("location"));
+}

@@ -303,14 +303,16 @@ fn oidc_happy_path_makes_an_account_then_signs_in_to_it() {
         .1
         .clone();
     assert!(token_req.header("authorization").unwrap().starts_with("Basic "));
-    // A second sign-in (another browser) reaches the same account, with the upstream's amr.
+    // A second sign-in (another browser) reaches the same account. The upstream's own amr is
+    // not taken on (an `mfa` there must not skip this server's second factor): `fed`.
     let mut b2 = Browser::default();
     let r = oidc_sign_in(&p, &idp, &mut b2, "alice-sub", "alice@example.com", true, |c| {
         c["amr"] = json!(["pwd", "mfa"])
     });
     assert_eq!(r.status, 303, "{}", text(&r));
     assert!(signed_in_as(&p, &mut b2).contains("alice@example.com"));
-    assert!(session_amrs(&p).contains(&json!(["pwd", "mfa"])));
+    assert!(!session_amrs(&p).contains(&json!(["pwd", "mfa"])));
+    assert!(session_amrs(&p).iter().all(|a| *a == json!(["fed"])), "{:?}", session_amrs(&p));
     // The account has no password: no password logs in to it.
     let mut b3 = Browser::default();
     let csrf = csrf_of(&b3.get(&p, "/login"));
@@ -790,4 +792,18 @@ fn hostile_answers_and_callbacks() {
     expect_page(&b.get(&p, "/login/upstream/idp"), 503, "names another issuer");
     idp.borrow_mut().discovery_extra = json!({"token_endpoint": "http://idp.example/token"});
     expect_page(&b.get(&p, "/login/upstream/idp"), 503, "lacks a usable endpoint");
+}
+
+/// Review: an account is made only for an email the upstream says is verified, else whoever
+/// holds that upstream identity would hold an account for someone else's email.
+#[test]
+fn no_account_is_made_for_an_email_the_upstream_does_not_say_is_verified() {
+    let (p, idp) = setup();
+    let mut b = Browser::default();
+    let r = oidc_sign_in(&p, &idp, &mut b, "mallory-sub", "victim@example.com", false, |_| {});
+    expect_page(&r, 403, "does not say the email victim@example.com is verified");
+    assert_eq!(links(&p), 0);
+    assert!(!signed_in_as(&p, &mut b).contains("victim@example.com"));
+    // The email's owner can still sign up (no account holds it).
+    drop(signed_in(&p, "victim@example.com"));
 }
