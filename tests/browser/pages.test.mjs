@@ -55,16 +55,25 @@ async function click(page, button) {
  */
 async function clickToApp(page, button) {
   let listener;
+  // Resolved when the request to the app has failed (the host does not resolve here), so the
+  // navigation is over before the test goes on (a goto meanwhile would collide with it).
   const sent = new Promise((resolve) => {
     listener = (r) => { if (r.url().startsWith('https://printer.example/')) resolve(new URL(r.url())); };
-    page.on('request', listener);
+    page.on('requestfailed', listener);
   });
   await button.click();
   const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the browser was never sent to the app')), 15_000));
   try {
-    return await Promise.race([sent, timeout]);
+    const url = await Promise.race([sent, timeout]);
+    // Chromium then shows its error page (a navigation of its own): wait until it is there.
+    const deadline = Date.now() + 10_000;
+    while (!page.url().startsWith('chrome-error:') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await page.waitForLoadState('load').catch(() => {});
+    return url;
   } finally {
-    page.off('request', listener);
+    page.off('requestfailed', listener);
   }
 }
 
