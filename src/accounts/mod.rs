@@ -63,55 +63,62 @@ pub async fn sign_up(p: &impl Platform, email: &str, password: &str, name: &str)
     // hashing. An email that already has an account, or a creation that fails, gives the place
     // back. When the quota is full every sign-up is refused alike, so the refusal says nothing
     // about which emails have accounts.
-    let cmd = quota::Reserve {
-        resource: quota::Resource::People,
-        member: user_id.clone(),
-        limit: p.config().quotas.max_people.unwrap_or(u32::MAX),
-        note: email.clone(),
-    };
-    p.call(&quota::object(), cmd).await?;
+    reserve_person(p, &user_id, &email).await?;
     let mut salt = [0u8; 16];
     let hashed = p.fill_random(&mut salt).and_then(|()| password::hash(password, &salt));
-    let created = match hashed {
-        Ok(password_hash) => {
-            let record = AccountRecord {
-                user_id: user_id.clone(),
-                email: email.clone(),
-                name: name.trim().to_owned(),
-                password_hash,
-                created_at: p.now(),
-                email_verified: false,
+    let record = hashed.map(|password_hash| AccountRecord {
+        user_id: user_id.clone(),
+        email: email.clone(),
+        name: name.trim().to_owned(),
+        password_hash,
+        created_at: p.now(),
+        email_verified: false,
+    });
+    create_reserved(p, &user_id, record).await
+}
+
+/// Counts a new person (`user_id`, its `email` noted: the tenant's inventory of people, for
+/// erasure) against the tenant's people quota (`MAX_PEOPLE` or the organisation's; counted
+/// with no limit too), in one atomic step: `limit_reached` when it is full.
+pub(crate) async fn reserve_person(p: &impl Platform, user_id: &str, email: &str) -> Result<()> {
+    let cmd = quota::Reserve {
+        resource: quota::Resource::People,
+        member: user_id.to_owned(),
+        limit: p.config().quotas.max_people.unwrap_or(u32::MAX),
+        note: email.to_owned(),
+    };
+    p.call(&quota::object(), cmd).await
+}
+
+/// Makes the account of a person [`reserve_person`] counted, from `record` (an error: the
+/// record could not be made), then its profile. `Ok(None)`: the email already has an account.
+/// Any failure to create the account gives the quota's place back.
+pub(crate) async fn create_reserved(p: &impl Platform, user_id: &str, record: Result<AccountRecord>) -> Result<Option<Profile>> {
+    let created = match record {
+        Ok(record) => {
+            let profile = Profile {
+                id: user_id.to_owned(),
+                email: record.email.clone(),
+                name: record.name.clone(),
+                created_at: record.created_at,
+                email_verified: record.email_verified,
             };
-            p.call(&account::object(&email), account::Create { record }).await
+            p.call(&account::object(&record.email), account::Create { record }).await.map(|()| profile)
         }
         Err(e) => Err(e),
     };
-    if created.is_err() {
-        let cmd = quota::Release {
-            resource: quota::Resource::People,
-            member: user_id.clone(),
-        };
-        p.call(&quota::object(), cmd).await.ok();
-    }
-    match created {
-        Ok(_) => {}
-        Err(e) if e.code == ErrorCode::LimitReached => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let profile = Profile {
-        id: user_id.clone(),
-        email,
-        name: name.trim().to_owned(),
-        created_at: p.now(),
-        email_verified: false,
+    let profile = match created {
+        Ok(profile) => profile,
+        Err(e) => {
+            let cmd = quota::Release {
+                resource: quota::Resource::People,
+                member: user_id.to_owned(),
+            };
+            p.call(&quota::object(), cmd).await.ok();
+            return if e.code == ErrorCode::LimitReached { Ok(None) } else { Err(e) };
+        }
     };
-    p.call(
-        &user::object(&user_id),
-        user::PutProfile {
-            profile: profile.clone(),
-        },
-    )
-    .await?;
+    p.call(&user::object(user_id), user::PutProfile { profile: profile.clone() }).await?;
     Ok(Some(profile))
 }
 

@@ -21,8 +21,7 @@ use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
 use crate::objects::account::{self, AccountRecord};
 use crate::objects::identity::{self, LinkRecord, TicketRecord};
-use crate::objects::quota;
-use crate::objects::user::{self, Profile};
+use crate::objects::user::Profile;
 use crate::platform::{random_token, Platform};
 use crate::util::{b64url, ct_eq, sha256};
 use serde_json::Value;
@@ -728,13 +727,7 @@ async fn create_account(
     email_verified: bool,
 ) -> Result<Option<Profile>> {
     let user_id = random_token(p, 16)?;
-    let cmd = quota::Reserve {
-        resource: quota::Resource::People,
-        member: user_id.clone(),
-        limit: p.config().quotas.max_people.unwrap_or(u32::MAX),
-        note: email.to_owned(),
-    };
-    p.call(&quota::object(), cmd).await.map_err(|e| match e.code {
+    crate::accounts::reserve_person(p, &user_id, email).await.map_err(|e| match e.code {
         ErrorCode::LimitReached => e.on_page(
             TITLE,
             "No new accounts can be made here: this service has as many people as its limit \
@@ -752,36 +745,7 @@ async fn create_account(
         email_verified,
     };
     debug_assert!(!password::verify("", &record.password_hash));
-    match p.call(&account::object(email), account::Create { record }).await {
-        Ok(()) => {}
-        Err(e) => {
-            let release = quota::Release {
-                resource: quota::Resource::People,
-                member: user_id.clone(),
-            };
-            p.call(&quota::object(), release).await.ok();
-            return if e.code == ErrorCode::LimitReached {
-                Ok(None)
-            } else {
-                Err(e)
-            };
-        }
-    }
-    let profile = Profile {
-        id: user_id.clone(),
-        email: email.to_owned(),
-        name: name.to_owned(),
-        created_at: p.now(),
-        email_verified,
-    };
-    p.call(
-        &user::object(&user_id),
-        user::PutProfile {
-            profile: profile.clone(),
-        },
-    )
-    .await?;
-    Ok(Some(profile))
+    crate::accounts::create_reserved(p, &user_id, Ok(record)).await
 }
 
 /// A confirmation awaiting the person's password: the existing account's email and id.
