@@ -103,6 +103,8 @@ pub struct Config {
     pub upstream_problems: Vec<String>,
     /// How email goes out (`MAIL_*`, see [`MailConfig`]).
     pub mail: MailConfig,
+    /// The documents made from this configuration alone (`crate::prepared`): empty in a clone.
+    pub prepared: crate::prepared::Prepared,
 }
 
 /// Email (verification, password reset, email change). `MAIL_FROM` is the sender; the
@@ -323,6 +325,7 @@ impl Config {
                 limit_address: num("MAIL_LIMIT_ADDRESS", 10).clamp(1, 1_000_000) as u32,
                 limit_recipient: num("MAIL_LIMIT_RECIPIENT", 3).clamp(1, 1_000_000) as u32,
             },
+            prepared: Default::default(),
         }
     }
 

@@ -33,6 +33,7 @@ pub mod pages;
 pub mod routes;
 pub mod objects;
 pub mod platform;
+pub mod prepared;
 pub mod rules;
 pub mod tenancy;
 pub mod util;

@@ -232,13 +232,20 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
     match path {
         "/.well-known/oauth-authorization-server" => {
             method(req, &["GET", "HEAD"])?;
-            Ok(Response::json(200, &discovery::metadata(p.config(), &issuer))
-                .header("cache-control", "public, max-age=300"))
+            // Made once per configuration and issuer (`crate::prepared`), then served as bytes.
+            let doc = p.config().prepared.get_or("oauth-authorization-server", &issuer, || {
+                discovery::metadata(p.config(), &issuer).to_string()
+            });
+            Ok(Response::json_text(200, doc.as_bytes()).header("cache-control", "public, max-age=300"))
         }
         "/.well-known/openid-configuration" => {
             method(req, &["GET", "HEAD"])?;
-            let doc = crate::oauth::openid_configuration::document(p.config(), p.keys(), &issuer);
-            Ok(Response::json(200, &doc).header("cache-control", "public, max-age=300"))
+            // The keys are part of the configuration's version (a tenant's new keys come with a
+            // new `Config`; the deployment's are the isolate's), so they may be prepared with it.
+            let doc = p.config().prepared.get_or("openid-configuration", &issuer, || {
+                crate::oauth::openid_configuration::document(p.config(), p.keys(), &issuer).to_string()
+            });
+            Ok(Response::json_text(200, doc.as_bytes()).header("cache-control", "public, max-age=300"))
         }
         "/.well-known/jwks.json" => {
             method(req, &["GET", "HEAD"])?;
