@@ -348,7 +348,9 @@ fn security_changes_need_a_recent_log_in() {
 
     // Stale again: new recovery codes and turning off are refused, even with the password.
     until_stale();
-XX, &[("password", &person.password)]);
+    let r = post_action(&b, "regenerate", &[("code", "123456")]);
+    assert_sent_to_reauthenticate(&r, "/account/2fa", &person.email);
+    let r = post_action(&b, "disable", &[("password", &person.password)]);
     let loc = assert_sent_to_reauthenticate(&r, "/account/2fa", &person.email);
     assert!(b.get("/account/2fa").text().contains("is <strong>on</strong>"), "still on");
     // Logging in again takes the second factor too, then back to the page.
