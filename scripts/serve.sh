@@ -4,6 +4,7 @@
 #
 #   sh scripts/serve.sh --dir DIR --port PORT [--inspector-port P] [--var NAME:VALUE]...
 #                       [--log-level LEVEL] [--timeout SECONDS] [--build BUILD_DIR]
+#                       [--send-email BINDING]
 #
 # DIR gets a private copy of build/ (or of --build BUILD_DIR: bench/run.sh's BENCH_BUILD) (made once: a restart with the same DIR serves the same
 # worker and state), a wrangler.toml derived from the project's without its [build] table and
@@ -11,6 +12,9 @@
 # change), the persisted state (DIR/state) and wrangler's own scratch (DIR/.wrangler). No
 # .dev.vars or .env sits beside that config, and loading them is switched off too, so a
 # developer's local secrets never reach a test server: every var comes from --var.
+# --send-email BINDING declares a `send_email` binding of that name in the derived config
+# (wrangler dev simulates it: each message is written to a .eml file whose path is logged);
+# the project's wrangler.toml declares none, so a deploy needs no Email Routing.
 #
 # Prints `[serve] ready at http://127.0.0.1:PORT` (stdout) once GET /.well-known/jwks.json
 # answers 200, then stays in the foreground until wrangler exits. Exits non-zero if wrangler
@@ -22,6 +26,7 @@ root=$PWD
 dir="" port="" inspector="" timeout=60 build=build
 set_vars=""
 loglevel=""
+send_email=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir=$2; shift 2 ;;
@@ -32,6 +37,7 @@ $2"; shift 2 ;;
     --log-level) loglevel=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
+    --send-email) send_email=$2; shift 2 ;;
     *) echo "[serve] unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -68,6 +74,12 @@ awk -v main="$dir/build/worker/shim.mjs" '
   /^[[:space:]]*main[[:space:]]*=/ { print "main = \"" main "\""; next }
   { print }
 ' wrangler.toml >"$dir/wrangler.toml"
+if [ -n "$send_email" ]; then
+  case "$send_email" in
+    *[!A-Za-z0-9_]*) say "--send-email: a binding name is letters, digits and _"; exit 2 ;;
+  esac
+  printf '\n[[send_email]]\nname = "%s"\n' "$send_email" >>"$dir/wrangler.toml"
+fi
 rm -f "$dir/.dev.vars" "$dir/.env"
 
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -184,6 +184,7 @@ fn enrol_log_in_with_a_code_replay_recovery_and_amr_in_the_id_token() {
     assert!(t.cookie(SESSION_COOKIE).is_some() && t.cookie("portcullis_login2fa").is_none());
     let claims = id_token_claims(s, &c, &t, &path);
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]), "{claims}");
+    assert_eq!(claims["acr"], "urn:portcullis:acr:mfa", "{claims}");
 
     // The same code once more, on a new log-in: replay, refused.
     let u = password_step(s, &person, "/");
@@ -196,6 +197,7 @@ fn enrol_log_in_with_a_code_replay_recovery_and_amr_in_the_id_token() {
     second_step(&v, "recovery_code", &first.to_uppercase()).expect(303);
     let claims = id_token_claims(s, &c, &v, &path);
     assert_eq!(claims["amr"], json!(["pwd", "mfa"]), "{claims}");
+    assert_eq!(claims["acr"], "urn:portcullis:acr:mfa", "{claims}");
     let r = second_step(&u, "recovery_code", first);
     assert_eq!(r.status, 401, "a recovery code worked twice: {}", r.text());
     assert!(b.get("/account/2fa").text().contains("9 of 10 recovery codes left"));
@@ -235,4 +237,134 @@ fn wrong_codes_are_limited_per_person_and_a_ticket_dies_after_five() {
     assert_eq!(r.status, 429, "{}", r.text());
     assert!(r.header("retry-after").is_some());
     assert!(t2.cookie(SESSION_COOKIE).is_none());
+}
+
+/// The window of the server below: `RECENT_LOGIN_SECONDS` (it can only shorten the rule's ten
+/// minutes), so a session goes stale within the test.
+const RECENT: u64 = 6;
+
+fn stale_server() -> &'static Server {
+    static S: OnceLock<Server> = OnceLock::new();
+    S.get_or_init(|| {
+        let recent = RECENT.to_string();
+        let mut vars = roomy_vars();
+        vars.push(("RECENT_LOGIN_SECONDS", Box::leak(recent.into_boxed_str())));
+        Server::start_with(&vars)
+    })
+}
+
+/// Waits until a log-in made now is no longer recent.
+fn until_stale() {
+    std::thread::sleep(Duration::from_secs(RECENT + 1));
+}
+
+/// The redirect to log in again and come back to `back`.
+#[track_caller]
+fn assert_sent_to_reauthenticate(r: &Resp, back: &str, email: &str) -> String {
+    assert_eq!(r.status, 303, "{}", r.text());
+    let loc = r.header("location").unwrap().to_owned();
+    assert!(loc.starts_with("/login?"), "{loc}");
+    assert_eq!(query_param(&loc, "return_to").as_deref(), Some(back), "{loc}");
+    assert_eq!(query_param(&loc, "reauth").as_deref(), Some("1"), "{loc}");
+    assert_eq!(query_param(&loc, "login_hint").as_deref(), Some(email), "{loc}");
+    loc
+}
+
+fn post_action(b: &Browser, action: &str, extra: &[(&str, &str)]) -> Resp {
+    let page = b.get("/account/2fa");
+    page.expect(200);
+    let mut f: Vec<(&str, String)> = vec![("csrf", csrf_of(&page)), ("action", action.to_owned())];
+    f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    b.post("/account/2fa", &f)
+}
+
+/// GitHub-style "sudo mode": turning the second factor on or off, new recovery codes, adding
+/// or removing a passkey need a log-in of the last `RECENT` seconds; a stale session is sent
+/// to log in again (the page says why, the email prefilled) and comes back to the page; an old
+/// session stays refused after another log-in, and a forged cookie is no session at all.
+#[test]
+fn security_changes_need_a_recent_log_in() {
+    let s = stale_server();
+    let (b, person) = Browser::signed_up(s, "sudo");
+    // Fresh: set-up starts; then stale: the confirming code is refused before it is checked.
+    post_action(&b, "start", &[]).expect(303);
+    let page = b.get("/account/2fa");
+    let secret = base32(&by_id(&page.text(), "secret"));
+    let mut app = App { secret, last: 0 };
+    let old_session = b.cookie(SESSION_COOKIE).unwrap();
+    until_stale();
+    // (Codes a refused action never checks need not be right: it is refused before.)
+    let r = post_action(&b, "confirm", &[("code", "123456")]);
+    let loc = assert_sent_to_reauthenticate(&r, "/account/2fa", &person.email);
+    assert!(b.get("/account/2fa").text().contains("id=\"secret\""), "still being set up, not on");
+    // Adding a passkey (the script's JSON calls) and removing one: refused alike, with where
+    // to go (the script navigates there).
+    let page = b.get("/account/passkeys");
+    page.expect(200);
+    let csrf = csrf_of(&page);
+    let body = json!({"csrf": csrf});
+    let r = b.request("POST", "/account/passkeys/options", &[("content-type", "application/json"), ("origin", &s.base)], Some(body.to_string().as_bytes()));
+    assert_eq!(r.status, 403, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["error"], "login_required", "{v}");
+    let to = v["redirect_to"].as_str().unwrap();
+    assert_eq!(query_param(to, "return_to").as_deref(), Some("/account/passkeys"), "{to}");
+    let body = json!({"csrf": csrf, "credential": {"id": "AAAA", "type": "public-key", "response": {}}});
+    let r = b.request("POST", "/account/passkeys", &[("content-type", "application/json"), ("origin", &s.base)], Some(body.to_string().as_bytes()));
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.json()["error"], "login_required");
+    let r = b.post("/account/passkeys/remove", &[("csrf", csrf.as_str()), ("id", "AAAAAAAAAAAAAAAAAAAAAA")]);
+    assert_sent_to_reauthenticate(&r, "/account/passkeys", &person.email);
+
+    // The log-in page says why and comes back; then the same action works. (The code is
+    // taken first: the authenticator may have to wait for a new step, the window may not.)
+    let code = app.next_code();
+    let page = b.get(&loc);
+    page.expect(200);
+    assert!(page.text().contains("id=\"reauth\""), "{}", page.text());
+    assert!(page.text().contains(&format!("value=\"{}\"", person.email)), "the email is prefilled");
+    let r = b.submit(&page, "/login", &[("email", &person.email), ("password", &person.password)]);
+    r.expect(303);
+    assert_eq!(r.header("location"), Some("/account/2fa"));
+    let r = post_action(&b, "confirm", &[("code", &code)]);
+    r.expect(200);
+    assert_eq!(recovery_codes(&r.text()).len(), 10, "on, with recovery codes");
+    let r = b.request("POST", "/account/passkeys/options", &[("content-type", "application/json"), ("origin", &s.base)], Some(json!({"csrf": csrf_of(&b.get("/account/passkeys"))}).to_string().as_bytes()));
+    assert_eq!(r.status, 200, "fresh: the options come: {}", r.text());
+
+    // The old session (still live, but its log-in is old) gets nothing by being kept.
+    let old = Browser::new(s);
+    old.set_cookie(SESSION_COOKIE, &old_session);
+    let r = post_action(&old, "regenerate", &[("code", "123456")]);
+    assert_sent_to_reauthenticate(&r, "/account/2fa", &person.email);
+    // A forged session cookie is no session: log in (not "again").
+    let forged = Browser::new(s);
+    forged.set_cookie(SESSION_COOKIE, &b64url(&[7u8; 32]));
+    let page = forged.get("/account/2fa");
+    assert_eq!(page.status, 303);
+    let r = forged.post("/account/2fa", &[("csrf", "x"), ("action", "disable"), ("password", person.password.as_str())]);
+    assert_eq!(r.status, 303);
+    assert_eq!(query_param(r.header("location").unwrap(), "reauth"), None);
+
+    // Stale again: new recovery codes and turning off are refused, even with the password.
+    until_stale();
+    let r = post_action(&b, "regenerate", &[("code", "123456")]);
+    assert_sent_to_reauthenticate(&r, "/account/2fa", &person.email);
+    let r = post_action(&b, "disable", &[("password", &person.password)]);
+    let loc = assert_sent_to_reauthenticate(&r, "/account/2fa", &person.email);
+    assert!(b.get("/account/2fa").text().contains("is <strong>on</strong>"), "still on");
+    // Logging in again takes the second factor too, then back to the page.
+    let (for_log_in, for_regenerate) = (app.next_code(), app.next_code());
+    let page = b.get(&loc);
+    let r = b.submit(&page, "/login", &[("email", &person.email), ("password", &person.password)]);
+    assert_eq!(r.header("location"), Some("/login/2fa"));
+    let r = second_step(&b, "code", &for_log_in);
+    r.expect(303);
+    assert_eq!(r.header("location"), Some("/account/2fa"));
+    let r = post_action(&b, "regenerate", &[("code", &for_regenerate)]);
+    r.expect(200);
+    assert_eq!(recovery_codes(&r.text()).len(), 10);
+    let r = post_action(&b, "disable", &[("password", &person.password)]);
+    r.expect(200);
+    assert!(r.text().contains("is <strong>off</strong>"), "{}", r.text());
 }

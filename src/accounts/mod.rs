@@ -253,6 +253,15 @@ pub async fn current_session(p: &impl Platform, req: &Request) -> Result<Option<
         .filter(|s| !s.amr.is_empty()))
 }
 
+/// Whether the session's log-in is recent enough for the actions that change how the person
+/// logs in (`rules::recent_login`: adding or removing a passkey, turning the second factor on
+/// or off, new recovery codes). The log-in time is the session record's, written by
+/// [`start_session`] in the session's own object: nothing the browser sends moves it.
+pub fn recent_login(p: &impl Platform, s: &SessionRecord) -> bool {
+    let rule = crate::rules::recent_login::window(p.config().recent_login_seconds);
+    crate::rules::recent_login::is_recent(s.logged_in_at, p.now(), rule)
+}
+
 /// Ends the request's session (its object is deleted, and it leaves the person's index) and
 /// answers what it was, when it was live: who, and its OpenID Connect `sid` for back-channel
 /// logout (`oauth::logout_token`).

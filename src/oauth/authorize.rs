@@ -40,6 +40,8 @@ pub struct Authz {
     /// The person's claims the `claims` parameter asked for that the app may have
     /// (`rules::claims_request::permitted`).
     pub claims: AskedClaims,
+    /// The classes an essential `acr` asks for (`rules::acr::check`); empty: any will do.
+    pub acr_essential: Vec<String>,
 }
 
 /// The claims an OpenID Connect request asked for one by one, at the userinfo endpoint and in
@@ -182,23 +184,24 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
     .map_err(&fail)?;
     let aud = resource::audience(p, issuer, q.get("resource")).map_err(&fail)?;
     let nonce = nonce::check(q.get("nonce")).map_err(&fail)?;
-    let (interaction, claims) = if scopes.iter().any(|s| s == "openid") {
+    let (interaction, claims, acr_essential) = if scopes.iter().any(|s| s == "openid") {
         let asked = claims_request::parse(q.get("claims")).map_err(&fail)?.unwrap_or_default();
-        acr::check(q.get("acr_values"), asked.acr.as_ref()).map_err(&fail)?;
+        let essential = acr::check(q.get("acr_values"), asked.acr.as_ref()).map_err(&fail)?;
         let i = interaction(p, issuer, &app, q, asked.sub.as_deref()).map_err(&fail)?;
         let userinfo = claims_request::permitted(&asked.userinfo, &allowed);
         let id_token = claims_request::permitted(&asked.id_token, &allowed);
         let mut both = userinfo.clone();
         both.extend(id_token.iter().filter(|c| !userinfo.contains(c)).cloned());
         let beyond = claims_request::beyond_scopes(&both, &scopes);
-        (i, AskedClaims { userinfo, id_token, beyond })
+        (i, AskedClaims { userinfo, id_token, beyond }, essential)
     } else {
-        (Interaction::default(), AskedClaims::default())
+        (Interaction::default(), AskedClaims::default(), Vec::new())
     };
     Ok(Authz {
         nonce,
         interaction,
         claims,
+        acr_essential,
         redirect_uri_sent: sent.is_some(),
         redirect_uri: uri.clone(),
         scopes,
@@ -239,8 +242,19 @@ pub async fn mint_code(p: &impl Platform, a: &Authz, session: &SessionRecord) ->
     crate::oauth::grants::store_code(p, &a.app, record).await
 }
 
-/// Issues a code and sends the browser back to the client with it (and `state`, `iss`).
+/// Whether the session's log-in meets the class an essential `acr` asks for (`rules::acr`).
+pub fn meets_acr(a: &Authz, session: &SessionRecord) -> bool {
+    acr::meets(acr::of(&session.amr()), &a.acr_essential)
+}
+
+/// Issues a code and sends the browser back to the client with it (and `state`, `iss`); a
+/// log-in that does not meet an essential `acr` is a failed authentication (Core §5.5.1.1):
+/// `access_denied` to the client instead.
 pub async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, session: &SessionRecord) -> Result<Response> {
+    if !meets_acr(a, session) {
+        return Err(Error::new(ErrorCode::AccessDenied, "this log-in does not meet the essential acr asked for")
+            .redirected(&a.redirect_uri, a.state.as_deref(), issuer));
+    }
     let code = mint_code(p, a, session).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = &a.state {

@@ -68,7 +68,7 @@ pub fn claims(t: &IdToken<'_>) -> Option<serde_json::Value> {
         "auth_time": authn.auth_time,
         "at_hash": at_hash(t.alg, t.access_token),
         "amr": if authn.amr.is_empty() { vec!["pwd".to_owned()] } else { authn.amr.clone() },
-        "acr": crate::rules::acr::PASSWORD,
+        "acr": crate::rules::acr::of(&authn.amr),
     });
     if let Some(sid) = &authn.sid {
         crate::util::set(&mut c, "sid", sid.as_str());

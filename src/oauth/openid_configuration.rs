@@ -25,8 +25,9 @@ pub fn document(cfg: &Config, keys: &SigningKeys, issuer: &str) -> serde_json::V
     set(&mut m, "id_token_signing_alg_values_supported", serde_json::json!(algs));
     set(&mut m, "claims_supported", serde_json::json!(CLAIMS_SUPPORTED));
     set(&mut m, "claim_types_supported", serde_json::json!(["normal"]));
-    // The `claims` parameter (`rules::claims_request`) and the one class of authentication
-    // (`rules::acr`); not (yet) the `request` and `request_uri` parameters.
+    // The `claims` parameter (`rules::claims_request`) and the classes of authentication
+    // (`rules::acr`: passkey, password + second factor, password, upstream); not (yet) the
+    // `request` and `request_uri` parameters.
     set(&mut m, "claims_parameter_supported", true);
     set(&mut m, "acr_values_supported", serde_json::json!(crate::rules::acr::SUPPORTED));
     set(&mut m, "request_parameter_supported", false);

@@ -7,7 +7,7 @@ use crate::accounts::{self, cookies};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
-use crate::oauth::authorize::{consent_record, consented, issue_code, validate, Authz, Interaction, CANNOT};
+use crate::oauth::authorize::{consent_record, consented, issue_code, meets_acr, validate, Authz, Interaction, CANNOT};
 use crate::objects::session::SessionRecord;
 use crate::objects::user;
 use crate::platform::Platform;
@@ -132,6 +132,7 @@ async fn request(p: &impl Platform, issuer: &str, req: &Request, q: Params) -> R
                 && i.hint_sub.as_deref().is_some_and(|sub| sub != crate::oauth::subject::of(p.config(), &a.app, &s.user_id)),
         }
     });
+    let fresh = signed.as_ref().is_some_and(|s| s.fresh);
     let step = prompt::next_step(i.prompt, i.max_age, signed, remembered, now)
         .map_err(|e| e.redirected(&a.redirect_uri, a.state.as_deref(), issuer))?;
     let Some(session) = session else {
@@ -152,6 +153,13 @@ async fn request(p: &impl Platform, issuer: &str, req: &Request, q: Params) -> R
             let other = login_address(p, req, &q, i);
             Ok(select_account::render(&p.config().brand, &a.app, &session, &go_on, &other))
         }
+        // An essential `acr` this session's log-in does not meet (`rules::acr`): one new
+        // log-in, which may use a stronger method (a passkey); a fresh one that still does not
+        // meet it, or `prompt=none`, ends in `access_denied` (`issue_code`).
+        Step::Consent | Step::Proceed if !meets_acr(&a, &session) && !i.prompt.none && !fresh => {
+            Ok(login_redirect(p, req, &q, i))
+        }
+        Step::Consent if !meets_acr(&a, &session) => issue_code(p, issuer, &a, &session).await,
         Step::Consent => consent_page(p, req, &q, &a, &session),
         Step::Proceed => issue_code(p, issuer, &a, &session).await,
     }

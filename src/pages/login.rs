@@ -62,7 +62,13 @@ pub async fn login_page(p: &impl Platform, req: &Request) -> Result<Response> {
     let return_to = safe_return_to(q.get("return_to"));
     // Which app is asking, when the log-in is for one of its authorization requests.
     let card = super::app_card::for_return_to(p, &return_to).await;
+    // Sent back to log in again before an action that needs a recent log-in
+    // (`rules::recent_login`); any way of logging in will do (a passkey, an upstream).
+    let reauth = q.get("reauth") == Some("1");
     let body = html! {
+        @if reauth {
+            p role="status" id="reauth" { "Confirm it's you: log in again to continue. Changes to how you sign in need a recent log-in." }
+        }
         @if let Some(c) = card { (c) }
         (login_form(&csrf, &return_to, hint, None))
         // Sign-in with another identity provider: one link per configured provider.

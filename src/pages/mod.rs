@@ -172,6 +172,24 @@ pub fn error_page(brand: &Brand, status: u16, title: &str, message: &str) -> Res
     )
 }
 
+/// The log-in page that confirms it is still the person (`rules::recent_login`) and then goes
+/// back to `return_to` (a path of this site: made safe by [`safe_return_to`]), the email
+/// prefilled.
+pub fn reauthenticate_location(s: &crate::objects::session::SessionRecord, return_to: &str) -> String {
+    let back = safe_return_to(Some(return_to));
+    format!(
+        "/login?{}",
+        crate::http::params::encode_form(&[("return_to", back.as_str()), ("reauth", "1"), ("login_hint", s.email.as_str())])
+    )
+}
+
+/// The 303 to [`reauthenticate_location`].
+pub fn to_reauthenticate(s: &crate::objects::session::SessionRecord, return_to: &str) -> crate::http::Response {
+    crate::http::Response::empty(303)
+        .header("location", reauthenticate_location(s, return_to))
+        .header("cache-control", "no-store")
+}
+
 /// Where to send the browser after log-in: a local path only, never another origin.
 pub fn safe_return_to(s: Option<&str>) -> String {
     match s {

@@ -52,6 +52,11 @@
     } catch (_) {
       answer = {};
     }
+    // A log-in too old for this action (sudo mode): confirm it is still you, then come back.
+    if (r.status === 403 && typeof answer.redirect_to === 'string' && answer.redirect_to.startsWith('/login?')) {
+      window.location.assign(answer.redirect_to);
+      throw new Error('Confirm it’s you: log in again to continue');
+    }
     if (!r.ok) throw new Error(answer.error_description || `the server answered ${r.status}`);
     return answer;
   }

@@ -88,6 +88,8 @@ fn list_page(csrf: &Csrf, keys: &[crate::objects::passkey::PasskeyRecord], notic
     }
 }
 
+const LIST_PATH: &str = "/account/passkeys";
+
 fn to_login() -> Response {
     Response::see_other("/login?return_to=%2Faccount%2Fpasskeys")
 }
@@ -122,6 +124,9 @@ pub async fn remove(p: &impl Platform, req: &Request) -> Result<Response> {
     if !cookies::csrf_ok(req, f.get("csrf")) {
         return Err(Error::page(ErrorCode::AccessDenied, "Passkeys", "Your form expired. Please try again."));
     }
+    if !accounts::recent_login(p, &s) {
+        return Ok(super::to_reauthenticate(&s, LIST_PATH));
+    }
     if !passkeys::remove(p, &s.user_id, f.get("id").unwrap_or("")).await? {
         return Err(Error::page(ErrorCode::NotFound, "Passkeys", "You have no such passkey: it may have been removed already."));
     }
@@ -149,6 +154,18 @@ async fn session_for_json(p: &impl Platform, req: &Request) -> Result<SessionRec
         .ok_or_else(|| Error::new(ErrorCode::AccessDenied, "log in first"))
 }
 
+/// Adding a passkey needs a recent log-in (`rules::recent_login`): else 403 `login_required`
+/// with where to confirm it is still the person (`redirect_to`, back to this page after), which
+/// the script follows.
+fn stale(s: &SessionRecord) -> Response {
+    let v = json!({
+        "error": "login_required",
+        "error_description": "confirm it's you: log in again to add a passkey",
+        "redirect_to": super::reauthenticate_location(s, LIST_PATH),
+    });
+    json_answer(403, &v)
+}
+
 fn json_answer(status: u16, v: &Value) -> Response {
     Response::json(status, v).no_store()
 }
@@ -157,6 +174,9 @@ fn json_answer(status: u16, v: &Value) -> Response {
 pub async fn registration_options(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     json_body(req)?;
     let s = session_for_json(p, req).await?;
+    if !accounts::recent_login(p, &s) {
+        return Ok(stale(&s));
+    }
     let name = super::brand::shown(&p.config().brand).name.to_owned();
     let options = passkeys::registration_options(p, issuer, req, &s, &name).await?;
     Ok(json_answer(200, &options))
@@ -166,6 +186,9 @@ pub async fn registration_options(p: &impl Platform, issuer: &str, req: &Request
 pub async fn register(p: &impl Platform, issuer: &str, req: &Request) -> Result<Response> {
     let v = json_body(req)?;
     let s = session_for_json(p, req).await?;
+    if !accounts::recent_login(p, &s) {
+        return Ok(stale(&s));
+    }
     let credential = passkeys::Credential::from_json(v.get("credential").unwrap_or(&Value::Null))?;
     let name = v.get("name").and_then(Value::as_str);
     let k = passkeys::register(p, issuer, req, &s, &credential, name).await?;

@@ -329,6 +329,7 @@ async fn register_as(
             nonce: None,
             interaction: Default::default(),
             claims: Default::default(),
+            acr_essential: Vec::new(),
             app: created.app.clone(),
         };
         code = mint_code(p, &a, session).await?;

@@ -351,6 +351,11 @@ pub async fn account_submit(p: &impl Platform, req: &Request) -> Result<Response
     if !cookies::csrf_ok(req, f.get("csrf")) {
         return current(p, &s, &csrf, 403, Some("Your form expired. Please try again.")).await;
     }
+    // Every action here changes how the person logs in: only with a recent log-in
+    // (`rules::recent_login`); else log in again and come back to this page.
+    if !accounts::recent_login(p, &s) {
+        return Ok(super::to_reauthenticate(&s, ACCOUNT_PATH));
+    }
     let code = f.get("code").unwrap_or("").trim();
     match action {
         "start" => match two_factor::begin(p, &s.user_id).await {

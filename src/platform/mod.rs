@@ -101,6 +101,10 @@ pub trait Origin {
 
 /// How long an upstream identity provider may take to answer one request.
 pub const UPSTREAM_TIMEOUT_MS: u32 = 10_000;
+
+/// How long the HTTP email API may take to answer one message (the person's page waits for
+/// it, to say whether the email went).
+pub const MAIL_TIMEOUT_MS: u32 = 5_000;
 /// The largest answer read from an upstream identity provider (discovery, JWKS, tokens,
 /// userinfo).
 pub const UPSTREAM_MAX_BODY: usize = 64 * 1024;

@@ -212,7 +212,10 @@ impl Mailer for WorkerPlatform {
                     .with_redirect(worker::RequestRedirect::Manual)
                     .with_body(Some(worker::wasm_bindgen::JsValue::from_str(&body)));
                 let out = Request::new_with_init(url, &init).map_err(fail)?;
-                let resp = worker::Fetch::Request(out).send().await.map_err(fail)?;
+                // Bounded (`MAIL_TIMEOUT_MS`): an API that never answers must not hold the
+                // person's page until the runtime gives up on the request.
+                let signal = worker::AbortSignal::from(worker::web_sys::AbortSignal::timeout_with_u32(crate::platform::MAIL_TIMEOUT_MS));
+                let resp = worker::Fetch::Request(out).send_with_signal(&signal).await.map_err(fail)?;
                 match resp.status_code() {
                     200..=299 => Ok(()),
                     s => Err(Error::unavailable(format!("the mail API answered {s}"))),

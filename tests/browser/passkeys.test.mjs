@@ -12,14 +12,17 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { api } from '../interop/lib.mjs';
 
 const ISSUER = process.env.ISSUER;
-if (!ISSUER) throw new Error('ISSUER must be set: run these tests with tests/browser/run.sh');
+const ADMIN_TOKEN = process.env.ADMIN_TOKEN;
+if (!ISSUER || !ADMIN_TOKEN) throw new Error('ISSUER and ADMIN_TOKEN must be set: run these tests with tests/browser/run.sh');
 const ORIGIN = ISSUER.replace('://127.0.0.1:', '://localhost:');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = [
@@ -65,6 +68,55 @@ async function browser(t, options = {}) {
 }
 
 const url = (path) => new URL(path, ORIGIN).href;
+
+/** A loopback redirect URI for an app; `code()` waits for the code the browser brings. */
+async function callbackServer(t) {
+  const hits = [];
+  const server = createServer((req, res) => {
+    hits.push(new URL(req.url, `http://${req.headers.host}`));
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>Callback</title><p>Signed in.</p>');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const { port } = server.address();
+  return {
+    uri: `http://127.0.0.1:${port}/cb`,
+    async code() {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const hit = hits.find((h) => h.pathname === '/cb');
+        if (hit) return hit.searchParams.get('code');
+        if (Date.now() > deadline) throw new Error('the redirect URI was never reached');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+  };
+}
+
+/** An authorization by the signed-in browser; the ID token's claims as the app gets them. */
+async function idTokenClaims(t, page) {
+  const cb = await callbackServer(t);
+  const created = await api('POST', '/admin/apps', {
+    body: JSON.stringify({ name: 'Passkey RP', owner: `browser-${randomBytes(4).toString('hex')}`, redirect_uris: [cb.uri], scopes: ['public'] }),
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const { client_id: clientId, client_secret: clientSecret } = created.json;
+  const verifier = Buffer.from(randomBytes(32)).toString('base64url');
+  const u = new URL('/oauth/authorize', ORIGIN);
+  u.search = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: cb.uri, scope: 'openid public', state: 'st', nonce: 'n-1',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' }).toString();
+  await page.goto(u.href);
+  await submit(page, page.getByRole('button', { name: 'Allow' }), (x) => x.href.startsWith(cb.uri));
+  const code = await cb.code();
+  const tok = await api('POST', '/oauth/token', {
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: cb.uri, code_verifier: verifier }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
+  });
+  assert.equal(tok.status, 200, JSON.stringify(tok.json));
+  return JSON.parse(Buffer.from(tok.json.id_token.split('.')[1], 'base64url').toString());
+}
 const SESSION = 'portcullis_session';
 const hasSession = async (page) => (await page.context().cookies(ORIGIN)).some((c) => c.name === SESSION);
 
@@ -139,6 +191,15 @@ test('passkeys: add on /account/passkeys, log in without a password, clones refu
   assert.ok(await hasSession(page));
   const after = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials[0];
   assert.ok(after.signCount >= 1, `the authenticator counted (${after.signCount})`);
+
+  // The ID token of an app this passkey log-in signs in to: a user-verified key that cannot
+  // leave its authenticator (not backup eligible): amr hwk + user + mfa, and acr phrh
+  // (phishing-resistant, hardware-protected; rules::acr).
+  const claims = await idTokenClaims(t, page);
+  assert.deepEqual(claims.amr, ['hwk', 'user', 'mfa'], JSON.stringify(claims));
+  assert.equal(claims.acr, 'phrh', JSON.stringify(claims));
+  const discovery = await api('GET', '/.well-known/openid-configuration');
+  assert.ok(discovery.json.acr_values_supported.includes('phrh') && discovery.json.acr_values_supported.includes('phr'));
 
   // A clone: the same key on another authenticator, its counter back at 0 -> refused.
   await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });

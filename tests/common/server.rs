@@ -160,6 +160,11 @@ impl Server {
         for (k, v) in &self.vars {
             cmd.arg("--var").arg(format!("{k}:{v}"));
         }
+        // A server that sends mail through a `send_email` binding gets that binding declared
+        // (wrangler dev simulates it; the project's config declares none).
+        if let Some((_, b)) = self.vars.iter().find(|(k, _)| k == "MAIL_BINDING") {
+            cmd.arg("--send-email").arg(b);
+        }
         cmd.current_dir(manifest)
             .env("PATH", path)
             .stdin(Stdio::null())

@@ -116,6 +116,19 @@ fn hostile_claims_and_unmeetable_classes_are_refused_by_redirect() {
     let ours = format!(r#"{{"id_token":{{"acr":{{"essential":true,"value":"{}"}}}}}}"#, acr::PASSWORD);
     assert_eq!(get_at(&p, ORIGIN, &mut b, &url(&rp.0, "openid", &[("claims", &ours)])).status, 200);
     assert_eq!(refused(&p, &mut b, &url(&rp.0, "openid", &[("acr_values", &"a ".repeat(1500))])), "invalid_request");
+    // An essential passkey class (phr) and a password session: one new log-in is asked for
+    // (it may use a passkey); with prompt=none, a failed authentication at once. A voluntary
+    // acr_values of phr changes nothing: the ID token states the password class.
+    let phr = format!(r#"{{"id_token":{{"acr":{{"essential":true,"value":"{}"}}}}}}"#, acr::PHR);
+    authorize(&p, ORIGIN, &mut b, &url(&rp.0, "openid", &[]));
+    let r = get_at(&p, ORIGIN, &mut b, &url(&rp.0, "openid", &[("claims", &phr)]));
+    assert!(r.status == 302 || r.status == 303, "{}", text(&r));
+    assert!(r.get_header("location").unwrap().starts_with("/login"), "{:?}", r.get_header("location"));
+    assert_eq!(refused(&p, &mut b, &url(&rp.0, "openid", &[("claims", &phr), ("prompt", "none")])), "access_denied");
+    let mfa_or_password = format!(r#"{{"id_token":{{"acr":{{"essential":true,"values":["{}","{}"]}}}}}}"#, acr::MFA, acr::PASSWORD);
+    let loc = authorize(&p, ORIGIN, &mut b, &url(&rp.0, "openid", &[("claims", &mfa_or_password), ("acr_values", "phrh phr")]));
+    let t = redeem(&p, ORIGIN, &rp, &code_of(&loc));
+    assert_eq!(verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap()).1["acr"], acr::PASSWORD);
     // Plain OAuth ignores the parameter (it is OpenID Connect's).
     let r = get_at(&p, ORIGIN, &mut b, &url(&rp.0, "email", &[("claims", "{")]));
     assert_eq!(r.status, 200, "{}", text(&r));

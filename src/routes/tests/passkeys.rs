@@ -497,6 +497,14 @@ fn a_passkey_log_in_states_its_methods_in_the_id_token() {
     let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
     let (_, claims) = verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap());
     assert_eq!(claims["amr"], json!(["hwk", "user", "mfa"]));
+    // A user-verified passkey that cannot leave its authenticator: phishing-resistant,
+    // hardware-protected (rules::acr).
+    assert_eq!(claims["acr"], crate::rules::acr::PHRH);
+    // An essential acr of phr is met by it (phrh is stronger), with no new log-in.
+    let phr = format!(r#"{{"id_token":{{"acr":{{"essential":true,"value":"{}"}}}}}}"#, crate::rules::acr::PHR);
+    let u = format!("{}&{}", authz_url(&rp.0, "openid", None), form(&[("claims", phr.as_str())]));
+    let loc = authorize(&p, ORIGIN, &mut b, &u);
+    assert!(query_param(&loc, "code").is_some(), "{loc}");
     // A synced (backup-eligible) passkey is a software-secured key.
     let mut b2 = signed_in(&p, "synced@example.com");
     b2.get(&p, "/account/passkeys");
@@ -509,6 +517,7 @@ fn a_passkey_log_in_states_its_methods_in_the_id_token() {
     let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
     let (_, claims) = verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap());
     assert_eq!(claims["amr"], json!(["swk", "user", "mfa"]));
+    assert_eq!(claims["acr"], crate::rules::acr::PHR);
 }
 
 /// A person with a second factor (TOTP) who logs in with a passkey is not asked for it: the

@@ -157,6 +157,10 @@ fn an_enrolment_not_confirmed_in_ten_minutes_is_gone() {
     account_post(&p, &mut b, &[("action", "start")]);
     let secret = secret_on(&text(&b.get(&p, "/account/2fa")));
     p.advance(601);
+    // (The session's log-in is no longer recent either: log in again first.)
+    let r = account_post(&p, &mut b, &[("action", "confirm"), ("code", &code_now(&p, &secret, 0))]);
+    assert_eq!(r.status, 303, "{}", text(&r));
+    assert_eq!(password_step(&p, &mut b, "ann@example.com", "/account/2fa").status, 303);
     let r = account_post(&p, &mut b, &[("action", "confirm"), ("code", &code_now(&p, &secret, 0))]);
     assert_eq!(r.status, 400, "{}", text(&r));
     assert!(text(&r).contains("The set-up expired"), "{}", text(&r));
@@ -395,7 +399,9 @@ fn the_id_token_says_which_factors_were_used() {
     // Before enrolment: the password only.
     let loc = authorize(&p, ORIGIN, &mut b, &authz_url(&rp.0, "openid", None));
     let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
-    assert_eq!(verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap()).1["amr"], serde_json::json!(["pwd"]));
+    let (_, c) = verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap());
+    assert_eq!(c["amr"], serde_json::json!(["pwd"]));
+    assert_eq!(c["acr"], crate::rules::acr::PASSWORD);
     let (secret, codes) = enrol(&p, &mut b);
     // Password and authenticator code.
     let mut b = at_second_step(&p, "ann@example.com");
@@ -404,6 +410,7 @@ fn the_id_token_says_which_factors_were_used() {
     let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
     let (_, c) = verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap());
     assert_eq!(c["amr"], serde_json::json!(["pwd", "otp", "mfa"]), "{c}");
+    assert_eq!(c["acr"], crate::rules::acr::MFA, "{c}");
     // Password and a recovery code: two factors, but not an RFC 6238 one-time password.
     let mut b = at_second_step(&p, "ann@example.com");
     assert_eq!(second_step(&p, &mut b, codes.first().unwrap(), true).status, 303);
@@ -411,6 +418,7 @@ fn the_id_token_says_which_factors_were_used() {
     let t = redeem(&p, ORIGIN, &rp, &query_param(&loc, "code").unwrap());
     let (_, c) = verify(&p, ORIGIN, &rp.0, t["id_token"].as_str().unwrap());
     assert_eq!(c["amr"], serde_json::json!(["pwd", "mfa"]), "{c}");
+    assert_eq!(c["acr"], crate::rules::acr::MFA, "{c}");
 }
 
 /// The authorization endpoint sends a person who is not signed in to log in; with a second
@@ -464,4 +472,41 @@ fn the_registration_pages_credentials_do_not_skip_the_second_factor() {
     let r = c.post(&p, "/oauth/register/confirm", &format!("{registration}&{}", form(&[("csrf", &csrf_of(&page)), ("decision", "register")])));
     assert_eq!(r.status, 303, "{}", text(&r));
     assert!(query_param(r.get_header("location").unwrap(), "client_id").is_some());
+}
+
+/// "Sudo mode" (`rules::recent_login`): a session whose log-in is over ten minutes old cannot
+/// start, confirm, renew or turn off the second factor; it is sent to log in again (the page
+/// says why, the email prefilled) and comes back; the new log-in works at once.
+#[test]
+fn security_changes_need_a_log_in_of_the_last_ten_minutes() {
+    use crate::rules::recent_login::MAX_AGE;
+    let p = platform();
+    let mut b = signed_in(&p, "ann@example.com");
+    p.advance(MAX_AGE);
+    assert_eq!(account_post(&p, &mut b, &[("action", "start")]).status, 303, "exactly ten minutes is still recent");
+    let secret = secret_on(&text(&b.get(&p, "/account/2fa")));
+    p.advance(1);
+    let r = account_post(&p, &mut b, &[("action", "confirm"), ("code", &code_now(&p, &secret, 0))]);
+    assert_eq!(r.status, 303, "{}", text(&r));
+    let loc = r.get_header("location").unwrap().to_owned();
+    assert!(loc.starts_with("/login?"), "{loc}");
+    assert_eq!(query_param(&loc, "return_to").as_deref(), Some("/account/2fa"));
+    assert_eq!(query_param(&loc, "reauth").as_deref(), Some("1"));
+    assert_eq!(query_param(&loc, "login_hint").as_deref(), Some("ann@example.com"));
+    assert!(!text(&b.get(&p, "/account/2fa")).contains("is <strong>on</strong>"), "not turned on");
+    let page = text(&b.get(&p, &loc));
+    assert!(page.contains(r#"id="reauth""#) && page.contains(r#"value="ann@example.com""#), "{page}");
+    // An unknown action is still refused first; a forged return is not possible (fixed path).
+    let r = password_step(&p, &mut b, "ann@example.com", "/account/2fa");
+    assert_eq!(r.get_header("location"), Some("/account/2fa"));
+    let r = account_post(&p, &mut b, &[("action", "confirm"), ("code", &code_now(&p, &secret, 0))]);
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert_eq!(codes_on(&text(&r)).len(), 10);
+    // Stale again: neither new codes nor turning off (with the password) go through.
+    p.advance(MAX_AGE + 1);
+    let r = account_post(&p, &mut b, &[("action", "regenerate"), ("code", &code_now(&p, &secret, 0))]);
+    assert_eq!(r.status, 303);
+    let r = account_post(&p, &mut b, &[("action", "disable"), ("password", PASSWORD)]);
+    assert_eq!(r.status, 303);
+    assert!(text(&b.get(&p, "/account/2fa")).contains("is <strong>on</strong>"));
 }
