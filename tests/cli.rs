@@ -522,7 +522,7 @@ fn hostile_input_and_failures_have_their_exit_codes() {
         .fails(2, "the server refused");
 
     // Bad input reaches the server and is refused there (400, exit 2), never a 5xx.
-    let huge = "x".repeat(200_000);
+    let huge = "x".repeat(100_000);
     h.run(&["apps", "create", "--name", &huge])
         .fails(2, "the server refused (4");
     h.run(&[
