@@ -121,7 +121,8 @@ impl Home {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("cannot run the CLI");
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        // A CLI that exits without reading its stdin (refused arguments) closes the pipe.
+        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
         let out = child.wait_with_output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),
