@@ -11,7 +11,8 @@ echo "[test] building the worker (with clippy's no-panic lints)" >&2
 sh scripts/build.sh
 # The e2e harness starts wrangler dev itself; the build above is reused.
 export PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
-cargo test --locked --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
+# --workspace: the CLI's (cli/) unit tests too; tests/cli.rs builds and runs its binary.
+cargo test --locked --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}"
 echo "[test] interop: oauth4webapi, openid-client (OIDC), jose, and every code block of docs/guides" >&2
 sh tests/interop/run.sh
 echo "[test] headless Chromium: sign-up, log-in, consent, /apps" >&2
