@@ -47,6 +47,8 @@ pub struct Config {
     pub grant_max_ttl: u64,
     /// `SESSION_TTL` seconds (default 12 h).
     pub session_ttl: u64,
+    /// `AUDIT_RETENTION_DAYS`: how long audit events are kept (default 90, 1 to 3650).
+    pub audit_retention_days: u64,
     /// `LOGIN_LIMIT_ACCOUNT` / `LOGIN_LIMIT_ADDRESS`: failed log-ins per minute (default 10 / 30).
     pub login_limit_account: u32,
     pub login_limit_address: u32,
@@ -272,6 +274,7 @@ impl Config {
             refresh_token_ttl: num("REFRESH_TOKEN_TTL", 30 * 86_400).clamp(60, 365 * 86_400),
             grant_max_ttl: num("GRANT_MAX_TTL", 90 * 86_400).clamp(60, 3 * 365 * 86_400),
             session_ttl: num("SESSION_TTL", 12 * 3600).clamp(60, 30 * 86_400),
+            audit_retention_days: num("AUDIT_RETENTION_DAYS", 90).clamp(1, 3650),
             login_limit_account: num("LOGIN_LIMIT_ACCOUNT", 10).clamp(1, 1_000_000) as u32,
             login_limit_address: num("LOGIN_LIMIT_ADDRESS", 30).clamp(1, 1_000_000) as u32,
             registration_policy: match get("REGISTRATION_POLICY").as_deref() {
