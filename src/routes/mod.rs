@@ -578,6 +578,9 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
         }
         ["users", id, action @ ("disable" | "enable" | "reset-password" | "end-sessions")] => {
             method(req, &["POST"])?;
+            if !req.body.is_empty() {
+                return Err(Error::invalid_request("this action takes no body"));
+            }
             let issuer = p.issuer(&req.origin);
             match *action {
                 "disable" => users::set_disabled(p, &issuer, id, true).await,
