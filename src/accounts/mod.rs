@@ -218,7 +218,13 @@ pub async fn start_session(p: &impl Platform, req: &Request, profile: &Profile, 
     };
     // The person's index first: it refuses a person an operator disabled (`objects::people`),
     // before any session exists.
-    let evicted = p.call(&user::object(&profile.id), user::TrackSession { entry }).await?;
+    let evicted = p
+        .call(&user::object(&profile.id), user::TrackSession { entry })
+        .await
+        .map_err(|e| match e.code {
+            ErrorCode::AccessDenied => e.on_page("Sign in", "This account is disabled. Ask the service's operator."),
+            _ => e,
+        })?;
     p.call(&session::object(&hash), session::Create { record })
         .await?;
     for old in evicted {
