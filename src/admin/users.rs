@@ -49,9 +49,12 @@ pub fn check_id(id: &str) -> Result<&str> {
     Ok(id)
 }
 
+/// What a listing asks: email prefix, status, the id to go on after, page size.
+pub type ListQuery = (Option<String>, Option<Status>, Option<String>, usize);
+
 /// The query of the listing, checked: unknown parameters, an unknown status and an email prefix
 /// over 254 bytes are refused.
-pub fn parse_list(q: &Params) -> Result<(Option<String>, Option<Status>, Option<String>, usize)> {
+pub fn parse_list(q: &Params) -> Result<ListQuery> {
     const KNOWN: [&str; 4] = ["email", "status", "cursor", "limit"];
     if let Some((k, _)) = q.iter().find(|(k, _)| !KNOWN.contains(k)) {
         return Err(Error::invalid_request(format!(
@@ -251,7 +254,7 @@ mod tests {
             assert!(check_id(bad).is_err(), "{bad}");
         }
         assert!(check_id("bot_x").unwrap_err().description.contains("bot user"));
-        let q = |s: &str| parse_list(&Params::parse_form(s.as_bytes()).unwrap());
+        let q = |s: &str| Params::parse_form(s.as_bytes()).and_then(|p| parse_list(&p));
         let (e, s, c, l) = q("email=ANN&status=disabled&cursor=u1&limit=3").unwrap();
         assert_eq!(
             (e.as_deref(), s, c.as_deref(), l),
