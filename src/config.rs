@@ -50,6 +50,8 @@ pub struct Config {
     /// `RECENT_LOGIN_SECONDS`: a shorter window than `rules::recent_login::MAX_AGE` for the
     /// actions that need a recent log-in (it can only make it stricter).
     pub recent_login_seconds: Option<u64>,
+    /// `AUDIT_RETENTION_DAYS`: how long audit events are kept (default 90, 1 to 3650).
+    pub audit_retention_days: u64,
     /// `LOGIN_LIMIT_ACCOUNT` / `LOGIN_LIMIT_ADDRESS`: failed log-ins per minute (default 10 / 30).
     pub login_limit_account: u32,
     pub login_limit_address: u32,
@@ -278,6 +280,7 @@ impl Config {
             grant_max_ttl: num("GRANT_MAX_TTL", 90 * 86_400).clamp(60, 3 * 365 * 86_400),
             session_ttl: num("SESSION_TTL", 12 * 3600).clamp(60, 30 * 86_400),
             recent_login_seconds: get("RECENT_LOGIN_SECONDS").and_then(|v| v.trim().parse().ok()),
+            audit_retention_days: num("AUDIT_RETENTION_DAYS", 90).clamp(1, 3650),
             login_limit_account: num("LOGIN_LIMIT_ACCOUNT", 10).clamp(1, 1_000_000) as u32,
             login_limit_address: num("LOGIN_LIMIT_ADDRESS", 30).clamp(1, 1_000_000) as u32,
             registration_policy: match get("REGISTRATION_POLICY").as_deref() {

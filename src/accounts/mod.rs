@@ -135,7 +135,8 @@ pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &st
             limit: cfg.login_limit_address,
         },
     )
-    .await?;
+    .await
+    .inspect_err(|e| note_limited(p, e, None, "address"))?;
     // The account limit counts the normalised email: padding or look-alike forms of one
     // address share one counter. Input that cannot be an email has no account to guess.
     let email = normalise_email(email);
@@ -145,7 +146,7 @@ pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &st
         let cmd = account::Get {
             limit: cfg.login_limit_account,
         };
-        p.call(&email_key, cmd).await?
+        p.call(&email_key, cmd).await.inspect_err(|e| note_limited(p, e, None, "account"))?
     } else {
         None
     };
@@ -175,6 +176,20 @@ pub async fn log_in(p: &impl Platform, req: &Request, email: &str, password: &st
     }
 }
 
+/// Records a log-in refused by a failure limit (`which`: `address` or `account`) as an audit
+/// event; other errors are not events.
+pub(crate) fn note_limited(p: &impl Platform, e: &Error, person: Option<&str>, which: &str) {
+    if e.code != ErrorCode::RateLimited {
+        return;
+    }
+    use crate::objects::audit::{Event, EventType, Outcome};
+    let mut event = Event::new(EventType::LoginLimited, "anonymous", Outcome::Refused).detail(which);
+    if let Some(u) = person {
+        event = event.person(u);
+    }
+    p.record(event);
+}
+
 /// Starts a session for a person who just logged in by `amr` (RFC 8176 method values: `pwd`,
 /// `otp`, `hwk`, ...); returns the cookie value (only its hash is stored). Every log-in method
 /// ends here (`pages::login::finish_login`). The session is also listed in the person's index
@@ -201,9 +216,17 @@ pub async fn start_session(p: &impl Platform, req: &Request, profile: &Profile, 
         amr,
         agent: req.header("user-agent").unwrap_or("").chars().filter(|c| !c.is_control()).take(120).collect(),
     };
+    // The person's index first: it refuses a person an operator disabled (`objects::people`),
+    // before any session exists.
+    let evicted = p
+        .call(&user::object(&profile.id), user::TrackSession { entry })
+        .await
+        .map_err(|e| match e.code {
+            ErrorCode::AccessDenied => e.on_page("Sign in", "This account is disabled. Ask the service's operator."),
+            _ => e,
+        })?;
     p.call(&session::object(&hash), session::Create { record })
         .await?;
-    let evicted = p.call(&user::object(&profile.id), user::TrackSession { entry }).await?;
     for old in evicted {
         p.call(&session::object(&old), session::Delete {}).await?;
     }

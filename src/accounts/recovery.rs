@@ -200,6 +200,10 @@ pub async fn reset(p: &impl Platform, issuer: &str, token: &str, new_password: &
         p.call(&erase::any(&crate::objects::passkey::object(&t.user_id)), erase::Erase {}).await?;
         p.call(&erase::any(&crate::objects::totp::object(&t.user_id)), erase::Erase {}).await?;
     }
+    {
+        use crate::objects::audit::{Event, EventType, Outcome};
+        p.record(Event::new(EventType::PasswordReset, format!("person:{}", t.user_id), Outcome::Success).person(t.user_id.clone()));
+    }
     crate::pages::logout::ended_everywhere(p, issuer, &t.user_id, None).await
 }
 
@@ -244,6 +248,10 @@ pub async fn change_password(
         verified: false,
     };
     p.call(&account::object(&a.email), cmd).await?;
+    {
+        use crate::objects::audit::{Event, EventType, Outcome};
+        p.record(Event::new(EventType::PasswordChange, format!("person:{}", a.user_id), Outcome::Success).person(a.user_id.clone()));
+    }
     crate::pages::logout::ended_everywhere(p, issuer, &a.user_id, except).await
 }
 

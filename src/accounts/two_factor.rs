@@ -85,7 +85,14 @@ pub async fn confirm(p: &impl Platform, user_id: &str, code: &str) -> Result<Vec
         limit: p.config().login_limit_account,
     };
     p.call(&totp::object(user_id), cmd).await?;
+    note(p, crate::objects::audit::EventType::TwoFactorEnable, user_id);
     Ok(shown)
+}
+
+/// Records a change of the person's second factor (by the person) as an audit event.
+fn note(p: &impl Platform, kind: crate::objects::audit::EventType, user_id: &str) {
+    use crate::objects::audit::{Event, Outcome};
+    p.record(Event::new(kind, format!("person:{user_id}"), Outcome::Success).person(user_id));
 }
 
 /// New recovery codes (the old ones stop working), after a current authenticator code.
@@ -97,6 +104,7 @@ pub async fn regenerate(p: &impl Platform, user_id: &str, code: &str) -> Result<
         limit: p.config().login_limit_account,
     };
     p.call(&totp::object(user_id), cmd).await?;
+    note(p, crate::objects::audit::EventType::TwoFactorRecoveryRegenerate, user_id);
     Ok(shown)
 }
 
@@ -112,7 +120,9 @@ pub async fn verify(p: &impl Platform, user_id: &str, code: &str) -> Result<Meth
 
 /// Turns the factor off (the caller checked a code or the password).
 pub async fn disable(p: &impl Platform, user_id: &str) -> Result<()> {
-    p.call(&totp::object(user_id), totp::Disable {}).await
+    p.call(&totp::object(user_id), totp::Disable {}).await?;
+    note(p, crate::objects::audit::EventType::TwoFactorDisable, user_id);
+    Ok(())
 }
 
 /// The password grant cannot ask for a second factor: people who have one use the
@@ -218,7 +228,9 @@ pub async fn second_step(p: &impl Platform, req: &Request, code: &str, recovery:
     };
     let cfg = p.config();
     let ip = counter::login_address(&super::address(req));
-    p.call(&ip, counter::Reserve { limit: cfg.login_limit_address }).await?;
+    p.call(&ip, counter::Reserve { limit: cfg.login_limit_address })
+        .await
+        .inspect_err(|e| super::note_limited(p, e, Some(&ticket.profile.id), "address"))?;
     let cmd = totp::Verify {
         code: code.to_owned(),
         limit: cfg.login_limit_account,
@@ -226,6 +238,10 @@ pub async fn second_step(p: &impl Platform, req: &Request, code: &str, recovery:
     };
     let method = match p.call(&totp::object(&ticket.profile.id), cmd).await {
         Ok(m) => m,
+        Err(e) if e.code == ErrorCode::RateLimited => {
+            super::note_limited(p, &e, Some(&ticket.profile.id), "second factor");
+            return Err(e);
+        }
         Err(e) if e.code == ErrorCode::AccessDenied => {
             let tries_left = login_ticket::MAX_TRIES.saturating_sub(ticket.tries);
             if tries_left == 0 {

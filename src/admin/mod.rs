@@ -1,7 +1,9 @@
 //! The operator's API under `/admin/`, authorised by the `ADMIN_TOKEN` secret.
 
 pub mod apps;
+pub mod audit;
 pub mod orgs;
+pub mod users;
 
 use crate::error::{Error, Result};
 use crate::http::params::Params;

@@ -191,7 +191,6 @@ pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
     // The index first (idempotent), so every recorded organisation is listed.
     p.call(&org::index(), org::IndexAdd { label: label.clone() }).await?;
     let record = p.call(&org::object(&label), org::Create { record }).await?;
-    p.audit(&serde_json::json!({"audit": "org_create", "actor": "admin", "org": record.label, "at": p.now()}));
     Ok(Response::json(201, &view(&record)).no_store())
 }
 
@@ -241,16 +240,14 @@ pub async fn update(p: &impl Platform, label: &str, req: &Request) -> Result<Res
         brand: change.brand,
     };
     let r = p.call(&org::object(label), cmd).await?;
-    p.audit(&serde_json::json!({"audit": "org_update", "actor": "admin", "org": r.label, "at": p.now()}));
     Ok(Response::json(200, &view(&r)).no_store())
 }
 
 /// `POST /admin/orgs/{label}/keys` (or `/admin/keys` on the organisation's own host): a new
 /// signing key for the organisation; tokens signed by the previous ones keep verifying.
-pub async fn rotate_keys(p: &impl Platform, label: &str, actor: &str) -> Result<Response> {
+pub async fn rotate_keys(p: &impl Platform, label: &str, _actor: &str) -> Result<Response> {
     check_label(label)?;
     let kids = crate::tenancy::rotate_keys(p, label).await?;
-    p.audit(&serde_json::json!({"audit": "org_keys_rotate", "actor": actor, "org": label, "kid": kids.first(), "at": p.now()}));
     Ok(Response::json(200, &serde_json::json!({"signing_kid": kids.first(), "kids": kids})).no_store())
 }
 
@@ -268,9 +265,7 @@ pub async fn add_operator(p: &impl Platform, label: &str, req: &Request) -> Resu
         token_sha256: sha256_hex(&token),
     };
     let view = serde_json::json!({"id": operator.id, "name": operator.name, "created_at": operator.created_at, "token": token});
-    let id = operator.id.clone();
     p.call(&org::object(label), org::AddOperator { operator }).await?;
-    p.audit(&serde_json::json!({"audit": "org_operator_add", "actor": "admin", "org": label, "operator": id, "at": p.now()}));
     Ok(Response::json(201, &view).no_store())
 }
 
@@ -286,7 +281,6 @@ pub async fn remove_operator(p: &impl Platform, label: &str, id: &str) -> Result
         return Err(Error::not_found("no such operator"));
     }
     p.call(&org::object(label), org::RemoveOperator { id: id.to_owned() }).await?;
-    p.audit(&serde_json::json!({"audit": "org_operator_remove", "actor": "admin", "org": label, "operator": id, "at": p.now()}));
     Ok(Response::empty(204))
 }
 
@@ -315,7 +309,6 @@ pub async fn add_domain(p: &(impl Platform + DomainMap), label: &str, req: &Requ
         }
     };
     p.put_domain(&host, label).await?;
-    p.audit(&serde_json::json!({"audit": "org_domain_add", "actor": "admin", "org": label, "domain": host, "at": p.now()}));
     Ok(Response::json(201, &view(&record)).no_store())
 }
 
@@ -326,7 +319,6 @@ pub async fn remove_domain(p: &(impl Platform + DomainMap), label: &str, host: &
     let host = check_domain(p, host).map_err(|_| Error::not_found("no such domain for this organisation"))?;
     p.call(&org::object(label), org::RemoveDomain { host: host.clone() }).await?;
     release_domain(p, label, &host).await?;
-    p.audit(&serde_json::json!({"audit": "org_domain_remove", "actor": "admin", "org": label, "domain": host, "at": p.now()}));
     Ok(Response::empty(204))
 }
 
@@ -351,7 +343,6 @@ pub async fn set_status(p: &(impl Platform + AppStore + DomainMap), label: &str,
             release_domain(p, label, host).await?;
         }
     }
-    p.audit(&serde_json::json!({"audit": format!("org_{action}"), "actor": "admin", "org": r.label, "at": p.now()}));
     if action == "delete" {
         // Its data goes now; a large organisation's in several passes (202 until done).
         return erase(p, label).await;
@@ -368,7 +359,6 @@ pub async fn erase(p: &(impl Platform + AppStore), label: &str) -> Result<Respon
         return Err(Error::invalid_request("only a deleted organisation's data is erased"));
     }
     let pass = crate::tenancy::erase(p, label).await?;
-    p.audit(&serde_json::json!({"audit": "org_erase", "actor": "admin", "org": label, "objects": pass.objects, "done": pass.done, "at": p.now()}));
     if pass.done {
         return Ok(Response::empty(204));
     }

@@ -147,8 +147,37 @@ pub struct Created {
     pub registration_token: Option<String>,
 }
 
+/// Records what `actor` did to app `id` (`objects::audit`): `admin` is an operator, `user:<id>`
+/// a person (the registration page, `/apps`), `registration` RFC 7591/7592. A creation by
+/// anyone but an operator is a registration (`app.register`, `detail` says which path).
 pub fn audit(p: &impl Platform, actor: &str, action: &str, id: &str) {
-    p.audit(&serde_json::json!({"audit": action, "actor": actor, "client_id": id, "at": p.now()}));
+    use crate::objects::audit::{Event, EventType as T, Outcome};
+    let person = actor.strip_prefix("user:");
+    let who = match (actor, person) {
+        (_, Some(u)) => format!("person:{u}"),
+        ("admin", None) => "operator".to_owned(),
+        ("registration", None) => "anonymous".to_owned(),
+        (other, None) => other.to_owned(),
+    };
+    let kind = match action {
+        "app.create" if actor == "admin" => T::AppCreate,
+        "app.create" => T::AppRegister,
+        "app.update" => T::AppUpdate,
+        "app.delete" => T::AppDelete,
+        "app.secret.regenerate" => T::AppSecretRegenerate,
+        "app.key.add" => T::AppKeyAdd,
+        _ => T::AppKeyRemove,
+    };
+    let mut e = Event::new(kind, who, Outcome::Success).app(id);
+    if let Some(u) = person {
+        e = e.person(u);
+    }
+    if actor == "registration" {
+        e = e.detail("rfc7591");
+    } else if kind == T::AppRegister {
+        e = e.detail("page");
+    }
+    p.record(e);
 }
 
 /// Counts the app against the tenant's app quota (`limit_reached` when full). Counted with no

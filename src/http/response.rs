@@ -15,6 +15,8 @@ pub struct Response {
     pub log_tenant: Option<String>,
     /// Work to do once the response is sent (`platform::deferred`); never sent either.
     pub after: Vec<crate::platform::Deferred>,
+    /// Audit events to store once the response is sent (`platform::deferred::store_audit`).
+    pub audit: Vec<crate::platform::deferred::AuditJob>,
 }
 
 impl Response {
@@ -27,6 +29,7 @@ impl Response {
             log_error: None,
             log_tenant: None,
             after: Vec::new(),
+            audit: Vec::new(),
         }
     }
 
@@ -48,6 +51,7 @@ impl Response {
             log_error: None,
             log_tenant: None,
             after: Vec::new(),
+            audit: Vec::new(),
         }
     }
 

@@ -46,6 +46,11 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
         }
         None => {}
     }
+    {
+        use crate::objects::audit::{Event, EventType, Outcome};
+        let id = &client.app.client_id;
+        p.record(Event::new(EventType::TokenRevoke, format!("app:{id}"), Outcome::Success).app(id.clone()));
+    }
     Ok(Response::empty(200)
         .no_store()
         .client(Some(&client.app.client_id)))

@@ -231,6 +231,11 @@ op! {
     }
 }
 
+/// The refusal of a replayed code (the caller records it as an audit event).
+pub const CODE_REPLAYED: &str = "the authorization code was already used; tokens issued from it are revoked";
+/// The refusal of a rotated-out refresh token presented again.
+pub const REFRESH_REUSED: &str = "the refresh token was already used; the grant is revoked";
+
 fn code_key(code_hash: &str) -> String {
     format!("code:{code_hash}")
 }
@@ -267,9 +272,7 @@ op! {
             if let Some(gid) = code.gid.clone() {
                 revoke_grant(kv, &gid)?;
             }
-            return Err(Error::invalid_grant(
-                "the authorization code was already used; tokens issued from it are revoked",
-            ));
+            return Err(Error::invalid_grant(CODE_REPLAYED));
         }
         // Single use from here on, whatever happens next.
         let retained = code.expires_at + USED_CODE_RETENTION;
@@ -358,9 +361,7 @@ op! {
         if !rt.current {
             // A rotated-out token came back: someone holds a copy. End the whole grant.
             revoke_grant(kv, &rt.gid)?;
-            return Err(Error::invalid_grant(
-                "the refresh token was already used; the grant is revoked",
-            ));
+            return Err(Error::invalid_grant(REFRESH_REUSED));
         }
         if grant.epoch != cmd.epoch || grant.expires_at <= now || rt.expires_at <= now {
             if cmd.epoch > grant.epoch {

@@ -23,6 +23,8 @@
 //! | `outbox`            | `outbox`    | development only: the email that would have been sent (`/dev/outbox`) |
 //! | `mailfrom:<address>`, `mailto:<email>` | `counter` | emails asked for from one address, sent to one email |
 //!
+//! | `audit:<day>`, `audit_days` | `audit` | a tenant's audit events of one UTC day (indexed by app, person, type); the days that have events |
+//!
 //! Any object can be erased whole (`erase`), which is how a deleted organisation's data goes.
 //!
 //! `protocol` is the typed wire between the core and the objects: a command can only be sent
@@ -30,6 +32,7 @@
 
 pub mod account;
 pub mod app;
+pub mod audit;
 pub mod counter;
 pub mod erase;
 pub mod grants;
@@ -42,6 +45,7 @@ pub mod org;
 pub mod outbox;
 pub mod owner;
 pub mod passkey;
+pub mod people;
 pub mod protocol;
 pub mod quota;
 pub mod session;

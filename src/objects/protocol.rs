@@ -284,4 +284,8 @@ commands! {
     AccountMarkVerified = account::MarkVerified,
     TicketCreate = ticket::Create, TicketPeek = ticket::Peek, TicketTake = ticket::Take,
     OutboxPut = outbox::Put, OutboxList = outbox::List,
+    AuditAppend = audit::Append, AuditQuery = audit::Query, AuditNoteDay = audit::NoteDay,
+    AuditDays = audit::Days,
+    PeopleList = people::List, PeopleSetStatus = people::SetStatus, UserSetDisabled = people::SetDisabled,
+    UserDisabled = people::Disabled,
 }

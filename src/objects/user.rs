@@ -111,6 +111,7 @@ op! {
         pub entry: SessionEntry,
     }
     |cmd, kv, now| {
+        super::people::refuse_disabled(kv)?;
         let mut list = live_sessions(kv, now)?;
         list.retain(|s| s.hash != cmd.entry.hash);
         list.push(cmd.entry);
@@ -226,6 +227,7 @@ op! {
         pub expires_at: i64,
     }
     |cmd, kv, now| {
+        super::people::refuse_disabled(kv)?;
         let key = grants_key(&cmd.client_id);
         let mut evicted = Vec::new();
         let mut app = match load_app(kv, &key, now)? {

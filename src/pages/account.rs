@@ -260,7 +260,12 @@ pub async fn revoke(p: &impl Platform, req: &Request) -> Result<Response> {
         return render(p, req, &s, 400, None, Some("Choose an app from the list.")).await;
     }
     manage::revoke_app(p, &s.user_id, client_id).await?;
-    p.audit(&serde_json::json!({"event": "app_revoked_by_person", "client_id": client_id}));
+    {
+        use crate::objects::audit::{Event, EventType, Outcome};
+        p.record(Event::new(EventType::ConsentWithdrawn, format!("person:{}", s.user_id), Outcome::Success)
+            .app(client_id)
+            .person(s.user_id.clone()));
+    }
     Ok(done("revoked").client(Some(client_id)))
 }
 
@@ -331,7 +336,10 @@ pub async fn delete(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
     // here. Then once more every session, for a log-in that raced the removal.
     jobs.extend(super::logout::ended(p, issuer, req).await?);
     jobs.extend(super::logout::ended_everywhere(p, issuer, &profile.id, None).await?);
-    p.audit(&serde_json::json!({"event": "account_deleted"}));
+    {
+        use crate::objects::audit::{Event, EventType, Outcome};
+        p.record(Event::new(EventType::AccountDelete, format!("person:{}", profile.id), Outcome::Success).person(profile.id.clone()));
+    }
     let body = html! {
         p role="status" id="deleted" { "Your account is deleted. You are signed out everywhere, and no app has access any more." }
         p { a href="/signup" { "Sign up" } }

@@ -207,6 +207,13 @@ pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
                 scopes: consent_record(&a),
             };
             p.call(&user::object(&session.user_id), cmd).await?;
+            {
+                use crate::objects::audit::{Event, EventType, Outcome};
+                let who = format!("person:{}", session.user_id);
+                p.record(Event::new(EventType::ConsentGiven, who, Outcome::Success)
+                    .app(a.app.client_id.clone())
+                    .person(session.user_id.clone()));
+            }
             issue_code(p, issuer, &a, &session).await
         }
         Some("deny") => Err(Error::new(ErrorCode::AccessDenied, "the person denied access")

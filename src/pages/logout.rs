@@ -23,6 +23,11 @@ pub async fn ended(p: &impl Platform, issuer: &str, req: &Request) -> Result<Vec
     let Some(session) = accounts::end_session(p, req).await? else {
         return Ok(Vec::new());
     };
+    {
+        use crate::objects::audit::{Event, EventType, Outcome};
+        let who = format!("person:{}", session.user_id);
+        p.record(Event::new(EventType::SessionEnd, who, Outcome::Success).person(session.user_id.clone()).detail("this browser"));
+    }
     Ok(logout_token::for_ended_session(p, issuer, &session)
         .await
         .unwrap_or_else(|e| {
@@ -36,7 +41,14 @@ pub async fn ended(p: &impl Platform, issuer: &str, req: &Request) -> Result<Vec
 /// their apps, to be sent after the response (as [`ended`]).
 pub async fn ended_everywhere(p: &impl Platform, issuer: &str, user_id: &str, except: Option<&str>) -> Result<Vec<Deferred>> {
     let mut jobs = Vec::new();
-    for session in accounts::end_sessions(p, user_id, except).await? {
+    let ended = accounts::end_sessions(p, user_id, except).await?;
+    if !ended.is_empty() {
+        // Who ended them is the event that asked (a reset, a deletion, an operator).
+        use crate::objects::audit::{Event, EventType, Outcome};
+        let e = Event::new(EventType::SessionEnd, "system", Outcome::Success).person(user_id).detail(format!("{} sessions", ended.len()));
+        p.record(e);
+    }
+    for session in ended {
         match logout_token::for_ended_session(p, issuer, &session).await {
             Ok(j) => jobs.extend(j),
             Err(e) => p.audit(&serde_json::json!({"event": "backchannel_logout_not_prepared", "error": e.code.as_str()})),

@@ -4,7 +4,9 @@
 //! has gone, with [`run`] over its [`Outbound`] port: the worker inside `ctx.waitUntil`, native
 //! tests by calling [`run`] on the memory platform and reading what it recorded.
 
-use super::{Audit, Outbound};
+use super::{Audit, Objects, Outbound};
+use crate::model::Tenant;
+use crate::objects::audit;
 
 /// Attempts per notification, and the pause before each retry (ms).
 pub const ATTEMPTS: usize = 3;
@@ -77,6 +79,57 @@ pub async fn run(out: &(impl Outbound + Audit), jobs: Vec<Deferred>) {
                     out.audit(&line);
                 }
             }
+        }
+    }
+}
+
+/// One audit event to store after the response (`objects::audit`): the tenant it belongs to,
+/// how long it is kept, and the first day still inside the retention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditJob {
+    pub tenant: Tenant,
+    pub event: audit::Event,
+    pub keep_until: i64,
+    pub oldest_day: i64,
+}
+
+/// Stores each event in its day's object (one object call); the first event of a day also
+/// notes the day in the tenant's days index, which hands back the days now past the retention,
+/// whose objects are erased. A failure is logged (the event's log line was written already).
+pub async fn store_audit(out: &(impl Objects + Audit), jobs: Vec<AuditJob>) {
+    for job in jobs {
+        let day = audit::day_of(job.event.at);
+        let id = job.event.id.clone();
+        let name = audit::day_object(day).in_tenant(&job.tenant);
+        let cmd = audit::Append { event: job.event, keep_until: job.keep_until };
+        let stored = match out.call(&name, cmd).await {
+            Ok(a) if a.first => {
+                let days = audit::days_object().in_tenant(&job.tenant);
+                let cmd = audit::NoteDay { day, oldest: job.oldest_day };
+                match out.call(&days, cmd).await {
+                    Ok(gone) => {
+                        for d in gone {
+                            let old = audit::day_object(d).in_tenant(&job.tenant);
+                            let _ = out.call(&crate::objects::erase::any(&old), crate::objects::erase::Erase {}).await;
+                        }
+                        Ok(true)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Ok(a) => Ok(a.stored),
+            Err(e) => Err(e),
+        };
+        if !matches!(stored, Ok(true)) {
+            let mut line = serde_json::json!({
+                "event": "audit_not_stored",
+                "id": id,
+                "error": stored.err().map(|e| e.code.as_str()),
+            });
+            if let Tenant::Org(t) = &job.tenant {
+                crate::util::set(&mut line, "tenant", t.clone());
+            }
+            out.audit(&line);
         }
     }
 }

@@ -145,6 +145,12 @@ pub trait Mailer {
 pub trait Audit {
     /// One structured audit line (admin actions, hidden 5xx details); never a secret.
     fn audit(&self, event: &serde_json::Value);
+    /// One audit event as data (`objects::audit`): logged as a structured line and, on a
+    /// tenant's platform ([`tenant::Scoped`]), kept to be stored after the response
+    /// ([`Deferred::Audit`]). Unbound, only logged.
+    fn record(&self, event: crate::objects::audit::Event) {
+        self.audit(&event.log_line());
+    }
 }
 
 /// Everything one request runs on: the capabilities, plus the configuration and signing keys

@@ -62,6 +62,8 @@ pub struct Scoped<'a, P> {
     state: Option<Rc<TenantState>>,
     /// The issuer when the request came on one of the organisation's custom domains.
     custom_issuer: Option<String>,
+    /// The audit events of this request, stored after the response (`routes::handle_in`).
+    events: RefCell<Vec<crate::objects::audit::Event>>,
 }
 
 impl<'a, P: Platform + AppStore> Scoped<'a, P> {
@@ -73,6 +75,7 @@ impl<'a, P: Platform + AppStore> Scoped<'a, P> {
             space: String::new(),
             state: None,
             custom_issuer: None,
+            events: RefCell::default(),
         }
     }
     /// The organisation `label`, served with its own configuration and keys.
@@ -84,6 +87,7 @@ impl<'a, P: Platform + AppStore> Scoped<'a, P> {
             tenant,
             state: Some(state),
             custom_issuer: None,
+            events: RefCell::default(),
         }
     }
     /// The organisation `label` with no state of its own (the deployment's configuration and
@@ -96,6 +100,7 @@ impl<'a, P: Platform + AppStore> Scoped<'a, P> {
             tenant,
             state: None,
             custom_issuer: None,
+            events: RefCell::default(),
         }
     }
     /// The organisation served on one of its custom domains, whose issuer is that domain's
@@ -115,6 +120,10 @@ impl<'a, P: Platform + AppStore> Scoped<'a, P> {
     }
     pub fn tenant(&self) -> &Tenant {
         &self.tenant
+    }
+    /// The audit events recorded so far in this request, taken (`routes::handle_in` stores them).
+    pub fn take_events(&self) -> Vec<crate::objects::audit::Event> {
+        std::mem::take(&mut *self.events.borrow_mut())
     }
     /// The deployment's platform, unscoped: only for the registry of organisations, which
     /// lives in the default tenant (an organisation's operators rotating its own keys).
@@ -213,6 +222,14 @@ impl<P: Platform + AppStore> Audit for Scoped<'_, P> {
                 self.inner.audit(&serde_json::Value::Object(fields));
             }
             _ => self.inner.audit(event),
+        }
+    }
+    fn record(&self, event: crate::objects::audit::Event) {
+        self.audit(&event.log_line());
+        let mut events = self.events.borrow_mut();
+        // A request records a handful; a runaway loop must not grow without bound.
+        if events.len() < 100 {
+            events.push(event);
         }
     }
 }

@@ -2,7 +2,8 @@
 //! once, for every route.
 
 use crate::http::{self, Request, Response};
-use crate::admin::{apps, orgs};
+use crate::admin::{apps, orgs, users};
+use crate::objects::audit::{Event, EventType, Outcome};
 use crate::gateway;
 use crate::error::{Challenge, Error, ErrorCode, Result, Shown};
 use crate::oauth::token::Endpoint;
@@ -134,6 +135,7 @@ async fn handle_in<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &
             .header("access-control-allow-origin", "*")
             .header("access-control-expose-headers", "www-authenticate");
     }
+    resp.audit.extend(crate::admin::audit::jobs(p, p.tenant(), req, p.take_events()));
     secure(resp)
 }
 
@@ -491,7 +493,11 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
                 ));
             }
             // The registry is the deployment's (this is the default tenant's own host).
-            admin_orgs(p.deployment(), req).await
+            let resp = admin_orgs(p.deployment(), req).await;
+            if let Some(e) = crate::admin::audit::org_event(req, &resp) {
+                p.record(e);
+            }
+            resp
         }
         _ if path == "/admin" || path.starts_with("/admin/") => {
             admin_authorised(p, req)?;
@@ -519,7 +525,11 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
             method(req, &["POST"])?;
             match p.tenant() {
                 // The registry object is the deployment's; the label is this tenant's own.
-                Tenant::Org(label) => orgs::rotate_keys(p.deployment(), label, "operator").await,
+                Tenant::Org(label) => {
+                    let r = orgs::rotate_keys(p.deployment(), label, "operator").await?;
+                    p.record(Event::new(EventType::OrgKeysRotate, "operator", Outcome::Success).org(label.clone()));
+                    Ok(r)
+                }
                 Tenant::Default => Err(Error::invalid_request(
                     "this deployment's signing keys are the SIGNING_KEYS secret; rotate them there",
                 )),
@@ -556,6 +566,35 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
         ["apps", id, "keys", kid] => {
             method(req, &["DELETE"])?;
             apps::remove_key(p, id, kid).await
+        }
+        ["audit"] => {
+            method(req, &["GET"])?;
+            crate::admin::audit::list(p, req).await
+        }
+        ["users"] | ["users", ""] => {
+            method(req, &["GET"])?;
+            users::list(p, req).await
+        }
+        ["users", id] => {
+            method(req, &["GET", "DELETE"])?;
+            if req.method == "GET" {
+                users::get(p, id).await
+            } else {
+                users::delete(p, &p.issuer(&req.origin), id).await
+            }
+        }
+        ["users", id, action @ ("disable" | "enable" | "reset-password" | "end-sessions")] => {
+            method(req, &["POST"])?;
+            if !req.body.is_empty() {
+                return Err(Error::invalid_request("this action takes no body"));
+            }
+            let issuer = p.issuer(&req.origin);
+            match *action {
+                "disable" => users::set_disabled(p, &issuer, id, true).await,
+                "enable" => users::set_disabled(p, &issuer, id, false).await,
+                "reset-password" => users::reset_password(p, &issuer, req, id).await,
+                _ => users::end_sessions(p, &issuer, id).await,
+            }
         }
         _ => Err(Error::not_found("no such admin endpoint")),
     }

@@ -72,15 +72,19 @@ async fn serve(req: Request, env: Env, ctx: Context) -> std::result::Result<WebR
     let mut random = [0u8; 8];
     let _ = getrandom::getrandom(&mut random);
     match convert_request(req).await {
-        Ok(core) => {
+        Ok(mut core) => {
             let id = http::log::request_id(core.header("cf-ray"), random);
+            // The core reads the request's id here (audit events carry it); never the client's.
+            core.headers.retain(|(k, _)| k != "x-request-id");
+            core.headers.push(("x-request-id".into(), id.clone()));
+            let store = platform::AuditStore { env: env.clone() };
             let resp = answer(&core, env).await;
-            finish(resp, &core.method, &core.path, started, &ctx, &id)
+            finish(resp, &core.method, &core.path, started, &ctx, &id, Some(store))
         }
         // A request that could not be read: logged with what is known of it.
         Err((e, method, path)) => {
             let id = http::log::request_id(None, random);
-            finish(crate::routes::render(&platform::Console, e), &method, &path, started, &ctx, &id)
+            finish(crate::routes::render(&platform::Console, e), &method, &path, started, &ctx, &id, None)
         }
     }
 }
@@ -129,6 +133,7 @@ fn finish(
     started: u64,
     ctx: &Context,
     request_id: &str,
+    store: Option<platform::AuditStore>,
 ) -> std::result::Result<WebResponse, JsValue> {
     // What the response leaves to do (back-channel logout) runs after it is sent, off the
     // request's path: `platform::deferred`.
@@ -136,6 +141,13 @@ fn finish(
     if !after.is_empty() {
         ctx.wait_until(async move {
             crate::platform::deferred::run(&platform::Notifier, after).await;
+        });
+    }
+    // Audit events are stored off the request's path too: one object call each.
+    let audit = std::mem::take(&mut resp.audit);
+    if let (false, Some(store)) = (audit.is_empty(), store) {
+        ctx.wait_until(async move {
+            crate::platform::deferred::store_audit(&store, audit).await;
         });
     }
     let ms = worker::Date::now().as_millis() - started;

@@ -539,6 +539,24 @@ impl Outbound for Notifier {
     }
 }
 
+/// The port audit events are stored through after the response (`ctx.waitUntil`,
+/// `platform::deferred::store_audit`): the Durable Objects namespace and the log.
+pub struct AuditStore {
+    pub env: Env,
+}
+
+impl Objects for AuditStore {
+    async fn call<O: Op>(&self, name: &Name<O::Kind>, op: O) -> Result<O::Reply> {
+        call(&self.env, name, op).await
+    }
+}
+
+impl Audit for AuditStore {
+    fn audit(&self, event: &serde_json::Value) {
+        Console.audit(event);
+    }
+}
+
 impl Audit for Notifier {
     fn audit(&self, event: &serde_json::Value) {
         Console.audit(event);

@@ -33,7 +33,13 @@ pub async fn handle(
         verifier: params.get("code_verifier").map(str::to_owned),
         new,
     };
-    let granted = granted(p, &grant, cmd).await?;
+    let granted = granted(p, &grant, cmd).await.inspect_err(|e| {
+        if e.description == grants::CODE_REPLAYED {
+            use crate::objects::audit::{Event, EventType, Outcome};
+            let id = &app.client_id;
+            p.record(Event::new(EventType::CodeReplay, format!("app:{id}"), Outcome::Refused).app(id.clone()));
+        }
+    })?;
     let resp = person_tokens(p, ep, &app, &granted, refresh, false).await?;
     // Back-Channel Logout: the session's `sid` remembers the app that got an ID token.
     // (An ID token is issued exactly when `openid` is among the scopes minted: `id_token::mint`.)

@@ -37,6 +37,12 @@ pub async fn handle(
         refresh_ttl: p.config().refresh_token_ttl as i64,
         scopes,
     };
-    let granted = granted(p, &grant, cmd).await?;
+    let granted = granted(p, &grant, cmd).await.inspect_err(|e| {
+        if e.description == grants::REFRESH_REUSED {
+            use crate::objects::audit::{Event, EventType, Outcome};
+            let id = &app.client_id;
+            p.record(Event::new(EventType::RefreshReuse, format!("app:{id}"), Outcome::Refused).app(id.clone()));
+        }
+    })?;
     person_tokens(p, ep, &app, &granted, next, true).await
 }

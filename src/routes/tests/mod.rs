@@ -2,6 +2,7 @@
 //! HTTP surface): the rule tables, and whole flows. End-to-end tests keep what needs workerd.
 
 mod account;
+mod audit;
 mod apps;
 mod assertion;
 mod authorization;

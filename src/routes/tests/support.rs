@@ -52,8 +52,12 @@ pub fn json_req(method: &str, target: &str, bearer: Option<&str>, body: &Value) 
     req(method, target, &h, body.to_string())
 }
 
+/// Sends a request; the audit events it recorded are stored before it returns (the worker
+/// stores them after the response).
 pub fn send(p: &MemPlatform, r: Request) -> Response {
-    block_on(handle(p, &r))
+    let resp = block_on(handle(p, &r));
+    block_on(crate::platform::deferred::store_audit(p, resp.audit.clone()));
+    resp
 }
 
 pub fn json(r: &Response) -> Value {
