@@ -22,6 +22,7 @@ mod recovery;
 mod registration;
 mod pages_people;
 mod sessions;
+mod shards;
 mod support;
 mod tenancy;
 mod upstream;
