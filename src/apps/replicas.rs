@@ -7,8 +7,8 @@
 use crate::config::Config;
 use crate::error::{Error, ErrorCode, Result};
 use crate::objects::app::{self, AppObject, Client};
-use crate::objects::app_shard::{self, SHARDS};
-use crate::objects::Op;
+use crate::objects::app_shard::{self, AppShardObject, SHARDS};
+use crate::objects::{Name, Op};
 use crate::platform::Platform;
 use crate::util::sha256;
 
@@ -33,7 +33,8 @@ pub fn share(limit: u32, n: u32, k: u32) -> u32 {
 fn random_below(p: &impl Platform, n: u32) -> Result<u32> {
     let mut b = [0u8; 1];
     p.fill_random(&mut b)?;
-    Ok(u32::from(b[0]) % n.max(1))
+    let [byte] = b;
+    Ok(u32::from(byte) % n.max(1))
 }
 
 /// Client authentication (secret or public client) on a random one of the app's shards, with
@@ -60,18 +61,7 @@ pub async fn authenticate(
         };
         let answer = match app_shard::object(id, k) {
             None => p.call(&app::object(id), cmd(0)).await,
-            Some(replica) => {
-                let ask = || p.call(&replica, app_shard::Authenticate { auth: cmd(k) });
-                match ask().await? {
-                    Some(client) => Ok(client),
-                    None if sync(p, id, &replica).await? => match ask().await? {
-                        Some(client) => Ok(client),
-                        None => p.call(&app::object(id), cmd(0)).await,
-                    },
-                    // Stale and cannot be refreshed now: the app's object answers, with its share.
-                    None => p.call(&app::object(id), cmd(0)).await,
-                }
-            }
+            Some(replica) => on_replica(p, id, &replica, || cmd(k), cmd(0)).await,
         };
         match answer {
             Err(e) if e.code == ErrorCode::RateLimited => limited = Some(e),
@@ -79,6 +69,27 @@ pub async fn authenticate(
         }
     }
     Err(limited.unwrap_or_else(|| Error::new(ErrorCode::RateLimited, "too many requests")))
+}
+
+/// Authentication on replica `replica`: its answer (a used-up share is an error the caller
+/// passes over), or, when its copy is stale and cannot be refreshed now, the app's object's with
+/// the app's object's own share (`home`).
+async fn on_replica(
+    p: &impl Platform,
+    id: &str,
+    replica: &Name<AppShardObject>,
+    auth: impl Fn() -> app::Authenticate,
+    home: app::Authenticate,
+) -> Result<Client> {
+    if let Some(client) = p.call(replica, app_shard::Authenticate { auth: auth() }).await? {
+        return Ok(client);
+    }
+    if sync(p, id, replica).await? {
+        if let Some(client) = p.call(replica, app_shard::Authenticate { auth: auth() }).await? {
+            return Ok(client);
+        }
+    }
+    p.call(&app::object(id), home).await
 }
 
 /// Copies the app's record into a stale or empty replica; whether it is fresh now. An app
