@@ -70,6 +70,10 @@ pub struct Config {
     pub gateway_cache_seconds: u64,
     /// `TOKEN_RATE_LIMIT`: client-authenticated requests per client per minute (default 6000).
     pub token_rate_limit: u32,
+    /// `APP_SHARDS`: over how many of its objects (1-8, default 8) one app's client
+    /// authentication and limits are spread, and on how many its access tokens are minted
+    /// (issue 17, `apps::replicas`). Changing it is safe at any time.
+    pub app_shards: u32,
     /// `REGISTRATION_RATE_LIMIT`: registrations per client address per minute (default 10).
     pub registration_rate_limit: u32,
     /// `ADMIN_TOKEN` secret; admin routes answer 503 without it.
@@ -294,6 +298,7 @@ impl Config {
             gateway_error: gateway.err(),
             gateway_cache_seconds: num("GATEWAY_CACHE_SECONDS", 30).min(300),
             token_rate_limit: num("TOKEN_RATE_LIMIT", 6000).clamp(1, 10_000_000) as u32,
+            app_shards: num("APP_SHARDS", 8).clamp(1, 8) as u32,
             registration_rate_limit: num("REGISTRATION_RATE_LIMIT", 10).clamp(1, 1_000_000) as u32,
             admin_token: get("ADMIN_TOKEN").map(Secret),
             access_token_alg: AccessTokenAlg::from_var(get("ACCESS_TOKEN_ALG").as_deref())

@@ -194,6 +194,11 @@ pub struct AppRecord {
     /// SHA-256 (hex) of the RFC 7592 registration access token, for dynamically registered apps.
     #[serde(default)]
     pub registration_hash: Option<String>,
+    /// Bumped by every change of the record (`objects::app`); the app's replicas
+    /// (`objects::app_shard`) serve a copy only while it is at least their fence (issue 17).
+    /// Records stored before it read as 0.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 /// Client ids we issue are 32 URL-safe characters; others (RFC 7591 may carry longer ones)

@@ -163,6 +163,9 @@ async fn erase_app(p: &impl Platform, id: &str, calls: &mut u32, objects: &mut u
         Err(e) if e.code == ErrorCode::NotFound => {}
         Err(e) => return Err(e),
     }
+    for replica in crate::apps::replicas::replica_names(id) {
+        wipe(p, &replica, calls, objects).await?;
+    }
     wipe(p, &app::object(id), calls, objects).await?;
     p.delete_app_meta(id).await
 }

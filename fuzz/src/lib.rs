@@ -128,6 +128,7 @@ impl Fixture {
             secret_hash: Some(portcullis::util::sha256_hex("fuzz-secret")),
             epoch: 0,
             registration_hash: None,
+            revision: 0,
         };
         block_on(p.call(&app::object(CLIENT_ID), app::Create { record }))
             .expect("the fixture app is created");

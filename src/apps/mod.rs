@@ -16,6 +16,8 @@ use crate::objects::{app as object, owner, quota};
 use crate::platform::Platform;
 use crate::util::sha256_hex;
 
+pub mod replicas;
+
 /// A new app with defaults, owned by `owner`; the caller fills in fields and calls [`create`].
 pub fn blank(p: &impl Platform, owner: &str) -> Result<App> {
     Ok(App::new(random_token(p, 24)?, owner, p.now()))
@@ -235,6 +237,7 @@ pub async fn create(
         secret_hash: secret.as_deref().map(sha256_hex),
         epoch: 0,
         registration_hash: registration_token.as_deref().map(sha256_hex),
+        revision: 0,
     };
     if let Err(e) = p.call(&object::object(&id), object::Create { record }).await {
         p.call(&owner_object, owner::Release { app_id: id.clone() })
@@ -268,7 +271,7 @@ pub async fn authoritative(p: &impl Platform, id: &str) -> Result<App> {
 pub async fn update(p: &impl Platform, mut app: App, held: &[String], actor: &str) -> Result<App> {
     check_keeping(p, &mut app, held)?;
     let id = app.client_id.clone();
-    let app = p.call(&object::object(&id), object::Update { app }).await?.app;
+    let app = replicas::change(p, &id, |expect| object::Update { app: app.clone(), expect }).await?.app;
     p.put_app_meta(&app).await?;
     audit(p, actor, "app.update", &id);
     Ok(app)
@@ -288,7 +291,7 @@ pub async fn delete(p: &impl Platform, id: &str, actor: &str) -> Result<()> {
     )
     .await?;
     release_from_quota(p, id).await?;
-    p.call(&object::object(id), object::Delete {}).await?;
+    replicas::change(p, id, |expect| object::Delete { expect }).await?;
     p.delete_app_meta(id).await?;
     audit(p, actor, "app.delete", id);
     Ok(())
@@ -303,13 +306,8 @@ pub async fn regenerate_secret(p: &impl Platform, id: &str, actor: &str) -> Resu
         ));
     }
     let secret = random_token(p, 24)?;
-    p.call(
-        &object::object(id),
-        object::RotateSecret {
-            secret_hash: sha256_hex(&secret),
-        },
-    )
-    .await?;
+    let secret_hash = sha256_hex(&secret);
+    replicas::change(p, id, |expect| object::RotateSecret { secret_hash: secret_hash.clone(), expect }).await?;
     audit(p, actor, "app.secret.regenerate", id);
     Ok(secret)
 }
@@ -317,7 +315,7 @@ pub async fn regenerate_secret(p: &impl Platform, id: &str, actor: &str) -> Resu
 /// Key changes go through the app's object so racing edits cannot lose a key.
 pub async fn add_key(p: &impl Platform, id: &str, jwk: serde_json::Value, actor: &str) -> Result<App> {
     authoritative(p, id).await?;
-    let app = p.call(&object::object(id), object::AddKey { jwk }).await?.app;
+    let app = replicas::change(p, id, |expect| object::AddKey { jwk: jwk.clone(), expect }).await?.app;
     p.put_app_meta(&app).await?;
     audit(p, actor, "app.key.add", id);
     Ok(app)
@@ -328,8 +326,7 @@ pub async fn remove_key(p: &impl Platform, id: &str, kid: &str, actor: &str) -> 
     if kid.is_empty() || kid.len() > 100 {
         return Err(Error::not_found("no such key"));
     }
-    let cmd = object::RemoveKey { kid: kid.to_owned() };
-    let app = p.call(&object::object(id), cmd).await?.app;
+    let app = replicas::change(p, id, |expect| object::RemoveKey { kid: kid.to_owned(), expect }).await?.app;
     p.put_app_meta(&app).await?;
     audit(p, actor, "app.key.remove", id);
     Ok(app)

@@ -125,17 +125,8 @@ pub async fn verify(p: &impl Platform, token: &str, rules: &Rules<'_>) -> Result
         Some(_) => return Err(R::BadJti),
         None => format!("t.{}", b64url(&sha256(token.as_bytes()))),
     };
-    match p
-        .call(
-            &app::object(iss),
-            app::UseAssertion {
-                jti,
-                exp,
-                kid: kid.clone(),
-            },
-        )
-        .await
-    {
+    let once = app::UseAssertion { jti, exp, kid: kid.clone() };
+    match crate::apps::replicas::use_assertion(p, iss, once).await {
         Ok(app::Client { app, epoch }) => Ok(Verified { app, epoch, kid }),
         Err(e) => Err(R::Refused(e.description)),
     }

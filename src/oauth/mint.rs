@@ -65,7 +65,8 @@ pub fn mint(p: &impl Platform, t: TokenRequest<'_>) -> Result<Minted> {
         aud: t.aud.to_owned(),
         client_id: t.client_id.to_owned(),
         scope: t.scope,
-        jti: random_token(p, 16)?,
+        // `<shard>.<random>`: the shard of the app that holds the token's revocation (issue 17).
+        jti: format!("{}.{}", crate::apps::replicas::mint_shard(p)?, random_token(p, 16)?),
         iat,
         exp: iat + t.ttl as i64,
         ep: t.epoch,
@@ -96,7 +97,7 @@ pub fn validate(p: &impl Platform, issuer: &str, token: &str) -> Option<AccessCl
     (claims.iss == issuer && claims.exp > p.now()).then_some(claims)
 }
 
-/// Asks the app's Durable Object whether the token is still alive (epoch, key, revocation),
+/// Asks the app's shard the token was minted on (`apps::replicas::check_token`) whether the token is still alive (epoch, key, revocation),
 /// then, for a token from a grant, the grant's object (not revoked, not expired).
 pub async fn is_live(p: &impl Platform, c: &AccessClaims) -> Result<bool> {
     let cmd = app::CheckToken {
@@ -104,7 +105,7 @@ pub async fn is_live(p: &impl Platform, c: &AccessClaims) -> Result<bool> {
         epoch: c.ep,
         kid: c.akid.clone(),
     };
-    if !p.call(&app::object(&c.client_id), cmd).await? {
+    if !crate::apps::replicas::check_token(p, &c.client_id, cmd).await? {
         return Ok(false);
     }
     match &c.gid {

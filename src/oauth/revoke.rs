@@ -8,7 +8,7 @@ use crate::oauth::client_auth;
 use crate::error::{Error, Result};
 use crate::oauth::mint;
 use crate::oauth::endpoint::Endpoint;
-use crate::objects::{app, grants};
+use crate::objects::grants;
 use crate::platform::Platform;
 use crate::util::sha256_hex;
 
@@ -19,17 +19,9 @@ pub async fn handle(p: &impl Platform, ep: &Endpoint, req: &Request) -> Result<R
     let client = client_auth::authenticate(p, req, creds, &ep.audiences()).await?;
     let token = params.require("token")?;
     // RFC 7009 §2.1: the hint is only a hint; every token type is searched whatever it says.
-    let object = app::object(&client.app.client_id);
     match mint::validate(p, &ep.issuer, token) {
         Some(c) if c.client_id == client.app.client_id => {
-            p.call(
-                &object,
-                app::RevokeJti {
-                    jti: c.jti,
-                    exp: c.exp,
-                },
-            )
-            .await?;
+            crate::apps::replicas::revoke_jti(p, &client.app.client_id, c.jti, c.exp).await?;
         }
         Some(_) => {}
         // Not an access token of ours: perhaps one of this client's refresh tokens, which

@@ -7,7 +7,7 @@
 use super::counter;
 use super::kv::Kv;
 use super::protocol::{kind, load, op, save};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::model::{App, AppRecord, Status};
 use crate::util::ct_eq;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,21 @@ fn store(kv: &mut dyn Kv, rec: &AppRecord) -> Result<()> {
     save(kv, RECORD, rec, None)
 }
 
+/// What a change answers when `expect` is not the revision it would make: another change came
+/// first (the caller fences the replicas again and retries, `apps::replicas::change`).
+pub const CHANGED_MEANWHILE: &str = "the app changed meanwhile; try again";
+
+/// Every change makes the next revision. `expect`, when given, must be that revision (the one
+/// the caller fenced the app's replicas at, issue 17), else nothing changes.
+fn bump(rec: &mut AppRecord, expect: Option<u64>) -> Result<()> {
+    let next = rec.revision.saturating_add(1);
+    if expect.is_some_and(|e| e != next) {
+        return Err(Error::new(ErrorCode::TemporarilyUnavailable, CHANGED_MEANWHILE).with_header("retry-after", "1"));
+    }
+    rec.revision = next;
+    Ok(())
+}
+
 fn live(kv: &dyn Kv) -> Result<AppRecord> {
     match record(kv)? {
         Some(r) if r.app.status != Status::Deleted => Ok(r),
@@ -50,11 +65,26 @@ pub(super) fn active(kv: &dyn Kv) -> Result<AppRecord> {
     }
 }
 
+/// The client of an active record, or `invalid_client` saying why not (as [`active`]).
+pub(super) fn active_client(rec: &AppRecord) -> Result<Client> {
+    match rec.app.status {
+        Status::Active => Ok(client(rec)),
+        Status::Disabled => Err(Error::invalid_client("the client is disabled")),
+        _ => Err(Error::invalid_client("unknown client")),
+    }
+}
+
 /// Changes the record of an app that is not deleted, stamps `updated_at`, stores it and
 /// answers the app as it now is.
-fn edit(kv: &mut dyn Kv, now: i64, change: impl FnOnce(&mut AppRecord) -> Result<()>) -> Result<Client> {
+fn edit(
+    kv: &mut dyn Kv,
+    now: i64,
+    expect: Option<u64>,
+    change: impl FnOnce(&mut AppRecord) -> Result<()>,
+) -> Result<Client> {
     let mut rec = live(kv)?;
     change(&mut rec)?;
+    bump(&mut rec, expect)?;
     rec.app.updated_at = now;
     store(kv, &rec)?;
     Ok(client(&rec))
@@ -96,10 +126,14 @@ op! {
     /// epoch, ending every token from before.
     Update in AppObject => Client {
         pub app: App,
+        /// The revision this change makes, when the caller fenced the replicas at it.
+        #[serde(default)]
+        pub expect: Option<u64>,
     }
     |cmd, kv, now| {
         let app = cmd.app;
         let mut rec = live(kv)?;
+        bump(&mut rec, cmd.expect)?;
         if app.client_id != rec.app.client_id {
             return Err(Error::invalid_request("client_id cannot change"));
         }
@@ -127,9 +161,12 @@ op! {
 
 op! {
     /// Marks the app deleted: keys and secret gone, every token dead.
-    Delete in AppObject => Client {}
-    |_, kv, now| {
-        edit(kv, now, |rec| {
+    Delete in AppObject => Client {
+        #[serde(default)]
+        pub expect: Option<u64>,
+    }
+    |cmd, kv, now| {
+        edit(kv, now, cmd.expect, |rec| {
             rec.app.status = Status::Deleted;
             rec.app.keys.clear();
             rec.secret_hash = None;
@@ -143,9 +180,11 @@ op! {
     /// A new secret (its hash) and a new epoch: every token of the app ends at once.
     RotateSecret in AppObject => Client {
         pub secret_hash: String,
+        #[serde(default)]
+        pub expect: Option<u64>,
     }
     |cmd, kv, now| {
-        edit(kv, now, |rec| {
+        edit(kv, now, cmd.expect, |rec| {
             rec.secret_hash = Some(cmd.secret_hash);
             rec.epoch += 1;
             Ok(())
@@ -157,9 +196,11 @@ op! {
     /// Registers a public key (JWK) for the app's assertions; at most 10.
     AddKey in AppObject => Client {
         pub jwk: serde_json::Value,
+        #[serde(default)]
+        pub expect: Option<u64>,
     }
     |cmd, kv, now| {
-        edit(kv, now, |rec| {
+        edit(kv, now, cmd.expect, |rec| {
             let kid = cmd.jwk.get("kid").and_then(|k| k.as_str()).unwrap_or_default();
             if rec.app.key_ids().any(|k| k == kid) {
                 return Err(Error::invalid_request("this key is already registered"));
@@ -177,9 +218,11 @@ op! {
     /// Removes a key: assertions signed with it, and tokens obtained with them, stop working.
     RemoveKey in AppObject => Client {
         pub kid: String,
+        #[serde(default)]
+        pub expect: Option<u64>,
     }
     |cmd, kv, now| {
-        edit(kv, now, |rec| {
+        edit(kv, now, cmd.expect, |rec| {
             let before = rec.app.keys.len();
             let kid = cmd.kid.as_str();
             rec.app
@@ -207,9 +250,17 @@ op! {
         pub failure_limit: u32,
     }
     |cmd, kv, now| {
+        let rec = record(kv)?;
+        authenticate(kv, now, rec, &cmd)
+    }
+}
+
+/// [`Authenticate`] against `rec`, in whichever object holds it (the app's, or a replica of it
+/// with its own share of the limits, `app_shard`).
+pub(super) fn authenticate(kv: &mut dyn Kv, now: i64, rec: Option<AppRecord>, cmd: &Authenticate) -> Result<Client> {
+    {
         let failures = format!("afail:{}", cmd.address);
         counter::check(kv, now, &failures, cmd.failure_limit)?;
-        let rec = record(kv)?;
         let stored = rec
             .as_ref()
             .and_then(|r| r.secret_hash.as_deref())
@@ -234,6 +285,60 @@ op! {
         counter::reserve(kv, now, "call", cmd.rate_limit)?;
         Ok(client(&rec))
     }
+}
+
+op! {
+    /// The whole record, whatever its status, with its revision: what the app's replicas are
+    /// given (`app_shard::Install`). Never leaves the server.
+    Snapshot in AppObject => AppRecord {}
+    |_, kv, _now| {
+        record(kv)?.ok_or_else(|| Error::not_found("no such app"))
+    }
+}
+
+op! {
+    /// A change that changes nothing but the revision (to `expect`): lifts the fences of a
+    /// change that was abandoned after they were set (`apps::replicas::change`).
+    Touch in AppObject => Client {
+        pub expect: u64,
+    }
+    |cmd, kv, _now| {
+        let mut rec = record(kv)?.ok_or_else(|| Error::not_found("no such app"))?;
+        bump(&mut rec, Some(cmd.expect))?;
+        store(kv, &rec)?;
+        Ok(client(&rec))
+    }
+}
+
+op! {
+    /// The key and status half of [`UseAssertion`], for a replica that recorded the `jti` but
+    /// holds no fresh record.
+    AssertionKey in AppObject => Client {
+        pub kid: String,
+    }
+    |cmd, kv, _now| {
+        let rec = active(kv)?;
+        assertion_key(&rec, &cmd.kid)?;
+        Ok(client(&rec))
+    }
+}
+
+/// The assertion's key must still be registered for the (active) app.
+pub(super) fn assertion_key(rec: &AppRecord, kid: &str) -> Result<()> {
+    if rec.app.key_ids().any(|k| k == kid) {
+        Ok(())
+    } else {
+        Err(Error::invalid_client("the signing key is not registered for this app"))
+    }
+}
+
+/// An assertion's `jti` is accepted once in the object that holds it.
+pub(super) fn use_jti(kv: &mut dyn Kv, jti: &str, exp: i64) -> Result<()> {
+    let key = format!("jti:{jti}");
+    if kv.get(&key)?.is_some() {
+        return Err(Error::invalid_client("the assertion was already used (jti replay)"));
+    }
+    kv.put(&key, "1", Some(exp))
 }
 
 op! {
@@ -262,18 +367,8 @@ op! {
     }
     |cmd, kv, _now| {
         let rec = active(kv)?;
-        if !rec.app.key_ids().any(|k| k == cmd.kid) {
-            return Err(Error::invalid_client(
-                "the signing key is not registered for this app",
-            ));
-        }
-        let key = format!("jti:{}", cmd.jti);
-        if kv.get(&key)?.is_some() {
-            return Err(Error::invalid_client(
-                "the assertion was already used (jti replay)",
-            ));
-        }
-        kv.put(&key, "1", Some(cmd.exp))?;
+        assertion_key(&rec, &cmd.kid)?;
+        use_jti(kv, &cmd.jti, cmd.exp)?;
         Ok(client(&rec))
     }
 }
@@ -288,18 +383,25 @@ op! {
     }
     |cmd, kv, _now| {
         Ok(match record(kv)? {
-            Some(r) => {
-                r.app.status == Status::Active
-                    && r.epoch == cmd.epoch
-                    && cmd.kid.as_deref().is_none_or(|k| r.app.key_ids().any(|x| x == k))
-                    && kv.get(&revoked_key(&cmd.jti))?.is_none()
-            }
+            Some(r) => token_fits(&r, &cmd) && !revoked(kv, &cmd.jti)?,
             None => false,
         })
     }
 }
 
-fn revoked_key(jti: &str) -> String {
+/// Whether a token minted under `cmd.epoch` (with `cmd.kid`) fits the record as it is.
+pub(super) fn token_fits(r: &AppRecord, cmd: &CheckToken) -> bool {
+    r.app.status == Status::Active
+        && r.epoch == cmd.epoch
+        && cmd.kid.as_deref().is_none_or(|k| r.app.key_ids().any(|x| x == k))
+}
+
+/// Whether the access token `jti` was revoked in this object (RFC 7009).
+pub(super) fn revoked(kv: &dyn Kv, jti: &str) -> Result<bool> {
+    Ok(kv.get(&revoked_key(jti))?.is_some())
+}
+
+pub(super) fn revoked_key(jti: &str) -> String {
     format!("rev:{jti}")
 }
 

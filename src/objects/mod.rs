@@ -4,6 +4,7 @@
 //! | object name         | kind module | holds                                                        |
 //! |---------------------|-------------|--------------------------------------------------------------|
 //! | `app:<client_id>`   | `app`       | the [`AppRecord`](crate::model::AppRecord) (secret hash, status, epoch); used assertion `jti`s; revoked access-token `jti`s; the app's call and failed-authentication counters |
+//! | `appshard:<client_id>:<k>` | `app_shard` | a replica (k = 1…7) of the app's record, fenced by revision; its share of the call and failed-authentication counters; revoked `jti`s of the access tokens minted on it; assertion `jti`s that hash to it |
 //! | `grant:<gid>`       | `grants`    | one grant of one app: its authorization code, the grant and its refresh tokens (code and refresh token are `<gid>.<secret>`, so they name their object) |
 //! | `owner:<owner>`     | `owner`     | the ids of the owner's apps (the 1000-app limit is counted here) |
 //! | `email:<email>`     | `account`   | the account of that email (uniqueness) and its failed log-ins |
@@ -32,6 +33,7 @@
 
 pub mod account;
 pub mod app;
+pub mod app_shard;
 pub mod audit;
 pub mod counter;
 pub mod erase;

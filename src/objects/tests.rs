@@ -24,6 +24,7 @@ fn app_record(public: bool) -> AppRecord {
         secret_hash: (!public).then(|| "h".repeat(64)),
         epoch: 0,
         registration_hash: None,
+        revision: 0,
     }
 }
 
@@ -290,7 +291,7 @@ fn secret_rotation_ends_grants() {
     // The app's object moves to a new epoch; the grant's object hears it from the next caller.
     let mut app_kv = MemKv::default();
     create(&mut app_kv, 100, false);
-    let rotated = run(&mut app_kv, 100, app::RotateSecret { secret_hash: "n".repeat(64) }).unwrap();
+    let rotated = run(&mut app_kv, 100, app::RotateSecret { secret_hash: "n".repeat(64), expect: None }).unwrap();
     assert_eq!(rotated.epoch, 1);
     let mut kv = MemKv::default();
     grant(&mut kv, 100, "g", "r0");
@@ -430,7 +431,7 @@ fn switching_to_private_key_jwt_drops_the_secret() {
     let good = "h".repeat(64);
     let mut app = app_record(false).app;
     app.token_endpoint_auth_method = "private_key_jwt".into();
-    let updated = run(&mut kv, 5, app::Update { app: app.clone() }).unwrap();
+    let updated = run(&mut kv, 5, app::Update { app: app.clone(), expect: None }).unwrap();
     assert_eq!(updated.epoch, 1, "changing the auth method ends earlier tokens");
     for secret in ["wrong", good.as_str()] {
         let e = auth(&mut kv, 6, Some(secret), "a").unwrap_err();
@@ -438,9 +439,9 @@ fn switching_to_private_key_jwt_drops_the_secret() {
     }
     // Back to a secret method: no secret until one is regenerated, and regeneration works.
     app.token_endpoint_auth_method = "client_secret_basic".into();
-    run(&mut kv, 7, app::Update { app }).unwrap();
+    run(&mut kv, 7, app::Update { app, expect: None }).unwrap();
     assert_eq!(code_of(auth(&mut kv, 8, Some(&good), "a")), ErrorCode::InvalidClient);
-    run(&mut kv, 8, app::RotateSecret { secret_hash: "n".repeat(64) }).unwrap();
+    run(&mut kv, 8, app::RotateSecret { secret_hash: "n".repeat(64), expect: None }).unwrap();
     auth(&mut kv, 9, Some(&"n".repeat(64)), "b").unwrap();
 }
 

@@ -2,8 +2,10 @@
 //! client credentials — over the in-memory platform, counting the calls each Durable Object
 //! gets (`MemPlatform::calls_by_object`). A Durable Object runs one command at a time (about a
 //! thousand a second), so the share of the hottest object is what caps an app. Codes and
-//! refresh tokens go to their grant's own object (`grant:<gid>`), so the app's object sees
-//! only client authentication (and, at the gateway, liveness).
+//! refresh tokens go to their grant's own object (`grant:<gid>`); client authentication and
+//! access-token liveness go to one of the app's `APP_SHARDS` objects (`app:<id>` and its
+//! replicas `appshard:<id>:<k>`, `apps::replicas`). The test runs the same load with one shard
+//! (as before issue 17's sharding) and with eight, and prints each object's share.
 //!
 //! `cargo test --lib load -- --nocapture` prints the table.
 
@@ -39,9 +41,13 @@ fn print(title: &str, v: &[(String, u64, f64)]) {
     }
 }
 
-#[test]
-fn one_apps_token_load_spreads_over_its_grants() {
-    let p = platform();
+/// Drives the token load of one app over a platform with `APP_SHARDS` = `shards`; answers the
+/// calls per object of the token requests (hottest first) and the client id.
+fn token_load(shards: u32) -> (Vec<(String, u64, f64)>, String) {
+    let mut cfg = crate::config::Config::default();
+    cfg.admin_token = Some(crate::config::Secret("admin-secret".into()));
+    cfg.app_shards = shards;
+    let p = platform_with(cfg);
     let app = create_app(
         &p,
         json!({"name": "Popular", "redirect_uris": [CB], "scopes": ["public"], "trusted": true,
@@ -73,10 +79,11 @@ fn one_apps_token_load_spreads_over_its_grants() {
         let code = query_param(r.get_header("location").unwrap(), "code").unwrap();
         codes.push((code, verifier));
     }
-    print("authorization requests", &shares(&p));
+    print(&format!("APP_SHARDS={shards}: authorization requests"), &shares(&p));
     p.calls_by_object.borrow_mut().clear();
 
-    // The token requests: every code exchanged, every grant refreshed, machine tokens between.
+    // The token requests: every code exchanged, every grant refreshed, machine tokens between,
+    // and every machine token introspected (by the operator).
     let tok = |pairs: &[(&str, &str)]| expect_json(&token_with(&p, pairs, &[("authorization", &auth)]), 200);
     for (i, (code, verifier)) in codes.iter().enumerate() {
         let t = tok(&[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", CB), ("code_verifier", verifier)]);
@@ -86,25 +93,66 @@ fn one_apps_token_load_spreads_over_its_grants() {
             rt = t["refresh_token"].as_str().unwrap().to_owned();
         }
         if i < MACHINE {
-            tok(&[("grant_type", "client_credentials")]);
+            let t = tok(&[("grant_type", "client_credentials")]);
+            let r = post_form(&p, "/oauth/introspect", &[("token", t["access_token"].as_str().unwrap())], &[("authorization", "Bearer admin-secret")]);
+            assert_eq!(expect_json(&r, 200)["active"], json!(true));
         }
     }
     let v = shares(&p);
-    print("token requests", &v);
-    let total: u64 = v.iter().map(|x| x.1).sum();
-    let requests = (GRANTS * (1 + REFRESHES) + MACHINE) as u64;
-    // One client authentication per request in the app's object, one grant command per code
-    // exchange or refresh in the grant's object, nothing else.
-    assert_eq!(total, requests + (GRANTS * (1 + REFRESHES)) as u64, "{v:?}");
-    let app_object = format!("app:{id}");
-    let app_share = v.iter().find(|x| x.0 == app_object).map_or(0.0, |x| x.2);
-    // Before grant objects every one of these calls went to `app:<id>` (share 1.0).
-    assert!(app_share < 0.6, "the app's object still takes {app_share:.3} of the calls");
-    let grants: Vec<_> = v.iter().filter(|x| x.0.starts_with("grant:")).collect();
-    assert_eq!(grants.len(), GRANTS, "one object per grant");
-    let hottest_grant = grants.iter().map(|x| x.2).fold(0.0, f64::max);
-    assert!(hottest_grant <= (1 + REFRESHES) as f64 / total as f64 + 1e-9, "{hottest_grant}");
-    assert!(v.iter().all(|x| x.0 == app_object || x.0.starts_with("grant:")), "{v:?}");
+    print(&format!("APP_SHARDS={shards}: token requests"), &v);
+    (v, id)
+}
+
+/// Issue 17: before, every client authentication and liveness check of the app went to
+/// `app:<id>`; with `APP_SHARDS` = 8 the hottest of the app's objects takes about 1/8 of them.
+#[test]
+fn one_apps_token_load_spreads_over_its_shards_and_grants() {
+    let app_calls = |v: &[(String, u64, f64)], id: &str| -> Vec<(String, u64)> {
+        v.iter()
+            .filter(|x| x.0 == format!("app:{id}") || x.0.starts_with(&format!("appshard:{id}:")))
+            .map(|x| (x.0.clone(), x.1))
+            .collect()
+    };
+    let requests = (GRANTS * (1 + REFRESHES) + 2 * MACHINE) as u64;
+    let grant_calls = (GRANTS * (1 + REFRESHES)) as u64;
+
+    // Before: one object per app.
+    let (before, id) = token_load(1);
+    let total: u64 = before.iter().map(|x| x.1).sum();
+    // One app call per request (client authentication; an introspection's liveness check), one
+    // grant command per code exchange or refresh.
+    assert_eq!(total, requests + grant_calls, "{before:?}");
+    let app = app_calls(&before, &id);
+    assert_eq!(app.len(), 1, "{app:?}");
+    let app_total: u64 = app.iter().map(|x| x.1).sum();
+    assert_eq!(app_total, requests, "the app's object took every app call");
+    let before_hottest = before[0].2;
+
+    // After: eight.
+    let n = crate::objects::app_shard::SHARDS;
+    let (after, id) = token_load(n);
+    let app = app_calls(&after, &id);
+    assert_eq!(app.len(), n as usize, "every shard is used: {app:?}");
+    let app_total: u64 = app.iter().map(|x| x.1).sum();
+    let total: u64 = after.iter().map(|x| x.1).sum();
+    // The same calls, plus at most one re-sync (a stale call, the snapshot, the install, the
+    // retry) per replica, each once: replicas start empty.
+    let resync = 4 * u64::from(n - 1);
+    assert!(app_total >= requests && app_total <= requests + resync, "{app_total}");
+    assert_eq!(total - app_total, grant_calls, "grant calls unchanged");
+    let hottest_app = app.iter().map(|x| x.1).max().unwrap() as f64 / app_total as f64;
+    let hottest = after[0].2;
+    println!(
+        "hottest object: {:.1}% of all calls before, {:.1}% after; hottest of the app's objects: 100% of the app's calls before, {:.1}% after (1/{n} = {:.1}%)",
+        before_hottest * 100.0,
+        hottest * 100.0,
+        hottest_app * 100.0,
+        100.0 / f64::from(n)
+    );
+    // Random choice per request: 420 app calls over 8 shards, so a few points above 1/8.
+    assert!(hottest_app <= 1.0 / f64::from(n) + 0.08, "{app:?}");
+    assert!(hottest <= 1.0 / f64::from(n) + 0.08, "{after:?}");
+    assert!(before_hottest > 0.5, "{before:?}");
 }
 
 /// The guarantees kept with grants in objects of their own: a credential names its grant and
@@ -157,7 +205,7 @@ fn grant_objects_keep_epoch_client_binding_and_revocation() {
     p.calls_by_object.borrow_mut().clear();
     expect_error(&refresh(&id, &secret, &rand_hex(32)), 400, "invalid_grant");
     expect_error(&refresh(&id, &secret, "bad:gid.secret"), 400, "invalid_grant");
-    assert!(p.calls_by_object.borrow().keys().all(|k| k.starts_with("app:")), "{:?}", p.calls_by_object.borrow());
+    assert!(p.calls_by_object.borrow().keys().all(|k| k.starts_with("app:") || k.starts_with("appshard:")), "{:?}", p.calls_by_object.borrow());
     // Another client finds nothing in the grant's object, and changes nothing there.
     expect_error(&refresh(&other_id, &other_secret, &rt), 400, "invalid_grant");
     let r = post_form(&p, "/oauth/revoke", &[("token", &rt)], &[("authorization", &basic(&other_id, &other_secret))]);

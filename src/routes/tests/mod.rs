@@ -23,6 +23,7 @@ mod recovery;
 mod registration;
 mod pages_people;
 mod sessions;
+mod shards;
 mod support;
 mod tenancy;
 mod upstream;
