@@ -1,6 +1,7 @@
 //! The operator's API under `/admin/`, authorised by the `ADMIN_TOKEN` secret.
 
 pub mod apps;
+pub mod operators;
 pub mod orgs;
 
 use crate::error::{Error, Result};

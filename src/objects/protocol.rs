@@ -284,4 +284,8 @@ commands! {
     AccountMarkVerified = account::MarkVerified,
     TicketCreate = ticket::Create, TicketPeek = ticket::Peek, TicketTake = ticket::Take,
     OutboxPut = outbox::Put, OutboxList = outbox::List,
+    OperatorBootstrap = operator::Bootstrap, OperatorAdd = operator::Add, OperatorList = operator::List,
+    OperatorGet = operator::Get, OperatorSetRole = operator::SetRole, OperatorRemove = operator::Remove,
+    OperatorBeginSignIn = operator::BeginSignIn, OperatorSignedIn = operator::SignedIn,
+    ConsoleCreate = operator::CreateSession, ConsoleGet = operator::GetSession, ConsoleEnd = operator::EndSession,
 }
