@@ -219,7 +219,11 @@ pub async fn api_principal(p: &impl Platform, req: &Request) -> Result<Principal
         Error::new(ErrorCode::InvalidToken, "a valid admin token is required")
             .with_challenge(crate::error::Challenge::Bearer { scope: None })
     };
+    let off = cfg.admin_token.is_none() && cfg.operator_token_hashes.is_empty();
     if let Some(token) = req.bearer() {
+        if off {
+            return Err(Error::unavailable("the admin API is off: set the ADMIN_TOKEN secret"));
+        }
         return if cfg.is_operator_token(token) {
             Ok(Principal { role: Role::Owner, actor: "token".to_owned(), session: None })
         } else {
@@ -236,7 +240,7 @@ pub async fn api_principal(p: &impl Platform, req: &Request) -> Result<Principal
         }
         return Ok(Principal { role: s.account.role, actor: s.account.id.clone(), session: Some(s) });
     }
-    if cfg.admin_token.is_none() && cfg.operator_token_hashes.is_empty() {
+    if off {
         return Err(Error::unavailable("the admin API is off: set the ADMIN_TOKEN secret"));
     }
     Err(denied())

@@ -230,7 +230,7 @@ op! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::objects::kv::MemKv;
+    use crate::objects::kv::{Kv, MemKv};
     use crate::objects::protocol::Op;
 
     fn acct(id: &str, role: Role) -> OperatorAccount {
