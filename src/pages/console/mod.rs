@@ -119,12 +119,31 @@ pub fn page(p: &impl Branded, status: u16, title: &str, s: Option<&Session>, cur
         .header("referrer-policy", "no-referrer")
 }
 
-/// A form body: `application/x-www-form-urlencoded` only.
+/// A form body: `application/x-www-form-urlencoded` only, read by the one parser's pieces
+/// (`percent_unescape`, `from_pairs`: bad escapes, non-UTF-8 and repeated fields refused). Its
+/// one difference from `Params::parse_form`: a console form has text areas (redirect URLs, a
+/// PEM), so line breaks are allowed in values (CRLF read as LF); every other control character
+/// is still refused, and in names everything.
 pub fn form(req: &Request) -> Result<Params> {
     if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
         return Err(Error::new(ErrorCode::UnsupportedMediaType, "send the form as application/x-www-form-urlencoded"));
     }
-    Params::parse_form(&req.body)
+    let text = |raw: &[u8], lines: bool| -> Result<String> {
+        let bytes = crate::http::params::percent_unescape(raw, true).ok_or_else(|| Error::invalid_request("malformed percent-encoding"))?;
+        let s = String::from_utf8(bytes).map_err(|_| Error::invalid_request("parameters must be UTF-8"))?.replace("\r\n", "\n");
+        if s.chars().any(|c| c.is_control() && !(c == '\t' || (lines && c == '\n'))) {
+            return Err(Error::invalid_request("parameters must not contain control characters"));
+        }
+        Ok(s)
+    };
+    let mut pairs = Vec::new();
+    for part in req.body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let mut kv = part.splitn(2, |b| *b == b'=');
+        let k = text(kv.next().unwrap_or_default(), false)?;
+        let v = text(kv.next().unwrap_or_default(), true)?;
+        pairs.push((k, v));
+    }
+    Params::from_pairs(pairs)
 }
 
 fn method(req: &Request, allowed: &[&str]) -> Result<()> {
@@ -330,4 +349,32 @@ pub fn when(t: i64) -> String {
     let s = crate::util::rfc3339(t);
     let (date, time) = s.split_once('T').unwrap_or((s.as_str(), ""));
     format!("{date} {}", time.get(..5).unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(ct: &str, body: &[u8]) -> Request {
+        Request {
+            headers: vec![("content-type".into(), ct.into())],
+            body: body.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_console_form_allows_line_breaks_in_values_only() {
+        let f = form(&req("application/x-www-form-urlencoded", b"a=x%0D%0Ay%0Az&b=%09t+u")).unwrap();
+        assert_eq!(f.get("a"), Some("x\ny\nz"));
+        assert_eq!(f.get("b"), Some("\tt u"));
+        for bad in [&b"a=%00"[..], b"a=%0D", b"a=%1B", b"a%0A=x", b"a=%FF", b"a=%G0", b"a=1&a=2", b"a=%7F"] {
+            assert_eq!(form(&req("application/x-www-form-urlencoded", bad)).unwrap_err().status(), 400, "{bad:?}");
+        }
+        for ct in ["application/json", "text/plain", "multipart/form-data"] {
+            assert_eq!(form(&req(ct, b"a=b")).unwrap_err().status(), 415, "{ct}");
+        }
+        assert!(is_console_path("/admin") && is_console_path("/admin/console/apps"));
+        assert!(!is_console_path("/admin/apps") && !is_console_path("/admin/consoles"));
+    }
 }
