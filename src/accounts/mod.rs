@@ -2,6 +2,7 @@
 
 pub mod cookies;
 pub mod manage;
+pub mod operators;
 pub mod passkeys;
 pub mod mail;
 pub mod recovery;

@@ -165,7 +165,7 @@ fn key_from(
 
 /// The app as the admin API shows it, with `retired_scopes`: those of its scopes the
 /// catalogue no longer has (never granted; drop them with a PATCH of `scopes`).
-fn view(p: &impl Platform, app: &App) -> serde_json::Value {
+pub fn view(p: &impl Platform, app: &App) -> serde_json::Value {
     let mut v = serde_json::to_value(app).unwrap_or_default();
     let retired = crate::rules::scope::retired(&app.scopes, &p.config().scopes);
     if !retired.is_empty() {
@@ -174,8 +174,16 @@ fn view(p: &impl Platform, app: &App) -> serde_json::Value {
     v
 }
 
-pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
-    let mut input = parse_input(req)?;
+/// What creating an app made: the app, and what is shown once (its secret, a generated key).
+pub struct Made {
+    pub app: App,
+    pub secret: Option<String>,
+    pub private_key: Option<String>,
+}
+
+/// Creates an app from the admin API's input (the console's form arrives as one too), with
+/// every rule the admin API applies.
+pub async fn create_from(p: &impl Platform, mut input: AppInput, actor: &str) -> Result<Made> {
     let (key, public_key) = (input.key.take(), input.public_key.take());
     let owner = input.owner.take().unwrap_or_else(|| "operator".to_owned());
     let mut app = apps::blank(p, &owner)?;
@@ -192,15 +200,20 @@ pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
         app.keys.push(jwk);
         private_key = pem;
     }
-    let created = apps::create(p, app, ACTOR, false).await?;
-    let mut body = view(p, &created.app);
-    if let Some(s) = created.secret {
+    let created = apps::create(p, app, actor, false).await?;
+    Ok(Made { app: created.app, secret: created.secret, private_key })
+}
+
+pub async fn create(p: &impl Platform, req: &Request) -> Result<Response> {
+    let made = create_from(p, parse_input(req)?, ACTOR).await?;
+    let mut body = view(p, &made.app);
+    if let Some(s) = made.secret {
         crate::util::set(&mut body, "client_secret", s);
     }
-    if let Some(pem) = private_key {
+    if let Some(pem) = made.private_key {
         crate::util::set(&mut body, "private_key", pem);
     }
-    let location = format!("/admin/apps/{}", created.app.client_id);
+    let location = format!("/admin/apps/{}", made.app.client_id);
     Ok(Response::json(201, &body).no_store().header("location", location))
 }
 
@@ -236,8 +249,8 @@ pub async fn keys(p: &impl Platform, id: &str) -> Result<Response> {
     Ok(Response::json(200, &serde_json::json!({"client_id": app.client_id, "keys": app.keys})).no_store())
 }
 
-pub async fn update(p: &impl Platform, id: &str, req: &Request) -> Result<Response> {
-    let input = parse_input(req)?;
+/// Changes an app from the admin API's input, with every rule the admin API applies.
+pub async fn update_from(p: &impl Platform, id: &str, input: AppInput, actor: &str) -> Result<App> {
     if input.key.is_some() || input.public_key.is_some() || input.owner.is_some() {
         return Err(Error::invalid_request(
             "keys change through /keys; owner cannot change",
@@ -251,7 +264,11 @@ pub async fn update(p: &impl Platform, id: &str, req: &Request) -> Result<Respon
             "status must be active or disabled (DELETE removes an app)",
         ));
     }
-    let app = apps::update(p, app, &held, ACTOR).await?;
+    apps::update(p, app, &held, actor).await
+}
+
+pub async fn update(p: &impl Platform, id: &str, req: &Request) -> Result<Response> {
+    let app = update_from(p, id, parse_input(req)?, ACTOR).await?;
     Ok(Response::json(200, &view(p, &app)).no_store())
 }
 
@@ -269,13 +286,19 @@ pub async fn regenerate_secret(p: &impl Platform, id: &str) -> Result<Response> 
     .no_store())
 }
 
-pub async fn add_key(p: &impl Platform, id: &str, req: &Request) -> Result<Response> {
-    let input = parse_input(req)?;
+/// Adds a key from the admin API's input (`key: "generate"` or `public_key`): the JWK, and the
+/// private PEM when one was generated (shown once).
+pub async fn add_key_from(p: &impl Platform, id: &str, input: AppInput, actor: &str) -> Result<(serde_json::Value, Option<String>)> {
     // 404 before spending a key generation on an app that does not exist.
     apps::authoritative(p, id).await?;
     let (jwk, pem) = key_from(input.key.as_deref(), input.public_key.as_ref())?
         .ok_or_else(|| Error::invalid_request("send public_key (JWK or PEM) or key: \"generate\""))?;
-    apps::add_key(p, id, jwk.clone(), ACTOR).await?;
+    apps::add_key(p, id, jwk.clone(), actor).await?;
+    Ok((jwk, pem))
+}
+
+pub async fn add_key(p: &impl Platform, id: &str, req: &Request) -> Result<Response> {
+    let (jwk, pem) = add_key_from(p, id, parse_input(req)?, ACTOR).await?;
     let mut body = serde_json::json!({"kid": jwk.get("kid"), "jwk": jwk});
     if let Some(pem) = pem {
         crate::util::set(&mut body, "private_key", pem);

@@ -155,14 +155,17 @@ pub struct Created {
 pub fn audit(p: &impl Platform, actor: &str, action: &str, id: &str) {
     use crate::objects::audit::{Event, EventType as T, Outcome};
     let person = actor.strip_prefix("user:");
+    // Anyone but a person and RFC 7591 is an operator: `admin` (the admin API's bearer token) or
+    // a console operator's account id.
+    let operator = person.is_none() && actor != "registration";
     let who = match (actor, person) {
         (_, Some(u)) => format!("person:{u}"),
         ("admin", None) => "operator".to_owned(),
         ("registration", None) => "anonymous".to_owned(),
-        (other, None) => other.to_owned(),
+        (other, None) => format!("operator:{other}"),
     };
     let kind = match action {
-        "app.create" if actor == "admin" => T::AppCreate,
+        "app.create" if operator => T::AppCreate,
         "app.create" => T::AppRegister,
         "app.update" => T::AppUpdate,
         "app.delete" => T::AppDelete,

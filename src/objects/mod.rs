@@ -17,6 +17,7 @@
 //! | `issuer`, `issuer:ed25519` | `issuer` | the development signing keys, when no `SIGNING_KEYS` secret is set |
 //! | `quota`           | `quota`     | the tenant's counted apps and people (`MAX_APPS`, `MAX_PEOPLE`, an organisation's quotas) |
 //! | `organisation:<label>`, `organisations` | `org` | an organisation's record (status, quotas, policies, brand, domains), its signing keys and operators' token hashes; the index of labels (default tenant only) |
+//! | `operators`, `console:<sha256>` | `operator` | the tenant's console operators (email, role, password hash) and failed sign-ins; one console session |
 //! | `domain:<host>`     | `org`       | which organisation holds a custom domain (default tenant only) |
 //! | `idlink:<provider>:<sha256 of sub>`, `upstream:<sha256>` | `identity` | the account an upstream identity signs in to; single-use tickets of sign-ins with an upstream |
 //! | `passkeys:<user id>`, `webauthn:<sha256>` | `passkey` | a person's passkeys (WebAuthn credentials, signature counters); one outstanding WebAuthn challenge |
@@ -43,6 +44,7 @@ pub mod issuer;
 pub mod kv;
 pub mod login_apps;
 pub mod login_ticket;
+pub mod operator;
 pub mod org;
 pub mod outbox;
 pub mod owner;

@@ -292,4 +292,8 @@ commands! {
     AuditDays = audit::Days,
     PeopleList = people::List, PeopleSetStatus = people::SetStatus, UserSetDisabled = people::SetDisabled,
     UserDisabled = people::Disabled,
+    OperatorBootstrap = operator::Bootstrap, OperatorAdd = operator::Add, OperatorList = operator::List,
+    OperatorGet = operator::Get, OperatorSetRole = operator::SetRole, OperatorRemove = operator::Remove,
+    OperatorBeginSignIn = operator::BeginSignIn, OperatorSignedIn = operator::SignedIn,
+    ConsoleCreate = operator::CreateSession, ConsoleGet = operator::GetSession, ConsoleEnd = operator::EndSession,
 }

@@ -7,6 +7,7 @@ pub mod apps;
 pub mod authorize;
 pub mod brand;
 pub mod consent;
+pub mod console;
 pub mod login;
 pub mod logout;
 pub mod passkeys;
@@ -87,7 +88,7 @@ pub fn default_brand() -> &'static Brand {
 }
 
 /// `'sha256-…'` of a stylesheet, for the CSP's `style-src`.
-fn style_source(css: &str) -> String {
+pub(crate) fn style_source(css: &str) -> String {
     format!(
         "'sha256-{}'",
         base64::engine::general_purpose::STANDARD.encode(sha256(css.as_bytes()))

@@ -2,7 +2,7 @@
 //! once, for every route.
 
 use crate::http::{self, Request, Response};
-use crate::admin::{apps, orgs, users};
+use crate::admin::{apps, operators, orgs, users};
 use crate::objects::audit::{Event, EventType, Outcome};
 use crate::gateway;
 use crate::error::{Challenge, Error, ErrorCode, Result, Shown};
@@ -12,7 +12,7 @@ use crate::pages::{self, login};
 use crate::platform::tenant::Scoped;
 use crate::platform::{AppStore, Audit, DomainMap, Platform};
 use crate::model::Tenant;
-use crate::rules::tenant;
+use crate::rules::{operator_roles, tenant};
 use crate::tenancy;
 
 /// Routes a browser on another origin may call (no credentials: `*` is safe). Never the
@@ -499,9 +499,15 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
             }
             resp
         }
-        _ if path == "/admin" || path.starts_with("/admin/") => {
-            admin_authorised(p, req)?;
-            admin(p, req).await
+        // The operator console (HTML, its own session cookie): `pages::console`.
+        _ if pages::console::is_console_path(path) => pages::console::handle(p, req).await,
+        _ if path.starts_with("/admin/") => {
+            // A bearer operator token (an owner) or a console session, and its role allows
+            // the request (`rules::operator_roles`, the console's table too).
+            let who = crate::accounts::operators::api_principal(p, req).await?;
+            let action = operator_roles::api_action(&req.method, path.trim_start_matches("/admin/"));
+            operator_roles::require(who.role, action)?;
+            admin(p, req, &who.actor).await
         }
         _ if p.config().gateway_routes.is_empty() => Err(Error::not_found("no such endpoint")),
         _ => {
@@ -516,7 +522,7 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
     }
 }
 
-async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Result<Response> {
+async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request, actor: &str) -> Result<Response> {
     let parts: Vec<&str> = req.path.trim_start_matches("/admin/").split('/').collect();
     match parts.as_slice() {
         // An organisation's operators rotate its signing keys on its own host; the default
@@ -594,6 +600,22 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request) -> Resu
                 "enable" => users::set_disabled(p, &issuer, id, false).await,
                 "reset-password" => users::reset_password(p, &issuer, req, id).await,
                 _ => users::end_sessions(p, &issuer, id).await,
+            }
+        }
+        ["operators"] | ["operators", ""] => {
+            method(req, &["GET", "POST"])?;
+            if req.method == "POST" {
+                operators::create(p, actor, req).await
+            } else {
+                operators::list(p).await
+            }
+        }
+        ["operators", id] => {
+            method(req, &["GET", "PATCH", "DELETE"])?;
+            match req.method.as_str() {
+                "GET" => operators::get(p, id).await,
+                "PATCH" => operators::update(p, actor, id, req).await,
+                _ => operators::remove(p, actor, id).await,
             }
         }
         _ => Err(Error::not_found("no such admin endpoint")),

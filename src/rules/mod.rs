@@ -14,6 +14,8 @@ pub mod login_hint;
 pub mod mail_message;
 pub mod nonce;
 pub mod oidc_client;
+pub mod operator_roles;
+pub mod console_session;
 pub mod password_policy;
 pub mod pkce;
 pub mod recovery_code;
