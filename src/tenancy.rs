@@ -257,6 +257,32 @@ pub async fn erase<P: Platform + AppStore>(deployment: &P, label: &str) -> Resul
     if calls >= ERASE_BUDGET {
         return Ok(Erased { objects, done: false });
     }
+    // Audit events (people's ids and addresses among them): every day object the days index
+    // lists, oldest first, forgotten from the index as they go (a pass out of budget resumes
+    // where it stopped), then the index itself.
+    {
+        use crate::objects::audit;
+        let list = audit::Days { from: 0, to: i64::MAX, limit: 4000 };
+        let mut days = p.call(&audit::days_object(), list).await?;
+        calls += 1;
+        days.sort_unstable();
+        let newest = days.last().copied();
+        let mut wiped = None;
+        for d in &days {
+            if calls.saturating_add(2) >= ERASE_BUDGET {
+                break;
+            }
+            wipe(&p, &audit::day_object(*d), &mut calls, &mut objects).await?;
+            wiped = Some(*d);
+        }
+        if wiped != newest {
+            if let (Some(n), Some(w)) = (newest, wiped) {
+                p.call(&audit::days_object(), audit::NoteDay { day: n, oldest: w.saturating_add(1) }).await?;
+            }
+            return Ok(Erased { objects, done: false });
+        }
+        wipe(&p, &audit::days_object(), &mut calls, &mut objects).await?;
+    }
     wipe(&p, &quota::object(), &mut calls, &mut objects).await?;
     wipe(&p, &issuer::rsa(), &mut calls, &mut objects).await?;
     wipe(&p, &issuer::ed25519(), &mut calls, &mut objects).await?;

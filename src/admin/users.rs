@@ -160,19 +160,28 @@ pub async fn set_disabled(p: &impl Platform, issuer: &str, id: &str, disabled: b
     } else {
         Status::Active
     };
-    p.call(
-        &quota::object(),
-        people::SetStatus {
-            member: profile.id.clone(),
-            status,
-        },
-    )
-    .await?;
+    // What was given ends before anything else can fail: a person the flag now refuses keeps
+    // no session or refresh token.
     let jobs = if disabled {
         end_access(p, issuer, &profile.id).await?
     } else {
         Vec::new()
     };
+    // The listing's status. A person who signed up before the people index counted everyone is
+    // not in it (not found): the flag above is what refuses them, so that is no failure.
+    let listed = p
+        .call(
+            &quota::object(),
+            people::SetStatus {
+                member: profile.id.clone(),
+                status,
+            },
+        )
+        .await;
+    match listed {
+        Err(e) if e.code != crate::error::ErrorCode::NotFound => return Err(e),
+        _ => {}
+    }
     p.record(event(
         if disabled {
             EventType::UserDisable

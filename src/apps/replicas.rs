@@ -99,12 +99,35 @@ async fn sync(
     id: &str,
     replica: &crate::objects::Name<app_shard::AppShardObject>,
 ) -> Result<bool> {
-    match p.call(&app::object(id), app::Snapshot {}).await {
-        Ok(record) => p.call(replica, app_shard::Install { record }).await,
-        Err(e) if e.code == ErrorCode::NotFound => Ok(false),
-        Err(e) => Err(e),
+    let home = app::object(id);
+    let record = match p.call(&home, app::Snapshot {}).await {
+        Ok(record) => record,
+        Err(e) if e.code == ErrorCode::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let revision = record.revision;
+    if p.call(replica, app_shard::Install { record }).await? {
+        return Ok(true);
     }
+    // Still stale after the newest record: a change fenced it at the next revision and has not
+    // made it. One in flight finishes in well under FENCE_LAPSE_SECONDS; past that its writer
+    // died between fencing and applying, and the fence would stay up until the app's next
+    // change (every request on this shard sent to the app's object, with its share only). Lift
+    // it by committing that revision as an empty change: if the writer was alive after all, its
+    // own apply then fails as "changed meanwhile" and it fences again (`change`).
+    let (fence, at) = p.call(replica, app_shard::Fenced {}).await?;
+    if fence == revision.saturating_add(1) && p.now().saturating_sub(at) >= FENCE_LAPSE_SECONDS {
+        if p.call(&home, app::Touch { expect: fence }).await.is_ok() {
+            install(p, id).await;
+            let record = p.call(&home, app::Snapshot {}).await?;
+            return p.call(replica, app_shard::Install { record }).await;
+        }
+    }
+    Ok(false)
 }
+
+/// How long a fence may stand without its change before a caller lifts it (`sync`).
+pub const FENCE_LAPSE_SECONDS: i64 = 30;
 
 /// The shard an access token was minted on, from its `jti`: `<k>.<random>` with one digit
 /// `k` < [`SHARDS`]; a `jti` without a `.` is a token from before shards (its revocation is in

@@ -38,11 +38,19 @@ fn store(kv: &mut dyn Kv, rec: &AppRecord) -> Result<()> {
 /// first (the caller fences the replicas again and retries, `apps::replicas::change`).
 pub const CHANGED_MEANWHILE: &str = "the app changed meanwhile; try again";
 
-/// Every change makes the next revision. `expect`, when given, must be that revision (the one
-/// the caller fenced the app's replicas at, issue 17), else nothing changes.
+/// Every change makes the next revision. `expect` must be that revision (the one the caller
+/// fenced the app's replicas at, issue 17), else nothing changes. A change without one comes
+/// from a worker older than the replicas (during a gradual deployment, or after a rollback):
+/// it would leave every replica serving the old record, so it is refused (fails closed).
 fn bump(rec: &mut AppRecord, expect: Option<u64>) -> Result<()> {
     let next = rec.revision.saturating_add(1);
-    if expect.is_some_and(|e| e != next) {
+    let Some(expect) = expect else {
+        return Err(Error::new(
+            ErrorCode::TemporarilyUnavailable,
+            "an unfenced change of the app (from an older version of the worker) is refused",
+        ));
+    };
+    if expect != next {
         return Err(Error::new(ErrorCode::TemporarilyUnavailable, CHANGED_MEANWHILE).with_header("retry-after", "1"));
     }
     rec.revision = next;

@@ -33,6 +33,8 @@ pub fn object(client_id: &str, k: u32) -> Option<Name<AppShardObject>> {
 }
 
 const FENCE: &str = "fence";
+/// When the fence was last raised (unix seconds).
+const FENCE_AT: &str = "fence_at";
 const RECORD: &str = "record";
 
 /// The copy of the record, if fresh.
@@ -46,9 +48,20 @@ op! {
     Fence in AppShardObject => () {
         pub revision: u64,
     }
-    |cmd, kv, _now| {
+    |cmd, kv, now| {
         let fence = load::<u64>(kv, FENCE)?.unwrap_or(0);
+        if cmd.revision > fence {
+            save(kv, FENCE_AT, &now, None)?;
+        }
         save(kv, FENCE, &fence.max(cmd.revision), None)
+    }
+}
+
+op! {
+    /// The fence and when it was raised (0: never).
+    Fenced in AppShardObject => (u64, i64) {}
+    |_, kv, _now| {
+        Ok((load::<u64>(kv, FENCE)?.unwrap_or(0), load::<i64>(kv, FENCE_AT)?.unwrap_or(0)))
     }
 }
 

@@ -232,6 +232,8 @@ fn at_of(inv: &str) -> Option<i64> {
 }
 
 const COUNT: &str = "n";
+/// Set once the days index has acknowledged this day ([`MarkNoted`]).
+const NOTED: &str = "noted";
 
 /// What a query asks of one day: every filter that is set must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -298,7 +300,17 @@ op! {
         }
         kv.put(&format!("t:{}:{suffix}", e.kind.as_str()), "", exp)?;
         kv.put(COUNT, &n.saturating_add(1).to_string(), exp)?;
-        Ok(Appended { first: n == 0, stored: true })
+        // Until the days index has acknowledged the day, every append asks for it to be noted:
+        // one failed `NoteDay` must not leave a day no query visits.
+        Ok(Appended { first: kv.get(NOTED)?.is_none(), stored: true })
+    }
+}
+
+op! {
+    /// The days index has noted this day: later appends no longer ask for it.
+    MarkNoted in AuditDay => () {}
+    |_, kv, _now| {
+        kv.put(NOTED, "1", None)
     }
 }
 
@@ -459,9 +471,20 @@ mod tests {
     }
 
     #[test]
+    fn a_day_asks_to_be_noted_until_the_days_index_acknowledged_it() {
+        let mut kv = MemKv::default();
+        assert!(put(&mut kv, ev("a", 100, EventType::AppCreate, Some("c1"), None)).first);
+        // The NoteDay after it failed: the next append asks again.
+        assert!(put(&mut kv, ev("b", 110, EventType::AppCreate, Some("c1"), None)).first);
+        MarkNoted {}.apply(&mut kv, 0).unwrap();
+        assert!(!put(&mut kv, ev("c", 120, EventType::AppCreate, Some("c1"), None)).first);
+    }
+
+    #[test]
     fn an_event_is_stored_once_newest_first_and_found_by_each_index() {
         let mut kv = MemKv::default();
         assert!(put(&mut kv, ev("a", 100, EventType::AppCreate, Some("c1"), None)).first);
+        MarkNoted {}.apply(&mut kv, 0).unwrap();
         assert!(
             !put(
                 &mut kv,

@@ -291,7 +291,7 @@ fn secret_rotation_ends_grants() {
     // The app's object moves to a new epoch; the grant's object hears it from the next caller.
     let mut app_kv = MemKv::default();
     create(&mut app_kv, 100, false);
-    let rotated = run(&mut app_kv, 100, app::RotateSecret { secret_hash: "n".repeat(64), expect: None }).unwrap();
+    let rotated = run(&mut app_kv, 100, app::RotateSecret { secret_hash: "n".repeat(64), expect: Some(1) }).unwrap();
     assert_eq!(rotated.epoch, 1);
     let mut kv = MemKv::default();
     grant(&mut kv, 100, "g", "r0");
@@ -431,7 +431,9 @@ fn switching_to_private_key_jwt_drops_the_secret() {
     let good = "h".repeat(64);
     let mut app = app_record(false).app;
     app.token_endpoint_auth_method = "private_key_jwt".into();
-    let updated = run(&mut kv, 5, app::Update { app: app.clone(), expect: None }).unwrap();
+    // A change that fenced no replicas (an older worker's) is refused.
+    assert!(run(&mut kv, 5, app::Update { app: app.clone(), expect: None }).is_err());
+    let updated = run(&mut kv, 5, app::Update { app: app.clone(), expect: Some(1) }).unwrap();
     assert_eq!(updated.epoch, 1, "changing the auth method ends earlier tokens");
     for secret in ["wrong", good.as_str()] {
         let e = auth(&mut kv, 6, Some(secret), "a").unwrap_err();
@@ -439,9 +441,9 @@ fn switching_to_private_key_jwt_drops_the_secret() {
     }
     // Back to a secret method: no secret until one is regenerated, and regeneration works.
     app.token_endpoint_auth_method = "client_secret_basic".into();
-    run(&mut kv, 7, app::Update { app, expect: None }).unwrap();
+    run(&mut kv, 7, app::Update { app, expect: Some(2) }).unwrap();
     assert_eq!(code_of(auth(&mut kv, 8, Some(&good), "a")), ErrorCode::InvalidClient);
-    run(&mut kv, 8, app::RotateSecret { secret_hash: "n".repeat(64), expect: None }).unwrap();
+    run(&mut kv, 8, app::RotateSecret { secret_hash: "n".repeat(64), expect: Some(3) }).unwrap();
     auth(&mut kv, 9, Some(&"n".repeat(64)), "b").unwrap();
 }
 

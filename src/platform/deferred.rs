@@ -108,6 +108,9 @@ pub async fn store_audit(out: &(impl Objects + Audit), jobs: Vec<AuditJob>) {
                 let cmd = audit::NoteDay { day, oldest: job.oldest_day };
                 match out.call(&days, cmd).await {
                     Ok(gone) => {
+                        // Acknowledged: the day's later appends stop asking (a failure here
+                        // only means the next append notes it again, which is idempotent).
+                        let _ = out.call(&name, audit::MarkNoted {}).await;
                         for d in gone {
                             let old = audit::day_object(d).in_tenant(&job.tenant);
                             let _ = out.call(&crate::objects::erase::any(&old), crate::objects::erase::Erase {}).await;

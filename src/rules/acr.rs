@@ -7,8 +7,7 @@
 //!
 //! | class | log-in | `amr` |
 //! |---|---|---|
-//! | [`PHRH`] `phrh` | a passkey that cannot leave its authenticator (not backup eligible), with user verification | `hwk` + `mfa` |
-//! | [`PHR`] `phr` | any passkey with user verification (a synced one too) | `swk`/`hwk` + `mfa` |
+//! | [`PHR`] `phr` | any passkey with user verification (a synced one or a device-bound one) | `swk`/`hwk` + `mfa` |
 //! | [`MFA`] | a password and a second factor (an authenticator code or a recovery code) | `pwd` + `mfa` |
 //! | [`PASSWORD`] | one factor this server checked: the password | `pwd` (and anything of one factor) |
 //! | [`FEDERATED`] | an upstream identity provider's log-in alone (its own methods are not taken on) | `fed` without `pwd` |
@@ -17,7 +16,12 @@
 //! Values 1.0, registered in the IANA "Level of Assurance (LoA) Profiles" registry (RFC 6711):
 //! `phr` is "phishing-resistant" authentication (a key bound to the origin, as WebAuthn's is:
 //! it signs over the RP ID and origin, so a look-alike site gets nothing usable), `phrh` is
-//! phishing-resistant with the key in hardware. A user-verified passkey is also multi-factor
+//! phishing-resistant with the key in hardware. This provider never states `phrh`: passkeys are
+//! registered without attestation (`"attestation": "none"`), so "the key cannot leave its
+//! authenticator" is the authenticator's own unverified claim (its backup-eligible flag), which a
+//! software authenticator can make; it still shows in `amr` (`hwk`), which describes, but the
+//! class, which relying parties enforce, stops at `phr`. An essential `phrh` is therefore a class
+//! this provider does not have (`access_denied`). A user-verified passkey is also multi-factor
 //! (the key, and the PIN or biometric that unlocks it), which both EAP values presume. These
 //! are the values relying parties (and oidc-provider, Keycloak, Okta) already know, so an app
 //! can ask for a passkey log-in by name. The two lower classes have no registered value; they
@@ -48,8 +52,9 @@ pub const PASSWORD: &str = "urn:portcullis:acr:password";
 /// An upstream identity provider's log-in, not confirmed by this server's password.
 pub const FEDERATED: &str = "urn:portcullis:acr:federated";
 
-/// The classes this provider states (`acr_values_supported`), strongest first.
-pub const SUPPORTED: [&str; 5] = [PHRH, PHR, MFA, PASSWORD, FEDERATED];
+/// The classes this provider states (`acr_values_supported`), strongest first. Not [`PHRH`]:
+/// without attestation the hardware is the authenticator's unverified claim (module docs).
+pub const SUPPORTED: [&str; 4] = [PHR, MFA, PASSWORD, FEDERATED];
 
 /// `acr_values`: a space-separated list, at most this long.
 pub const MAX_ACR_VALUES: usize = 2000;
@@ -58,9 +63,7 @@ pub const MAX_ACR_VALUES: usize = 2000;
 /// grant made before they were kept, which were password log-ins).
 pub fn of<S: AsRef<str>>(amr: &[S]) -> &'static str {
     let has = |m: &str| amr.iter().any(|a| a.as_ref() == m);
-    if has("mfa") && has("hwk") {
-        PHRH
-    } else if has("mfa") && has("swk") {
+    if has("mfa") && (has("hwk") || has("swk")) {
         PHR
     } else if has("mfa") {
         MFA
@@ -130,7 +133,7 @@ mod tests {
         assert_eq!(of(&["pwd"]), PASSWORD);
         assert_eq!(of(&["pwd", "otp", "mfa"]), MFA);
         assert_eq!(of(&["pwd", "mfa"]), MFA, "a recovery code is a second factor too");
-        assert_eq!(of(&["hwk", "user", "mfa"]), PHRH);
+        assert_eq!(of(&["hwk", "user", "mfa"]), PHR, "hardware is unattested: never phrh");
         assert_eq!(of(&["swk", "user", "mfa"]), PHR);
         // A key without user verification is one factor: never phishing-resistant MFA.
         assert_eq!(of(&["hwk", "user"]), PASSWORD);
@@ -175,6 +178,7 @@ mod tests {
         assert!(check(None, Some(&ask(true, &[]))).unwrap().is_empty());
         assert_eq!(check(None, Some(&ask(true, &["gold", PASSWORD]))).unwrap(), s(&["gold", PASSWORD]));
         assert_eq!(check(None, Some(&ask(true, &[PHR]))).unwrap(), s(&[PHR]));
+        assert_eq!(check(None, Some(&ask(true, &[PHRH]))).unwrap_err().code, ErrorCode::AccessDenied, "never stated");
         let e = check(None, Some(&ask(true, &["gold"]))).unwrap_err();
         assert_eq!(e.code, ErrorCode::AccessDenied);
         assert!(!e.description.contains('\n'));

@@ -193,13 +193,14 @@ test('passkeys: add on /account/passkeys, log in without a password, clones refu
   assert.ok(after.signCount >= 1, `the authenticator counted (${after.signCount})`);
 
   // The ID token of an app this passkey log-in signs in to: a user-verified key that cannot
-  // leave its authenticator (not backup eligible): amr hwk + user + mfa, and acr phrh
-  // (phishing-resistant, hardware-protected; rules::acr).
+  // leave its authenticator (not backup eligible): amr hwk + user + mfa, and acr phr
+  // (phishing-resistant; never phrh: without attestation the hardware is the key's own claim,
+  // rules::acr).
   const claims = await idTokenClaims(t, page);
   assert.deepEqual(claims.amr, ['hwk', 'user', 'mfa'], JSON.stringify(claims));
-  assert.equal(claims.acr, 'phrh', JSON.stringify(claims));
+  assert.equal(claims.acr, 'phr', JSON.stringify(claims));
   const discovery = await api('GET', '/.well-known/openid-configuration');
-  assert.ok(discovery.json.acr_values_supported.includes('phrh') && discovery.json.acr_values_supported.includes('phr'));
+  assert.ok(!discovery.json.acr_values_supported.includes('phrh') && discovery.json.acr_values_supported.includes('phr'));
 
   // A clone: the same key on another authenticator, its counter back at 0 -> refused.
   await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });

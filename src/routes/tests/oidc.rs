@@ -257,7 +257,7 @@ fn discovery_states_what_the_provider_does() {
     assert_eq!(d["request_parameter_supported"], json!(false));
     assert_eq!(d["request_uri_parameter_supported"], json!(false));
     assert_eq!(d["claims_parameter_supported"], json!(true));
-    assert_eq!(d["acr_values_supported"], json!(["phrh", "phr", "urn:portcullis:acr:mfa", "urn:portcullis:acr:password", "urn:portcullis:acr:federated"]));
+    assert_eq!(d["acr_values_supported"], json!(["phr", "urn:portcullis:acr:mfa", "urn:portcullis:acr:password", "urn:portcullis:acr:federated"]));
     assert!(d["claims_supported"].as_array().unwrap().contains(&json!("acr")));
     // Every advertised endpoint exists.
     let path = |f: &str| d[f].as_str().unwrap()[ORIGIN.len()..].to_owned();

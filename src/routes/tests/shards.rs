@@ -320,3 +320,31 @@ fn hostile_shards_are_refused_cleanly() {
         expect_error(&r, 400, "invalid_grant");
     }
 }
+
+/// A writer that died between fencing the replicas and applying its change (its request
+/// cancelled) leaves every replica stale. Within `FENCE_LAPSE_SECONDS` the app's object answers
+/// for them (with its own share of the limit only); past it, the next caller lifts the fence
+/// with an empty change, and the app has its whole limit on every shard again.
+#[test]
+fn a_fence_left_by_a_dead_writer_lapses() {
+    let p = sharded(16, 10);
+    let (id, secret) = machine(&p);
+    let next = block_on(p.call(&app::object(&id), app::Snapshot {})).unwrap().revision + 1;
+    for k in 1..app_shard::SHARDS {
+        let replica = app_shard::object(&id, k).unwrap();
+        block_on(p.call(&replica, app_shard::Fence { revision: next })).unwrap();
+    }
+    // Stuck: the shards pass their work to the app's object, whose share (2 of 16) runs out.
+    let ok = (0..16).filter(|_| client_credentials(&p, &id, &secret, &[]).status == 200).count();
+    assert!(ok < 16, "a fresh fence is respected: {ok} of 16 passed");
+    // Past the lapse (and into the next window), the fence is lifted: all 16 pass.
+    p.advance(61);
+    for i in 0..16 {
+        let r = client_credentials(&p, &id, &secret, &[]);
+        assert_eq!(r.status, 200, "request {i} after the lapse: {}", text(&r));
+    }
+    let after = block_on(p.call(&app::object(&id), app::Snapshot {})).unwrap().revision;
+    assert_eq!(after, next, "the lapse committed the fenced revision as an empty change");
+    // The secret is unchanged (an empty change) and the replicas serve it.
+    assert_eq!(client_credentials(&p, &id, &secret, &[]).status, 429, "the limit is whole again, and exact");
+}
