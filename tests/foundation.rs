@@ -659,7 +659,11 @@ fn hostile_requests_never_cause_server_errors() {
         }
     }
     // Odd app ids at the admin API.
-    for id in ["x", "%00", "%ff", &"a".repeat(300), "..", "app%3Aother", "a%2Fb"] {
+    // `/admin/apps/..` is `/admin/` once the URL is resolved: the operator console's address,
+    // which answers with its sign-in (no app, no server error).
+    let r = s.admin("GET", "/admin/apps/..", None);
+    assert!(matches!(r.status, 303 | 404), "/admin/apps/..: {}", r.status);
+    for id in ["x", "%00", "%ff", &"a".repeat(300), "app%3Aother", "a%2Fb"] {
         s.admin("GET", &format!("/admin/apps/{id}"), None)
             .expect_error(404, "not_found");
         s.admin("DELETE", &format!("/admin/apps/{id}"), None)

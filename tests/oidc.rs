@@ -78,7 +78,10 @@ fn discovery_is_the_rfc8414_metadata_plus_openid_connect() {
     assert_eq!(d["request_parameter_supported"], json!(false));
     assert_eq!(d["request_uri_parameter_supported"], json!(false));
     assert_eq!(d["claims_parameter_supported"], json!(true));
-    assert_eq!(d["acr_values_supported"], json!(["urn:portcullis:acr:password"]));
+    assert_eq!(
+        d["acr_values_supported"],
+        json!(["phr", "urn:portcullis:acr:mfa", "urn:portcullis:acr:password", "urn:portcullis:acr:federated"])
+    );
     s.get(&path_of(s, &d["jwks_uri"])).expect(200);
     s.get(&path_of(s, &d["userinfo_endpoint"])).expect_error(401, "invalid_token");
 }

@@ -116,12 +116,13 @@ async fn sync(
     // it by committing that revision as an empty change: if the writer was alive after all, its
     // own apply then fails as "changed meanwhile" and it fences again (`change`).
     let (fence, at) = p.call(replica, app_shard::Fenced {}).await?;
-    if fence == revision.saturating_add(1) && p.now().saturating_sub(at) >= FENCE_LAPSE_SECONDS {
-        if p.call(&home, app::Touch { expect: fence }).await.is_ok() {
-            install(p, id).await;
-            let record = p.call(&home, app::Snapshot {}).await?;
-            return p.call(replica, app_shard::Install { record }).await;
-        }
+    if fence == revision.saturating_add(1)
+        && p.now().saturating_sub(at) >= FENCE_LAPSE_SECONDS
+        && p.call(&home, app::Touch { expect: fence }).await.is_ok()
+    {
+        install(p, id).await;
+        let record = p.call(&home, app::Snapshot {}).await?;
+        return p.call(replica, app_shard::Install { record }).await;
     }
     Ok(false)
 }
