@@ -50,6 +50,9 @@ pub struct Config {
     /// `RECENT_LOGIN_SECONDS`: a shorter window than `rules::recent_login::MAX_AGE` for the
     /// actions that need a recent log-in (it can only make it stricter).
     pub recent_login_seconds: Option<u64>,
+    /// `CONSOLE_SESSION_SECONDS`: a shorter console session than `rules::console_session::TTL`
+    /// (it can only make it stricter).
+    pub console_session_seconds: Option<u64>,
     /// `AUDIT_RETENTION_DAYS`: how long audit events are kept (default 90, 1 to 3650).
     pub audit_retention_days: u64,
     /// `LOGIN_LIMIT_ACCOUNT` / `LOGIN_LIMIT_ADDRESS`: failed log-ins per minute (default 10 / 30).
@@ -88,6 +91,9 @@ pub struct Config {
     /// `PASSWORD_GRANT` (`on`/`off`, default on): may apps that opted in use the password grant?
     /// An organisation's policy sets it per tenant.
     pub password_grant: bool,
+    /// `REQUIRE_PAR=on`: every authorization request must be pushed first (RFC 9126 §5); off by
+    /// default, when only apps registered with `require_pushed_authorization_requests` must.
+    pub require_par: bool,
     /// Tenant-wide quotas, counted atomically (`None`: no limit). Unset for the default tenant
     /// unless `MAX_APPS` / `MAX_PEOPLE` are set; an organisation's
     /// come from its record (`objects::org`).
@@ -284,6 +290,7 @@ impl Config {
             grant_max_ttl: num("GRANT_MAX_TTL", 90 * 86_400).clamp(60, 3 * 365 * 86_400),
             session_ttl: num("SESSION_TTL", 12 * 3600).clamp(60, 30 * 86_400),
             recent_login_seconds: get("RECENT_LOGIN_SECONDS").and_then(|v| v.trim().parse().ok()),
+            console_session_seconds: get("CONSOLE_SESSION_SECONDS").and_then(|v| v.trim().parse().ok()),
             audit_retention_days: num("AUDIT_RETENTION_DAYS", 90).clamp(1, 3650),
             login_limit_account: num("LOGIN_LIMIT_ACCOUNT", 10).clamp(1, 1_000_000) as u32,
             login_limit_address: num("LOGIN_LIMIT_ADDRESS", 30).clamp(1, 1_000_000) as u32,
@@ -305,6 +312,7 @@ impl Config {
                 .unwrap_or_default(),
             org_domain: get("ORG_DOMAIN").map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
             password_grant: get("PASSWORD_GRANT").as_deref() != Some("off"),
+            require_par: get("REQUIRE_PAR").as_deref() == Some("on"),
             quotas: TenantQuotas {
                 max_apps: get("MAX_APPS").and_then(|v| v.parse().ok()),
                 max_people: get("MAX_PEOPLE").and_then(|v| v.parse().ok()),

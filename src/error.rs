@@ -33,6 +33,9 @@ pub enum ErrorCode {
     RequestNotSupported,
     /// A request object by reference (`request_uri`), likewise.
     RequestUriNotSupported,
+    /// A `request_uri` of ours that expired, was used, or is another client's (RFC 9101 §7,
+    /// RFC 9126 §4).
+    InvalidRequestUri,
     NotFound,
     MethodNotAllowed,
     PayloadTooLarge,
@@ -66,6 +69,7 @@ impl ErrorCode {
             InteractionRequired => "interaction_required",
             RequestNotSupported => "request_not_supported",
             RequestUriNotSupported => "request_uri_not_supported",
+            InvalidRequestUri => "invalid_request_uri",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             LimitReached => "limit_reached",

@@ -57,6 +57,9 @@ pub struct App {
     pub default_max_age: Option<u64>,
     #[serde(default)]
     pub require_auth_time: bool,
+    /// Its authorization requests must be pushed first (RFC 9126 §6 client metadata).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
     pub grant_types: Vec<String>,
     /// The app's permissions: every scope it may be granted.
     pub scopes: Vec<String>,
@@ -149,6 +152,7 @@ impl App {
             subject_type: None,
             default_max_age: None,
             require_auth_time: false,
+            require_pushed_authorization_requests: false,
             grant_types: Vec::new(),
             scopes: vec!["public".into()],
             default_scopes: None,

@@ -817,3 +817,85 @@ fn login_kdf_cost_in_workerd() {
         "failed log-ins for unknown emails ({mf} ms) must cost about what real ones cost ({m} ms)"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pushed authorization requests (RFC 9126)
+// ---------------------------------------------------------------------------------------------
+
+/// Pushes an authorization request for `c` (Basic): the `request_uri`.
+#[track_caller]
+fn push(s: &Server, c: &Client, pairs: &[(&str, &str)]) -> String {
+    let r = s.post_form_basic("/oauth/par", pairs, c.id(), c.app.secret());
+    let v = r.expect_json(201);
+    r.expect_no_store();
+    assert_eq!(v["expires_in"], 60, "{v}");
+    let uri = v["request_uri"].as_str().unwrap().to_owned();
+    assert!(uri.starts_with("urn:ietf:params:oauth:request_uri:"), "{uri}");
+    uri
+}
+
+#[test]
+fn pushed_requests_are_the_whole_request_and_yield_one_code_under_a_race() {
+    let s = s();
+    let meta = s.get("/.well-known/oauth-authorization-server").expect_json(200);
+    assert_eq!(meta["pushed_authorization_request_endpoint"], format!("{}/oauth/par", s.issuer()));
+    let c = Client::web(s, &["public", "users:read"]);
+    let (b, _) = Browser::signed_up(s, "par");
+    let (verifier, challenge) = pkce();
+    let pairs = [
+        ("response_type", "code"),
+        ("client_id", c.id()),
+        ("redirect_uri", c.redirect_uri.as_str()),
+        ("scope", "public"),
+        ("state", "par-state"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let uri = push(s, &c, &pairs);
+    // What the browser adds beside the request_uri is not the request.
+    let path = authorize_path(&[("client_id", c.id()), ("request_uri", &uri), ("scope", "public users:read"), ("redirect_uri", "https://evil.example/cb")]);
+    let consent = b.get(&path);
+    consent.expect(200);
+    assert!(!consent.text().contains("See user accounts"), "only the pushed scope is asked: {}", consent.text());
+    assert!(!consent.text().contains("evil.example"));
+    let loc = b.decide(&consent, "allow").header("location").unwrap().to_owned();
+    assert!(loc.starts_with(&format!("{}?", c.redirect_uri)), "{loc}");
+    assert_eq!(query_param(&loc, "state").as_deref(), Some("par-state"));
+    let code = query_param(&loc, "code").unwrap();
+    let t = c.redeem(s, &code, Some(&verifier)).expect_json(200);
+    assert_eq!(t["scope"], "public", "{t}");
+    // Used up: the same request_uri again is a page, never a redirect or a code.
+    let again = b.get(&path);
+    assert_eq!(again.status, 400, "{}", again.text());
+    assert!(again.header("location").is_none());
+
+    // Eight tabs of one pushed request (another person: the first one's consent is
+    // remembered, so it would get its code at once), each allowing at once: one code.
+    let (b, _) = Browser::signed_up(s, "par-tabs");
+    let uri = push(s, &c, &pairs);
+    let path = authorize_path(&[("client_id", c.id()), ("request_uri", &uri)]);
+    let pages: Vec<Resp> = (0..8).map(|_| b.get(&path)).collect();
+    let statuses: Vec<u16> = pages.iter().map(|p| p.status).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "every tab reads the pushed request: {statuses:?}");
+    let results = concurrently(8, |i| b.decide(&pages[i], "allow"));
+    let codes: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.header("location").and_then(|l| query_param(l, "code")))
+        .collect();
+    assert_eq!(codes.len(), 1, "{:?}", results.iter().map(|r| (r.status, r.header("location").map(str::to_owned))).collect::<Vec<_>>());
+    for r in results.iter().filter(|r| r.header("location").and_then(|l| query_param(l, "code")).is_none()) {
+        match r.status {
+            400 => assert!(r.text().contains("expired or was already used"), "{}", r.text()),
+            302 => assert_eq!(query_param(r.header("location").unwrap(), "error").as_deref(), Some("invalid_request_uri")),
+            other => panic!("unexpected {other}: {}", r.text()),
+        }
+    }
+
+    // Refusals at the PAR endpoint are JSON, never a redirect; a wrong secret is invalid_client.
+    let bad = s.post_form_basic("/oauth/par", &[("response_type", "code"), ("client_id", c.id()), ("redirect_uri", "https://evil.example/cb")], c.id(), c.app.secret());
+    bad.expect_error(400, "invalid_request");
+    assert!(bad.header("location").is_none());
+    s.post_form_basic("/oauth/par", &pairs, c.id(), "wrong-secret").expect_error(401, "invalid_client");
+    s.post_form_basic("/oauth/par", &[("request_uri", uri.as_str()), ("response_type", "code")], c.id(), c.app.secret())
+        .expect_error(400, "invalid_request");
+}

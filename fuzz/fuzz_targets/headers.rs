@@ -19,6 +19,7 @@ const ROUTES: [&str; 12] = [
     "/oauth/token",
     "/oauth/introspect",
     "/oauth/revoke",
+    "/oauth/par",
     "/application/token",
     "/oauth/userinfo",
     "/oauth/authorize",

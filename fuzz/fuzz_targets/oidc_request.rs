@@ -1,14 +1,15 @@
 //! The OpenID Connect authorization request parameters: `rules::prompt::{parse_prompt,
 //! parse_max_age, fresh}`, `rules::login_hint::{check, usable}` and
-//! `oauth::id_token_hint::subject`, `rules::claims_request::parse` and `rules::acr::check`,
-//! each against a model of what it must accept. Input: a
+//! `oauth::id_token_hint::subject`, `rules::claims_request::parse`, `rules::acr::check` and
+//! the pushed requests' `rules::par::{reference, prompt}`, each against a model of what it must
+//! accept. Input: a
 //! selector byte, then UTF-8 text. Selector 5 splices the text into a valid ID token (signed
 //! with the fuzz key) at the position the text's first byte names.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use portcullis::crypto::jwt;
 use portcullis::oauth::id_token_hint::subject;
-use portcullis::rules::{acr, claims_request, login_hint, prompt};
+use portcullis::rules::{acr, claims_request, login_hint, par, prompt};
 use portcullis_fuzz::{signing_keys, CLIENT_ID, ISSUER, NOW};
 use std::sync::OnceLock;
 
@@ -46,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(rest) else {
         return;
     };
-    match selector % 8 {
+    match selector % 9 {
         0 => {
             let tokens: Vec<&str> = s.split(' ').filter(|t| !t.is_empty()).collect();
             let known = ["none", "login", "consent", "select_account"];
@@ -116,6 +117,21 @@ fuzz_target!(|data: &[u8]| {
             // acr_values is voluntary: refused only when too long or with control characters.
             let model = s.len() <= acr::MAX_ACR_VALUES && !s.chars().any(char::is_control);
             assert_eq!(acr::check(Some(s), None).is_ok(), model, "{s:?}");
+        }
+        8 => {
+            // A request_uri is ours only as the URN prefix and 43 base64url characters; the
+            // browser's prompt beside it can only drop select_account from the pushed one.
+            let model = s.strip_prefix(par::PREFIX).is_some_and(|r| {
+                r.len() == 43 && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+            assert_eq!(par::reference(s).is_some(), model, "{s:?}");
+            let (pushed, outer) = s.split_once('|').unwrap_or((s, ""));
+            let got = par::prompt(Some(pushed), Some(outer));
+            let words = |v: &str| v.split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+            let pw = words(pushed);
+            let got_words = got.as_deref().map(words).unwrap_or_default();
+            let narrowed: Vec<String> = pw.iter().filter(|w| *w != "select_account").cloned().collect();
+            assert!(got_words == pw || got_words == narrowed, "{s:?} -> {got:?}");
         }
         _ => {
             let valid = valid_hint();

@@ -47,6 +47,7 @@ const ROUTES: [&str; 35] = [
     "/apps/{id}/remove",
     "/oauth/introspect",
     "/oauth/revoke",
+    "/oauth/par",
     "/oauth/userinfo",
     "/oauth/v2/user",
     "/admin/apps",

@@ -166,14 +166,15 @@ pub async fn sign_in(p: &impl Platform, email: &str, pw: &str) -> Result<Operato
 pub async fn start_session(p: &impl Platform, req: &Request, account: &OperatorAccount) -> Result<String> {
     let token = random_token(p, 32)?;
     let now = p.now();
+    let ttl = rules::ttl(p.config().console_session_seconds);
     let record = ConsoleRecord {
         operator_id: account.id.clone(),
         csrf: random_token(p, 32)?,
         created_at: now,
-        expires_at: now + rules::TTL,
+        expires_at: now + ttl,
     };
     p.call(&operator::object(&sha256_hex(&token)), operator::CreateSession { record }).await?;
-    Ok(rules::set_cookie(secure(req), &token, rules::TTL))
+    Ok(rules::set_cookie(secure(req), &token, ttl))
 }
 
 /// The request's console session and its operator as they are now; `None` for no cookie, a

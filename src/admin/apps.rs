@@ -47,6 +47,7 @@ pub struct AppInput {
     subject_type: Option<Option<String>>,
     default_max_age: Option<u64>,
     require_auth_time: Option<bool>,
+    require_pushed_authorization_requests: Option<bool>,
     grant_types: Option<List>,
     scopes: Option<List>,
     default_scopes: Option<List>,
@@ -102,7 +103,8 @@ fn apply(app: &mut App, input: AppInput) {
         token_endpoint_auth_method,
         status,
         backchannel_logout_session_required,
-        require_auth_time
+        require_auth_time,
+        require_pushed_authorization_requests
     );
     if let Some(v) = input.id_token_signed_response_alg {
         app.id_token_signed_response_alg = v.filter(|a| !a.is_empty());

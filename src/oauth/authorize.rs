@@ -6,7 +6,9 @@
 //! `login_hint`), the claims it asks for one by one (`claims`, `rules::claims_request`) and the
 //! class of authentication (`acr_values`, an `acr` claim: `rules::acr`); `ui_locales`,
 //! `display`, `claims_locales` and unknown parameters are ignored; request objects (`request`,
-//! `request_uri`) are refused. Allow issues a
+//! a `request_uri` not of ours) are refused. A `request_uri` of ours names a pushed request
+//! (RFC 9126, `oauth::par`): its parameters, and only them, are the request, validated here as
+//! any other, and the code issued from it uses it up. Allow issues a
 //! single-use code bound to client, redirect URI, scopes, user and PKCE challenge. The pages
 //! that drive it are `pages::authorize`.
 
@@ -17,8 +19,10 @@ use crate::model::valid_client_id;
 use crate::error::{Error, ErrorCode, Result};
 use crate::oauth::resource;
 use crate::rules::prompt::{self, Prompt};
-use crate::rules::{acr, claims_request, login_hint, nonce, pkce, redirect_uri, scope};
+use crate::rules::{acr, claims_request, login_hint, nonce, par, pkce, redirect_uri, scope};
 use crate::objects::grants::{Authn, CodeRecord};
+use crate::objects::pushed;
+use crate::util::sha256_hex;
 use crate::objects::session::SessionRecord;
 use crate::objects::user;
 use crate::platform::Platform;
@@ -42,6 +46,26 @@ pub struct Authz {
     pub claims: AskedClaims,
     /// The classes an essential `acr` asks for (`rules::acr::check`); empty: any will do.
     pub acr_essential: Vec<String>,
+    /// The pushed request this one came from (RFC 9126), if any.
+    pub pushed: Option<Pushed>,
+}
+
+/// A request that came by `request_uri` from the PAR endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// Its object's name (the reference's SHA-256).
+    pub object: String,
+    /// Its `prompt` as in force (`rules::par::prompt`): the pages' "Continue" narrows it.
+    pub prompt: Option<String>,
+}
+
+/// How a request reached [`check`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// At the authorization endpoint, as sent.
+    Direct,
+    /// At the PAR endpoint, being pushed.
+    Pushing,
 }
 
 /// The claims an OpenID Connect request asked for one by one, at the userinfo endpoint and in
@@ -125,7 +149,59 @@ pub const CANNOT: &str = "Cannot continue";
 
 /// Validates an authorization request. Until the redirect URI is known to be registered, a
 /// refusal is a page for the person; after, it goes back to the client (RFC 6749 §4.1.2.1).
+/// A `request_uri` of ours is replaced by the pushed request it names.
 pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Authz> {
+    match expand(p, q).await? {
+        Some((object, params)) => {
+            let mut a = check(p, issuer, &params, Via::Pushing).await?;
+            a.pushed = Some(Pushed { object, prompt: params.get("prompt").map(str::to_owned) });
+            Ok(a)
+        }
+        None => check(p, issuer, q, Via::Direct).await,
+    }
+}
+
+/// Validates a request being pushed (RFC 9126 §2.1: "as it would an authorization request
+/// sent to the authorization endpoint"); the PAR endpoint answers its refusals as JSON.
+pub async fn validate_pushing(p: &impl Platform, issuer: &str, q: &Params) -> Result<Authz> {
+    check(p, issuer, q, Via::Pushing).await
+}
+
+/// The pushed request a `request_uri` of ours names, for the `client_id` beside it: its
+/// object's name and its parameters (with `prompt` as `rules::par::prompt` allows the browser to
+/// narrow it). `None`: no `request_uri` of ours (another kind is refused by [`check`]).
+async fn expand(p: &impl Platform, q: &Params) -> Result<Option<(String, Params)>> {
+    let Some(reference) = q.get("request_uri").and_then(par::reference) else {
+        return Ok(None);
+    };
+    let page = |code: ErrorCode, msg: &str| Error::page(code, CANNOT, msg);
+    let client_id = q
+        .get("client_id")
+        .ok_or_else(|| page(ErrorCode::InvalidRequest, "The request has no client_id."))?;
+    if !valid_client_id(client_id) {
+        return Err(page(ErrorCode::InvalidRequest, "The application is not known here."));
+    }
+    let object = sha256_hex(reference);
+    let open = pushed::Open { client_id: client_id.to_owned() };
+    let Some(stored) = p.call(&pushed::object(&object), open).await? else {
+        return Err(page(
+            ErrorCode::InvalidRequestUri,
+            "This sign-in request has expired or was already used. Start again from the application.",
+        ));
+    };
+    let stored_prompt = stored.iter().find(|(k, _)| k == "prompt").map(|(_, v)| v.clone());
+    // `prompt=` (sent empty) is the pages' "Continue" having dropped every word.
+    let outer = if q.sent_empty("prompt") { Some("") } else { q.get("prompt") };
+    let mut pairs: Vec<(String, String)> = stored.into_iter().filter(|(k, _)| k != "prompt").collect();
+    if let Some(pr) = par::prompt(stored_prompt.as_deref(), outer) {
+        pairs.push(("prompt".to_owned(), pr));
+    }
+    let params = Params::from_pairs(pairs)
+        .map_err(|_| page(ErrorCode::InvalidRequestUri, "This sign-in request cannot be read. Start again from the application."))?;
+    Ok(Some((object, params)))
+}
+
+async fn check(p: &impl Platform, issuer: &str, q: &Params, via: Via) -> Result<Authz> {
     let page = |msg: &str| Error::page(ErrorCode::InvalidRequest, CANNOT, msg);
     let client_id = q
         .get("client_id")
@@ -157,6 +233,12 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
         return Err(fail(Error::new(
             ErrorCode::RequestUriNotSupported,
             "request_uri is not supported",
+        )));
+    }
+    // RFC 9126 §5: a deployment or an app that requires pushed requests refuses any other.
+    if via == Via::Direct && par::required(p.config().require_par, app.require_pushed_authorization_requests) {
+        return Err(fail(Error::invalid_request(
+            "authorization requests of this client must be pushed first (PAR, RFC 9126)",
         )));
     }
     match q.get("response_type") {
@@ -202,6 +284,7 @@ pub async fn validate(p: &impl Platform, issuer: &str, q: &Params) -> Result<Aut
         interaction,
         claims,
         acr_essential,
+        pushed: None,
         redirect_uri_sent: sent.is_some(),
         redirect_uri: uri.clone(),
         scopes,
@@ -255,6 +338,11 @@ pub async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, session: &Se
         return Err(Error::new(ErrorCode::AccessDenied, "this log-in does not meet the essential acr asked for")
             .redirected(&a.redirect_uri, a.state.as_deref(), issuer));
     }
+    // A pushed request yields one code (RFC 9126 §4): used up first, so two racing tabs get one.
+    if !use_up(p, a).await? {
+        return Err(Error::new(ErrorCode::InvalidRequestUri, "this pushed request was already used")
+            .redirected(&a.redirect_uri, a.state.as_deref(), issuer));
+    }
     let code = mint_code(p, a, session).await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = &a.state {
@@ -262,6 +350,17 @@ pub async fn issue_code(p: &impl Platform, issuer: &str, a: &Authz, session: &Se
     }
     pairs.push(("iss", issuer));
     Ok(Response::redirect(&redirect_with(&a.redirect_uri, &pairs)).client(Some(&a.app.client_id)))
+}
+
+/// Uses up the pushed request `a` came from (if any): whether it was still there to use.
+pub async fn use_up(p: &impl Platform, a: &Authz) -> Result<bool> {
+    match &a.pushed {
+        Some(pu) => {
+            let take = pushed::Take { client_id: a.app.client_id.clone() };
+            p.call(&pushed::object(&pu.object), take).await
+        }
+        None => Ok(true),
+    }
 }
 
 /// Whether the person already consented to every scope asked for, and to every claim asked

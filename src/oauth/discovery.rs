@@ -19,6 +19,10 @@ pub fn metadata(cfg: &Config, issuer: &str) -> serde_json::Value {
         "introspection_endpoint": format!("{issuer}/oauth/introspect"),
         "revocation_endpoint": format!("{issuer}/oauth/revoke"),
         "userinfo_endpoint": format!("{issuer}/oauth/userinfo"),
+        // RFC 9126: pushed authorization requests (`oauth::par`), required of every client
+        // where the deployment says so (else of the apps registered to require them).
+        "pushed_authorization_request_endpoint": format!("{issuer}/oauth/par"),
+        "require_pushed_authorization_requests": cfg.require_par,
         "grant_types_supported": grant_types(cfg),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -15,6 +15,7 @@ pub mod introspect;
 pub mod logout_token;
 pub mod mint;
 pub mod openid_configuration;
+pub mod par;
 pub mod register;
 pub mod resource;
 pub mod revoke;

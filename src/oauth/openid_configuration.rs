@@ -27,7 +27,8 @@ pub fn document(cfg: &Config, keys: &SigningKeys, issuer: &str) -> serde_json::V
     set(&mut m, "claim_types_supported", serde_json::json!(["normal"]));
     // The `claims` parameter (`rules::claims_request`) and the classes of authentication
     // (`rules::acr`: passkey, password + second factor, password, upstream); not (yet) the
-    // `request` and `request_uri` parameters.
+    // `request` parameter, nor a `request_uri` that points at a request object: the only
+    // `request_uri` taken is one the PAR endpoint issued (RFC 9126).
     set(&mut m, "claims_parameter_supported", true);
     set(&mut m, "acr_values_supported", serde_json::json!(crate::rules::acr::SUPPORTED));
     set(&mut m, "request_parameter_supported", false);

@@ -27,6 +27,7 @@ struct Metadata {
     subject_type: Option<String>,
     default_max_age: Option<u64>,
     require_auth_time: Option<bool>,
+    require_pushed_authorization_requests: Option<bool>,
     client_name: Option<String>,
     client_uri: Option<String>,
     logo_uri: Option<String>,
@@ -80,6 +81,7 @@ fn parse(req: &Request) -> Result<Metadata> {
         subject_type: field(&m, "subject_type", STRING)?,
         default_max_age: field(&m, "default_max_age", "a number of seconds")?,
         require_auth_time: field(&m, "require_auth_time", "a boolean")?,
+        require_pushed_authorization_requests: field(&m, "require_pushed_authorization_requests", "a boolean")?,
         client_name: field(&m, "client_name", STRING)?,
         client_uri: field(&m, "client_uri", STRING)?,
         logo_uri: field(&m, "logo_uri", STRING)?,
@@ -155,6 +157,7 @@ fn apply(p: &impl Platform, app: &mut App, m: Metadata) -> Result<()> {
     app.subject_type = m.subject_type.filter(|t| !t.is_empty());
     app.default_max_age = m.default_max_age;
     app.require_auth_time = m.require_auth_time.unwrap_or(false);
+    app.require_pushed_authorization_requests = m.require_pushed_authorization_requests.unwrap_or(false);
     let before = app.scopes.clone();
     app.scopes = match m.scope {
         Some(s) => scope::parse(&s).map_err(|e| bad_metadata(format!("scope: {}", e.description)))?,
@@ -230,6 +233,9 @@ fn metadata_view(issuer: &str, app: &App) -> serde_json::Value {
     }
     if app.require_auth_time {
         crate::util::set(&mut v, "require_auth_time", true);
+    }
+    if app.require_pushed_authorization_requests {
+        crate::util::set(&mut v, "require_pushed_authorization_requests", true);
     }
     if let Some(u) = &app.backchannel_logout_uri {
         crate::util::set(&mut v, "backchannel_logout_uri", u.clone());

@@ -22,6 +22,7 @@
 //! | `idlink:<provider>:<sha256 of sub>`, `upstream:<sha256>` | `identity` | the account an upstream identity signs in to; single-use tickets of sign-ins with an upstream |
 //! | `passkeys:<user id>`, `webauthn:<sha256>` | `passkey` | a person's passkeys (WebAuthn credentials, signature counters); one outstanding WebAuthn challenge |
 //! | `ticket:<sha256>`   | `ticket`    | one emailed link (verify, reset, email change): single-use, short-lived |
+//! | `pushed:<sha256>`   | `pushed`    | one pushed authorization request (RFC 9126): its client and parameters, until used or expired |
 //! | `outbox`            | `outbox`    | development only: the email that would have been sent (`/dev/outbox`) |
 //! | `mailfrom:<address>`, `mailto:<email>` | `counter` | emails asked for from one address, sent to one email |
 //!
@@ -51,6 +52,7 @@ pub mod owner;
 pub mod passkey;
 pub mod people;
 pub mod protocol;
+pub mod pushed;
 pub mod quota;
 pub mod session;
 pub mod totp;

@@ -287,6 +287,7 @@ commands! {
     AccountPeek = account::Peek, AccountSetPassword = account::SetPassword,
     AccountMarkVerified = account::MarkVerified,
     TicketCreate = ticket::Create, TicketPeek = ticket::Peek, TicketTake = ticket::Take,
+    PushedCreate = pushed::Create, PushedOpen = pushed::Open, PushedTake = pushed::Take,
     OutboxPut = outbox::Put, OutboxList = outbox::List,
     AuditAppend = audit::Append, AuditQuery = audit::Query, AuditNoteDay = audit::NoteDay, AuditMarkNoted = audit::MarkNoted,
     AuditDays = audit::Days,

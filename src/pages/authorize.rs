@@ -7,14 +7,16 @@ use crate::accounts::{self, cookies};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::params::{encode_form, Params};
 use crate::http::{Request, Response};
-use crate::oauth::authorize::{consent_record, consented, issue_code, meets_acr, validate, Authz, Interaction, CANNOT};
+use crate::oauth::authorize::{consent_record, consented, issue_code, meets_acr, use_up, validate, Authz, Interaction, CANNOT};
 use crate::objects::session::SessionRecord;
 use crate::objects::user;
 use crate::platform::Platform;
 use crate::rules::prompt::{self, Signed, Step};
 
-/// Parameters of the authorization request carried through the consent form.
-const CARRIED: [&str; 11] = [
+/// Parameters of the authorization request carried through the consent form (a pushed
+/// request's are `client_id` and `request_uri` only: the rest stays where it was pushed).
+const CARRIED: [&str; 12] = [
+    "request_uri",
     "response_type",
     "client_id",
     "redirect_uri",
@@ -47,6 +49,12 @@ fn again(path: &str, q: &Params, prompt: Option<Option<&str>>, login_after: Opti
             _ => pairs.push((k, v)),
         }
     }
+    // A replaced prompt the request did not send (a pushed request's) is added.
+    if let Some(Some(p)) = prompt {
+        if !q.contains("prompt") {
+            pairs.push(("prompt", p));
+        }
+    }
     if let Some(t) = login_after {
         pairs.push((LOGIN_MARKER, t));
     }
@@ -63,8 +71,9 @@ fn back_address(p: &impl Platform, req: &Request, q: &Params, i: &Interaction) -
     let marked = i.prompt.login || i.prompt.select_account || i.max_age.is_some() || i.hint_sub.is_some();
     if marked {
         again(&req.path, q, None, Some(&p.now().to_string()))
-    } else if req.method == "POST" {
-        // A POSTed authorization request comes back as the same request by GET.
+    } else if req.method == "POST" || q.contains("request_uri") {
+        // A POSTed authorization request comes back as the same request by GET; a pushed one
+        // as its client_id and request_uri (what else the browser sent is not carried).
         again(&req.path, q, None, None)
     } else if req.query.is_empty() {
         req.path.clone()
@@ -107,6 +116,17 @@ pub async fn get(p: &impl Platform, issuer: &str, req: &Request) -> Result<Respo
 /// Core 1.0 §3.1.2.1: both are supported, with the same meaning).
 async fn request(p: &impl Platform, issuer: &str, req: &Request, q: Params) -> Result<Response> {
     let a = validate(p, issuer, &q).await?;
+    // A pushed request travels as its client_id and request_uri only (with the pages' own
+    // prompt and log-in marker): what else the browser sent is not the request, nor carried on.
+    let q = match &a.pushed {
+        Some(_) => Params::from_pairs(
+            q.iter()
+                .filter(|(k, _)| matches!(*k, "client_id" | "request_uri" | "prompt" | LOGIN_MARKER))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )?,
+        None => q,
+    };
     let i = &a.interaction;
     let session = accounts::current_session(p, req).await?;
     let now = p.now();
@@ -142,14 +162,22 @@ async fn request(p: &impl Platform, issuer: &str, req: &Request, q: Params) -> R
         Step::LogIn => Ok(login_redirect(p, req, &q, i)),
         Step::SelectAccount => {
             // "Continue" is this request without select_account; "another account" logs in.
-            let rest: Vec<&str> = q
-                .get("prompt")
+            // A pushed request's prompt is the pushed one: "Continue" names it without
+            // select_account, even when that leaves it empty (`rules::par::prompt`).
+            let sent = match &a.pushed {
+                Some(pu) => pu.prompt.as_deref(),
+                None => q.get("prompt"),
+            };
+            let rest: Vec<&str> = sent
                 .unwrap_or("")
                 .split(' ')
                 .filter(|v| !v.is_empty() && *v != "select_account")
                 .collect();
             let rest = rest.join(" ");
-            let go_on = again(&req.path, &q, Some((!rest.is_empty()).then_some(rest.as_str())), None);
+            let go_on = match &a.pushed {
+                Some(_) => again(&req.path, &q, Some(Some(rest.as_str())), None),
+                None => again(&req.path, &q, Some((!rest.is_empty()).then_some(rest.as_str())), None),
+            };
             let other = login_address(p, req, &q, i);
             Ok(select_account::render(&p.config().brand, &a.app, &session, &go_on, &other))
         }
@@ -216,8 +244,12 @@ pub async fn decide(p: &impl Platform, issuer: &str, req: &Request) -> Result<Re
             }
             issue_code(p, issuer, &a, &session).await
         }
-        Some("deny") => Err(Error::new(ErrorCode::AccessDenied, "the person denied access")
-            .redirected(&a.redirect_uri, a.state.as_deref(), issuer)),
+        Some("deny") => {
+            // A denied pushed request is over too: it cannot be allowed from another tab.
+            use_up(p, &a).await?;
+            Err(Error::new(ErrorCode::AccessDenied, "the person denied access")
+                .redirected(&a.redirect_uri, a.state.as_deref(), issuer))
+        }
         _ => Err(Error::page(ErrorCode::InvalidRequest, CANNOT, "Choose Allow or Deny.")),
     }
 }

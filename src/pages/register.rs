@@ -330,6 +330,7 @@ async fn register_as(
             interaction: Default::default(),
             claims: Default::default(),
             acr_essential: Vec::new(),
+            pushed: None,
             app: created.app.clone(),
         };
         code = mint_code(p, &a, session).await?;

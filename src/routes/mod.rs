@@ -451,6 +451,10 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
             let operator = req.bearer().is_some() && admin_authorised(p, req).is_ok();
             pages::apps::act(p, req, operator, id, action).await
         }
+        "/oauth/par" | "/oauth/v2/par" => {
+            method(req, &["POST"])?;
+            crate::oauth::par::handle(p, &ep(path), req).await
+        }
         "/oauth/introspect" => {
             method(req, &["POST"])?;
             let admin = req.bearer().is_some() && admin_authorised(p, req).is_ok();

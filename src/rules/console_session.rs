@@ -11,6 +11,16 @@ use crate::util::ct_eq;
 /// A console session's lifetime (seconds), from sign-in; not extended by use.
 pub const TTL: i64 = 30 * 60;
 
+/// The lifetime in force: [`TTL`], or a shorter one the deployment sets
+/// (`CONSOLE_SESSION_SECONDS`, which can only make it stricter; the tests use it to see a
+/// session expire without waiting half an hour).
+pub fn ttl(configured: Option<u64>) -> i64 {
+    match configured {
+        Some(s) => i64::try_from(s).unwrap_or(TTL).clamp(1, TTL),
+        None => TTL,
+    }
+}
+
 /// The console's cookie name.
 pub fn cookie_name(secure: bool) -> &'static str {
     if secure {
@@ -111,6 +121,15 @@ mod tests {
         // A session whose token is missing or short never accepts one.
         assert!(check_change("", &req(Some(""), None, None)).is_err());
         assert!(check_change("short", &req(Some("short"), None, None)).is_err());
+    }
+
+    #[test]
+    fn the_lifetime_can_only_be_made_shorter() {
+        assert_eq!(ttl(None), TTL);
+        assert_eq!(ttl(Some(2)), 2);
+        assert_eq!(ttl(Some(0)), 1);
+        assert_eq!(ttl(Some(86_400)), TTL);
+        assert_eq!(ttl(Some(u64::MAX)), TTL);
     }
 
     #[test]

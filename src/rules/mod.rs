@@ -16,6 +16,7 @@ pub mod nonce;
 pub mod oidc_client;
 pub mod operator_roles;
 pub mod console_session;
+pub mod par;
 pub mod password_policy;
 pub mod pkce;
 pub mod recovery_code;

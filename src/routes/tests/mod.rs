@@ -17,6 +17,7 @@ mod oidc_logout;
 mod oidc_prompt;
 mod org_settings;
 mod orgs;
+mod par;
 mod passkeys;
 mod quotas;
 mod recovery;
