@@ -403,3 +403,34 @@ fn operators_roles_sessions_and_tenants() {
     assert!(beta.get("/admin/console/apps").expect(200).text().contains(&beta_app.id));
     assert_eq!(s.org_host("acme").admin("GET", "/admin/operators", None).expect_json(200)["operators"].as_array().unwrap().len(), 1);
 }
+
+/// A console session ends at its time (`CONSOLE_SESSION_SECONDS`, which can only shorten the
+/// 30 minutes): after it, pages send to the sign-in, and a change posted with the old cookie
+/// and its CSRF token is refused and changes nothing.
+#[test]
+fn an_expired_console_session_is_refused_and_changes_nothing() {
+    let s = Server::start_with(&[("CONSOLE_SESSION_SECONDS", "3")]);
+    let admin_token = s.admin_token.clone().unwrap();
+    let b = Browser::new(s.platform_host());
+    let r = bootstrap(&b, &admin_token, "owner@example.com");
+    r.expect(303);
+    let set = r.headers.iter().find(|(k, v)| k == "set-cookie" && v.starts_with(CONSOLE)).map(|(_, v)| v.clone()).unwrap();
+    assert!(set.contains("Max-Age=3"), "the cookie says the shorter life: {set}");
+    let csrf = b.csrf();
+    let before = s.platform_host().admin("GET", "/admin/apps", None).expect_json(200);
+    // Kept alive by use? No: a session is never extended.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    b.get("/admin/console/apps").expect(200);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let cookie = b.cookie(CONSOLE).expect("the browser still sends the old cookie");
+    assert_login_redirect(&b.get("/admin/console/apps"));
+    b.set_cookie(CONSOLE, &cookie);
+    b.post("/admin/console/apps", &[("csrf", &csrf), ("name", "made after expiry")]).expect(403);
+    b.set_cookie(CONSOLE, &cookie);
+    b.api("POST", "/admin/apps", Some(&csrf), Some(&json!({"name": "made after expiry"}))).expect(401);
+    let after = s.platform_host().admin("GET", "/admin/apps", None).expect_json(200);
+    assert_eq!(before, after, "nothing was made");
+    // Signing in again starts a new session.
+    sign_in(&b, "owner@example.com", PASSWORD).expect(303);
+    b.get("/admin/console/apps").expect(200);
+}
