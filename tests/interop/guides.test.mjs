@@ -218,6 +218,30 @@ const HOOKS = {
       assert.match(prog.out, /^refreshed: \S+$/m);
     },
   },
+  'pushed-authorization-requests.md': {
+    async interactive(ctx, prog) {
+      const url = new URL(await prog.line(new RegExp(`^${ISSUER}/oauth/authorize\\?`)));
+      // The browser carries the reference only.
+      assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+      assert.match(url.searchParams.get('request_uri'), /^urn:ietf:params:oauth:request_uri:[\w-]{43}$/);
+      const browser = new Browser();
+      const callback = await authorizeInBrowser(browser, url, {}, { consent: true });
+      assert.equal(callback.origin + callback.pathname, 'https://app.example/callback');
+      prog.proc.stdin.end(`${callback.href}\n`);
+      assert.equal(await prog.exited, 0, `${prog.out}\n${prog.err}`);
+      const token = /^access token: (\S+)$/m.exec(prog.out)?.[1];
+      assert.ok(token, prog.out);
+      assert.equal((await verifyToken(token)).client_id, ctx.env.CLIENT_ID);
+      // Used up: the same address again is a page, not a second code.
+      const again = await browser.get(url);
+      assert.equal(again.status, 400);
+      assert.match(await again.text(), /expired or was already used/);
+    },
+    async end(ctx) {
+      assert.match(ctx.output, /^error=invalid_request$/m);
+      assert.match(ctx.output, /^\{"error":"invalid_request","error_description":"[^"]*redirect URI[^"]*"[^\n]*\} 400$/m);
+    },
+  },
   'spa.md': {
     async end(ctx) {
       // The module runs in Node with the few browser globals it uses.
