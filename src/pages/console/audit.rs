@@ -253,10 +253,10 @@ fn audit_page(
                     @for t in TYPES { @let w = t.as_str(); option value=(w) selected[q.get("type") == Some(w.as_str())] { (w) } }
                 }
             }
-            div { label for="f-app" { "App" } input type="text" id="f-app" name="app" value=(sent("app")) placeholder="client ID" maxlength="128"; }
-            div { label for="f-person" { "Person" } input type="text" id="f-person" name="person" value=(sent("person")) placeholder="user ID" maxlength="128"; }
-            div { label for="f-from" { "From (UTC)" } input type="text" id="f-from" name="from" value=(sent("from")) placeholder="2026-12-04 or …T09:30" maxlength="19"; }
-            div { label for="f-to" { "To (UTC)" } input type="text" id="f-to" name="to" value=(sent("to")) placeholder="2026-12-04 or …T17:00" maxlength="19"; }
+            div { label for="f-app" { "App" } input type="text" id="f-app" name="app" value=(sent("app")) placeholder="client ID" maxlength="128" size="14"; }
+            div { label for="f-person" { "Person" } input type="text" id="f-person" name="person" value=(sent("person")) placeholder="user ID" maxlength="128" size="14"; }
+            div { label for="f-from" { "From (UTC)" } input type="text" id="f-from" name="from" value=(sent("from")) placeholder="2026-12-04 or …T09:30" maxlength="19" size="14"; }
+            div { label for="f-to" { "To (UTC)" } input type="text" id="f-to" name="to" value=(sent("to")) placeholder="2026-12-04 or …T17:00" maxlength="19" size="14"; }
             button type="submit" class="secondary" { "Filter" }
             a href="/admin/console/audit" { "Clear" }
         }

@@ -379,7 +379,7 @@ async fn person_page(
                 }
                 a class="button secondary danger" href={ (at) "/delete" } id="delete" { "Delete…" }
             }
-            p class="hint" { "A forced reset makes the password stop working, ends every session and app grant, and emails a link to choose a new one. Passkeys and two-factor authentication remain (as Keycloak's credential reset leaves the other credentials)." }
+            p class="hint" { "A forced reset makes the password stop working, ends every session and app grant, and emails a link to choose a new one. Passkeys and two-factor authentication remain (as Keycloak's credential reset leaves the other credentials), except on an email never verified: the link then removes them, as every reset does." }
         }
     };
     Ok(page(p, 200, &profile.email, Some(s), "People", body))
