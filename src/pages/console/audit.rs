@@ -255,8 +255,8 @@ fn audit_page(
             }
             div { label for="f-app" { "App" } input type="text" id="f-app" name="app" value=(sent("app")) placeholder="client ID" maxlength="128" size="14"; }
             div { label for="f-person" { "Person" } input type="text" id="f-person" name="person" value=(sent("person")) placeholder="user ID" maxlength="128" size="14"; }
-            div { label for="f-from" { "From (UTC)" } input type="text" id="f-from" name="from" value=(sent("from")) placeholder="2026-12-04 or …T09:30" maxlength="19" size="14"; }
-            div { label for="f-to" { "To (UTC)" } input type="text" id="f-to" name="to" value=(sent("to")) placeholder="2026-12-04 or …T17:00" maxlength="19" size="14"; }
+            div { label for="f-from" { "From (UTC)" } input type="text" id="f-from" name="from" value=(sent("from")) placeholder="YYYY-MM-DD" title="a UTC day, or a time as 2026-12-04T09:30" maxlength="19" size="14"; }
+            div { label for="f-to" { "To (UTC)" } input type="text" id="f-to" name="to" value=(sent("to")) placeholder="YYYY-MM-DD" title="a UTC day, or a time as 2026-12-04T17:00" maxlength="19" size="14"; }
             button type="submit" class="secondary" { "Filter" }
             a href="/admin/console/audit" { "Clear" }
         }
