@@ -404,6 +404,168 @@ fn operators_roles_sessions_and_tenants() {
     assert_eq!(s.org_host("acme").admin("GET", "/admin/operators", None).expect_json(200)["operators"].as_array().unwrap().len(), 1);
 }
 
+/// A person signed up on the browser's host; their user id (from the host's users API).
+#[track_caller]
+fn person(s: &Server, org: Option<&str>, email: &str) -> String {
+    let host = || match org { Some(l) => s.org_host(l), None => s.platform_host() };
+    let b = Browser::new(host());
+    let h = host();
+    let r = b.submit("/signup", "/signup", &[("email", email), ("password", "plum-kettle-42"), ("name", "Pat")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = h.admin("GET", &format!("/admin/users?email={}", email.replace('@', "%40")), None).expect_json(200);
+    v["users"][0]["id"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned()
+}
+
+#[track_caller]
+fn status_of(h: &Host<'_>, id: &str) -> String {
+    h.admin("GET", &format!("/admin/users/{id}"), None).expect_json(200)["status"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn people_and_audit_pages_roles_tenants_and_hostile_input() {
+    let s = Server::start_with(&[("ORG_DOMAIN", "localhost")]);
+    let admin_token = s.admin_token.clone().unwrap();
+    s.create_org("acme");
+    let plat = s.platform_host();
+    let owner = Browser::new(s.platform_host());
+    bootstrap(&owner, &admin_token, "owner@example.com").expect(303);
+    for (email, role) in [("ro@example.com", "read_only"), ("adm@example.com", "admin")] {
+        owner.submit("/admin/console/operators", "/admin/console/operators", &[("name", role), ("email", email), ("role", role), ("password", PASSWORD)]).expect(303);
+    }
+    let ro = Browser::new(s.platform_host());
+    sign_in(&ro, "ro@example.com", PASSWORD).expect(303);
+    let adm = Browser::new(s.platform_host());
+    sign_in(&adm, "adm@example.com", PASSWORD).expect(303);
+    let ann = person(&s, None, "ann@example.com");
+    let bob = person(&s, None, "bob@example.com");
+    // Another organisation's person.
+    let acme_host = s.org_host("acme");
+    let eve = person(&s, Some("acme"), "eve@example.com");
+
+    // --- Every role sees the pages; only owner and admin get the buttons ---------------------
+    for b in [&owner, &adm, &ro] {
+        let nav = b.get("/admin/console/apps").expect(200).text();
+        assert!(nav.contains("href=\"/admin/console/people\"") && nav.contains("href=\"/admin/console/audit\""), "{nav}");
+        let list = b.get("/admin/console/people").expect(200).text();
+        assert!(list.contains("ann@example.com") && list.contains("bob@example.com") && !list.contains("eve@example.com"), "{list}");
+        let found = b.get("/admin/console/people?q=ann").expect(200).text();
+        assert!(found.contains("ann@example.com") && !found.contains("bob@example.com"), "{found}");
+        b.get("/admin/console/audit").expect(200).expect_no_store();
+        // The other organisation's person: not found, not forbidden.
+        assert_eq!(b.get(&format!("/admin/console/people/{eve}")).status, 404);
+    }
+    let page = ro.get(&format!("/admin/console/people/{ann}")).expect(200).text();
+    assert!(page.contains(&ann) && !page.contains("id=\"person-actions\""), "{page}");
+    let page = adm.get(&format!("/admin/console/people/{ann}")).expect(200).text();
+    assert!(page.contains("id=\"person-actions\"") && page.contains("id=\"reset-password\""), "{page}");
+
+    // --- Read-only: every action refused, nothing changed ----------------------------------
+    let csrf = ro.csrf();
+    for action in ["disable", "enable", "reset-password", "end-sessions", "delete"] {
+        let r = ro.post(&format!("/admin/console/people/{ann}/{action}"), &[("csrf", &csrf), ("confirm", "yes")]);
+        assert_eq!(r.status, 403, "read-only {action}: {}", r.text());
+    }
+    assert_eq!(ro.get(&format!("/admin/console/people/{ann}/delete")).status, 403);
+    ro.api("POST", &format!("/admin/users/{ann}/disable"), Some(&csrf), None).expect_error(403, "access_denied");
+    assert_eq!(status_of(&plat, &ann), "active");
+
+    // --- CSRF missing, wrong, another session's, cross-origin: refused, nothing changed ------
+    let csrf = adm.csrf();
+    let path = format!("/admin/console/people/{ann}/disable");
+    adm.post(&path, &[]).expect(403);
+    adm.post(&path, &[("csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]).expect(403);
+    adm.post(&path, &[("csrf", &owner.csrf())]).expect(403);
+    let body = form(&[("csrf", &csrf)]);
+    adm.send("POST", &path, &[("content-type", "application/x-www-form-urlencoded"), ("origin", "https://evil.example")], Some(body.as_bytes())).expect(403);
+    assert_eq!(status_of(&plat, &ann), "active");
+
+    // --- An admin acts; every action an event with the operator as actor ----------------------
+    let ops = plat.admin("GET", "/admin/operators", None).expect_json(200);
+    let adm_id = ops["operators"].as_array().unwrap().iter().find(|o| o["email"] == "adm@example.com").unwrap()["id"].as_str().unwrap().to_owned();
+    adm.post(&path, &[("csrf", &csrf)]).expect(303);
+    assert_eq!(status_of(&plat, &ann), "disabled");
+    adm.post(&format!("/admin/console/people/{ann}/enable"), &[("csrf", &csrf)]).expect(303);
+    adm.post(&format!("/admin/console/people/{ann}/end-sessions"), &[("csrf", &csrf)]).expect(303);
+    adm.post(&format!("/admin/console/people/{ann}/reset-password"), &[("csrf", &csrf)]).expect(303);
+    let page = adm.get(&format!("/admin/console/people/{ann}?done=reset")).expect(200).text();
+    assert!(page.contains("reset: waiting for a new one") && page.contains("Passkeys and two-factor authentication remain"), "{page}");
+    // The other organisation's person: 404 on every action, and untouched.
+    for action in ["disable", "reset-password", "end-sessions", "delete"] {
+        let r = adm.post(&format!("/admin/console/people/{eve}/{action}"), &[("csrf", &csrf), ("confirm", "yes")]);
+        assert_eq!(r.status, 404, "{action}: {}", r.text());
+    }
+    assert_eq!(status_of(&acme_host, &eve), "active");
+    // Delete needs its confirmation.
+    adm.get(&format!("/admin/console/people/{bob}/delete")).expect(200);
+    adm.post(&format!("/admin/console/people/{bob}/delete"), &[("csrf", &csrf)]).expect(400);
+    plat.admin("GET", &format!("/admin/users/{bob}"), None).expect(200);
+    adm.post(&format!("/admin/console/people/{bob}/delete"), &[("csrf", &csrf), ("confirm", "yes")]).expect(303);
+    plat.admin("GET", &format!("/admin/users/{bob}"), None).expect(404);
+    // The bearer token's actions are the admin token's.
+    plat.admin("POST", &format!("/admin/users/{ann}/end-sessions"), None).expect(200);
+    let ev = plat.admin("GET", &format!("/admin/audit?person={ann}"), None).expect_json(200);
+    let mut actors: Vec<(String, String)> = ev["events"].as_array().unwrap().iter()
+        .filter(|e| e["type"].as_str().unwrap().starts_with("user."))
+        .map(|e| (e["type"].as_str().unwrap().to_owned(), e["actor"].as_str().unwrap().to_owned())).collect();
+    let me = format!("operator:{adm_id}");
+    // Events of one second are in no order of their own: compared as a set.
+    actors.sort();
+    let mut want = vec![
+        ("user.sessions.end".to_owned(), "admin-token".to_owned()),
+        ("user.password.reset".to_owned(), me.clone()),
+        ("user.sessions.end".to_owned(), me.clone()),
+        ("user.enable".to_owned(), me.clone()),
+        ("user.disable".to_owned(), me.clone()),
+    ];
+    want.sort();
+    assert_eq!(actors, want, "{ev}");
+    // The audit page shows them, filtered, with the operator's name; acme sees none of it.
+    let audit = ro.get(&format!("/admin/console/audit?person={ann}&type=user.disable")).expect(200).text();
+    assert_eq!(audit.matches("<code>user.disable</code>").count(), 1, "{audit}");
+    assert!(audit.contains(&me) && audit.contains(">admin "), "{audit}");
+    let acme = Browser::new(s.org_host("acme"));
+    bootstrap(&acme, &admin_token, "acme-owner@example.com").expect(303);
+    let theirs = acme.get("/admin/console/audit").expect(200).text();
+    assert!(!theirs.contains(&ann) && !theirs.contains("user.disable</code>"), "{theirs}");
+    assert_eq!(acme.get(&format!("/admin/console/people/{ann}")).status, 404);
+
+    // --- Expired or forged session cookies ----------------------------------------------------
+    let old = ro.cookie(CONSOLE).unwrap();
+    ro.post("/admin/console/logout", &[("csrf", &ro.csrf())]).expect(303);
+    for cookie in [old.as_str(), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "%FF"] {
+        let f = Browser::new(s.platform_host());
+        f.set_cookie(CONSOLE, cookie);
+        assert_login_redirect(&f.get("/admin/console/people"));
+        assert_login_redirect(&f.get("/admin/console/audit"));
+        f.post(&path, &[("csrf", &csrf)]).expect(403);
+    }
+
+    // --- Hostile input -------------------------------------------------------------------------
+    let big = vec![b'a'; 70 * 1024];
+    for path in [format!("/admin/console/people/{ann}/disable"), format!("/admin/console/people/{ann}/delete")] {
+        let r = adm.send("POST", &path, &[("content-type", "application/x-www-form-urlencoded")], Some(format!("csrf={csrf}&x=%FF%FE").as_bytes()));
+        assert_eq!(r.status, 400, "{path} non-UTF-8");
+        for ct in ["application/json", "text/plain", "multipart/form-data; boundary=x"] {
+            assert_eq!(adm.send("POST", &path, &[("content-type", ct)], Some(b"csrf=x")).status, 415, "{path} {ct}");
+        }
+        assert_eq!(adm.send("POST", &path, &[("content-type", "application/x-www-form-urlencoded")], Some(&big)).status, 413, "{path} oversized");
+        let dup = format!("csrf={csrf}&csrf={csrf}");
+        assert_eq!(adm.send("POST", &path, &[("content-type", "application/x-www-form-urlencoded")], Some(dup.as_bytes())).status, 400, "{path} repeated");
+    }
+    let long = "a".repeat(4000);
+    for q in ["q=%FF%FE".to_owned(), "q=a&q=b".into(), format!("q={long}"), "status=gone".into(), "cursor=%00".into()] {
+        let r = adm.get(&format!("/admin/console/people?{q}"));
+        assert_eq!(r.status, 400, "people ?{q}: {}", r.text());
+        assert!(r.text().contains("id=\"filter-error\""), "{q}");
+    }
+    for q in ["type=nope".to_owned(), "from=yesterday".into(), "to=2026-13-01".into(), "app=%FF".into(), "person=a&person=b".into(), format!("app={long}"), "cursor=1.%%%".into()] {
+        let r = adm.get(&format!("/admin/console/audit?{q}"));
+        assert_eq!(r.status, 400, "audit ?{q}: {}", r.text());
+        assert!(r.text().contains("id=\"filter-error\""), "{q}");
+    }
+    assert_eq!(status_of(&plat, &ann), "active");
+}
+
 /// A console session ends at its time (`CONSOLE_SESSION_SECONDS`, which can only shorten the
 /// 30 minutes): after it, pages send to the sign-in, and a change posted with the old cookie
 /// and its CSRF token is refused and changes nothing.

@@ -153,6 +153,27 @@ pub async fn forgot(p: &impl Platform, issuer: &str, address: &str, email: &str)
     }
 }
 
+/// After an operator's forced reset (`admin::users::force_reset`): a reset link to the
+/// account's email that says what happened — the old password no longer works, the person was
+/// signed out everywhere, their passkeys and authenticator app stay. The link's ticket names the
+/// unusable password the reset set, so it works once, and no earlier link does. Under the mail
+/// port's per-recipient limits (not the operator's address: an operator acts for many people).
+pub async fn after_forced_reset(p: &impl Platform, issuer: &str, email: &str) -> Result<()> {
+    let Some(a) = p.call(&account::object(email), account::Peek {}).await? else {
+        return Err(Error::not_found("this person has no account to reset"));
+    };
+    let purpose = Purpose::Reset { password_tag: account::password_tag(&a) };
+    let token = issue(p, purpose, &a.user_id, &a.email).await?;
+    let body = format!(
+        "An operator of this service reset the password of your account. Your old password no longer works, and you were signed out everywhere.\n\n\
+         To choose a new password, open this link (it works once, for {} minutes):\n\n{issuer}/reset?token={token}\n\n\
+         Your passkeys and two-factor authentication stay as they were. If the link has expired, ask for a new one at {issuer}/forgot.",
+        minutes(p)
+    );
+    let m = mail::compose(p, issuer, &sha256_hex(&token), &a.email, "Your password was reset", &body);
+    mail::send(p, mail::Kind::Reset, &m).await
+}
+
 fn hash_new(p: &impl Platform, new_password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
     p.fill_random(&mut salt)?;
@@ -325,5 +346,8 @@ pub async fn confirm_email_change(p: &impl Platform, token: &str) -> Result<Acco
     }
     p.call(&old, account::Remove { user_id: t.user_id.clone() }).await?;
     sync_profile(p, &record).await?;
+    // The operators' index of people (`objects::people`) lists and searches by email.
+    let cmd = crate::objects::people::SetEmail { member: t.user_id.clone(), email: new_email.clone() };
+    p.call(&crate::objects::quota::object(), cmd).await?;
     Ok(record)
 }

@@ -226,6 +226,13 @@ pub async fn second_step(p: &impl Platform, req: &Request, code: &str, recovery:
     let Some(ticket) = p.call(&name, login_ticket::Try {}).await? else {
         return Ok(SecondStep::Expired);
     };
+    // A first factor passed before an operator's forced reset does not complete.
+    let started = ticket.expires_at.saturating_sub(login_ticket::TTL);
+    let cmd = crate::objects::people::StartedBeforeReset { started };
+    if p.call(&crate::objects::user::object(&ticket.profile.id), cmd).await? {
+        p.call(&name, login_ticket::Take {}).await?;
+        return Ok(SecondStep::Expired);
+    }
     let cfg = p.config();
     let ip = counter::login_address(&super::address(req));
     p.call(&ip, counter::Reserve { limit: cfg.login_limit_address })

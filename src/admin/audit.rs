@@ -175,6 +175,17 @@ pub fn parse_query(q: &Params, now: i64, keep: i64) -> Result<Query> {
 /// events and still have a next one (the days it may read are bounded).
 pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
     let q = parse_query(&Params::from_query(req)?, p.now(), retention_s(p))?;
+    let (events, next) = find(p, &q).await?;
+    let mut body = serde_json::json!({ "events": events });
+    if let Some(c) = next {
+        crate::util::set(&mut body, "next_cursor", c.encode());
+    }
+    Ok(Response::json(200, &body).no_store())
+}
+
+/// One page of the tenant's events for a checked query (the API's and the console's): the
+/// events, newest first, and the cursor of the next page.
+pub async fn find(p: &impl Platform, q: &Query) -> Result<(Vec<Event>, Option<Cursor>)> {
     let from = audit::day_of(q.filter.since);
     let mut to = audit::day_of(q.filter.until);
     let mut after = None;
@@ -227,11 +238,7 @@ pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
             }
         }
     }
-    let mut body = serde_json::json!({ "events": events });
-    if let Some(c) = next {
-        crate::util::set(&mut body, "next_cursor", c.encode());
-    }
-    Ok(Response::json(200, &body).no_store())
+    Ok((events, next))
 }
 
 /// The event of an operator's action on the registry of organisations (`/admin/orgs…`), from

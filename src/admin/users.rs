@@ -26,9 +26,20 @@ use crate::objects::quota;
 use crate::objects::user::{self, Profile};
 use crate::platform::{Deferred, Platform};
 
-/// The password hash of an account whose password an operator made unusable until it is reset
-/// (not an argon2id string, so `password::verify` never accepts anything).
-const UNUSABLE: &str = "!reset-required";
+/// The start of the password hash of an account whose password an operator made unusable
+/// until it is reset: `!reset-required:` and 24 random bytes (not an argon2id string, so
+/// `password::verify` never accepts anything). Random per reset, so each forced reset has its
+/// own password tag: only the link it mailed works, never an earlier one.
+pub const UNUSABLE_PREFIX: &str = "!reset-required:";
+
+/// The audit actor of the `/admin` API's principal: `admin-token` for a bearer operator token
+/// (`accounts::operators::Principal` says `token`), else `operator:<id>` (a console session).
+pub fn actor_of(principal_actor: &str) -> String {
+    match principal_actor {
+        "token" | "" => "admin-token".to_owned(),
+        id => format!("operator:{id}"),
+    }
+}
 
 /// Checks a user id from the path: what `random_token` makes (base64url), at most 128 bytes; a
 /// bot user's id is refused with the way to manage it.
@@ -91,17 +102,7 @@ pub fn parse_list(q: &Params) -> Result<ListQuery> {
 /// `GET /admin/users`.
 pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
     let (email_prefix, status, after, limit) = parse_list(&Params::from_query(req)?)?;
-    let page = p
-        .call(
-            &quota::object(),
-            people::List {
-                after,
-                limit,
-                email_prefix,
-                status,
-            },
-        )
-        .await?;
+    let page = find(p, email_prefix, None, status, after, limit).await?;
     let mut body = serde_json::json!({ "users": page.people });
     if let Some(n) = page.next {
         crate::util::set(&mut body, "next_cursor", n);
@@ -109,7 +110,27 @@ pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
     Ok(Response::json(200, &body).no_store())
 }
 
-async fn profile_of(p: &impl Platform, id: &str) -> Result<Profile> {
+/// One page of the people index (the API's listing and the console's search).
+pub async fn find(
+    p: &impl Platform,
+    email_prefix: Option<String>,
+    email_contains: Option<String>,
+    status: Option<Status>,
+    after: Option<String>,
+    limit: usize,
+) -> Result<people::PeoplePage> {
+    let cmd = people::List {
+        after,
+        limit,
+        email_prefix,
+        status,
+        email_contains,
+    };
+    p.call(&quota::object(), cmd).await
+}
+
+/// The person of a user id from the path (checked); 404 when this tenant has no such person.
+pub async fn profile_of(p: &impl Platform, id: &str) -> Result<Profile> {
     accounts::profile(p, check_id(id)?)
         .await?
         .ok_or_else(|| Error::not_found("no such person"))
@@ -145,14 +166,32 @@ async fn end_access(p: &impl Platform, issuer: &str, user_id: &str) -> Result<Ve
     crate::pages::logout::ended_everywhere(p, issuer, user_id, None).await
 }
 
-fn event(kind: EventType, user_id: &str) -> Event {
-    Event::new(kind, "operator", Outcome::Success).person(user_id)
+fn event(kind: EventType, actor: &str, user_id: &str) -> Event {
+    Event::new(kind, actor, Outcome::Success).person(user_id)
 }
 
-/// `POST /admin/users/{id}/disable` and `/enable`.
-pub async fn set_disabled(p: &impl Platform, issuer: &str, id: &str, disabled: bool) -> Result<Response> {
+/// `POST /admin/users/{id}/disable` and `/enable`. `actor` is the audit actor ([`actor_of`]).
+pub async fn set_disabled(
+    p: &impl Platform,
+    issuer: &str,
+    actor: &str,
+    id: &str,
+    disabled: bool,
+) -> Result<Response> {
     let profile = profile_of(p, id).await?;
-    // Refused first (no new session or grant from here on), then listed, then what was given ends.
+    let jobs = disable(p, issuer, actor, &profile, disabled).await?;
+    Ok(show(p, &profile).await?.then(jobs))
+}
+
+/// Disables (or enables) a person: refused first (no new session or grant from here on), then
+/// what was given ends, then the listing's status. Answers the back-channel notifications.
+pub async fn disable(
+    p: &impl Platform,
+    issuer: &str,
+    actor: &str,
+    profile: &Profile,
+    disabled: bool,
+) -> Result<Vec<Deferred>> {
     p.call(&user::object(&profile.id), people::SetDisabled { disabled })
         .await?;
     let status = if disabled {
@@ -182,35 +221,63 @@ pub async fn set_disabled(p: &impl Platform, issuer: &str, id: &str, disabled: b
         Err(e) if e.code != crate::error::ErrorCode::NotFound => return Err(e),
         _ => {}
     }
-    p.record(event(
-        if disabled {
-            EventType::UserDisable
-        } else {
-            EventType::UserEnable
-        },
-        &profile.id,
-    ));
-    Ok(show(p, &profile).await?.then(jobs))
+    let kind = if disabled {
+        EventType::UserDisable
+    } else {
+        EventType::UserEnable
+    };
+    p.record(event(kind, actor, &profile.id));
+    Ok(jobs)
 }
 
 /// `POST /admin/users/{id}/end-sessions`.
-pub async fn end_sessions(p: &impl Platform, issuer: &str, id: &str) -> Result<Response> {
+pub async fn end_sessions(p: &impl Platform, issuer: &str, actor: &str, id: &str) -> Result<Response> {
     let profile = profile_of(p, id).await?;
-    let live = accounts::sessions(p, &profile.id).await?.len();
-    let jobs = crate::pages::logout::ended_everywhere(p, issuer, &profile.id, None).await?;
-    p.record(event(EventType::UserSessionsEnd, &profile.id).detail(format!("{live} sessions")));
+    let jobs = end_all_sessions(p, issuer, actor, &profile).await?;
     Ok(show(p, &profile).await?.then(jobs))
 }
 
-/// `POST /admin/users/{id}/reset-password`: the password stops working at once, every session
-/// and grant ends, and a reset link goes to the person's email (through the mail port, under
-/// its limits). Answers 202: the person must follow the link.
-pub async fn reset_password(p: &impl Platform, issuer: &str, req: &Request, id: &str) -> Result<Response> {
+/// Ends every session of the person (their grants stay).
+pub async fn end_all_sessions(
+    p: &impl Platform,
+    issuer: &str,
+    actor: &str,
+    profile: &Profile,
+) -> Result<Vec<Deferred>> {
+    let live = accounts::sessions(p, &profile.id).await?.len();
+    let jobs = crate::pages::logout::ended_everywhere(p, issuer, &profile.id, None).await?;
+    p.record(event(EventType::UserSessionsEnd, actor, &profile.id).detail(format!("{live} sessions")));
+    Ok(jobs)
+}
+
+/// `POST /admin/users/{id}/reset-password`: [`force_reset`]. Answers 202: the person must
+/// follow the link.
+pub async fn reset_password(p: &impl Platform, issuer: &str, actor: &str, id: &str) -> Result<Response> {
     let profile = profile_of(p, id).await?;
+    let jobs = force_reset(p, issuer, actor, &profile).await?;
+    let disabled = p.call(&user::object(&profile.id), people::Disabled {}).await?;
+    Ok(Response::json(202, &view(&profile, disabled, 0))
+        .no_store()
+        .then(jobs))
+}
+
+/// A forced password reset, as Keycloak's "reset credentials" does it for the password alone:
+/// the password stops working at once (an unusable hash of its own, [`UNUSABLE_PREFIX`]), a
+/// log-in halfway through its second step no longer completes (`people::MarkReset`), every
+/// session and grant ends, and a reset link goes to the person's email
+/// (`recovery::after_forced_reset`, saying so). Passkeys and the authenticator app stay: they
+/// are other credentials, removed on their own (the person's account page).
+pub async fn force_reset(
+    p: &impl Platform,
+    issuer: &str,
+    actor: &str,
+    profile: &Profile,
+) -> Result<Vec<Deferred>> {
+    let marker = format!("{UNUSABLE_PREFIX}{}", crate::platform::random_token(p, 24)?);
     let cmd = account::SetPassword {
         user_id: profile.id.clone(),
         expect_tag: None,
-        password_hash: UNUSABLE.into(),
+        password_hash: marker,
         verified: false,
     };
     p.call(&account::object(&profile.email), cmd)
@@ -221,20 +288,30 @@ pub async fn reset_password(p: &impl Platform, issuer: &str, req: &Request, id: 
             ),
             _ => e,
         })?;
+    p.call(&user::object(&profile.id), people::MarkReset { at: p.now() })
+        .await?;
     let jobs = end_access(p, issuer, &profile.id).await?;
-    p.record(event(EventType::UserPasswordReset, &profile.id));
-    crate::accounts::recovery::forgot(p, issuer, &accounts::address(req), &profile.email).await?;
-    let disabled = p.call(&user::object(&profile.id), people::Disabled {}).await?;
-    Ok(Response::json(202, &view(&profile, disabled, 0))
-        .no_store()
-        .then(jobs))
+    p.record(event(EventType::UserPasswordReset, actor, &profile.id));
+    crate::accounts::recovery::after_forced_reset(p, issuer, &profile.email).await?;
+    Ok(jobs)
 }
 
-/// `DELETE /admin/users/{id}`: what the account page's deletion does — every grant and session
-/// ends, the profile, consents, passkeys and second factor are erased, the people quota gets
-/// the place back and the email can sign up again. 204.
-pub async fn delete(p: &impl Platform, issuer: &str, id: &str) -> Result<Response> {
+/// `DELETE /admin/users/{id}`: [`remove`]. 204.
+pub async fn delete(p: &impl Platform, issuer: &str, actor: &str, id: &str) -> Result<Response> {
     let profile = profile_of(p, id).await?;
+    let jobs = remove(p, issuer, actor, &profile).await?;
+    Ok(Response::empty(204).then(jobs))
+}
+
+/// What the account page's deletion does — every grant and session ends, the profile,
+/// consents, passkeys and second factor are erased, the people quota gets the place back and
+/// the email can sign up again.
+pub async fn remove(
+    p: &impl Platform,
+    issuer: &str,
+    actor: &str,
+    profile: &Profile,
+) -> Result<Vec<Deferred>> {
     let mut jobs = end_access(p, issuer, &profile.id).await?;
     p.call(
         &quota::object(),
@@ -245,11 +322,11 @@ pub async fn delete(p: &impl Platform, issuer: &str, id: &str) -> Result<Respons
     )
     .await
     .ok();
-    manage::remove(p, &profile).await?;
+    manage::remove(p, profile).await?;
     // A log-in that raced the removal.
     jobs.extend(crate::pages::logout::ended_everywhere(p, issuer, &profile.id, None).await?);
-    p.record(event(EventType::UserDelete, &profile.id));
-    Ok(Response::empty(204).then(jobs))
+    p.record(event(EventType::UserDelete, actor, &profile.id));
+    Ok(jobs)
 }
 
 #[cfg(test)]

@@ -142,8 +142,9 @@ pub enum Outcome {
     Refused,
 }
 
-/// One audit event. `actor` is who acted: `operator` (`ADMIN_TOKEN`), `operator:<id>` (an
-/// organisation's operator), `person:<user id>`, `app:<client id>`, `anonymous`, `system`.
+/// One audit event. `actor` is who acted: `operator` (`ADMIN_TOKEN`), `operator:<id>` (a
+/// console operator), `admin-token` (a bearer operator token on `/admin/users`),
+/// `person:<user id>`, `app:<client id>`, `anonymous`, `system`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Event {

@@ -57,12 +57,15 @@ pub struct PeoplePage {
 
 op! {
     /// People after user id `after`, in user-id order, whose email starts with `email_prefix`
-    /// and whose status is `status` (when given), at most `limit`, reading at most [`SCAN`].
+    /// (and contains `email_contains`, the console's search) and whose status is `status` (when
+    /// given), at most `limit`, reading at most [`SCAN`].
     List in Quota => PeoplePage {
         pub after: Option<String>,
         pub limit: usize,
         pub email_prefix: Option<String>,
         pub status: Option<Status>,
+        #[serde(default)]
+        pub email_contains: Option<String>,
     }
     |cmd, kv, _now| {
         let after = cmd.after.map(|a| format!("people:{a}"));
@@ -75,6 +78,7 @@ op! {
             last = Some(id.to_owned());
             let status = if kv.get(&status_key(id))?.is_some() { Status::Disabled } else { Status::Active };
             if cmd.email_prefix.as_ref().is_some_and(|p| !email.starts_with(p.as_str()))
+                || cmd.email_contains.as_ref().is_some_and(|p| !email.contains(p.as_str()))
                 || cmd.status.is_some_and(|s| s != status)
             {
                 continue;
@@ -108,6 +112,22 @@ op! {
 }
 
 op! {
+    /// A counted person's email changed (a confirmed email change): the listing and its search
+    /// follow. Nothing for someone not counted.
+    SetEmail in Quota => () {
+        pub member: String,
+        pub email: String,
+    }
+    |cmd, kv, _now| {
+        let key = format!("people:{}", cmd.member);
+        if kv.get(&key)?.is_some() {
+            kv.put(&key, &cmd.email, None)?;
+        }
+        Ok(())
+    }
+}
+
+op! {
     /// Disables (or enables) the person of this object: a disabled person starts no session
     /// and gets no new grant ([`refuse_disabled`]).
     SetDisabled in User => () {
@@ -127,6 +147,32 @@ op! {
     Disabled in User => bool {}
     |_, kv, _now| {
         Ok(kv.get(DISABLED)?.is_some())
+    }
+}
+
+const RESET_AT: &str = "reset_at";
+
+op! {
+    /// An operator forced a password reset at `at`: a log-in whose first factor was passed
+    /// before then (a pending second step, `objects::login_ticket`) no longer completes
+    /// ([`StartedBeforeReset`]).
+    MarkReset in User => () {
+        pub at: i64,
+    }
+    |cmd, kv, _now| {
+        kv.put(RESET_AT, &cmd.at.to_string(), None)
+    }
+}
+
+op! {
+    /// Whether a log-in whose first factor was passed at `started` began before (or in the same
+    /// second as) the person's last forced reset.
+    StartedBeforeReset in User => bool {
+        pub started: i64,
+    }
+    |cmd, kv, _now| {
+        let at = kv.get(RESET_AT)?.and_then(|v| v.parse::<i64>().ok());
+        Ok(at.is_some_and(|at| cmd.started <= at))
     }
 }
 
@@ -195,6 +241,7 @@ mod tests {
                 limit: 10,
                 email_prefix: email.map(Into::into),
                 status,
+                email_contains: None,
             }
             .apply(kv, 0)
             .unwrap()
@@ -219,6 +266,7 @@ mod tests {
             limit: 2,
             email_prefix: None,
             status: None,
+            email_contains: None,
         }
         .apply(&mut kv, 0)
         .unwrap();
@@ -228,6 +276,7 @@ mod tests {
             limit: 2,
             email_prefix: None,
             status: None,
+            email_contains: None,
         }
         .apply(&mut kv, 0)
         .unwrap();
@@ -236,6 +285,39 @@ mod tests {
             ["u3"]
         );
         assert_eq!(p2.next, None);
+    }
+
+    #[test]
+    fn an_email_change_follows_into_the_index_and_search_matches_a_part() {
+        let mut kv = MemKv::default();
+        add(&mut kv, "u1", "old@example.com");
+        add(&mut kv, "u2", "bob@example.org");
+        SetEmail { member: "u1".into(), email: "new@example.net".into() }.apply(&mut kv, 0).unwrap();
+        // Someone not counted is not added.
+        SetEmail { member: "ghost".into(), email: "g@example.com".into() }.apply(&mut kv, 0).unwrap();
+        let find = |kv: &mut MemKv, prefix: Option<&str>, part: Option<&str>| -> Vec<String> {
+            List { after: None, limit: 10, email_prefix: prefix.map(Into::into), status: None, email_contains: part.map(Into::into) }
+                .apply(kv, 0)
+                .unwrap()
+                .people
+                .into_iter()
+                .map(|p| format!("{}={}", p.id, p.email))
+                .collect()
+        };
+        assert_eq!(find(&mut kv, Some("new@"), None), ["u1=new@example.net"]);
+        assert_eq!(find(&mut kv, Some("old@"), None), Vec::<String>::new());
+        assert_eq!(find(&mut kv, None, Some("example.")), ["u1=new@example.net", "u2=bob@example.org"]);
+        assert_eq!(find(&mut kv, None, Some(".org")), ["u2=bob@example.org"]);
+    }
+
+    #[test]
+    fn a_forced_reset_voids_first_factors_passed_before_it() {
+        let mut kv = MemKv::default();
+        assert!(!StartedBeforeReset { started: 100 }.apply(&mut kv, 0).unwrap());
+        MarkReset { at: 100 }.apply(&mut kv, 0).unwrap();
+        assert!(StartedBeforeReset { started: 99 }.apply(&mut kv, 0).unwrap());
+        assert!(StartedBeforeReset { started: 100 }.apply(&mut kv, 0).unwrap());
+        assert!(!StartedBeforeReset { started: 101 }.apply(&mut kv, 0).unwrap());
     }
 
     #[test]

@@ -504,7 +504,7 @@ async fn route<P: Platform + AppStore + DomainMap>(p: &Scoped<'_, P>, req: &Requ
             resp
         }
         // The operator console (HTML, its own session cookie): `pages::console`.
-        _ if pages::console::is_console_path(path) => pages::console::handle(p, req).await,
+        _ if pages::console::is_console_path(path) => pages::console::handle(p, req, &issuer).await,
         _ if path.starts_with("/admin/") => {
             // A bearer operator token (an owner) or a console session, and its role allows
             // the request (`rules::operator_roles`, the console's table too).
@@ -590,7 +590,7 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request, actor: 
             if req.method == "GET" {
                 users::get(p, id).await
             } else {
-                users::delete(p, &p.issuer(&req.origin), id).await
+                users::delete(p, &p.issuer(&req.origin), &users::actor_of(actor), id).await
             }
         }
         ["users", id, action @ ("disable" | "enable" | "reset-password" | "end-sessions")] => {
@@ -599,11 +599,12 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request, actor: 
                 return Err(Error::invalid_request("this action takes no body"));
             }
             let issuer = p.issuer(&req.origin);
+            let actor = users::actor_of(actor);
             match *action {
-                "disable" => users::set_disabled(p, &issuer, id, true).await,
-                "enable" => users::set_disabled(p, &issuer, id, false).await,
-                "reset-password" => users::reset_password(p, &issuer, req, id).await,
-                _ => users::end_sessions(p, &issuer, id).await,
+                "disable" => users::set_disabled(p, &issuer, &actor, id, true).await,
+                "enable" => users::set_disabled(p, &issuer, &actor, id, false).await,
+                "reset-password" => users::reset_password(p, &issuer, &actor, id).await,
+                _ => users::end_sessions(p, &issuer, &actor, id).await,
             }
         }
         ["operators"] | ["operators", ""] => {

@@ -1,7 +1,9 @@
 // Headless Chromium (tests/browser/run.sh): the operator console at /admin (issue 19). The first
 // owner is set up with ADMIN_TOKEN on the console's own page, signs in, creates an app with
 // the form (a generated key: the private PEM shown once, as a download), and looks at the list
-// and the app's page. BROWSER_SCREENSHOTS=<dir> keeps the screenshots.
+// and the app's page; then People (search, a person's page, disable, force a reset, delete
+// after its confirmation) and Audit (the events of those actions, filtered).
+// BROWSER_SCREENSHOTS=<dir> keeps the screenshots.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,5 +105,59 @@ test('console: set up the owner, create an app, list and show it', async (t) => 
   assert.ok(rows >= 1);
   await page.goto(`${ISSUER}/admin/console/operators`);
   await shot(page, 'console-operators');
+
+  // --- People: a few sign up (in a page of their own), the operator finds and acts on one ---
+  const tag = rand(3);
+  const people = [`grace-${tag}@example.com`, `linus-${tag}@example.com`, `margaret-${tag}@example.com`];
+  const signup = await page.context().newPage();
+  for (const email of people) {
+    await signup.goto(`${ISSUER}/signup`);
+    await signup.getByLabel('Display name').fill(email.split('-')[0]);
+    await signup.getByLabel('Email', { exact: true }).fill(email);
+    await signup.getByLabel(/^Password/).fill('plum-kettle-42');
+    await click(signup, signup.getByRole('button', { name: 'Sign up' }));
+  }
+  await signup.close();
+  await page.goto(`${ISSUER}/admin/console/apps`);
+  url = await click(page, page.locator('nav.side a', { hasText: 'People' }));
+  assert.equal(url.pathname, '/admin/console/people');
+  for (const email of people) assert.match(await page.locator('#people').innerText(), new RegExp(email));
+  await shot(page, 'console-people');
+  await page.getByLabel('Email').fill(`linus-${tag}`);
+  await click(page, page.getByRole('button', { name: 'Search' }));
+  assert.equal(await page.locator('#people tbody tr').count(), 1);
+  url = await click(page, page.locator('#people a', { hasText: `linus-${tag}` }));
+  assert.match(url.pathname, /^\/admin\/console\/people\/[\w-]+$/);
+  assert.match(await page.locator('#person-email').innerText(), new RegExp(`linus-${tag}`));
+  assert.match(await page.locator('#details').innerText(), /not verified/);
+  await shot(page, 'console-person');
+  await click(page, page.locator('#disable'));
+  assert.match(await page.getByRole('status').innerText(), /disabled/);
+  assert.match(await page.locator('#person-email').innerText(), /disabled/);
+  await click(page, page.locator('#reset-password'));
+  assert.match(await page.getByRole('status').innerText(), /Passkeys and two-factor authentication remain/);
+  assert.match(await page.locator('#password').innerText(), /reset/);
+  await shot(page, 'console-person-acted');
+  await click(page, page.locator('#delete'));
+  await shot(page, 'console-person-delete');
+  url = await click(page, page.locator('#confirm'));
+  assert.equal(url.pathname, '/admin/console/people');
+  assert.doesNotMatch(await page.locator('#people').innerText(), new RegExp(`linus-${tag}`));
+
+  // --- Audit: those actions, newest first, by this operator ---------------------------------
+  url = await click(page, page.locator('nav.side a', { hasText: 'Audit' }));
+  assert.equal(url.pathname, '/admin/console/audit');
+  const first = await page.locator('#events tbody tr').first().innerText();
+  assert.match(first, /user\.delete/);
+  assert.match(first, /Ada Operator/);
+  await shot(page, 'console-audit');
+  await page.getByLabel('Type').selectOption('user.disable');
+  await click(page, page.getByRole('button', { name: 'Filter' }));
+  assert.equal(await page.locator('#events tbody tr').count(), 1);
+  await shot(page, 'console-audit-filtered');
+  const bad = await page.goto(`${ISSUER}/admin/console/audit?from=yesterday`);
+  assert.equal(bad.status(), 400);
+  assert.match(await page.locator('#filter-error').innerText(), /UTC day/);
+  await shot(page, 'console-audit-error');
   assert.deepEqual(problems, []);
 });

@@ -1,8 +1,8 @@
 //! The operator console at `/admin` (server-rendered, no JavaScript): sign-in and the first
-//! owner's set-up (`/admin/console/login`, `/admin/console/setup`), apps (`apps.rs`) and
-//! operators (`operators.rs`). Who may do what is `rules::operator_roles`, the same table the
-//! `/admin` API uses; sessions and their CSRF tokens are `rules::console_session`, kept by
-//! `accounts::operators`.
+//! owner's set-up (`/admin/console/login`, `/admin/console/setup`), apps (`apps.rs`), people
+//! (`people.rs`), audit events (`audit.rs`) and operators (`operators.rs`). Who may do what is
+//! `rules::operator_roles`, the same table the `/admin` API uses; sessions and their CSRF tokens
+//! are `rules::console_session`, kept by `accounts::operators`.
 //!
 //! Every page is `no-store` with a CSP of its own stylesheet only; every signed-in form carries
 //! the session's CSRF token and every POST checks it (and the role) before anything else. Forms
@@ -11,10 +11,20 @@
 //! checked by the admin API's own rules: the form becomes the admin API's input
 //! (`admin::apps::AppInput`) and goes through `admin::apps::create_from` / `update_from`.
 //!
-//! People and audit pages are not here yet: [`NAV`] lists them as `None` until they exist.
+//! People and audit are the `/admin/users` and `/admin/audit` APIs' own functions
+//! (`admin::users::find` / `disable` / `force_reset` / `end_all_sessions` / `remove`,
+//! `admin::audit::parse_query` / `find`), with the signed-in operator as the audit actor
+//! (`operator:<id>`). Reading needs `ViewPeople` / `ViewAudit`; every people action is a POST
+//! with the CSRF token and `ManagePeople` (a read-only operator sees no buttons, and its POST is
+//! 403 anyway); deleting a person has a confirmation page. Everything is the tenant's: the
+//! tenant-bound platform names every object, so another organisation's person is a 404 here.
+//! A filter that is not one (an unknown status or type, a malformed id, time or cursor, an
+//! oversized field) shows the page again with what was wrong (400).
 
 pub mod apps;
+pub mod audit;
 pub mod operators;
+pub mod people;
 
 use super::{Csrf, Branded};
 use crate::accounts::operators::{self as ops, Session};
@@ -28,12 +38,12 @@ use maud::{html, Markup, PreEscaped};
 pub const BASE: &str = "/admin/console";
 
 /// The console's sections: (label, path, what viewing it needs). A section whose page does not
-/// exist yet has no path and is not shown (people and audit, from their own issue's API).
+/// exist has no path and is not shown.
 pub const NAV: [(&str, Option<&str>, Action); 4] = [
     ("Apps", Some("/admin/console/apps"), Action::ViewApps),
+    ("People", Some("/admin/console/people"), Action::ViewPeople),
+    ("Audit", Some("/admin/console/audit"), Action::ViewAudit),
     ("Operators", Some("/admin/console/operators"), Action::ViewOperators),
-    ("People", None, Action::ViewPeople),
-    ("Audit", None, Action::ViewAudit),
 ];
 
 const STYLE: &str = "*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1d2329;background:#f3f4f6}\
@@ -49,7 +59,7 @@ form.filters{display:flex;gap:.5rem;flex-wrap:wrap;align-items:flex-end;backgrou
 label{display:block;font-weight:600;margin:.8rem 0 .25rem}.hint{font-weight:400;color:#5b6775;font-size:12.5px}\
 input[type=text],input[type=email],input[type=password],input[type=url],input[type=tel],input[type=search],select,textarea{width:100%;padding:.4rem .5rem;border:1px solid #a9b2bc;border-radius:3px;font:inherit;background:#fff}textarea{min-height:4.5rem;font-family:ui-monospace,monospace;font-size:12.5px}form.filters input,form.filters select{width:auto;min-width:9rem}\
 fieldset{border:1px solid #dde1e6;background:#fff;padding:.4rem 1rem 1rem;margin:0 0 1rem}legend{font-weight:700;padding:0 .3rem}.checks{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem}.checks label{font-weight:400;margin:.3rem 0;display:flex;gap:.35rem;align-items:center}.grid2{display:grid;grid-template-columns:1fr 1fr;gap:0 1.2rem}\
-button,.button{display:inline-block;margin:0;padding:.4rem .9rem;border-radius:3px;border:1px solid #0b5cad;background:#0b5cad;color:#fff;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}button.secondary,.button.secondary{background:#fff;color:#0b5cad}button.danger{background:#fff;color:#b42318;border-color:#b42318}.actions{display:flex;gap:.5rem;flex-wrap:wrap;margin:.6rem 0}.actions form{margin:0}\
+button,.button{display:inline-block;margin:0;padding:.4rem .9rem;border-radius:3px;border:1px solid #0b5cad;background:#0b5cad;color:#fff;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}button.secondary,.button.secondary{background:#fff;color:#0b5cad}button.danger,.button.danger{background:#fff;color:#b42318;border-color:#b42318}.actions{display:flex;gap:.5rem;flex-wrap:wrap;margin:.6rem 0}.actions form{margin:0}\
 .notice{background:#e6f4ea;border:1px solid #9fd3ad;padding:.6rem .8rem;margin:0 0 1rem}.error{background:#fdecea;border:1px solid #f3b1aa;color:#8c1d13;padding:.6rem .8rem;margin:0 0 1rem;font-weight:600}.once{background:#fff8e1;border:1px solid #f0c36d;padding:.8rem;margin:0 0 1rem}.once pre{background:#fff;border:1px solid #e0d3a8;padding:.6rem;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px;max-height:16rem;overflow:auto}\
 .muted{color:#5b6775}.pager{margin:.8rem 0}.empty{padding:1.2rem;text-align:center;color:#5b6775;background:#fff;border:1px solid #dde1e6}\
 .card{max-width:26rem;margin:4rem auto;background:#fff;border:1px solid #dde1e6;padding:1.5rem 1.8rem}.card h1{margin-top:0}.card button{margin-top:1rem;width:100%}\
@@ -167,9 +177,9 @@ pub fn change(req: &Request, s: &Session, f: &Params, action: Action) -> Result<
 
 /// Answers a console request. Errors a person can act on become console pages; a server error
 /// goes on to `routes::render` (logged, details hidden).
-pub async fn handle(p: &impl Platform, req: &Request) -> Result<Response> {
+pub async fn handle(p: &impl Platform, req: &Request, issuer: &str) -> Result<Response> {
     let session = ops::current(p, req).await?;
-    match route(p, req, session.as_ref()).await {
+    match route(p, req, session.as_ref(), issuer).await {
         Ok(r) => Ok(r),
         Err(e) if e.status() >= 500 => Err(e),
         Err(e) => {
@@ -196,7 +206,7 @@ pub async fn handle(p: &impl Platform, req: &Request) -> Result<Response> {
     }
 }
 
-async fn route(p: &impl Platform, req: &Request, s: Option<&Session>) -> Result<Response> {
+async fn route(p: &impl Platform, req: &Request, s: Option<&Session>, issuer: &str) -> Result<Response> {
     let path = req.path.as_str();
     let rest = path.strip_prefix("/admin/console").unwrap_or("");
     let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
@@ -241,6 +251,8 @@ async fn route(p: &impl Platform, req: &Request, s: Option<&Session>) -> Result<
                 }
                 ["apps", ..] => apps::route(p, req, s, parts.get(1..).unwrap_or_default()).await,
                 ["operators", ..] => operators::route(p, req, s, parts.get(1..).unwrap_or_default()).await,
+                ["people", ..] => people::route(p, req, s, issuer, parts.get(1..).unwrap_or_default()).await,
+                ["audit", ..] => audit::route(p, req, s, parts.get(1..).unwrap_or_default()).await,
                 _ => Err(Error::not_found("no such console page")),
             }
         }

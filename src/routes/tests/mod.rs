@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod console_people;
 mod apps;
 mod assertion;
 mod authorization;

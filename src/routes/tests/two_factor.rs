@@ -57,18 +57,18 @@ pub(super) fn enrol(p: &MemPlatform, b: &mut Browser) -> (Vec<u8>, Vec<String>) 
     (secret, codes)
 }
 
-fn has_session(r: &crate::http::Response) -> bool {
+pub(super) fn has_session(r: &crate::http::Response) -> bool {
     r.headers.iter().any(|(k, v)| k == "set-cookie" && v.starts_with("portcullis_session=") && !v.contains("Max-Age=0"))
 }
 
 /// Logs in with the password at `/login` (returning to `return_to`); the response.
-fn password_step(p: &MemPlatform, b: &mut Browser, email: &str, return_to: &str) -> crate::http::Response {
+pub(super) fn password_step(p: &MemPlatform, b: &mut Browser, email: &str, return_to: &str) -> crate::http::Response {
     let csrf = csrf_of(&b.get(p, "/login"));
     b.post(p, "/login", &form(&[("csrf", &csrf), ("email", email), ("password", PASSWORD), ("return_to", return_to)]))
 }
 
 /// Sends a code (or, with `recovery`, a recovery code) at `/login/2fa`.
-fn second_step(p: &MemPlatform, b: &mut Browser, code: &str, recovery: bool) -> crate::http::Response {
+pub(super) fn second_step(p: &MemPlatform, b: &mut Browser, code: &str, recovery: bool) -> crate::http::Response {
     b.get(p, "/login/2fa");
     // The CSRF cookie (the expired page has no form to take it from).
     let csrf = b.cookies.iter().find(|(k, _)| k == "portcullis_csrf").map(|(_, v)| v.clone()).unwrap();
@@ -77,7 +77,7 @@ fn second_step(p: &MemPlatform, b: &mut Browser, code: &str, recovery: bool) -> 
 }
 
 /// A fresh browser that passed the password step of `email` (a ticket, no session).
-fn at_second_step(p: &MemPlatform, email: &str) -> Browser {
+pub(super) fn at_second_step(p: &MemPlatform, email: &str) -> Browser {
     let mut b = Browser::default();
     let r = password_step(p, &mut b, email, "/");
     assert_eq!(r.status, 303, "{}", text(&r));
