@@ -15,7 +15,7 @@ use portcullis_fuzz::{Fixture, CLIENT_ID, ISSUER};
 use std::cell::OnceCell;
 
 const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
-const ROUTES: [&str; 12] = [
+const ROUTES: [&str; 13] = [
     "/oauth/token",
     "/oauth/introspect",
     "/oauth/revoke",

@@ -22,7 +22,7 @@ use std::cell::OnceCell;
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
 /// `{id}` is the fixture app's client id.
-const ROUTES: [&str; 35] = [
+const ROUTES: [&str; 36] = [
     "/.well-known/openid-configuration",
     "/.well-known/oauth-authorization-server",
     "/.well-known/jwks.json",

@@ -92,6 +92,7 @@ pub fn app() -> App {
         subject_type: None,
         default_max_age: None,
         require_auth_time: false,
+        require_pushed_authorization_requests: false,
         trusted: true,
         self_service: false,
         approved: false,
