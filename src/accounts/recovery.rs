@@ -295,7 +295,7 @@ pub async fn request_email_change(
     count_request(p, address).await?;
     match p.call(&account::object(&new_email), account::Peek {}).await? {
         None => {
-            let purpose = Purpose::ChangeEmail { new_email: new_email.clone() };
+            let purpose = Purpose::ChangeEmail { new_email: new_email.clone(), password_tag: Some(account::password_tag(&a)) };
             let token = issue(p, purpose, &a.user_id, &a.email).await?;
             let body = format!(
                 "To make this the email address of your account, open this link (it works once, for {} minutes):\n\n{issuer}/account/email/confirm?token={token}\n\n\
@@ -324,7 +324,7 @@ pub async fn request_email_change(
 /// verified (the link reached it).
 pub async fn confirm_email_change(p: &impl Platform, token: &str) -> Result<AccountRecord> {
     let t = take(p, token).await?;
-    let Purpose::ChangeEmail { new_email } = &t.purpose else {
+    let Purpose::ChangeEmail { new_email, password_tag } = &t.purpose else {
         return Err(link_dead());
     };
     let old = account::object(&t.email);
@@ -332,6 +332,11 @@ pub async fn confirm_email_change(p: &impl Platform, token: &str) -> Result<Acco
         Some(a) if a.user_id == t.user_id => a,
         _ => return Err(link_dead()),
     };
+    // A link made before the password changed (a forced reset among others) is dead: whoever
+    // asked for it may have been the one the reset shut out.
+    if password_tag.as_deref() != Some(account::password_tag(&current).as_str()) {
+        return Err(link_dead());
+    }
     let record = AccountRecord {
         email: new_email.clone(),
         email_verified: true,
@@ -347,7 +352,11 @@ pub async fn confirm_email_change(p: &impl Platform, token: &str) -> Result<Acco
     p.call(&old, account::Remove { user_id: t.user_id.clone() }).await?;
     sync_profile(p, &record).await?;
     // The operators' index of people (`objects::people`) lists and searches by email.
+    // The change is made: a failure to update the index is logged, not the person's error (the
+    // index only serves the operators' search).
     let cmd = crate::objects::people::SetEmail { member: t.user_id.clone(), email: new_email.clone() };
-    p.call(&crate::objects::quota::object(), cmd).await?;
+    if let Err(e) = p.call(&crate::objects::quota::object(), cmd).await {
+        p.audit(&serde_json::json!({"audit": "people_index_not_updated", "user": t.user_id, "error": e.code.as_str()}));
+    }
     Ok(record)
 }

@@ -254,11 +254,11 @@ pub async fn end_all_sessions(
 /// follow the link.
 pub async fn reset_password(p: &impl Platform, issuer: &str, actor: &str, id: &str) -> Result<Response> {
     let profile = profile_of(p, id).await?;
-    let jobs = force_reset(p, issuer, actor, &profile).await?;
+    let (jobs, emailed) = force_reset(p, issuer, actor, &profile).await?;
     let disabled = p.call(&user::object(&profile.id), people::Disabled {}).await?;
-    Ok(Response::json(202, &view(&profile, disabled, 0))
-        .no_store()
-        .then(jobs))
+    let mut body = view(&profile, disabled, 0);
+    crate::util::set(&mut body, "reset_email_sent", emailed);
+    Ok(Response::json(202, &body).no_store().then(jobs))
 }
 
 /// A forced password reset, as Keycloak's "reset credentials" does it for the password alone:
@@ -266,13 +266,15 @@ pub async fn reset_password(p: &impl Platform, issuer: &str, actor: &str, id: &s
 /// log-in halfway through its second step no longer completes (`people::MarkReset`), every
 /// session and grant ends, and a reset link goes to the person's email
 /// (`recovery::after_forced_reset`, saying so). Passkeys and the authenticator app stay: they
-/// are other credentials, removed on their own (the person's account page).
+/// are other credentials, removed on their own (the person's account page). Answers the
+/// back-channel logouts to send and whether the email went: the reset holds whatever the mail
+/// transport does (an email not sent is logged; the person can still ask at `/forgot`).
 pub async fn force_reset(
     p: &impl Platform,
     issuer: &str,
     actor: &str,
     profile: &Profile,
-) -> Result<Vec<Deferred>> {
+) -> Result<(Vec<Deferred>, bool)> {
     let marker = format!("{UNUSABLE_PREFIX}{}", crate::platform::random_token(p, 24)?);
     let cmd = account::SetPassword {
         user_id: profile.id.clone(),
@@ -292,8 +294,14 @@ pub async fn force_reset(
         .await?;
     let jobs = end_access(p, issuer, &profile.id).await?;
     p.record(event(EventType::UserPasswordReset, actor, &profile.id));
-    crate::accounts::recovery::after_forced_reset(p, issuer, &profile.email).await?;
-    Ok(jobs)
+    let emailed = match crate::accounts::recovery::after_forced_reset(p, issuer, &profile.email).await {
+        Ok(()) => true,
+        Err(e) => {
+            p.audit(&serde_json::json!({"audit": "reset_email_not_sent", "user": profile.id, "error": e.code.as_str()}));
+            false
+        }
+    };
+    Ok((jobs, emailed))
 }
 
 /// `DELETE /admin/users/{id}`: [`remove`]. 204.

@@ -22,8 +22,15 @@ pub enum Purpose {
     /// Sets a new password. `password_tag` names the password the account had when the link was
     /// sent: once it changed (this reset or another), the link no longer works.
     Reset { password_tag: String },
-    /// Moves the account to `new_email` (the link went to that address).
-    ChangeEmail { new_email: String },
+    /// Moves the account to `new_email` (the link went to that address). `password_tag`, as
+    /// for `Reset`: once the password changed (the person's own change, or an operator's forced
+    /// reset), the link no longer works; a ticket without one (made before it was kept) never
+    /// does.
+    ChangeEmail {
+        new_email: String,
+        #[serde(default)]
+        password_tag: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -78,7 +78,10 @@ pub async fn route(
                     users::disable(p, issuer, &actor, &profile, false).await?,
                     "enabled",
                 ),
-                "reset-password" => (users::force_reset(p, issuer, &actor, &profile).await?, "reset"),
+                "reset-password" => match users::force_reset(p, issuer, &actor, &profile).await? {
+                    (jobs, true) => (jobs, "reset"),
+                    (jobs, false) => (jobs, "reset-unsent"),
+                },
                 _ => (
                     users::end_all_sessions(p, issuer, &actor, &profile).await?,
                     "signed-out",
@@ -108,6 +111,7 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
         "disabled" => "The person is disabled: they cannot sign in, and their sessions and app grants have ended.",
         "enabled" => "The person is enabled again.",
         "reset" => "The password is reset: it no longer works, every session and app grant has ended, and a link to choose a new one was emailed. Passkeys and two-factor authentication remain.",
+        "reset-unsent" => "The password is reset: it no longer works and every session and app grant has ended, but the email with a link to choose a new one could not be sent (see the log). The person can ask for one at the log-in page's \"Forgot your password?\". Passkeys and two-factor authentication remain.",
         "signed-out" => "Every session of the person has ended.",
         "deleted" => "The person is deleted.",
         _ => return None,

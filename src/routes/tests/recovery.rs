@@ -279,3 +279,43 @@ fn a_reset_ends_every_grant_and_on_an_unverified_account_the_factors_someone_els
     assert_eq!(r.status, 303);
     assert!(r.get_header("location").is_some_and(|l| l.starts_with("/login/2fa")), "{:?}", r.get_header("location"));
 }
+
+#[test]
+fn an_email_change_link_dies_with_a_forced_reset_and_the_reset_answers_if_mail_failed() {
+    let p = platform();
+    let mut me = signed_in(&p, "victim@example.com");
+    // Someone who has the password asks to move the account to their own address...
+    assert_eq!(change_email(&p, &mut me, "taker@example.com").status, 200);
+    let token = link_token(&p, "taker@example.com", "/account/email/confirm");
+    // ...then the operator forces a password reset.
+    let users = expect_json(&admin(&p, "GET", "/admin/users?email=victim%40example.com", None), 200);
+    let id = users["users"][0]["id"].as_str().unwrap().to_owned();
+    let r = admin(&p, "POST", &format!("/admin/users/{id}/reset-password"), None);
+    let v = expect_json(&r, 202);
+    assert_eq!(v["reset_email_sent"], true, "{v}");
+    // The link is dead: the account stays at its address, where the reset link went.
+    assert_eq!(confirm(&p, "/account/email/confirm", &token).status, 400);
+    assert_eq!(log_in(&p, "taker@example.com", PW).0, 401);
+    let reset_token = link_token(&p, "victim@example.com", "/reset");
+    assert!(!reset_token.is_empty());
+
+    // A person's own password change kills an earlier email-change link too.
+    let mut other = signed_in(&p, "own@example.com");
+    assert_eq!(change_email(&p, &mut other, "own-new@example.com").status, 200);
+    let token = link_token(&p, "own-new@example.com", "/account/email/confirm");
+    assert_eq!(change_password(&p, &mut other, PW, "changed-pass-42").status, 200);
+    assert_eq!(confirm(&p, "/account/email/confirm", &token).status, 400);
+    assert_eq!(log_in(&p, "own@example.com", "changed-pass-42").0, 303);
+
+    // Mail refused (the per-recipient limit): the reset still holds and says the email did not go.
+    let mut sent_false = false;
+    for _ in 0..8 {
+        let v = expect_json(&admin(&p, "POST", &format!("/admin/users/{id}/reset-password"), None), 202);
+        if v["reset_email_sent"] == false {
+            sent_false = true;
+            break;
+        }
+    }
+    assert!(sent_false, "the per-recipient mail limit is reached within 8 resets");
+    assert_eq!(log_in(&p, "victim@example.com", PW).0, 401);
+}
