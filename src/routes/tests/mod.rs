@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod backup;
 mod apps;
 mod assertion;
 mod authorization;
