@@ -119,6 +119,7 @@ fn write_pages(c: &Client, path: &Path, file: &mut std::fs::File) -> Result<serd
 }
 
 /// A checked export file: its header line and its record lines with their line numbers.
+#[derive(Debug)]
 pub struct File {
     pub header: String,
     pub records: Vec<(usize, String)>,
