@@ -96,8 +96,9 @@ pub fn require(role: Role, action: Action) -> Result<()> {
         return Ok(());
     }
     let why = match role {
-        Role::ReadOnly => "a read-only operator can change nothing",
+        // Before the role: a read-only operator may read everything but a backup.
         _ if action == Action::Backup => "only an owner exports or imports backups",
+        Role::ReadOnly => "a read-only operator can change nothing",
         _ => "only an owner manages operators",
     };
     Err(Error::new(ErrorCode::AccessDenied, why))
@@ -146,6 +147,7 @@ mod tests {
                 assert_eq!(require(role, action).is_ok(), expected(role, action));
                 if let Err(e) = require(role, action) {
                     assert_eq!(e.code, ErrorCode::AccessDenied);
+                    assert_eq!(action == Backup, e.description.contains("only an owner exports"));
                     assert_eq!(e.status(), 403);
                 }
                 checked += 1;
