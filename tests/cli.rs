@@ -667,6 +667,11 @@ fn a_backup_restores_into_a_fresh_server_and_hostile_files_are_refused() {
     let a = Server::shared();
     let ha = Home::logged_in(a);
     let a_host = Host { s: a, host: format!("127.0.0.1:{}", a.port) };
+    // The shell completions know the new commands.
+    for shell in ["bash", "zsh", "fish"] {
+        let c = ha.run(&["completions", shell]).ok().stdout.clone();
+        assert!(c.contains("export") && c.contains("import") && c.contains("reset"), "{shell}");
+    }
 
     // On the first server: an app with a secret and a key, an owner operator, a person.
     let tag = rand_hex(6);
