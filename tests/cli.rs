@@ -604,3 +604,255 @@ fn users_and_audit_when_the_server_has_them() {
             .fails(2, "404 not_found");
     }
 }
+
+/// A browser on one host: cookies kept from `Set-Cookie`, forms posted with the page's CSRF
+/// token. Enough for signing up, logging in and the console's sign-in.
+struct Tab<'a> {
+    h: Host<'a>,
+    jar: std::cell::RefCell<Vec<(String, String)>>,
+}
+
+impl<'a> Tab<'a> {
+    fn new(h: Host<'a>) -> Self {
+        Tab { h, jar: Default::default() }
+    }
+
+    #[track_caller]
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Resp {
+        let c: String = self.jar.borrow().iter().map(|(k, v)| format!("{k}={v}; ")).collect();
+        let mut h: Vec<(&str, &str)> = headers.to_vec();
+        if !c.is_empty() {
+            h.push(("cookie", c.as_str()));
+        }
+        let r = self.h.request(method, path, &h, body);
+        for (k, v) in &r.headers {
+            if k == "set-cookie" {
+                let (name, value) = v.split(';').next().unwrap().split_once('=').unwrap();
+                let mut jar = self.jar.borrow_mut();
+                jar.retain(|(n, _)| n != name);
+                jar.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        r
+    }
+
+    /// Posts the form of `page_path` to `action`, with its CSRF token.
+    #[track_caller]
+    fn submit(&self, page_path: &str, action: &str, pairs: &[(&str, &str)]) -> Resp {
+        let page = self.send("GET", page_path, &[], None);
+        page.expect(200);
+        let html = page.text();
+        let at = html.find("name=\"csrf\" value=\"").expect("no csrf field") + "name=\"csrf\" value=\"".len();
+        let csrf = html[at..][..html[at..].find('"').unwrap()].to_owned();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(pairs);
+        let body = form(&all);
+        self.send(
+            "POST",
+            action,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(body.as_bytes()),
+        )
+    }
+}
+
+const BACKUP_PASSWORD: &str = "glass-orchard-71";
+
+/// `users get` and `users reset`, then a backup of one server restored into a second, fresh one
+/// (its own port and state): the person logs in there with their password, the app's key signs
+/// an app token and its secret gets a client_credentials token, the owner operator signs in to
+/// the console; a second import changes nothing. Then what must be refused is.
+#[test]
+fn a_backup_restores_into_a_fresh_server_and_hostile_files_are_refused() {
+    let a = Server::shared();
+    let ha = Home::logged_in(a);
+    let a_host = Host { s: a, host: format!("127.0.0.1:{}", a.port) };
+    // The shell completions know the new commands.
+    for shell in ["bash", "zsh", "fish"] {
+        let c = ha.run(&["completions", shell]).ok().stdout.clone();
+        assert!(c.contains("export") && c.contains("import") && c.contains("reset"), "{shell}");
+    }
+
+    // On the first server: an app with a secret and a key, an owner operator, a person.
+    let tag = rand_hex(6);
+    let app = ha
+        .run(&[
+            "apps", "create", "--json", "--name", &format!("Backup {tag}"), "--scope", "public",
+            "--trusted", "true", "--grant-type", "client_credentials",
+        ])
+        .ok()
+        .json();
+    let id = app["client_id"].as_str().unwrap().to_owned();
+    let secret = app["client_secret"].as_str().unwrap().to_owned();
+    let key = ha.path("app.pem");
+    ha.run(&["apps", "key", "generate", &id, "--out", key.to_str().unwrap()]).ok();
+    let owner_email = format!("owner-{tag}@example.com");
+    a.admin(
+        "POST",
+        "/admin/operators",
+        Some(&json!({"email": owner_email, "name": "Owner", "role": "owner", "password": BACKUP_PASSWORD})),
+    )
+    .expect_json(201);
+    let email = format!("backup-{tag}@example.com");
+    let tab = Tab::new(Host { s: a, host: a_host.host.clone() });
+    let r = tab.submit("/signup", "/signup", &[("name", "Bea"), ("email", &email), ("password", BACKUP_PASSWORD)]);
+    r.expect(200);
+    let listed = ha.run(&["users", "list", "--json", "--all"]).ok().json();
+    let uid = listed["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email.as_str())
+        .unwrap_or_else(|| panic!("{email} not listed: {listed}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // users get: JSON and the human form; refusals with the server's words.
+    let shown = ha.run(&["users", "get", &uid, "--json"]).ok().json();
+    assert_eq!((shown["email"].as_str(), shown["status"].as_str()), (Some(email.as_str()), Some("active")));
+    let human = ha.run(&["users", "get", &uid]).ok().stdout.clone();
+    assert!(human.contains(&email) && human.contains("status"), "{human}");
+    ha.run(&["users", "get", "no-such-person"]).fails(2, "404 not_found");
+    ha.run(&["users", "get", &format!("bot_{id}")]).fails(2, "bot user");
+    ha.run(&["users", "reset", "a b"]).fails(2, "400");
+
+    // export: a new 0600 file, never over an existing one; hashes, no secrets.
+    let file = ha.path("backup.ndjson");
+    let f = file.to_str().unwrap();
+    let r = ha.run(&["export", "--out", f]);
+    r.ok();
+    assert!(r.stdout.contains("exported") && r.stderr.contains("signing keys"), "{}{}", r.stdout, r.stderr);
+    #[cfg(unix)]
+    assert_eq!(mode(&file), 0o600);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("{\"header\"") || text.contains("\"format\":\"portcullis-export\""), "{text}");
+    assert!(text.contains(&id) && text.contains(&email) && text.contains("argon2id$v=19"));
+    assert!(!text.contains(&secret) && !text.contains("PRIVATE KEY") && !text.contains(BACKUP_PASSWORD));
+    assert!(text.trim_end().ends_with("}}") && text.lines().last().unwrap().starts_with("{\"end\""));
+    ha.run(&["export", "--out", f]).fails(4, "exists");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "the backup was overwritten");
+    ha.run(&["export", "--out", "/nonexistent/dir/b.ndjson"]).fails(4, "cannot create");
+
+    // A second, fresh server (its own port and state), with organisations for the tenant checks;
+    // the CLI reaches its platform host as localhost.
+    let b = Server::start_with(&[("ORG_DOMAIN", "localhost")]);
+    let b_url = format!("http://localhost:{}", b.port);
+    let hb = Home::new();
+    hb.run_with(&["login", "--server", &b_url], b.admin_token.as_deref().unwrap(), &[]).ok();
+    let bp = b.platform_host();
+
+    // A dry run changes nothing.
+    let dry = hb.run(&["import", f, "--dry-run", "--json"]).ok().json();
+    assert_eq!(dry["dry_run"], true);
+    assert!(dry["counts"]["created"].as_u64().unwrap() >= 3, "{dry}");
+    bp.admin("GET", &format!("/admin/apps/{id}"), None).expect(404);
+
+    let done = hb.run(&["import", f, "--json"]).ok().json();
+    assert_eq!((done["counts"]["refused"].as_u64(), done["counts"]["conflict"].as_u64()), (Some(0), Some(0)), "{done}");
+    let human = hb.run(&["import", f]).ok().stdout.clone();
+    assert!(human.contains("0 created") && human.contains("unchanged"), "a second import: {human}");
+
+    // The restored person logs in with their password; a wrong one is still refused.
+    let tb = Tab::new(b.platform_host());
+    let r = tb.submit("/login", "/login", &[("email", &email), ("password", BACKUP_PASSWORD)]);
+    r.expect(303);
+    let r = Tab::new(b.platform_host()).submit("/login", "/login", &[("email", &email), ("password", "not-the-password-9")]);
+    assert_ne!(r.status, 303);
+    // The app's key signs an app token there, and its secret gets a client_credentials token.
+    let token = hb.run(&["token", "--app", &id, "--key", key.to_str().unwrap()]).ok().stdout.trim().to_owned();
+    let me = bp.userinfo(&token).expect_json(200);
+    assert_eq!(me["sub"], format!("bot_{id}"));
+    bp.cc(&id, &secret).expect_json(200);
+    // A token of the first server is nothing at the second (other signing keys).
+    let old = a.cc_token(&App::from_json(json!({"client_id": id, "client_secret": secret})));
+    bp.userinfo(&old).expect(401);
+    // The owner operator signs in to the console with their password, and may export there.
+    let console = Tab::new(b.platform_host());
+    let r = console.submit(
+        "/admin/console/login",
+        "/admin/console/login",
+        &[("email", &owner_email), ("password", BACKUP_PASSWORD)],
+    );
+    r.expect(303);
+    console.send("GET", "/admin/export", &[], None).expect_json(200);
+
+    // users reset on the restored person: the password stops working, and it was emailed.
+    let reset = hb.run(&["users", "reset", &uid, "--json"]).ok().json();
+    assert_eq!(reset["email"], email.as_str());
+    let r = Tab::new(b.platform_host()).submit("/login", "/login", &[("email", &email), ("password", BACKUP_PASSWORD)]);
+    assert_ne!(r.status, 303, "the password still works after a reset");
+    assert!(hb.run(&["users", "reset", &uid]).ok().stdout.contains("reset link"));
+
+    // Hostile files: not UTF-8, truncated (no end marker, a line cut), another version.
+    let bad = hb.path("bad.ndjson");
+    let badf = bad.to_str().unwrap();
+    std::fs::write(&bad, b"\xff\xfe\x00garbage\n").unwrap();
+    hb.run(&["import", badf]).fails(4, "UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&bad, lines[..lines.len() - 1].join("\n")).unwrap();
+    hb.run(&["import", badf]).fails(4, "truncated");
+    let cut = &text[..text.len() - text.lines().last().unwrap().len() - 20];
+    std::fs::write(&bad, cut).unwrap();
+    hb.run(&["import", badf]).fails(4, "line");
+    std::fs::write(&bad, text.replacen("\"version\":1", "\"version\":2", 1)).unwrap();
+    hb.run(&["import", badf]).fails(2, "version 2");
+    hb.run(&["import", "/nonexistent.ndjson"]).fails(4, "cannot read");
+    // A record changed by hand: refused (exit 2), the rest unchanged.
+    std::fs::write(&bad, text.replacen(&email, &format!("x{email}"), 1)).unwrap();
+    let r = hb.run(&["import", badf]);
+    r.fails(2, "refused");
+    assert!(r.stdout.contains("checksum"), "{}", r.stdout);
+    // The import as another content type: 415.
+    let auth = bearer(b.admin_token.as_deref().unwrap());
+    let body = text.lines().take(2).collect::<Vec<_>>().join("\n");
+    bp.request(
+        "POST",
+        "/admin/import",
+        &[("authorization", &auth), ("content-type", "application/json")],
+        Some(body.as_bytes()),
+    )
+    .expect_error(415, "invalid_request");
+    // A read-only and an admin operator may not export nor import (owners only).
+    for (role, who) in [("read_only", "ro"), ("admin", "adm")] {
+        let e = format!("{who}-{tag}@example.com");
+        bp.admin(
+            "POST",
+            "/admin/operators",
+            Some(&json!({"email": e, "name": who, "role": role, "password": BACKUP_PASSWORD})),
+        )
+        .expect_json(201);
+        let t = Tab::new(b.platform_host());
+        t.submit("/admin/console/login", "/admin/console/login", &[("email", &e), ("password", BACKUP_PASSWORD)])
+            .expect(303);
+        let r = t.send("GET", "/admin/export", &[], None);
+        assert!(r.expect_error(403, "access_denied")["error_description"].as_str().unwrap().contains("owner"));
+    }
+    // Another organisation's export is refused as a whole.
+    b.create_org("acme");
+    b.create_org("beta");
+    let acme = b.org_host("acme");
+    acme.trusted_app(&["public"]);
+    let page = acme.admin("GET", "/admin/export?cursor=apps:", None).expect_json(200);
+    assert_eq!(page["header"]["tenant"], "acme");
+    let mut nd = vec![page["header"].to_string()];
+    nd.extend(page["records"].as_array().unwrap().iter().map(Value::to_string));
+    assert!(nd.len() >= 2, "{page}");
+    let beta = b.org_host("beta");
+    let r = beta.request(
+        "POST",
+        "/admin/import",
+        &[("authorization", &auth), ("content-type", "application/x-ndjson")],
+        Some(nd.join("\n").as_bytes()),
+    );
+    assert!(r.expect_error(403, "access_denied")["error_description"].as_str().unwrap().contains("acme"));
+    assert!(beta.admin("GET", "/admin/apps", None).expect_json(200)["apps"].as_array().unwrap().is_empty());
+    // The default tenant's export into an organisation: refused too.
+    let r = acme.request(
+        "POST",
+        "/admin/import",
+        &[("authorization", &auth), ("content-type", "application/x-ndjson")],
+        Some(body.as_bytes()),
+    );
+    r.expect_error(403, "access_denied");
+}

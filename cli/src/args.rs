@@ -47,6 +47,10 @@ pub enum Command {
     Users(UsersCmd),
     /// List audit events.
     Audit(AuditArgs),
+    /// Back up this tenant (apps, people, operators, settings) to a new file (mode 0600).
+    Export(ExportArgs),
+    /// Restore a backup made by `export` (never overwrites what exists; can be run again).
+    Import(ImportArgs),
     /// Sign an app assertion with the app's private key and get an app token (for testing).
     Token(TokenArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -227,10 +231,31 @@ pub enum UsersCmd {
         #[command(flatten)]
         page: Page,
     },
+    /// Show one person (email, name, status, verified, live sessions).
+    Get { id: String },
+    /// Force a password reset: the password stops working, their sessions and grants end, and
+    /// a reset link is emailed to them.
+    Reset { id: String },
     /// Disable a person: no log-in, tokens refused; nothing deleted.
     Disable { id: String },
     /// Delete a person and their grants.
     Remove { id: String },
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The file to write (must not exist): it holds password and secret hashes, keep it safe.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The export file.
+    pub file: PathBuf,
+    /// Check every record and report what would happen, changing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]

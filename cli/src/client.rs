@@ -20,6 +20,8 @@ pub enum Body<'a> {
     Json(&'a Value),
     /// A bearer token other than the admin token (the app assertion of `token`).
     Bearer(&'a str),
+    /// Bytes of a content type (an import's NDJSON batch).
+    Raw(&'a str, &'a [u8]),
 }
 
 const HINT_LOGIN: &str =
@@ -98,9 +100,10 @@ impl Client {
             _ => token,
         };
         let auth = bearer.map(|t| format!("Bearer {t}"));
-        let json = match body {
-            Body::Json(v) => Some(serde_json::to_vec(v).unwrap_or_default()),
-            _ => None,
+        let (json, content_type) = match body {
+            Body::Json(v) => (Some(serde_json::to_vec(v).unwrap_or_default()), "application/json"),
+            Body::Raw(t, b) => (Some(b.to_vec()), t),
+            _ => (None, "application/json"),
         };
         macro_rules! with_auth {
             ($b:expr) => {{
@@ -121,7 +124,7 @@ impl Client {
                     _ => self.agent.post(url),
                 };
                 with_auth!(b)
-                    .header("content-type", "application/json")
+                    .header("content-type", content_type)
                     .send(&j[..])
             }
             (_, None) => with_auth!(self.agent.post(url)).send_empty(),

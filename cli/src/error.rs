@@ -27,6 +27,8 @@ pub enum Error {
     },
     Network(String),
     File(String),
+    /// The server answered, but refused part of the work (an import's refused records).
+    Partial(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -43,7 +45,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => EXIT_USAGE,
-            Error::Refused { .. } => EXIT_REFUSED,
+            Error::Refused { .. } | Error::Partial(_) => EXIT_REFUSED,
             Error::Network(_) => EXIT_NETWORK,
             Error::File(_) => EXIT_FILE,
         }
@@ -63,6 +65,7 @@ impl Error {
             Error::Usage(m) => serde_json::json!({"kind": "usage", "message": m}),
             Error::Network(m) => serde_json::json!({"kind": "network", "message": m}),
             Error::File(m) => serde_json::json!({"kind": "file", "message": m}),
+            Error::Partial(m) => serde_json::json!({"kind": "partial", "message": m}),
         }
     }
 }
@@ -70,7 +73,7 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage(m) | Error::Network(m) | Error::File(m) => f.write_str(m),
+            Error::Usage(m) | Error::Network(m) | Error::File(m) | Error::Partial(m) => f.write_str(m),
             Error::Refused {
                 status,
                 code,

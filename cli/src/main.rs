@@ -3,6 +3,7 @@
 
 mod args;
 mod assertion;
+mod backup;
 mod client;
 mod config;
 mod error;
@@ -132,6 +133,8 @@ fn run(cli: Cli, out: &mut String) -> Result<()> {
                     Ok(())
                 }
                 Command::Token(t) => app_token(&c, &t, json, out),
+                Command::Export(e) => backup::export(&c, &e.out, json, out),
+                Command::Import(i) => backup::import(&c, &i.file, i.dry_run, json, out),
                 Command::Completions { .. } | Command::Login(_) | Command::Logout => Ok(()),
             }
         }
@@ -448,6 +451,25 @@ fn users(c: &Client, u: UsersCmd, json: bool, out: &mut String) -> Result<()> {
         UsersCmd::List { page } => {
             let l = users_audit::list_users(c, &page)?;
             listing_out(out, json, &l, users_audit::USER_COLUMNS, "users list");
+        }
+        UsersCmd::Get { id } => {
+            let v = users_audit::get_user(c, &id)?.unwrap_or(Value::Null);
+            emit(out, json, &v, |v| {
+                let mut lines = String::new();
+                for k in ["id", "email", "name", "status", "email_verified", "created_at", "sessions"] {
+                    lines.push_str(&format!("{k:<15} {}\n", output::cell(v.get(k))));
+                }
+                lines
+            });
+        }
+        UsersCmd::Reset { id } => {
+            let v = users_audit::reset_user(c, &id)?.unwrap_or_else(|| json!({"id": id}));
+            emit(out, json, &v, |v| {
+                format!(
+                    "password reset for {id}: the old password no longer works, their sessions ended, a reset link was sent to {}\n",
+                    output::cell(v.get("email"))
+                )
+            });
         }
         UsersCmd::Disable { id } => {
             let v =

@@ -2,6 +2,8 @@
 //! 19 describes, before those endpoints were on main; adjust here if they land otherwise:
 //!
 //! - `GET /admin/users?cursor=&limit=` → `{"users": [...], "next_cursor": string|null}`
+//! - `GET /admin/users/{id}` → the person
+//! - `POST /admin/users/{id}/reset-password` → 202 and the person
 //! - `POST /admin/users/{id}/disable` → the person (or 204)
 //! - `DELETE /admin/users/{id}` → 204
 //! - `GET /admin/audit?app=&person=&type=&since=&until=&cursor=&limit=` →
@@ -31,6 +33,15 @@ pub const AUDIT_COLUMNS: &[(&str, &str)] = &[
 
 pub fn list_users(c: &Client, page: &Page) -> Result<Listing> {
     listing::fetch(c, &["admin", "users"], vec![], "users", page)
+}
+
+pub fn get_user(c: &Client, id: &str) -> Result<Option<Value>> {
+    c.admin("GET", &["admin", "users", id], &[], Body::None)
+}
+
+/// `POST /admin/users/{id}/reset-password` → 202 and the person.
+pub fn reset_user(c: &Client, id: &str) -> Result<Option<Value>> {
+    c.admin("POST", &["admin", "users", id, "reset-password"], &[], Body::None)
 }
 
 pub fn disable_user(c: &Client, id: &str) -> Result<Option<Value>> {

@@ -72,6 +72,37 @@ pub fn verify(password: &str, stored: &str) -> bool {
     derive(&k, password, &salt, &mut out) && ct_eq(&out, &expected)
 }
 
+/// Whether `stored` is a hash this module wrote (`argon2id$v=19$m=…,t=…,p=…$salt$hash`, the
+/// parameters within what [`verify`] runs, 16-byte salt, 32-byte output), without running the
+/// KDF: what a backup's restore accepts as a password hash.
+pub fn well_formed(stored: &str) -> bool {
+    let parts: Vec<&str> = stored.split('$').collect();
+    let ["argon2id", "v=19", params, salt, out] = parts.as_slice() else {
+        return false;
+    };
+    let mut seen = [None::<u32>; 3];
+    for kv in params.split(',') {
+        let slot = match kv.split_once('=') {
+            Some(("m", v)) => (0, v),
+            Some(("t", v)) => (1, v),
+            Some(("p", v)) => (2, v),
+            _ => return false,
+        };
+        let Ok(n) = slot.1.parse::<u32>() else { return false };
+        match seen.get_mut(slot.0) {
+            Some(s @ None) => *s = Some(n),
+            _ => return false,
+        }
+    }
+    let [Some(m), Some(t), Some(p)] = seen else { return false };
+    // At least OWASP's minimum this module uses, at most what a request can afford.
+    (M_KIB..=64 * 1024).contains(&m)
+        && (T..=4).contains(&t)
+        && p == P
+        && b64url_decode(salt).is_some_and(|s| s.len() == 16)
+        && b64url_decode(out).is_some_and(|o| o.len() == 32)
+}
+
 /// Spends the same KDF work as a real check, for unknown accounts.
 pub fn burn(password: &str) {
     let _ = hash(password, &[0u8; 16]);
@@ -80,6 +111,25 @@ pub fn burn(password: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn well_formed_hashes_are_what_hash_writes() {
+        let h = hash("correct horse", &[7u8; 16]).unwrap();
+        assert!(well_formed(&h));
+        for bad in [
+            String::new(),
+            "!reset-required".into(),
+            h.replace("argon2id", "argon2i"),
+            h.replace("m=19456", "m=8"),
+            h.replace("m=19456", "m=999999999"),
+            h.replace("t=2", "t=2,t=3"),
+            h.replace("p=1", "p=4"),
+            format!("{h}$x"),
+            h.get(..h.len() - 2).unwrap().to_owned(),
+        ] {
+            assert!(!well_formed(&bad), "{bad}");
+        }
+    }
 
     #[test]
     fn hash_verifies_and_wrong_password_does_not() {

@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod audit;
+pub mod backup;
 pub mod operators;
 pub mod orgs;
 pub mod users;

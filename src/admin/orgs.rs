@@ -226,6 +226,11 @@ pub async fn list(p: &impl Platform, req: &Request) -> Result<Response> {
     Ok(Response::json(200, &serde_json::json!({"orgs": orgs, "next_cursor": page.next})).no_store())
 }
 
+/// Checks a `PATCH /admin/orgs/{label}` body without applying it (a backup's dry run).
+pub fn check_update(p: &impl Platform, req: &Request) -> Result<()> {
+    org_input(p, req).map(|_| ())
+}
+
 /// `PATCH /admin/orgs/{label}`: the name, quotas, policies and brand (each section as a whole).
 pub async fn update(p: &impl Platform, label: &str, req: &Request) -> Result<Response> {
     check_label(label)?;

@@ -258,6 +258,29 @@ pub async fn create(
     })
 }
 
+/// Restores a checked app from a backup (`admin::backup`) as it was: its client id, secret and
+/// registration token hashes, epoch. The same writes as [`create`], in its order, each given
+/// back if a later one fails; the caller checked it with [`check`] and that the id is free.
+pub async fn restore(p: &impl Platform, record: AppRecord) -> Result<()> {
+    let id = record.app.client_id.clone();
+    reserve_in_quota(p, &id).await?;
+    let owner_object = owner::object(&record.app.owner);
+    let reserved = p
+        .call(&owner_object, owner::Reserve { app_id: id.clone(), limit: p.config().max_apps_per_owner })
+        .await;
+    if let Err(e) = reserved {
+        release_from_quota(p, &id).await.ok();
+        return Err(e);
+    }
+    let app = record.app.clone();
+    if let Err(e) = p.call(&object::object(&id), object::Create { record }).await {
+        p.call(&owner_object, owner::Release { app_id: id.clone() }).await.ok();
+        release_from_quota(p, &id).await.ok();
+        return Err(e);
+    }
+    p.put_app_meta(&app).await
+}
+
 /// The app as its Durable Object has it (not KV's possibly stale copy); deleted apps are 404.
 pub async fn authoritative(p: &impl Platform, id: &str) -> Result<App> {
     if !valid_client_id(id) {

@@ -117,6 +117,10 @@ pub enum EventType {
     UserPasswordReset,
     #[serde(rename = "user.sessions.end")]
     UserSessionsEnd,
+    #[serde(rename = "backup.export")]
+    BackupExport,
+    #[serde(rename = "backup.import")]
+    BackupImport,
 }
 
 impl EventType {

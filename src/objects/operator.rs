@@ -158,6 +158,54 @@ op! {
     }
 }
 
+op! {
+    /// Every operator with its password hash: a backup's (`admin::backup`). Never shown.
+    Export in Operators => Vec<OperatorAccount> {}
+    |_, kv, _now| { accounts(kv) }
+}
+
+/// What restoring an operator did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restored {
+    Created,
+    /// The same operator (id and every field) is here already.
+    Unchanged,
+}
+
+op! {
+    /// Restores an operator from a backup, as it was (its id, role and password hash): nothing
+    /// if the same operator is here already; refused (409) when its id or email is another
+    /// operator's, or beyond [`MAX_OPERATORS`]. Never changes an operator that exists. With
+    /// `dry_run`, answers what it would do and writes nothing.
+    Restore in Operators => Restored {
+        pub account: OperatorAccount,
+        #[serde(default)]
+        pub dry_run: bool,
+    }
+    |cmd, kv, _now| {
+        let list = accounts(kv)?;
+        if let Some(a) = list.iter().find(|a| a.id == cmd.account.id) {
+            return if *a == cmd.account {
+                Ok(Restored::Unchanged)
+            } else {
+                Err(Error::new(ErrorCode::LimitReached, "an operator with this id exists and differs; it is left as it is"))
+            };
+        }
+        if cmd.dry_run {
+            if list.iter().any(|a| a.email == cmd.account.email) {
+                return Err(Error::new(ErrorCode::LimitReached, "an operator with this email already exists"));
+            }
+            if list.len() >= MAX_OPERATORS {
+                return Err(Error::new(ErrorCode::LimitReached, format!("at most {MAX_OPERATORS} operators")));
+            }
+            return Ok(Restored::Created);
+        }
+        add(kv, cmd.account)?;
+        Ok(Restored::Created)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 struct Failures {
     count: u32,

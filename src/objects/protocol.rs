@@ -298,4 +298,5 @@ commands! {
     OperatorGet = operator::Get, OperatorSetRole = operator::SetRole, OperatorRemove = operator::Remove,
     OperatorBeginSignIn = operator::BeginSignIn, OperatorSignedIn = operator::SignedIn,
     ConsoleCreate = operator::CreateSession, ConsoleGet = operator::GetSession, ConsoleEnd = operator::EndSession,
+    OperatorExport = operator::Export, OperatorRestore = operator::Restore,
 }

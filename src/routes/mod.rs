@@ -577,6 +577,14 @@ async fn admin<P: Platform + AppStore>(p: &Scoped<'_, P>, req: &Request, actor: 
             method(req, &["DELETE"])?;
             apps::remove_key(p, id, kid).await
         }
+        ["export"] => {
+            method(req, &["GET"])?;
+            crate::admin::backup::export(p, req, actor).await
+        }
+        ["import"] => {
+            method(req, &["POST"])?;
+            crate::admin::backup::import(p, req, actor).await
+        }
         ["audit"] => {
             method(req, &["GET"])?;
             crate::admin::audit::list(p, req).await

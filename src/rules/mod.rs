@@ -28,5 +28,6 @@ pub mod refresh;
 pub mod scope;
 pub mod subject;
 pub mod tenant;
+pub mod backup;
 pub mod webauthn;
 pub mod totp;

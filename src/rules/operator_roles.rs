@@ -8,6 +8,7 @@
 //! | `ManagePeople`    | no        | yes   | yes   |
 //! | `RotateKeys`      | no        | yes   | yes   |
 //! | `ManageOperators` | no        | no    | yes   |
+//! | `Backup`          | no        | no    | yes   |
 //!
 //! A bearer token (`ADMIN_TOKEN`, an organisation's operator token) acts as an owner of the
 //! tenant it is valid in.
@@ -58,10 +59,13 @@ pub enum Action {
     ManagePeople,
     ViewAudit,
     RotateKeys,
+    /// `GET /admin/export`, `POST /admin/import`: a backup holds every password hash and
+    /// secret hash of the tenant, and a restore writes them, so an owner's alone (even reading).
+    Backup,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::ViewApps,
         Action::ManageApps,
         Action::ViewOperators,
@@ -70,6 +74,7 @@ impl Action {
         Action::ManagePeople,
         Action::ViewAudit,
         Action::RotateKeys,
+        Action::Backup,
     ];
 }
 
@@ -78,10 +83,10 @@ pub fn allows(role: Role, action: Action) -> bool {
     use Action::*;
     match (role, action) {
         (_, ViewApps | ViewOperators | ViewPeople | ViewAudit) => true,
-        (Role::Owner, ManageApps | ManagePeople | RotateKeys | ManageOperators) => true,
+        (Role::Owner, ManageApps | ManagePeople | RotateKeys | ManageOperators | Backup) => true,
         (Role::Admin, ManageApps | ManagePeople | RotateKeys) => true,
-        (Role::Admin, ManageOperators) => false,
-        (Role::ReadOnly, ManageApps | ManagePeople | RotateKeys | ManageOperators) => false,
+        (Role::Admin, ManageOperators | Backup) => false,
+        (Role::ReadOnly, ManageApps | ManagePeople | RotateKeys | ManageOperators | Backup) => false,
     }
 }
 
@@ -91,6 +96,8 @@ pub fn require(role: Role, action: Action) -> Result<()> {
         return Ok(());
     }
     let why = match role {
+        // Before the role: a read-only operator may read everything but a backup.
+        _ if action == Action::Backup => "only an owner exports or imports backups",
         Role::ReadOnly => "a read-only operator can change nothing",
         _ => "only an owner manages operators",
     };
@@ -103,6 +110,8 @@ pub fn api_action(method: &str, path: &str) -> Action {
     let read = matches!(method, "GET" | "HEAD");
     let first = path.split('/').next().unwrap_or_default();
     match (first, read) {
+        // Reading too: an export holds every hash of the tenant.
+        ("export" | "import", _) => Action::Backup,
         ("operators", true) => Action::ViewOperators,
         ("operators", false) => Action::ManageOperators,
         ("users", true) => Action::ViewPeople,
@@ -127,7 +136,7 @@ mod tests {
         let expected = |role: Role, action: Action| -> bool {
             match role {
                 Role::Owner => true,
-                Role::Admin => action != ManageOperators,
+                Role::Admin => !matches!(action, ManageOperators | Backup),
                 Role::ReadOnly => matches!(action, ViewApps | ViewOperators | ViewPeople | ViewAudit),
             }
         };
@@ -138,12 +147,13 @@ mod tests {
                 assert_eq!(require(role, action).is_ok(), expected(role, action));
                 if let Err(e) = require(role, action) {
                     assert_eq!(e.code, ErrorCode::AccessDenied);
+                    assert_eq!(action == Backup, e.description.contains("only an owner exports"));
                     assert_eq!(e.status(), 403);
                 }
                 checked += 1;
             }
         }
-        assert_eq!(checked, 24);
+        assert_eq!(checked, 27);
     }
 
     #[test]
@@ -168,13 +178,15 @@ mod tests {
             ("POST", "keys", RotateKeys),
             ("PUT", "anything/new", ManageApps),
             ("OPTIONS", "apps", ManageApps),
+            ("GET", "export", Backup),
+            ("POST", "import", Backup),
         ];
         for (m, p, a) in cases {
             assert_eq!(api_action(m, p), a, "{m} {p}");
         }
         // A read-only operator: every GET passes, no other method does.
-        for (m, p, _) in cases {
-            let read = matches!(m, "GET" | "HEAD");
+        for (m, p, a) in cases {
+            let read = matches!(m, "GET" | "HEAD") && a != Backup;
             assert_eq!(allows(Role::ReadOnly, api_action(m, p)), read, "{m} {p}");
         }
     }

@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod backup;
 mod console_people;
 mod apps;
 mod assertion;
