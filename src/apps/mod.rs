@@ -20,7 +20,20 @@ pub mod replicas;
 
 /// A new app with defaults, owned by `owner`; the caller fills in fields and calls [`create`].
 pub fn blank(p: &impl Platform, owner: &str) -> Result<App> {
-    Ok(App::new(random_token(p, 24)?, owner, p.now()))
+    Ok(App::new(new_client_id(p)?, owner, p.now()))
+}
+
+/// A new client id: 24 random bytes as base64url (32 characters) that start with a letter or
+/// digit, never `-` or `_` — a command line (the `portcullis` CLI, curl, shells) reads a leading
+/// `-` as an option. Redrawn when it does (1 in 32), so it stays uniformly random among such ids.
+pub fn new_client_id(p: &impl Platform) -> Result<String> {
+    for _ in 0..16 {
+        let id = random_token(p, 24)?;
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Ok(id);
+        }
+    }
+    Err(Error::server("the random generator keeps giving unusable client ids"))
 }
 
 /// A new self-service app (RFC 7591, the registration page, a person on `/apps`): holds the

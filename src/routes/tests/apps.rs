@@ -350,3 +350,13 @@ fn scope_descriptions_come_from_the_configuration_and_bad_entries_are_left_out()
     let page = text(&b.get(&p, &url));
     assert!(page.contains("<li>See your reports</li>"), "{page}");
 }
+
+#[test]
+fn client_ids_never_start_with_a_hyphen_or_underscore() {
+    let p = platform();
+    for i in 0..200 {
+        let app = create_app(&p, serde_json::json!({"name": format!("id {i}"), "scopes": ["public"]}));
+        let id = app["client_id"].as_str().unwrap();
+        assert!(id.len() == 32 && id.starts_with(|c: char| c.is_ascii_alphanumeric()), "{id}");
+    }
+}
