@@ -6,7 +6,8 @@
 #                              a phase in the foreground: prints `[test] phase NAME: N s (load ...)`
 #   bg NAME DIR [after=JOB,...] COMMAND...
 #                              a job in the background (scripts/test-job.sh); bg_wait NAME waits
-#   cargo_test_build           `cargo test --workspace --no-run`; adds each test binary to the pool
+#   cargo_test_build           builds the tests (and the CLI) of the workspace; lists the binaries
+#   pool_add_cargo_bins FIRST  adds each test binary to the pool, those named in FIRST first
 #   pool_add NAME DIR [after=JOB,...] COMMAND...
 #   pool_run JOBS              runs the pool's jobs, JOBS at a time, in the order added
 #   times_summary              every phase's and job's time, and the whole command's
@@ -65,12 +66,15 @@ pool_run() {
   return "$_status"
 }
 
-# Builds every test target of the workspace (what `cargo test --workspace` runs) and lists one
-# line per test binary in target/test-times/bins: NAME<TAB>PACKAGE_DIR<TAB>EXECUTABLE.
+# Builds every test target of the workspace (what `cargo test --workspace` runs) and, in the same
+# cargo run (so that their dependencies are built once, with the same features), the CLI that
+# tests/cli.rs runs (exported as PORTCULLIS_CLI_BIN; alone, `cargo build -p portcullis-cli`
+# resolves other features for serde, digest, zeroize, ... and compiles ~100 crates again).
+# Lists one line per test binary in target/test-times/bins: NAME<TAB>PACKAGE_DIR<TAB>EXECUTABLE.
 cargo_test_build() {
-  cargo test --locked --workspace --no-run --message-format=json-render-diagnostics \
+  cargo build --locked --workspace --all-targets --message-format=json-render-diagnostics \
     >"$TEST_TIMES/build.json"
-  python3 - "$TEST_TIMES/build.json" >"$TEST_TIMES/bins" <<'EOF'
+  python3 - "$TEST_TIMES/build.json" "$TEST_TIMES/cli-bin" >"$TEST_TIMES/bins" <<'EOF'
 import json, os, sys
 seen = set()
 for line in open(sys.argv[1]):
@@ -78,21 +82,27 @@ for line in open(sys.argv[1]):
         m = json.loads(line)
     except ValueError:
         continue
-    if m.get("reason") != "compiler-artifact" or not m.get("executable") or not m["profile"]["test"]:
+    if m.get("reason") != "compiler-artifact" or not m.get("executable"):
         continue
     t, exe = m["target"], m["executable"]
+    kind = t["kind"][0]
+    if not m["profile"]["test"]:
+        if kind == "bin" and t["name"] == "portcullis":
+            open(sys.argv[2], "w").write(exe)
+        continue
     if exe in seen:
         continue
     seen.add(exe)
     pkg = os.path.dirname(m["manifest_path"])
-    kind = t["kind"][0]
     name = t["name"] if kind == "test" else "%s-%s" % (t["name"], "bin" if kind == "bin" else "lib")
     print("%s\t%s\t%s" % (name, pkg, exe))
 EOF
-  if [ ! -s "$TEST_TIMES/bins" ]; then
-    echo "[test] cargo test --no-run listed no test binaries" >&2
+  if [ ! -s "$TEST_TIMES/bins" ] || [ ! -s "$TEST_TIMES/cli-bin" ]; then
+    echo "[test] cargo build --all-targets listed no test binaries or no CLI" >&2
     return 1
   fi
+  PORTCULLIS_CLI_BIN=$(cat "$TEST_TIMES/cli-bin")
+  export PORTCULLIS_CLI_BIN
 }
 
 # The pool's cargo jobs, the binaries named in $1 (space-separated, longest first) before the

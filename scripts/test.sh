@@ -42,11 +42,10 @@ phase_end wasm-build
 # The e2e harness starts wrangler dev itself; the build above is reused.
 export PORTCULLIS_SKIP_BUILD=1 CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false
 # Every test binary of the workspace (--workspace: the CLI's unit tests too), and the CLI itself,
-# which tests/cli.rs runs (it would otherwise build it inside a test).
+# which tests/cli.rs runs, in one cargo run (scripts/test-lib.sh).
 echo "[test] compiling the tests" >&2
 phase_begin native-compile
 cargo_test_build
-cargo build --locked --quiet -p portcullis-cli --bin portcullis
 phase_end native-compile
 
 # The fuzz targets compile while the tests run, at the lowest priority, so the tests' servers
