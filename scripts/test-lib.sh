@@ -105,16 +105,27 @@ EOF
   export PORTCULLIS_CLI_BIN
 }
 
-# The pool's cargo jobs, the binaries named in $1 (space-separated, longest first) before the
-# others.
+# The cargo test binaries whose names end in -lib or -bin: the unit tests (no server; some assert
+# wall-clock bounds, e.g. src/http/params.rs's linear-time parse).
+cargo_unit_bins() {
+  awk -F '\t' '$1 ~ /-(lib|bin)$/ { print $1 }' "$TEST_TIMES/bins"
+}
+# Runs one listed cargo test binary now (scripts/test-job.sh).
+cargo_bin_run() {
+  awk -F '\t' -v n="$1" '$1 == n { printf "%s\t%s\t%s --test-threads=%s\n", $1, $2, $3, t }' \
+    t="${TEST_THREADS:-2}" "$TEST_TIMES/bins" | xargs -d '\n' -n 1 sh scripts/test-job.sh
+}
+# The pool's cargo jobs: the binaries named in $1 (space-separated, longest first) before the
+# others; those named in $2 are left out (run otherwise).
 pool_add_cargo_bins() {
-  _first=$1
+  _first=$1 _skip=" ${2:-} "
   for _n in $_first; do
     awk -F '\t' -v n="$_n" '$1 == n' "$TEST_TIMES/bins"
   done >"$TEST_TIMES/bins.ordered"
   awk -F '\t' -v first=" $_first " 'index(first, " " $1 " ") == 0' "$TEST_TIMES/bins" \
     >>"$TEST_TIMES/bins.ordered"
   while IFS="$(printf '\t')" read -r _n _dir _exe; do
+    case "$_skip" in *" $_n "*) continue ;; esac
     pool_add "$_n" "$_dir" "$_exe" --test-threads="${TEST_THREADS:-2}"
   done <"$TEST_TIMES/bins.ordered"
 }

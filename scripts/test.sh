@@ -6,9 +6,9 @@
 # Where the time goes, and how it is kept short (2 cores; scripts/test-lib.sh):
 # - Installs that wait on the network (Chromium from Debian, the Python environments of the
 #   interop and contract suites, npm) run in the background while the worker compiles.
-# - The test jobs (each cargo test binary, the interop, browser and contract suites, the doc
-#   tests, the bundle check) run TEST_JOBS (default 3) at a time: each starts its own servers on
-#   their own ports and state directories (tests/common/server.rs, scripts/serve.sh), and most
+# - The unit tests run first, alone. Then the test jobs (each end-to-end cargo test binary, the
+#   interop, browser and contract suites, the doc tests, the bundle check) run TEST_JOBS
+#   (default 3) at a time: each starts its own servers on their own ports and state directories (tests/common/server.rs, scripts/serve.sh), and most
 #   of their time is spent waiting on workerd or on a clock, not on the CPU.
 # - The fuzz targets are built (cargo fuzz, ASan) in the background at the lowest CPU priority
 #   while the tests run, then every target runs FUZZ_SECONDS (default 5) on its own.
@@ -52,17 +52,24 @@ phase_end native-compile
 # get the CPU first.
 bg fuzz-build . env FUZZ_BUILD_ONLY=1 nice -n 19 sh fuzz/run.sh
 
-# The jobs, longest first (as measured), so that no long one starts last.
+# The unit tests (the core's and the CLI's, no servers) first and alone, as before: a few assert
+# wall-clock bounds, so they get the CPU to themselves (the fuzz build at nice 19 aside).
+phase_begin unit-tests
+unit=$(cargo_unit_bins | tr '\n' ' ')
+status=0
+for b in $unit; do cargo_bin_run "$b" || status=1; done
+phase_end unit-tests
+
+# The jobs, longest first (as measured on 2026-12-04), so that no long one starts last.
 pool_add contract . after=venvs sh tests/contract/run.sh
 pool_add browser . after=browser-install sh tests/browser/run.sh
-pool_add_cargo_bins "hardening tenancy registration apps security foundation code_flow app_tokens mail two_factor"
+pool_add_cargo_bins "hardening tenancy apps interop_oauth2 registration audit organisations foundation code_flow" "$unit"
 pool_add interop . after=venvs sh tests/interop/run.sh
 pool_add doc-tests . cargo test --locked --workspace --doc
 pool_add deploy-check . sh scripts/deploy-check.sh
 pool_add fuzz . after=fuzz-build env FUZZ_SECONDS="${FUZZ_SECONDS:-5}" sh fuzz/run.sh
 echo "[test] running $(wc -l <"$TEST_TIMES/pool") test jobs, $jobs at a time" >&2
 phase_begin tests
-status=0
 pool_run "$jobs" || status=1
 phase_end tests
 bg_wait fuzz-build || status=1
