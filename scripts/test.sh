@@ -75,9 +75,10 @@ phase_end tests
 bg_wait fuzz-build || status=1
 
 times_summary
-tests_count >&2
 if [ $status -ne 0 ]; then
   echo "[test] FAILED:$(cd "$TEST_TIMES" && for f in *.rc; do [ "$(cat "$f")" = 0 ] || printf ' %s' "${f%.rc}"; done)" >&2
-  exit 1
+else
+  echo "[test] all passed" >&2
 fi
-echo "[test] all passed" >&2
+tests_count
+exit $status
