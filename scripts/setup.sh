@@ -31,6 +31,16 @@ if ! rustup target list --toolchain nightly --installed 2>/dev/null | grep -qx w
   say "adding the wasm32-unknown-unknown target to nightly"
   rustup target add wasm32-unknown-unknown --toolchain nightly >&2
 fi
+# `npm ci` fails here (the lockfile lacks other platforms' workerd builds); `npm install`
+# honours package-lock.json. Re-run only when the lockfile changed. In the background while
+# cargo builds tools/bindgen below (npm waits on the network and the disk, cargo on the CPU).
+stamp=node_modules/.portcullis-lock
+npm_pid=""
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  say "installing npm packages"
+  npm install --no-audit --no-fund --loglevel=error >&2 &
+  npm_pid=$!
+fi
 # The wasm-bindgen step of the build: a small program over wasm-bindgen's library
 # (tools/bindgen, its own lockfile), built once into target/tools. Warm, cargo checks and exits.
 if [ ! -x target/tools/release/portcullis-bindgen ]; then
@@ -38,11 +48,7 @@ if [ ! -x target/tools/release/portcullis-bindgen ]; then
 fi
 cargo build --quiet --release --locked --manifest-path tools/bindgen/Cargo.toml \
   --target-dir target/tools >&2
-# `npm ci` fails here (the lockfile lacks other platforms' workerd builds); `npm install`
-# honours package-lock.json. Re-run only when the lockfile changed.
-stamp=node_modules/.portcullis-lock
-if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  say "installing npm packages"
-  npm install --no-audit --no-fund --loglevel=error >&2
+if [ -n "$npm_pid" ]; then
+  wait "$npm_pid" || { say "npm install failed"; exit 1; }
   cp package-lock.json "$stamp"
 fi

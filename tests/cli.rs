@@ -16,6 +16,13 @@ use std::sync::OnceLock;
 fn bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        // scripts/test.sh builds the CLI in the same cargo run as the tests (its dependencies'
+        // features unified with theirs, so they compile once) and names it here.
+        if let Some(bin) = std::env::var_os("PORTCULLIS_CLI_BIN") {
+            let bin = PathBuf::from(bin);
+            assert!(bin.is_file(), "PORTCULLIS_CLI_BIN: no file at {}", bin.display());
+            return bin;
+        }
         // target/<profile>/deps/cli-… → target/<profile>
         let exe = std::env::current_exe().unwrap();
         let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
