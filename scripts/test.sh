@@ -8,7 +8,7 @@
 #   interop and contract suites, npm) run in the background while the worker compiles.
 # - The unit tests run first, alone. Then the test jobs (each end-to-end cargo test binary, the
 #   interop, browser and contract suites, the doc tests, the bundle check) run TEST_JOBS
-#   (default 3) at a time: each starts its own servers on their own ports and state directories (tests/common/server.rs, scripts/serve.sh), and most
+#   (default 2) at a time: each starts its own servers on their own ports and state directories (tests/common/server.rs, scripts/serve.sh), and most
 #   of their time is spent waiting on workerd or on a clock, not on the CPU.
 # - The fuzz targets are built (cargo fuzz, ASan) in the background at the lowest CPU priority
 #   while the tests run, then every target runs FUZZ_SECONDS (default 5) on its own.
@@ -22,7 +22,7 @@ times_init
 trap bg_stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-jobs=${TEST_JOBS:-3}
+jobs=${TEST_JOBS:-2}
 
 # Network-bound installs, in the background from the start.
 bg browser-install . sh tests/browser/install.sh
