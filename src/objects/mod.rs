@@ -52,6 +52,7 @@ pub mod passkey;
 pub mod people;
 pub mod protocol;
 pub mod quota;
+pub mod read_cache;
 pub mod session;
 pub mod totp;
 pub mod ticket;
