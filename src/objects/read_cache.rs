@@ -72,7 +72,11 @@ pub struct Cached<'a, K> {
 
 impl<'a, K: ExpiringKv> Cached<'a, K> {
     pub fn new(inner: K, cache: &'a mut ReadCache, now: i64) -> Self {
-        Cached { inner, cache: RefCell::new(cache), now }
+        Cached {
+            inner,
+            cache: RefCell::new(cache),
+            now,
+        }
     }
 }
 
@@ -180,7 +184,10 @@ mod tests {
     }
 
     fn store(now: i64) -> Store {
-        Store { now, ..Store::default() }
+        Store {
+            now,
+            ..Store::default()
+        }
     }
 
     #[test]
@@ -220,7 +227,11 @@ mod tests {
         let kv = Cached::new(s, &mut cache, 101);
         assert_eq!(kv.get("code").unwrap(), None);
         assert_eq!(kv.get("counter").unwrap().as_deref(), Some("2"));
-        assert_eq!(kv.inner.reads.get(), 1, "only the first read of `code` went to the storage");
+        assert_eq!(
+            kv.inner.reads.get(),
+            1,
+            "only the first read of `code` went to the storage"
+        );
     }
 
     #[test]
@@ -233,7 +244,11 @@ mod tests {
             kv.inner
         };
         let kv = Cached::new(s, &mut cache, 150);
-        assert_eq!(kv.get("jti:x").unwrap().as_deref(), Some("1"), "exp >= now: still there");
+        assert_eq!(
+            kv.get("jti:x").unwrap().as_deref(),
+            Some("1"),
+            "exp >= now: still there"
+        );
         let s = kv.inner;
         let kv = Cached::new(s, &mut cache, 151);
         assert_eq!(kv.get("jti:x").unwrap(), None, "expired");
@@ -249,7 +264,11 @@ mod tests {
         kv.inner.fail_writes = true;
         assert!(kv.put("a", "new", None).is_err());
         assert!(kv.delete("a").is_err());
-        assert_eq!(kv.get("a").unwrap().as_deref(), Some("old"), "what the storage holds");
+        assert_eq!(
+            kv.get("a").unwrap().as_deref(),
+            Some("old"),
+            "what the storage holds"
+        );
         assert_eq!(kv.inner.reads.get(), 2);
     }
 
@@ -265,7 +284,11 @@ mod tests {
             kv.put("long", &long, None).unwrap();
             assert_eq!(kv.get("long").unwrap().as_deref(), Some(long.as_str()));
             assert_eq!(kv.get("long").unwrap().as_deref(), Some(long.as_str()));
-            assert_eq!(kv.inner.reads.get(), 2, "a long value is read from the storage every time");
+            assert_eq!(
+                kv.inner.reads.get(),
+                2,
+                "a long value is read from the storage every time"
+            );
             // Forgotten keys are read again, with the right value.
             assert_eq!(kv.get("k0").unwrap().as_deref(), Some("v"));
         }
@@ -279,6 +302,9 @@ mod tests {
         kv.put("p:1", "a", None).unwrap();
         kv.put("p:2", "b", None).unwrap();
         kv.delete("p:1").unwrap();
-        assert_eq!(kv.list("p:", None, 10).unwrap(), vec![("p:2".to_owned(), "b".to_owned())]);
+        assert_eq!(
+            kv.list("p:", None, 10).unwrap(),
+            vec![("p:2".to_owned(), "b".to_owned())]
+        );
     }
 }

@@ -83,7 +83,7 @@ impl Shard {
             c
         });
         self.cache.clear_poison();
-        let mut kv = Cached::new(sql, &mut *cache, now);
+        let mut kv = Cached::new(sql, &mut cache, now);
         protocol::run(&mut kv, now, command)
     }
 }
