@@ -64,7 +64,7 @@ drive_inputs() {
     refresh)
       $PY make-codes "$TMP/user.json" $((PROFILE_CONCURRENCY * 2 + 8)) 8 "$TMP/seed-codes.txt"
       $PY drive code "$BASE/oauth/token" "$TMP/seed-codes.txt" 4 120 seeding "$TMP/seed.json" \
-        --basic "$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI" --save-refresh "$TMP/in-refresh.txt" ;;
+        --basic="$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI" --save-refresh "$TMP/in-refresh.txt" ;;
   esac
 }
 curl -sS -m 30 -o "$TMP/cc.json" -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$BASE/oauth/token"
@@ -88,7 +88,7 @@ for case_name in $PROFILE_CASES; do
       url="$BASE/oauth/token"; [ "$mode" = assertion ] && url="$BASE/application/token"
       set -- python3 "$ROOT/bench/bench.py" drive "$mode" "$url" "$TMP/in-$case_name.txt" "$PROFILE_CONCURRENCY" \
         "$PROFILE_SECONDS" "$case_name" "$OUT/$case_name.drive.json"
-      [ "$mode" = assertion ] || set -- "$@" --basic "$WEB_ID:$WEB_SECRET" --redirect-uri "${REDIRECT_URI:-}"
+      [ "$mode" = assertion ] || set -- "$@" --basic="$WEB_ID:$WEB_SECRET" --redirect-uri "${REDIRECT_URI:-}"
       say "$case_name: ${PROFILE_SECONDS}s from $PROFILE_CONCURRENCY threads (load average $(cut -d' ' -f1-3 /proc/loadavg))"
       npx --no-install node bench/profile.mjs --inspector "$INSPECTOR" --interval "$PROFILE_INTERVAL" \
         --out "$OUT/$case_name.cpuprofile" -- "$@" > "$OUT/$case_name.txt" || say "$case_name: the load or the profiler failed"

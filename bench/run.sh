@@ -301,7 +301,7 @@ code_case() {
   label="POST /oauth/token (authorization_code)"
   make_codes 20 "$TMP/codes-warm.txt"
   $PY drive code "$BASE/oauth/token" "$TMP/codes-warm.txt" 2 30 warmup "$TMP/warm.json" \
-    --basic "$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI"
+    --basic="$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI"
   warm_ok "$label"
   # Codes are single-use but stay valid for CODE_TTL (600 s): what one case leaves over
   # goes to the next, topped up to min(c × BENCH_CODES_PER_THREAD_S, BENCH_CODES_PER_S) per
@@ -321,7 +321,7 @@ code_case() {
     fi
     cp "$TMP/codes-pool.txt" "$TMP/codes-$CASE_ID.txt"
     drive_case "$CASE_ID" code "$BASE/oauth/token" "$TMP/codes-$CASE_ID.txt" "$c" "$label" \
-      --basic "$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI"
+      --basic="$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI"
     # The driver takes codes in file order, one per request: the rest are unused.
     used=$($PY json-get "$RAW/cases/$CASE_ID.json" requests)
     tail -n "+$((used + 1))" "$TMP/codes-$CASE_ID.txt" > "$TMP/codes-pool.txt"
@@ -337,18 +337,18 @@ refresh_case() {
   n=$((max_c * 2 + 8))
   make_codes "$n" "$TMP/codes-seed.txt"
   $PY drive code "$BASE/oauth/token" "$TMP/codes-seed.txt" 4 120 seeding "$TMP/seed.json" \
-    --basic "$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI" --save-refresh "$TMP/refresh-all.txt"
+    --basic="$WEB_ID:$WEB_SECRET" --redirect-uri "$REDIRECT_URI" --save-refresh "$TMP/refresh-all.txt"
   [ "$(wc -l < "$TMP/refresh-all.txt")" -ge "$((max_c + 2))" ] || die "too few refresh tokens to seed the chains"
   head -n 2 "$TMP/refresh-all.txt" > "$TMP/refresh-warm.txt"
   $PY drive refresh "$BASE/oauth/token" "$TMP/refresh-warm.txt" 1 2 warmup "$TMP/warm.json" \
-    --basic "$WEB_ID:$WEB_SECRET"
+    --basic="$WEB_ID:$WEB_SECRET"
   warm_ok "$label"
   tail -n "+3" "$TMP/refresh-all.txt" > "$TMP/refresh-seeds.txt"
   for c in $BENCH_CONCURRENCY; do
     next_id "$c"
     step "$label, $c thread(s), ${BENCH_SECONDS}s (one chain per thread)"
     drive_case "$CASE_ID" refresh "$BASE/oauth/token" "$TMP/refresh-seeds.txt" "$c" "$label" \
-      --basic "$WEB_ID:$WEB_SECRET"
+      --basic="$WEB_ID:$WEB_SECRET"
     # The seeds the chains started from are spent (the driver takes them in file order).
     used=$($PY json-get "$RAW/cases/$CASE_ID.json" chains)
     tail -n "+$((used + 1))" "$TMP/refresh-seeds.txt" > "$TMP/refresh-seeds.next"
@@ -362,13 +362,13 @@ password_case() {
     "$USER_EMAIL" "$USER_PASSWORD" > "$TMP/password.form"
   # Warm-up: 2 s from 2 threads (each request runs the log-in KDF, ~50–100 ms of CPU).
   $PY drive form "$BASE/oauth/token" "$TMP/password.form" 2 2 warmup "$TMP/warm.json" \
-    --basic "$PW_ID:$PW_SECRET"
+    --basic="$PW_ID:$PW_SECRET"
   warm_ok "$label"
   for c in $BENCH_CONCURRENCY; do
     next_id "$c"
     step "$label, $c thread(s), ${BENCH_SECONDS}s (argon2id log-in per request)"
     drive_case "$CASE_ID" form "$BASE/oauth/token" "$TMP/password.form" "$c" "$label" \
-      --basic "$PW_ID:$PW_SECRET"
+      --basic="$PW_ID:$PW_SECRET"
   done
 }
 

@@ -29,7 +29,15 @@ pub struct Line<'a> {
 pub fn request_id(cf_ray: Option<&str>, random: [u8; 8]) -> String {
     match cf_ray {
         Some(r) if (1..=64).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => r.to_owned(),
-        _ => random.iter().map(|b| format!("{b:02x}")).collect(),
+        _ => {
+            // Lower-case hex, two digits a byte, into one string.
+            let mut s = String::with_capacity(16);
+            for b in random {
+                s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+                s.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+            }
+            s
+        }
     }
 }
 

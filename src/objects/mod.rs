@@ -54,6 +54,7 @@ pub mod people;
 pub mod protocol;
 pub mod pushed;
 pub mod quota;
+pub mod read_cache;
 pub mod session;
 pub mod totp;
 pub mod ticket;

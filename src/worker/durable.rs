@@ -14,8 +14,10 @@
 use crate::error::{Error, Result as CoreResult};
 use crate::objects::kv::Kv;
 use crate::objects::protocol;
+use crate::objects::read_cache::{Cached, Entry, ExpiringKv, ReadCache};
 use serde::Deserialize;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
@@ -29,11 +31,15 @@ pub struct Shard {
     /// When this instance last deleted its expired rows (unix seconds; 0: never). An atomic
     /// only because wasm-bindgen wants exported types unwind-safe (one thread: Relaxed).
     purged_at: AtomicI64,
+    /// What this instance knows of its own storage (`objects::read_cache`: write-through, so
+    /// a command reads back a record, counter or code only once per instance). A Mutex only
+    /// for unwind safety, as above.
+    cache: Mutex<ReadCache>,
 }
 
 #[wasm_bindgen(inline_js = r#"
 export function kv_get(sql, k, now) {
-  for (const row of sql.exec("SELECT v FROM kv WHERE k = ? AND (exp IS NULL OR exp >= ?)", k, now).raw()) return row[0];
+  for (const row of sql.exec("SELECT v, exp FROM kv WHERE k = ? AND (exp IS NULL OR exp >= ?)", k, now).raw()) return row;
   return undefined;
 }
 export function kv_put(sql, k, v, exp) {
@@ -45,7 +51,7 @@ export function kv_delete(sql, k) {
 "#)]
 extern "C" {
     #[wasm_bindgen(catch)]
-    fn kv_get(sql: &JsValue, k: &str, now: f64) -> std::result::Result<Option<String>, JsValue>;
+    fn kv_get(sql: &JsValue, k: &str, now: f64) -> std::result::Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     fn kv_put(sql: &JsValue, k: &str, v: &str, exp: Option<f64>) -> std::result::Result<(), JsValue>;
     #[wasm_bindgen(catch)]
@@ -65,11 +71,19 @@ impl Shard {
 impl Shard {
     fn apply(&self, command: &[u8]) -> String {
         let now = (worker::Date::now().as_millis() / 1000) as i64;
-        let mut kv = SqlKv {
+        let sql = SqlKv {
             sql: &self.sql,
             now,
             purged_at: &self.purged_at,
         };
+        // A panic inside an earlier command left the lock poisoned: start from an empty cache.
+        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| {
+            let mut c = poisoned.into_inner();
+            c.clear();
+            c
+        });
+        self.cache.clear_poison();
+        let mut kv = Cached::new(sql, &mut cache, now);
         protocol::run(&mut kv, now, command)
     }
 }
@@ -89,12 +103,26 @@ impl DurableObject for Shard {
         Shard {
             sql,
             purged_at: AtomicI64::new(0),
+            cache: Mutex::new(ReadCache::default()),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let bytes = req.bytes().await?;
         Response::ok(self.apply(&bytes))
+    }
+}
+
+impl ExpiringKv for SqlKv<'_> {
+    fn get_entry(&self, key: &str) -> CoreResult<Option<Entry>> {
+        let row = kv_get(self.sql.as_ref(), key, self.now as f64).map_err(storage_err)?;
+        if row.is_undefined() {
+            return Ok(None);
+        }
+        // `[v, exp]`: a TEXT value and an INTEGER (or NULL) expiry.
+        let row: worker::js_sys::Array = wasm_bindgen::JsCast::unchecked_into(row);
+        let value = row.get(0).as_string().ok_or_else(|| Error::unavailable("storage returned a malformed row"))?;
+        Ok(Some((value, row.get(1).as_f64().map(|e| e as i64))))
     }
 }
 
@@ -117,7 +145,7 @@ fn storage_err<E>(_: E) -> Error {
 
 impl Kv for SqlKv<'_> {
     fn get(&self, key: &str) -> CoreResult<Option<String>> {
-        kv_get(self.sql.as_ref(), key, self.now as f64).map_err(storage_err)
+        Ok(self.get_entry(key)?.map(|(v, _)| v))
     }
 
     fn put(&mut self, key: &str, value: &str, expires_at: Option<i64>) -> CoreResult<()> {

@@ -13,7 +13,8 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 use wasm_bindgen::JsValue;
 use worker::web_sys::Response as WebResponse;
-use worker::{event, Context, Env, Request};
+use worker::worker_sys::web_sys::Request as WebRequest;
+use worker::{event, Context, Env};
 
 #[event(start)]
 fn start() {
@@ -53,7 +54,9 @@ pub fn fetch(
     env: Env,
     ctx: worker::worker_sys::Context,
 ) -> std::result::Result<JsValue, JsValue> {
-    let mut fut = Box::pin(serve(Request::from(req), env, Context::new(ctx)));
+    // The runtime's Request as it is: workers-rs' `Request::from` would read the method, the
+    // URL (parsing its path) and the `cf` object that `convert_request` reads again or never.
+    let mut fut = Box::pin(serve(req, env, Context::new(ctx)));
     match fut.as_mut().poll(&mut TaskContext::from_waker(std::task::Waker::noop())) {
         Poll::Ready(r) => r.map(JsValue::from),
         // Unwind-safe as the workers-rs export is: a panic inside a request's future ends
@@ -65,7 +68,7 @@ pub fn fetch(
     }
 }
 
-async fn serve(req: Request, env: Env, ctx: Context) -> std::result::Result<WebResponse, JsValue> {
+async fn serve(req: WebRequest, env: Env, ctx: Context) -> std::result::Result<WebResponse, JsValue> {
     let started = worker::Date::now().as_millis();
     // The request's id: Cloudflare's ray, else random (a failure of randomness leaves zeros:
     // the id is for finding log lines, never a secret).
@@ -168,24 +171,29 @@ fn finish(
 }
 
 /// The request as the core reads it. On an error, the method and path for the log line.
-async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, (Error, String, String)> {
+async fn convert_request(req: WebRequest) -> std::result::Result<CoreRequest, (Error, String, String)> {
     // The raw method: workers-rs maps methods it does not know to GET, which would serve them.
-    let method = req.inner().method();
+    let method = req.method();
     // The runtime's serialised URL, split without a second parse (src/http/target.rs); a URL
     // that does not read as expected is parsed.
-    let raw_url = req.inner().url();
+    let raw_url = req.url();
     let (origin, path, query) = match http::target::split(&raw_url) {
         Some(t) => (t.origin, t.path.to_owned(), t.query.to_owned()),
-        None => match req.url() {
+        None => match url::Url::parse(&raw_url) {
             Ok(url) => (
                 url.origin().ascii_serialization(),
                 url.path().to_owned(),
                 url.query().unwrap_or("").to_owned(),
             ),
-            Err(_) => return Err((Error::invalid_request("bad request URL"), method, req.path())),
+            Err(_) => {
+                // For the log line: what follows the host, without a query or fragment.
+                let after_host = raw_url.split_once("://").and_then(|(_, rest)| rest.find('/').and_then(|i| rest.get(i..)));
+                let path = after_host.unwrap_or("/").split(['?', '#']).next().unwrap_or("/").to_owned();
+                return Err((Error::invalid_request("bad request URL"), method, path));
+            }
         },
     };
-    let headers = header_pairs(&header_lines(req.inner().headers().as_ref()));
+    let headers = header_pairs(&header_lines(req.headers().as_ref()));
     let find = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let declared: Option<usize> = find("content-length").and_then(|v| v.parse().ok());
     if declared.is_some_and(|n| n > http::MAX_BODY) {
@@ -195,9 +203,9 @@ async fn convert_request(mut req: Request) -> std::result::Result<CoreRequest, (
     let body = if matches!(method.as_str(), "GET" | "HEAD") {
         Vec::new()
     } else {
-        match req.bytes().await {
-            Ok(b) => b,
-            Err(_) => return Err((Error::invalid_request("the body could not be read"), method, path)),
+        match read_body(&req).await {
+            Some(b) => b,
+            None => return Err((Error::invalid_request("the body could not be read"), method, path)),
         }
     };
     if body.len() > http::MAX_BODY {
@@ -227,6 +235,13 @@ extern "C" {
     fn header_lines(h: &worker::wasm_bindgen::JsValue) -> String;
     #[wasm_bindgen(catch)]
     fn response(status: u16, lines: &str, body: Vec<u8>) -> std::result::Result<WebResponse, JsValue>;
+}
+
+/// The request's body, once (what workers-rs' `Request::bytes` does).
+async fn read_body(req: &WebRequest) -> Option<Vec<u8>> {
+    let promise = req.array_buffer().ok()?;
+    let buf = worker::wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    Some(worker::js_sys::Uint8Array::new(&buf).to_vec())
 }
 
 fn header_pairs(lines: &str) -> Vec<(String, String)> {

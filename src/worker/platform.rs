@@ -22,6 +22,9 @@ const META_TTL_MS: u64 = 10_000;
 thread_local! {
     static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
     static KEYS: RefCell<Option<Rc<SigningKeys>>> = const { RefCell::new(None) };
+    /// Whether `SIGNING_KEYS` is set: read once per isolate with the configuration (an
+    /// isolate's secrets never change; reading it per request copied every PEM into the wasm).
+    static HAS_SIGNING_KEYS: Cell<Option<bool>> = const { Cell::new(None) };
     static META: RefCell<HashMap<String, (u64, Option<App>)>> = RefCell::new(HashMap::new());
     /// Custom domain → organisation, as KV answered it (a hint; see `DomainMap`).
     static DOMAINS: RefCell<HashMap<String, (u64, Option<String>)>> = RefCell::new(HashMap::new());
@@ -82,7 +85,12 @@ impl WorkerPlatform {
                 c
             }
         };
-        let problems = config.production_problems(lookup(&env, "SIGNING_KEYS").is_some(), host);
+        let has_keys = HAS_SIGNING_KEYS.with(Cell::get).unwrap_or_else(|| {
+            let has = lookup(&env, "SIGNING_KEYS").is_some();
+            HAS_SIGNING_KEYS.with(|c| c.set(Some(has)));
+            has
+        });
+        let problems = config.production_problems(has_keys, host);
         if !problems.is_empty() {
             console_log!("{}", serde_json::json!({"error": "not_configured", "problems": problems}));
             return Err(Error::unavailable(format!(
