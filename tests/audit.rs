@@ -178,7 +178,7 @@ fn operators_disable_reset_end_sessions_and_delete_people() {
     let list = wait_for(s, &q, |l| {
         ["user.disable", "user.enable", "user.sessions.end", "user.password.reset", "user.delete"].iter().all(|k| has(l, k))
     });
-    assert!(list.iter().filter(|e| e["type"].as_str().unwrap().starts_with("user.")).all(|e| e["actor"] == "operator"));
+    assert!(list.iter().filter(|e| e["type"].as_str().unwrap().starts_with("user.")).all(|e| e["actor"] == "admin-token"));
     // The email signs up again as a new person.
     Browser::new(s).sign_up(&person, None);
     assert_ne!(user_id(s, &person.email), uid);

@@ -78,7 +78,7 @@ export CLIENT_ID CLIENT_SECRET
 say "schemathesis: $EXAMPLES examples per operation"
 start=$(date +%s)
 set +e
-"$VENV/bin/st" --config-file tests/contract/schemathesis.toml run docs/openapi.yaml \
+SCHEMATHESIS_HOOKS=tests/contract/hooks.py "$VENV/bin/st" --config-file tests/contract/schemathesis.toml run docs/openapi.yaml \
   --url "$BASE" \
   --max-examples "$EXAMPLES" \
   --report junit,ndjson \
