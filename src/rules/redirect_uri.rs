@@ -187,7 +187,7 @@ pub fn matches(registered: &str, requested: &str) -> bool {
     // RFC 8252 §7.3: native apps bind an ephemeral port, so loopback matches on any port.
     match (split(registered), split(requested)) {
         (Some(r), Some(q)) if is_loopback_http(&r) && is_loopback_http(&q) => {
-            host_of(r.authority) == host_of(q.authority) && r.rest == q.rest && valid_port(q.authority)
+            host_of(r.authority) == host_of(q.authority) && r.rest == q.rest && valid_port(q.authority) && port_fits(q.authority)
         }
         _ => false,
     }
@@ -201,6 +201,17 @@ fn valid_port(authority: &str) -> bool {
     match port.strip_prefix(':') {
         None => port.is_empty(),
         Some(digits) => (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
+/// Whether the authority's port (if any) is a port at all, at most 65535: the one thing about a
+/// requested loopback URI that `valid_port`'s raw shape leaves to the URL layer, which a request
+/// never reaches (found by the redirect_uri fuzz target: `http://127.0.0.1:98546/cb` matched).
+fn port_fits(authority: &str) -> bool {
+    let host = host_of(authority);
+    match authority.get(host.len()..).and_then(|p| p.strip_prefix(':')) {
+        Some(digits) => digits.parse::<u16>().is_ok(),
+        None => true,
     }
 }
 
@@ -218,6 +229,14 @@ pub fn select<'a>(registered: &'a [String], requested: Option<&'a str>) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_loopback_port_beyond_65535_matches_nothing() {
+        assert!(matches("http://127.0.0.1/cb", "http://127.0.0.1:65535/cb"));
+        assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:65536/cb"));
+        assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:98546/cb"));
+        assert!(!matches("http://[::1]/cb", "http://[::1]:99999/cb"));
+    }
 
     #[test]
     fn registration_rules() {
