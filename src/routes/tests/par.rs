@@ -327,3 +327,29 @@ fn tabs_of_one_request_each_read_it_and_only_one_gets_a_code() {
         used_up_page(r);
     }
 }
+
+#[test]
+fn apps_with_less_privilege_cannot_push() {
+    let p = platform();
+    // An app without the code flow: refused in JSON, nothing stored.
+    let machine = credentials(&create_app(&p, json!({"name": "M", "trusted": true, "grant_types": ["client_credentials"], "redirect_uris": [CB], "scopes": ["public"]})));
+    let r = push(&p, Some(&basic(&machine.0, &machine.1)), &request(&machine.0));
+    assert!(r.get_header("location").is_none());
+    expect_error(&r, 400, "unauthorized_client");
+    // A disabled app: its client authentication fails.
+    let rp = app(&p, json!({}));
+    expect_json(&admin(&p, "PATCH", &format!("/admin/apps/{}", rp.0), Some(&json!({"status": "disabled"}))), 200);
+    expect_error(&push(&p, Some(&basic(&rp.0, &rp.1)), &request(&rp.0)), 401, "invalid_client");
+    // Non-ASCII and oversized values are refused as the authorization endpoint refuses them.
+    let other = app(&p, json!({}));
+    let long_nonce = "n".repeat(600);
+    let mut pairs = request(&other.0);
+    pairs.retain(|(k, _)| *k != "nonce");
+    pairs.push(("nonce", &long_nonce));
+    expect_error(&push(&p, Some(&basic(&other.0, &other.1)), &pairs), 400, "invalid_request");
+    let mut pairs = request(&other.0);
+    pairs.retain(|(k, _)| *k != "state");
+    pairs.push(("state", "é\u{7}"));
+    let r = push(&p, Some(&basic(&other.0, &other.1)), &pairs);
+    assert_eq!(r.status, 400, "control characters are refused by the one parser: {}", text(&r));
+}
